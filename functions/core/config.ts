@@ -1,0 +1,161 @@
+/**
+ * The one config file read by the CLI and the CDK app (DESIGN.md "Config").
+ * Validated with zod; `configJsonSchema()` derives the JSON Schema editors use.
+ * Pure: the caller reads the file and passes the environment's language hint.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import type { Language } from './findings.ts';
+
+/** Anything that ends up in an SMTP command or a header must be a single line. */
+const singleLine = (what: string) =>
+  z.string().min(1, `${what} must not be empty`).refine((s) => !/[\r\n]/.test(s), {
+    message: `${what} must not contain CR or LF (they would inject SMTP commands or headers)`,
+  });
+
+// A deliberately loose shape check; the address module gives the detailed diagnosis.
+const mailbox = (what: string) =>
+  singleLine(what).refine((s) => /^[^@\s]+@[^@\s]+$/.test(s), { message: `${what} must be an address like name@example.jp` });
+
+const hostname = (what: string) =>
+  singleLine(what).refine((s) => /^[A-Za-z0-9.:\-[\]]+$/.test(s), {
+    message: `${what} must be a host name or IP address`,
+  });
+
+const port = z.number().int().min(1).max(65535);
+
+const authSchema = z
+  .object({
+    user: singleLine('auth.user'),
+    /** Inline password: for local use only, never commit it. */
+    password: z.string().optional(),
+    /** Environment variable holding the password (local runs). */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    /** Secrets Manager secret name holding the password (AWS). */
+    secretName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => a.password !== undefined || a.passwordEnv !== undefined || a.secretName !== undefined, {
+    message: 'auth needs one of password, passwordEnv or secretName',
+  });
+
+export const targetSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'name: letters, digits, - and _ only (it becomes a metric dimension)'),
+    host: hostname('host'),
+    port: port.default(587),
+    tls: z.enum(['starttls', 'implicit']).default('starttls'),
+    /** PEM file of extra trusted CA certificates (private CAs, tests). */
+    ca: z.string().optional(),
+    /** Host name the certificate must match, when `host` is an IP address. */
+    servername: hostname('servername').optional(),
+    /** EHLO name to announce; defaults to the local host name. */
+    ehloName: hostname('ehloName').optional(),
+    auth: authSchema.optional(),
+    from: mailbox('from'),
+    to: z.array(mailbox('to[]')).min(1, 'to needs at least one recipient'),
+    probePorts: z.array(port).default([25, 587, 465]),
+    /** A host known to accept connections on port 25 (e.g. an MX), to confirm an OP25B diagnosis. */
+    port25ReferenceHost: hostname('port25ReferenceHost').optional(),
+    maxMessageBytes: z.number().int().positive().default(10 * 1024 * 1024),
+    timeouts: z
+      .object({
+        connectMs: z.number().int().positive().default(10_000),
+        stepMs: z.number().int().positive().default(15_000),
+        /** Per-port probe timeout: short, a silent port is the answer, not a failure. */
+        probeMs: z.number().int().positive().default(3_000),
+      })
+      .strict()
+      .prefault({}),
+    slowStepMs: z.number().int().positive().default(5_000),
+  })
+  .strict();
+
+export const alertsSchema = z
+  .object({
+    failureThreshold: z.number().int().min(1).default(2),
+    recoveryThreshold: z.number().int().min(1).default(2),
+    reminderMinutes: z.number().int().min(0).default(60),
+    slack: z
+      .object({
+        webhookUrlEnv: z.string().optional(),
+        secretName: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    email: z
+      .object({
+        from: mailbox('alerts.email.from'),
+        to: z.array(mailbox('alerts.email.to[]')).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const localSchema = z
+  .object({
+    /** Seconds between rounds of `mailhealth run` (the schedule is used when absent). */
+    intervalSeconds: z.number().int().min(1).optional(),
+    /** Embedded SMTP listener for the bounce domain (the local stand-in for SES inbound). */
+    bounceListener: z.object({ host: hostname('local.bounceListener.host').default('127.0.0.1'), port }).strict().optional(),
+    /** A folder of .eml files to read bounces from, instead of or besides the listener. */
+    bounceDir: z.string().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    language: z.enum(['en', 'ja']).optional(),
+    bounceDomain: hostname('bounceDomain'),
+    schedule: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'schedule must be rate(N minutes) or cron(...)')
+      .default('rate(5 minutes)'),
+    /** A canary not seen at the bounce domain's mailbox within this time is CANARY_NOT_DELIVERED. */
+    deliveryTimeoutMinutes: z.number().int().positive().default(15),
+    targets: z
+      .array(targetSchema)
+      .min(1, 'targets needs at least one target')
+      .refine((ts) => new Set(ts.map((t) => t.name)).size === ts.length, { message: 'target names must be unique' }),
+    alerts: alertsSchema.prefault({}),
+    local: localSchema.optional(),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type TargetConfig = z.output<typeof targetSchema>;
+export type AlertsConfig = z.output<typeof alertsSchema>;
+export type Config = Omit<z.output<typeof configSchema>, 'language'> & { language: Language };
+
+/** The language a `LANG`-style locale string asks for: ja when it starts with `ja`. */
+export function languageFromLocale(locale: string | undefined): Language {
+  return locale?.toLowerCase().startsWith('ja') ? 'ja' : 'en';
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out || '(root)';
+}
+
+/**
+ * Validates a parsed config document and fills in the defaults.
+ * Throws a ConfigError whose message names the first bad field and the problem.
+ * @example parseConfig(JSON.parse(text), { locale: process.env.LANG })
+ */
+export function parseConfig(doc: unknown, env: { locale?: string } = {}): Config {
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const lines = issues.map((i) => `${fieldPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`invalid config: ${lines.join('; ')}`, fieldPath(issues[0]?.path ?? []));
+  }
+  return { ...parsed.data, language: parsed.data.language ?? languageFromLocale(env.locale) };
+}
+
+/** The JSON Schema of the config file, for editors (`npm run schema` writes it). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input' }) as Record<string, unknown>;
+}

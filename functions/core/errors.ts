@@ -1,0 +1,46 @@
+/**
+ * Exceptions are for bugs and bad configuration only; expected outcomes (a 550, a timeout,
+ * a bounce) are values. Every error carries a closed `code` so callers can branch on it.
+ */
+export type MailHealthErrorCode = 'CONFIG_INVALID' | 'USAGE' | 'INPUT_UNREADABLE' | 'STATE_CORRUPT' | 'DELIVERY_FAILED';
+
+export class MailHealthError extends Error {
+  readonly code: MailHealthErrorCode = 'CONFIG_INVALID';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A config file or value that cannot be used; the message names the field. */
+export class ConfigError extends MailHealthError {
+  override readonly code = 'CONFIG_INVALID' as const;
+  constructor(
+    message: string,
+    /** Dotted path of the offending field, e.g. `targets[0].port`. */
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Wrong command-line usage. */
+export class UsageError extends MailHealthError {
+  override readonly code = 'USAGE' as const;
+}
+
+/** An input file that cannot be read at all (not: a malformed message, which is a result). */
+export class InputError extends MailHealthError {
+  override readonly code = 'INPUT_UNREADABLE' as const;
+}
+
+/** Stored state that cannot be parsed. */
+export class StateError extends MailHealthError {
+  override readonly code = 'STATE_CORRUPT' as const;
+}
+
+/** An alert channel that failed after its retries. */
+export class DeliveryError extends MailHealthError {
+  override readonly code = 'DELIVERY_FAILED' as const;
+}

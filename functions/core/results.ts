@@ -1,0 +1,47 @@
+/**
+ * The shapes of a canary round's result: the `check --json` contract of DESIGN.md, also what
+ * the Lambdas store and the alerts and the report read.
+ */
+import type { Finding, SmtpStep, Status } from './findings.ts';
+
+export type PortState = 'open' | 'refused' | 'timeout' | 'unreachable';
+
+/** One timed SMTP step. RCPT appears once per recipient, EHLO before and after STARTTLS. */
+export interface StepResult {
+  readonly step: SmtpStep;
+  readonly ok: boolean;
+  readonly ms: number;
+  /** The server's reply, when there was one (never the AUTH exchange). */
+  readonly reply?: string;
+  /** For `rcpt`: the recipient this step was about. */
+  readonly recipient?: string;
+}
+
+export interface TlsFacts {
+  readonly version: string;
+  readonly cipher: string;
+  /** Whole days until the certificate expires (negative once expired); null when unknown. */
+  readonly certDaysLeft: number | null;
+  readonly authorized: boolean;
+}
+
+/** EHLO extensions as announced: SIZE as a number, AUTH as its mechanisms, others as true. */
+export type Extensions = Record<string, number | string[] | boolean>;
+
+export interface TargetResult {
+  readonly name: string;
+  readonly status: Status;
+  readonly canaryId: string;
+  /** ISO 8601 time the round started. */
+  readonly startedAt: string;
+  readonly steps: readonly StepResult[];
+  readonly ports: Readonly<Record<string, PortState>>;
+  readonly tls?: TlsFacts;
+  readonly extensions: Extensions;
+  readonly findings: readonly Finding[];
+}
+
+export interface CheckReport {
+  readonly status: Status;
+  readonly targets: readonly TargetResult[];
+}

@@ -1,0 +1,54 @@
+/**
+ * What a CLI command gets from the process, passed in so commands are testable in-process.
+ * Colours and spinners only when stdout is a terminal; `--json` output stays clean.
+ */
+import type { Language } from '#core/findings.ts';
+import { languageFromLocale } from '#core/config.ts';
+
+export interface CliIO {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Resolves when the user asks to stop (Ctrl-C); used by long-running commands. */
+  readonly stopSignal?: AbortSignal;
+}
+
+/** A command: parses its own arguments, returns the process exit code. */
+export type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
+
+export function processIO(stopSignal?: AbortSignal): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stopSignal };
+}
+
+/** ANSI styling that disappears when stdout is not a TTY (or NO_COLOR is set). */
+export function styler(io: CliIO) {
+  const on = Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+  const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return {
+    enabled: on,
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+  };
+}
+
+/** The language for human output when no config says otherwise: from LANG / LC_ALL. */
+export function languageFromEnv(env: NodeJS.ProcessEnv): Language {
+  return languageFromLocale(env.LC_ALL || env.LC_MESSAGES || env.LANG);
+}
+
+/** Pads a string to a display width, counting East Asian wide characters as two columns. */
+export function padDisplay(s: string, width: number): string {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w >= width ? s : s + ' '.repeat(width - w);
+}
+
+/** Writes one JSON document followed by a newline: the whole stdout of a `--json` run. */
+export function writeJson(io: CliIO, doc: unknown): void {
+  io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}

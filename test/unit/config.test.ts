@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, configJsonSchema, languageFromLocale } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+
+const minimal = {
+  bounceDomain: 'bounces.example.jp',
+  targets: [{ name: 'shop', host: 'smtp.example.jp', from: 'shop@example.jp', to: ['owner@example.jp'] }],
+};
+
+function errorOf(doc: unknown): ConfigError {
+  try {
+    parseConfig(doc);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = parseConfig(minimal, { locale: 'C.UTF-8' });
+    const [target] = config.targets;
+    expect(target).toMatchObject({ port: 587, tls: 'starttls', probePorts: [25, 587, 465], maxMessageBytes: 10485760 });
+    expect(target?.timeouts).toEqual({ connectMs: 10000, stepMs: 15000, probeMs: 3000 });
+    expect(config.alerts).toEqual({ failureThreshold: 2, recoveryThreshold: 2, reminderMinutes: 60 });
+    expect(config.schedule).toBe('rate(5 minutes)');
+    expect(config.language).toBe('en');
+  });
+
+  it('takes the language from LANG when the file does not set it', () => {
+    expect(parseConfig(minimal, { locale: 'ja_JP.UTF-8' }).language).toBe('ja');
+    expect(parseConfig({ ...minimal, language: 'en' }, { locale: 'ja_JP.UTF-8' }).language).toBe('en');
+    expect(languageFromLocale(undefined)).toBe('en');
+  });
+
+  it('names the field and the problem of a wrong type', () => {
+    const err = errorOf({ ...minimal, targets: [{ ...minimal.targets[0], port: '587' }] });
+    expect(err.field).toBe('targets[0].port');
+    expect(err.message).toMatch(/targets\[0\]\.port: .*expected number/);
+  });
+
+  it('refuses CR or LF in anything that reaches an SMTP command or header', () => {
+    const err = errorOf({ ...minimal, targets: [{ ...minimal.targets[0], from: 'shop@example.jp\r\nRCPT TO:<x@evil.example>' }] });
+    expect(err.field).toBe('targets[0].from');
+    expect(err.message).toMatch(/CR or LF/);
+    expect(errorOf({ ...minimal, bounceDomain: 'a.example\nX: y' }).field).toBe('bounceDomain');
+  });
+
+  it('rejects unknown fields instead of ignoring a typo', () => {
+    const err = errorOf({ ...minimal, targets: [{ ...minimal.targets[0], prot: 25 }] });
+    expect(err.message).toMatch(/prot/);
+  });
+
+  it('rejects duplicate target names and empty recipient lists', () => {
+    expect(errorOf({ ...minimal, targets: [minimal.targets[0], minimal.targets[0]] }).message).toMatch(/unique/);
+    expect(errorOf({ ...minimal, targets: [{ ...minimal.targets[0], to: [] }] }).field).toBe('targets[0].to');
+  });
+});
+
+describe('configJsonSchema', () => {
+  it('describes the config for editors, with the defaults', () => {
+    const schema = configJsonSchema() as { properties: Record<string, { default?: unknown }>; required: string[] };
+    expect(schema.required).toEqual(expect.arrayContaining(['bounceDomain', 'targets']));
+    expect(schema.properties.schedule?.default).toBe('rate(5 minutes)');
+  });
+});

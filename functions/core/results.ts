@@ -45,3 +45,32 @@ export interface CheckReport {
   readonly status: Status;
   readonly targets: readonly TargetResult[];
 }
+
+/**
+ * One bounced recipient as read from a returned message (the `bounce --json` contract).
+ * `reason` uses Sisimai's vocabulary (DESIGN.md "Bounce reasons").
+ */
+export interface BouncedRecipient {
+  readonly recipient: string;
+  readonly reason: BounceReason;
+  /** RFC 3463 enhanced status, e.g. `5.2.2`; null when the bounce carries none. */
+  readonly status: string | null;
+  /** SMTP reply code, e.g. 552; null when unknown. */
+  readonly replyCode: number | null;
+  /** True for a permanent failure. */
+  readonly hard: boolean;
+  readonly diagnostic: string | null;
+  readonly remoteMta: string | null;
+  /** The canary this bounce belongs to, from VERP, X-Mail-Health-Canary or Message-ID. */
+  readonly canaryId: string | null;
+}
+
+/** The bounce reasons of DESIGN.md: Sisimai's vocabulary, lower case. */
+export const BOUNCE_REASONS = [
+  'userunknown', 'hostunknown', 'mailboxfull', 'mesgtoobig', 'exceedlimit', 'suspend', 'hasmoved',
+  'notaccept', 'syntaxerror', 'filtered', 'rejected', 'blocked', 'spamdetected', 'policyviolation',
+  'authfailure', 'requireptr', 'badreputation', 'securityerror', 'norelaying', 'virusdetected',
+  'contenterror', 'notcompliantrfc', 'expired', 'networkerror', 'systemerror', 'systemfull',
+  'toomanyconn', 'speeding', 'mailererror', 'onhold', 'undefined', 'vacation', 'feedback', 'delivered',
+] as const;
+export type BounceReason = (typeof BOUNCE_REASONS)[number];

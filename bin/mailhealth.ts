@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env -S node --import=tsx
 /**
  * mailhealth: the local shell over the same core the Lambdas run (DESIGN.md "CLI").
  * Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.

@@ -4,8 +4,9 @@
  * Pure: the caller reads the file and passes the environment's language hint.
  */
 import { z } from 'zod';
+import { diagnoseAddress } from './address/index.ts';
 import { ConfigError } from './errors.ts';
-import type { Language } from './findings.ts';
+import type { Language, Localized } from './findings.ts';
 
 /** Anything that ends up in an SMTP command or a header must be a single line. */
 const singleLine = (what: string) =>
@@ -13,9 +14,16 @@ const singleLine = (what: string) =>
     message: `${what} must not contain CR or LF (they would inject SMTP commands or headers)`,
   });
 
-// A deliberately loose shape check; the address module gives the detailed diagnosis.
+// An address that certainly cannot be sent (critical finding) is refused at load, with the
+// address diagnosis' own explanation; warnings are reported by configWarnings() instead.
 const mailbox = (what: string) =>
-  singleLine(what).refine((s) => /^[^@\s]+@[^@\s]+$/.test(s), { message: `${what} must be an address like name@example.jp` });
+  singleLine(what).superRefine((s, ctx) => {
+    const critical = diagnoseAddress(s).findings.find((f) => f.severity === 'critical');
+    if (critical) {
+      const hint = critical.suggestion ? ` (did you mean ${critical.suggestion}?)` : '';
+      ctx.addIssue({ code: 'custom', message: `${what} "${s}" is not a usable address: ${critical.code}: ${critical.message.en}${hint}` });
+    }
+  });
 
 const hostname = (what: string) =>
   singleLine(what).refine((s) => /^[A-Za-z0-9.:\-[\]]+$/.test(s), {
@@ -153,6 +161,33 @@ export function parseConfig(doc: unknown, env: { locale?: string } = {}): Config
     throw new ConfigError(`invalid config: ${lines.join('; ')}`, fieldPath(issues[0]?.path ?? []));
   }
   return { ...parsed.data, language: parsed.data.language ?? languageFromLocale(env.locale) };
+}
+
+/** A doubt about a config value that does not stop the monitor (e.g. a likely typo). */
+export interface ConfigWarning {
+  readonly field: string;
+  readonly code: string;
+  readonly message: Localized;
+}
+
+/**
+ * Warnings about the addresses of a valid config: the canary recipients and senders that the
+ * address diagnosis doubts (a domain typo, a carrier address many servers refuse).
+ * @example configWarnings(parseConfig(doc)).map((w) => `${w.field}: ${w.message.en}`)
+ */
+export function configWarnings(config: Config): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  const check = (field: string, address: string) => {
+    for (const f of diagnoseAddress(address, { knownDomains: [config.bounceDomain] }).findings) {
+      if (f.severity === 'warning') warnings.push({ field, code: f.code, message: f.message });
+    }
+  };
+  config.targets.forEach((t, i) => {
+    check(`targets[${i}].from`, t.from);
+    t.to.forEach((to, j) => check(`targets[${i}].to[${j}]`, to));
+  });
+  config.alerts.email?.to.forEach((to, j) => check(`alerts.email.to[${j}]`, to));
+  return warnings;
 }
 
 /** The JSON Schema of the config file, for editors (`npm run schema` writes it). */

@@ -33,3 +33,73 @@ export type RawMailSource = (ref: string) => Promise<Uint8Array>;
 export interface MetricsSink {
   add(name: string, value: number, unit: 'Count' | 'Milliseconds' | 'Seconds' | 'None', dimensions?: Record<string, string>): void;
 }
+
+/**
+ * Turns the raw bytes of a message into the small shape the bounce classifier reads
+ * (functions/core/bounce/message.ts). Must resolve for any input, however malformed.
+ */
+export type MessageParser = (raw: Uint8Array) => Promise<import('./bounce/message.ts').ParsedMessage>;
+
+/** A value with the version it was stored at, for optimistic concurrency. */
+export interface Versioned<T> {
+  readonly value: T;
+  /** Starts at 1 with the first write; each successful write adds 1. */
+  readonly version: number;
+}
+
+/**
+ * Where health state, once-only claims, history and canaries live: files under `--state DIR`
+ * locally (functions/adapters/file-store.ts), one DynamoDB table in AWS
+ * (functions/adapters/dynamodb-store.ts). Times are ISO 8601 strings. Appends are idempotent:
+ * writing the same round (target + canary id) or alert twice keeps one copy.
+ */
+export interface Store {
+  /** The health state of a target, or null when it was never written. */
+  getHealth(target: string): Promise<Versioned<import('./health/state.ts').HealthState> | null>;
+  /**
+   * Writes the state if the stored version is still `expectedVersion` (null: only if absent).
+   * Resolves false when someone else wrote first; the caller re-reads and tries again.
+   */
+  putHealth(target: string, state: import('./health/state.ts').HealthState, expectedVersion: number | null): Promise<boolean>;
+  /**
+   * Claims a key once: true for the first caller, false for every later one until the claim
+   * expires after `ttlSeconds`. The once-only guarantee of alerts and bounces rests on it.
+   */
+  claim(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Keeps a round's result in the history of its target (bounded, newest kept). */
+  appendRound(result: import('./results.ts').TargetResult): Promise<void>;
+  /** The latest rounds of a target, newest first. */
+  listRounds(target: string, limit: number): Promise<import('./results.ts').TargetResult[]>;
+  appendBounce(record: import('./health/records.ts').BounceRecord): Promise<void>;
+  /** The latest bounces of a target (null: the bounces that matched no canary), newest first. */
+  listBounces(target: string | null, limit: number): Promise<import('./health/records.ts').BounceRecord[]>;
+  appendAlert(record: import('./health/records.ts').AlertRecord): Promise<void>;
+  /** The latest alerts of a target (null: alerts without a target), newest first. */
+  listAlerts(target: string | null, limit: number): Promise<import('./health/records.ts').AlertRecord[]>;
+  /** Every target that has a health state, sorted by name. */
+  listTargets(): Promise<string[]>;
+  /** Records a sent canary (idempotent; an existing record keeps its delivery time). */
+  putCanary(record: import('./health/records.ts').CanaryRecord): Promise<void>;
+  getCanary(id: string): Promise<import('./health/records.ts').CanaryRecord | null>;
+  /**
+   * Marks a canary delivered at `at`. `first` is true only for the call that set it (a duplicate
+   * arrival keeps the first time). Null when the canary is unknown.
+   */
+  markDelivered(id: string, at: string): Promise<{ record: import('./health/records.ts').CanaryRecord; first: boolean } | null>;
+  /** Canaries of a target sent in [sentAfter, sentBefore) and not delivered, oldest first. */
+  listUndelivered(
+    target: string,
+    window: { readonly sentAfter: string; readonly sentBefore: string; readonly limit: number },
+  ): Promise<import('./health/records.ts').CanaryRecord[]>;
+}
+
+/**
+ * One alert channel. `send` resolves once the channel took the message and rejects (with a
+ * message that never contains a secret) when it gave up after its own retries.
+ */
+export type Notifier =
+  | { readonly channel: 'slack'; send(message: import('./alert/slack.ts').SlackMessage): Promise<void> }
+  | { readonly channel: 'email'; send(message: import('./alert/email.ts').EmailMessage): Promise<void> };
+
+/** Runs one SMTP canary session and reports every step (shapes in functions/core/probe/types.ts). */
+export type { SmtpSession, SessionRequest, SessionTranscript, TranscriptStep } from './probe/types.ts';

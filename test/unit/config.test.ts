@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, configJsonSchema, languageFromLocale } from '#core/config.ts';
+import { parseConfig, configJsonSchema, configWarnings, languageFromLocale } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 
 const minimal = {
@@ -63,5 +63,24 @@ describe('configJsonSchema', () => {
     const schema = configJsonSchema() as { properties: Record<string, { default?: unknown }>; required: string[] };
     expect(schema.required).toEqual(expect.arrayContaining(['bounceDomain', 'targets']));
     expect(schema.properties.schedule?.default).toBe('rate(5 minutes)');
+  });
+});
+
+describe('config addresses', () => {
+  it('refuses a canary recipient that cannot be sent, naming the field and the reason', () => {
+    const err = errorOf({ ...minimal, targets: [{ ...minimal.targets[0], to: ['owner@example.jp', 'owner＠example.jp'] }] });
+    expect(err.field).toBe('targets[0].to[1]');
+    expect(err.message).toMatch(/FULLWIDTH_CHARACTER/);
+    expect(err.message).toMatch(/owner@example\.jp/);
+  });
+
+  it('accepts a Japanese carrier address with a dot before @, with a warning', () => {
+    const config = parseConfig({ ...minimal, targets: [{ ...minimal.targets[0], to: ['taro.@docomo.ne.jp'] }] });
+    expect(configWarnings(config)).toEqual([expect.objectContaining({ field: 'targets[0].to[0]', code: 'DOT_BEFORE_AT' })]);
+  });
+
+  it('warns about a likely domain typo but loads the config', () => {
+    const config = parseConfig({ ...minimal, targets: [{ ...minimal.targets[0], to: ['owner@gmial.com'] }] });
+    expect(configWarnings(config).map((w) => w.code)).toEqual(['DOMAIN_TYPO']);
   });
 });

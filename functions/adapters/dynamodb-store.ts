@@ -1,0 +1,332 @@
+/**
+ * The Store over one DynamoDB table (single-table design), for the Lambdas.
+ *
+ * Key schema: partition key `pk` (S), sort key `sk` (S), TTL attribute `ttl` (epoch seconds).
+ * Records are kept as JSON in `data` (S), so a file and an item hold the same document.
+ *
+ *   pk                      sk                                     other attributes
+ *   TARGET#<name>           STATE                                  data (HealthState), version (N)
+ *   TARGETS                 TARGET#<name>                          target            (listTargets)
+ *   TARGET#<name>           ROUND#<startedAt>#<canaryId>           data, ttl         (history)
+ *   TARGET#<name>|NOTARGET  BOUNCE#<at>#<canaryId|->#<recipient>   data, ttl         (history)
+ *   TARGET#<name>|NOTARGET  ALERT#<at>#<alert key>                 data, ttl         (history)
+ *   CANARY#<id>             CANARY                                 target, sentAt, recipients, deliveredAt, ttl
+ *   TARGET#<name>           CANARY#<sentAt>#<id>                   the same, to list a target's canaries by time
+ *   CLAIM#<key>             CLAIM                                  ttl               (once-only claims)
+ *
+ * Conditional writes: the state is written only at the version read (`version = :v`, or
+ * `attribute_not_exists(pk)` for the first write); a claim is created only when absent or
+ * expired; a canary is marked delivered only once. History items expire through `ttl`.
+ */
+import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { HealthState } from '#core/health/state.ts';
+import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
+import type { Store, Versioned } from '#core/ports.ts';
+import type { TargetResult } from '#core/results.ts';
+
+/** The table's key and TTL attribute names: the CDK table must use exactly these. */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+} as const;
+
+/** CreateTable input for this schema, on-demand (tests and local stand-ins; CDK builds its own). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE_SCHEMA.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+/** The table, its client and the history retention. */
+export interface DynamoDbStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /**
+   * Days rounds, bounces and alerts stay in the history before DynamoDB expires them.
+   * @default 35
+   */
+  readonly historyDays?: number;
+  /** @default 7 */
+  readonly canaryDays?: number;
+  /** Milliseconds since the epoch, for TTLs and claim expiry. @default Date.now */
+  readonly now?: () => number;
+}
+
+const STATE_SK = 'STATE';
+const NO_TARGET = 'NOTARGET';
+const targetPk = (target: string | null) => (target === null ? NO_TARGET : `TARGET#${target}`);
+const canaryPk = (id: string) => `CANARY#${id}`;
+const iso = (time: string) => new Date(time).toISOString();
+
+function isConditionFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException';
+}
+
+type Item = Record<string, unknown>;
+
+function canaryOf(item: Item): CanaryRecord {
+  return {
+    id: String(item.id),
+    target: String(item.target),
+    sentAt: String(item.sentAt),
+    recipients: Array.isArray(item.recipients) ? item.recipients.map(String) : [],
+    deliveredAt: typeof item.deliveredAt === 'string' ? item.deliveredAt : null,
+  };
+}
+
+/**
+ * A Store over the DynamoDB table `tableName`.
+ * @example
+ * const store = createDynamoDbStore({ client: new DynamoDBClient({}), tableName: process.env.TABLE_NAME! });
+ */
+export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
+  const doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+  const TableName = options.tableName;
+  const now = options.now ?? Date.now;
+  const historyTtl = () => Math.floor(now() / 1000) + (options.historyDays ?? 35) * 86_400;
+  const canaryTtl = () => Math.floor(now() / 1000) + (options.canaryDays ?? 7) * 86_400;
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>, want: number): Promise<Item[]> {
+    const items: Item[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new QueryCommand({ ...input, TableName, ExclusiveStartKey }));
+      items.push(...((page.Items ?? []) as Item[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined && items.length < want);
+    return items.slice(0, want);
+  }
+
+  async function newest<T>(pk: string, prefix: string, limit: number): Promise<T[]> {
+    if (limit <= 0) return [];
+    const items = await queryAll(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ScanIndexForward: false,
+        Limit: limit,
+      },
+      limit,
+    );
+    return items.map((i) => JSON.parse(String(i.data)) as T);
+  }
+
+  async function updateCanary(pk: string, sk: string, record: CanaryRecord): Promise<void> {
+    await doc.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk, sk },
+        UpdateExpression:
+          'SET #id = :id, #target = :target, sentAt = :sentAt, recipients = :recipients, #ttl = :ttl, deliveredAt = if_not_exists(deliveredAt, :delivered)',
+        ExpressionAttributeNames: { '#id': 'id', '#target': 'target', '#ttl': TABLE_SCHEMA.ttlAttribute },
+        ExpressionAttributeValues: {
+          ':id': record.id,
+          ':target': record.target,
+          ':sentAt': record.sentAt,
+          ':recipients': [...record.recipients],
+          ':ttl': canaryTtl(),
+          ':delivered': record.deliveredAt,
+        },
+      }),
+    );
+  }
+
+  const notDelivered = 'attribute_not_exists(deliveredAt) OR attribute_type(deliveredAt, :nullType)';
+
+  async function getCanary(id: string): Promise<CanaryRecord | null> {
+    const out = await doc.send(new GetCommand({ TableName, Key: { pk: canaryPk(id), sk: 'CANARY' }, ConsistentRead: true }));
+    return out.Item ? canaryOf(out.Item) : null;
+  }
+
+  return {
+    async getHealth(target: string): Promise<Versioned<HealthState> | null> {
+      const out = await doc.send(new GetCommand({ TableName, Key: { pk: targetPk(target), sk: STATE_SK }, ConsistentRead: true }));
+      if (!out.Item) return null;
+      return { value: JSON.parse(String(out.Item.data)) as HealthState, version: Number(out.Item.version) };
+    },
+
+    async putHealth(target: string, state: HealthState, expectedVersion: number | null): Promise<boolean> {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: targetPk(target), sk: STATE_SK, data: JSON.stringify(state), version: (expectedVersion ?? 0) + 1 },
+            ...(expectedVersion === null
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: '#version = :v',
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':v': expectedVersion },
+                }),
+          }),
+        );
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+      if (expectedVersion === null) {
+        await doc.send(new PutCommand({ TableName, Item: { pk: 'TARGETS', sk: `TARGET#${target}`, target } }));
+      }
+      return true;
+    },
+
+    async claim(key: string, ttlSeconds: number): Promise<boolean> {
+      const nowSeconds = Math.floor(now() / 1000);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: `CLAIM#${key}`, sk: 'CLAIM', [TABLE_SCHEMA.ttlAttribute]: nowSeconds + ttlSeconds },
+            // DynamoDB deletes expired items lazily (up to days later); an expired claim is free.
+            ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
+            ExpressionAttributeNames: { '#ttl': TABLE_SCHEMA.ttlAttribute },
+            ExpressionAttributeValues: { ':now': nowSeconds },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    },
+
+    async appendRound(result: TargetResult): Promise<void> {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: targetPk(result.name),
+            sk: `ROUND#${iso(result.startedAt)}#${result.canaryId}`,
+            data: JSON.stringify(result),
+            [TABLE_SCHEMA.ttlAttribute]: historyTtl(),
+          },
+        }),
+      );
+    },
+
+    async listRounds(target: string, limit: number): Promise<TargetResult[]> {
+      return newest<TargetResult>(targetPk(target), 'ROUND#', limit);
+    },
+
+    async appendBounce(record: BounceRecord): Promise<void> {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: targetPk(record.target),
+            sk: `BOUNCE#${iso(record.at)}#${record.canaryId ?? '-'}#${record.recipient.recipient.toLowerCase()}`,
+            data: JSON.stringify(record),
+            [TABLE_SCHEMA.ttlAttribute]: historyTtl(),
+          },
+        }),
+      );
+    },
+
+    async listBounces(target: string | null, limit: number): Promise<BounceRecord[]> {
+      return newest<BounceRecord>(targetPk(target), 'BOUNCE#', limit);
+    },
+
+    async appendAlert(record: AlertRecord): Promise<void> {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: targetPk(record.event.target),
+            sk: `ALERT#${iso(record.at)}#${record.event.key}`,
+            data: JSON.stringify(record),
+            [TABLE_SCHEMA.ttlAttribute]: historyTtl(),
+          },
+        }),
+      );
+    },
+
+    async listAlerts(target: string | null, limit: number): Promise<AlertRecord[]> {
+      return newest<AlertRecord>(targetPk(target), 'ALERT#', limit);
+    },
+
+    async listTargets(): Promise<string[]> {
+      const items = await queryAll(
+        { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'TARGETS' } },
+        Number.POSITIVE_INFINITY,
+      );
+      return items.map((i) => String(i.target)).sort();
+    },
+
+    async putCanary(record: CanaryRecord): Promise<void> {
+      await updateCanary(canaryPk(record.id), 'CANARY', record);
+      await updateCanary(targetPk(record.target), `CANARY#${iso(record.sentAt)}#${record.id}`, record);
+    },
+
+    getCanary,
+
+    async markDelivered(id: string, at: string) {
+      let record: CanaryRecord;
+      try {
+        const out = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: canaryPk(id), sk: 'CANARY' },
+            UpdateExpression: 'SET deliveredAt = :at',
+            ConditionExpression: `attribute_exists(pk) AND (${notDelivered})`,
+            ExpressionAttributeValues: { ':at': at, ':nullType': 'NULL' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        record = canaryOf(out.Attributes ?? {});
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const existing = await getCanary(id);
+        return existing === null ? null : { record: existing, first: false };
+      }
+      // The per-target copy only feeds listUndelivered, which re-checks the primary item.
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: targetPk(record.target), sk: `CANARY#${iso(record.sentAt)}#${record.id}` },
+          UpdateExpression: 'SET deliveredAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ).catch((err: unknown) => {
+        if (!isConditionFailure(err)) throw err;
+      });
+      return { record, first: true };
+    },
+
+    async listUndelivered(target: string, window: { sentAfter: string; sentBefore: string; limit: number }): Promise<CanaryRecord[]> {
+      if (window.limit <= 0) return [];
+      const items = await queryAll(
+        {
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          FilterExpression: notDelivered,
+          ExpressionAttributeValues: {
+            ':pk': targetPk(target),
+            ':from': `CANARY#${iso(window.sentAfter)}`,
+            // `CANARY#<sentBefore>#id` sorts after this bound, so sentBefore itself is excluded.
+            ':to': `CANARY#${iso(window.sentBefore)}`,
+            ':nullType': 'NULL',
+          },
+          ScanIndexForward: true,
+        },
+        window.limit,
+      );
+      const confirmed: CanaryRecord[] = [];
+      for (const item of items) {
+        const primary = await getCanary(String(item.id));
+        if (primary !== null && primary.deliveredAt === null) confirmed.push(primary);
+      }
+      return confirmed;
+    },
+  };
+}

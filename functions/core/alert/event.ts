@@ -1,0 +1,96 @@
+/**
+ * The alert event: what the health state machine, the bounce intake, the round-trip check and
+ * CloudWatch alarms raise, and what the formatters turn into a Slack message or an email.
+ * It is plain JSON (ISO times, no Date objects) so it travels through SNS unchanged.
+ */
+import type { Finding, SmtpStep, Status } from '../findings.ts';
+import type { BouncedRecipient, StepResult } from '../results.ts';
+
+/**
+ * - `failing`: a target crossed `failureThreshold` consecutive critical rounds.
+ * - `warning`: a target crossed `failureThreshold` consecutive warning rounds.
+ * - `reminder`: still failing, `reminderMinutes` after the last alert of the incident.
+ * - `recovered`: `recoveryThreshold` consecutive good rounds ended a failing or warning incident.
+ * - `bounce`: a canary bounced (once per canary and recipient).
+ * - `undelivered`: a canary did not arrive at the bounce domain's mailbox in time.
+ * - `alarm`: a CloudWatch alarm changed state.
+ */
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'undelivered', 'alarm'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+interface AlertBase {
+  /** The once-only key: the same incident step always gets the same key. */
+  readonly key: string;
+  /** The incident this alert belongs to (a ULID; time-sortable). */
+  readonly incidentId: string;
+  /** The target concerned; null when unknown (an unmatched bounce, an alarm without a Target dimension). */
+  readonly target: string | null;
+  /** ISO time the alert was raised. */
+  readonly at: string;
+  /** ISO time the incident started (the first bad round, the bounce, the alarm's state change). */
+  readonly startedAt: string;
+  readonly status: Status;
+  /** The findings that explain the alert, worst first. */
+  readonly findings: readonly Finding[];
+}
+
+/** An alert of the per-target state machine. */
+export interface HealthAlert extends AlertBase {
+  readonly kind: 'failing' | 'warning' | 'reminder' | 'recovered';
+  readonly target: string;
+  /** The canary of the round that raised the alert. */
+  readonly canaryId: string;
+  /** The SMTP step that failed in that round, when one did. */
+  readonly failedStep: SmtpStep | null;
+  /** The timed steps of that round. */
+  readonly steps: readonly StepResult[];
+  /** How long the incident has lasted (reminder) or lasted (recovered), in ms. */
+  readonly durationMs: number;
+  /** For `recovered`: the state that ended. */
+  readonly recoveredFrom?: 'failing' | 'warning';
+  /** For `reminder`: 1 for the first reminder, 2 for the second, … */
+  readonly reminder?: number;
+}
+
+/** A canary bounced. */
+export interface BounceAlert extends AlertBase {
+  readonly kind: 'bounce';
+  readonly canaryId: string | null;
+  readonly bounce: BouncedRecipient;
+}
+
+/** A canary never arrived at the bounce domain's mailbox. */
+export interface UndeliveredAlert extends AlertBase {
+  readonly kind: 'undelivered';
+  readonly target: string;
+  readonly canaryId: string;
+  /** ISO time the canary was sent. */
+  readonly sentAt: string;
+  readonly recipients: readonly string[];
+  readonly timeoutMinutes: number;
+}
+
+/** The alarm facts of a CloudWatch alarm state change. */
+export interface AlarmFacts {
+  readonly name: string;
+  readonly description: string | null;
+  readonly state: 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+  readonly previousState: 'ALARM' | 'OK' | 'INSUFFICIENT_DATA' | null;
+  readonly reason: string;
+  readonly region: string | null;
+  readonly metric: string | null;
+}
+
+/** A CloudWatch alarm changed state. */
+export interface AlarmAlert extends AlertBase {
+  readonly kind: 'alarm';
+  readonly alarm: AlarmFacts;
+}
+
+/** Anything that can be alerted on; `kind` tells which. */
+export type AlertEvent = HealthAlert | BounceAlert | UndeliveredAlert | AlarmAlert;
+
+/** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
+export type DeliveryOutcome =
+  | { readonly channel: 'slack' | 'email'; readonly ok: true }
+  | { readonly channel: 'slack' | 'email'; readonly ok: false; readonly error: string };

@@ -1,0 +1,177 @@
+/**
+ * Alerts on the SNS alert topic. Two kinds of message arrive there: the AlertEvents the canary
+ * and bounce Lambdas publish (`encodeAlertMessage`), and CloudWatch alarm state changes. Both
+ * decode into an AlertEvent, so the alert Lambda formats and delivers them the same way.
+ * Pure: the time and randomness for an alarm's incident id are inputs.
+ */
+import { z } from 'zod';
+import { newCanaryId } from '../canary-id.ts';
+import { ADDRESS_CODES, BOUNCE_CODES, PROBE_CODES, SMTP_STEPS } from '../findings.ts';
+import type { RandomSource } from '../ports.ts';
+import { BOUNCE_REASONS } from '../results.ts';
+import type { AlarmAlert, AlertEvent } from './event.ts';
+
+const localized = z.object({ en: z.string(), ja: z.string() });
+const finding = z.object({
+  code: z.enum([...PROBE_CODES, ...BOUNCE_CODES, ...ADDRESS_CODES]),
+  severity: z.enum(['info', 'warning', 'critical']),
+  step: z.enum(SMTP_STEPS).optional(),
+  recipient: z.string().optional(),
+  reply: z.string().optional(),
+  message: localized,
+  remedy: localized,
+});
+const status = z.enum(['ok', 'warning', 'critical', 'unknown']);
+const base = {
+  key: z.string().min(1),
+  incidentId: z.string().min(1),
+  target: z.string().nullable(),
+  at: z.string(),
+  startedAt: z.string(),
+  status,
+  findings: z.array(finding),
+};
+const step = z.object({
+  step: z.enum(SMTP_STEPS),
+  ok: z.boolean(),
+  ms: z.number(),
+  reply: z.string().optional(),
+  recipient: z.string().optional(),
+});
+const alarmState = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
+
+const alertEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...base,
+    kind: z.enum(['failing', 'warning', 'reminder', 'recovered']),
+    target: z.string(),
+    canaryId: z.string(),
+    failedStep: z.enum(SMTP_STEPS).nullable(),
+    steps: z.array(step),
+    durationMs: z.number(),
+    recoveredFrom: z.enum(['failing', 'warning']).optional(),
+    reminder: z.number().int().optional(),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('bounce'),
+    canaryId: z.string().nullable(),
+    bounce: z.object({
+      recipient: z.string(),
+      reason: z.enum(BOUNCE_REASONS),
+      status: z.string().nullable(),
+      replyCode: z.number().nullable(),
+      hard: z.boolean(),
+      diagnostic: z.string().nullable(),
+      remoteMta: z.string().nullable(),
+      canaryId: z.string().nullable(),
+    }),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('undelivered'),
+    target: z.string(),
+    canaryId: z.string(),
+    sentAt: z.string(),
+    recipients: z.array(z.string()),
+    timeoutMinutes: z.number(),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('alarm'),
+    alarm: z.object({
+      name: z.string(),
+      description: z.string().nullable(),
+      state: alarmState,
+      previousState: alarmState.nullable(),
+      reason: z.string(),
+      region: z.string().nullable(),
+      metric: z.string().nullable(),
+    }),
+  }),
+]);
+
+/** The fields of a CloudWatch alarm notification this module reads (AWS sends more). */
+const cloudWatchAlarmSchema = z.object({
+  AlarmName: z.string().min(1),
+  AlarmDescription: z.string().nullish(),
+  NewStateValue: alarmState,
+  OldStateValue: alarmState.nullish(),
+  NewStateReason: z.string(),
+  StateChangeTime: z.string(),
+  Region: z.string().nullish(),
+  AlarmArn: z.string().nullish(),
+  Trigger: z
+    .object({
+      MetricName: z.string().nullish(),
+      Namespace: z.string().nullish(),
+      Dimensions: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
+    })
+    .nullish(),
+});
+
+/** The SNS message body of an AlertEvent (what `decodeAlertMessage` reads back). */
+export function encodeAlertMessage(event: AlertEvent): string {
+  return JSON.stringify(event);
+}
+
+// CloudWatch writes `2026-01-05T00:30:12.345+0000`; ISO 8601 parsers want `+00:00`.
+function isoOf(time: string): string | null {
+  const ms = Date.parse(time.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * The AlertEvent of a CloudWatch alarm state change (the SNS message JSON of an alarm action),
+ * or null when the document is not one. The key is the same for a redelivered notification,
+ * so `recordAlarm` raises it once.
+ * @example alarmAlertFromCloudWatch(JSON.parse(record.Sns.Message), { now: clock(), random })
+ */
+export function alarmAlertFromCloudWatch(doc: unknown, deps: { readonly now: Date; readonly random: RandomSource }): AlarmAlert | null {
+  const parsed = cloudWatchAlarmSchema.safeParse(doc);
+  if (!parsed.success) return null;
+  const a = parsed.data;
+  const changedAt = isoOf(a.StateChangeTime) ?? deps.now.toISOString();
+  const target = a.Trigger?.Dimensions?.find((d) => d.name.toLowerCase() === 'target')?.value ?? null;
+  const metric = a.Trigger?.MetricName ? [a.Trigger.Namespace, a.Trigger.MetricName].filter(Boolean).join('/') : null;
+  return {
+    kind: 'alarm',
+    key: `alarm#${a.AlarmArn ?? a.AlarmName}#${changedAt}#${a.NewStateValue}`,
+    incidentId: newCanaryId(Date.parse(changedAt), deps.random(10)),
+    target,
+    at: deps.now.toISOString(),
+    startedAt: changedAt,
+    status: a.NewStateValue === 'ALARM' ? 'critical' : a.NewStateValue === 'OK' ? 'ok' : 'unknown',
+    findings: [],
+    alarm: {
+      name: a.AlarmName,
+      description: a.AlarmDescription ?? null,
+      state: a.NewStateValue,
+      previousState: a.OldStateValue ?? null,
+      reason: a.NewStateReason,
+      region: a.Region ?? null,
+      metric,
+    },
+  };
+}
+
+/**
+ * Reads an SNS message of the alert topic: an encoded AlertEvent or a CloudWatch alarm.
+ * Null when it is neither (the handler logs and drops it; it is not a bug of ours).
+ * @example
+ * for (const record of event.Records) {
+ *   const alert = decodeAlertMessage(record.Sns.Message, { now: clock(), random });
+ *   if (alert) await deliverAlert(alert, notifiers, config.language);
+ * }
+ */
+export function decodeAlertMessage(message: string, deps: { readonly now: Date; readonly random: RandomSource }): AlertEvent | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  const ours = alertEventSchema.safeParse(doc);
+  if (ours.success) return ours.data as AlertEvent;
+  return alarmAlertFromCloudWatch(doc, deps);
+}

@@ -1,0 +1,388 @@
+/**
+ * What an alert says, decided once for every channel: title, summary, facts, causes with
+ * remedies, step timings. The Slack and email renderers only lay it out and escape it.
+ */
+import type { Finding, Language, SmtpStep, Status } from '../findings.ts';
+import type { StepResult } from '../results.ts';
+import type { AlertEvent } from './event.ts';
+
+/** Rendering options shared by every channel. */
+export interface FormatOptions {
+  /**
+   * IANA time zone for the times shown.
+   * @default 'Asia/Tokyo' for Japanese, 'UTC' for English
+   */
+  readonly timeZone?: string;
+}
+
+/** The tone of an alert: decides its emoji and colour. */
+export type AlertTone = 'critical' | 'warning' | 'ok' | 'neutral';
+
+/** One finding as an alert shows it, in the alert's language. */
+export interface AlertCause {
+  readonly code: string;
+  readonly severity: Finding['severity'];
+  readonly step: string | null;
+  readonly recipient: string | null;
+  readonly reply: string | null;
+  readonly message: string;
+  readonly remedy: string;
+}
+
+/** The localized content of one alert, before layout and escaping. */
+export interface AlertView {
+  readonly tone: AlertTone;
+  readonly emoji: string;
+  readonly title: string;
+  readonly subject: string;
+  readonly summary: string;
+  readonly facts: readonly (readonly [label: string, value: string])[];
+  readonly causesHeading: string;
+  readonly causes: readonly AlertCause[];
+  /** "… and 3 more" when findings were left out; null otherwise. */
+  readonly moreCauses: string | null;
+  readonly stepsHeading: string;
+  readonly steps: readonly string[];
+  readonly labels: { readonly reply: string; readonly remedy: string };
+  readonly footer: string;
+  readonly lang: Language;
+}
+
+/** At most this many findings per alert: the first ones are the worst, the rest is noise. */
+export const MAX_CAUSES = 5;
+
+const STATUS_LABEL: Record<Status, Record<Language, string>> = {
+  ok: { en: 'OK', ja: '正常' },
+  warning: { en: 'WARNING', ja: '警告' },
+  critical: { en: 'CRITICAL', ja: '障害' },
+  unknown: { en: 'UNKNOWN', ja: '不明' },
+};
+
+const STEP_LABEL: Record<SmtpStep, Record<Language, string>> = {
+  connect: { en: 'connect', ja: '接続 (connect)' },
+  greeting: { en: 'greeting', ja: 'グリーティング (greeting)' },
+  ehlo: { en: 'EHLO', ja: 'EHLO' },
+  starttls: { en: 'STARTTLS', ja: 'STARTTLS' },
+  auth: { en: 'AUTH', ja: '認証 (AUTH)' },
+  mail: { en: 'MAIL FROM', ja: 'MAIL FROM' },
+  rcpt: { en: 'RCPT TO', ja: 'RCPT TO' },
+  data: { en: 'DATA', ja: 'DATA' },
+  quit: { en: 'QUIT', ja: 'QUIT' },
+};
+
+const BOUNCE_LABEL: Record<string, Record<Language, string>> = {
+  BOUNCE_MAILBOX_FULL: { en: 'mailbox full', ja: 'メールボックスの容量超過' },
+  BOUNCE_INVALID_ADDRESS: { en: 'invalid address', ja: '宛先アドレスが存在しない' },
+  BOUNCE_MESSAGE_TOO_LARGE: { en: 'message too large', ja: 'メールのサイズ超過' },
+  BOUNCE_BLOCKED: { en: 'blocked by the receiving server', ja: '受信側での拒否' },
+  BOUNCE_TRANSIENT: { en: 'temporary failure', ja: '一時的なエラー' },
+  BOUNCE_OTHER: { en: 'other failure', ja: 'その他のエラー' },
+};
+
+const L = {
+  target: { en: 'Target', ja: '対象' },
+  status: { en: 'Status', ja: '状態' },
+  failedStep: { en: 'Failed step', ja: '失敗したステップ' },
+  step: { en: 'Step', ja: '該当ステップ' },
+  started: { en: 'Started', ja: '発生' },
+  duration: { en: 'Duration', ja: '継続時間' },
+  recovered: { en: 'Recovered', ja: '復旧' },
+  canary: { en: 'Canary', ja: 'テストメール ID' },
+  recipient: { en: 'Recipient', ja: '宛先' },
+  recipients: { en: 'Recipients', ja: '宛先' },
+  reason: { en: 'Reason', ja: '理由' },
+  dsnStatus: { en: 'Status code', ja: 'ステータスコード' },
+  remoteMta: { en: 'Remote server', ja: '相手サーバー' },
+  sent: { en: 'Sent', ja: '送信' },
+  alarm: { en: 'Alarm', ja: 'アラーム' },
+  state: { en: 'State', ja: '状態' },
+  metric: { en: 'Metric', ja: 'メトリクス' },
+  region: { en: 'Region', ja: 'リージョン' },
+  changed: { en: 'Changed', ja: '変化した時刻' },
+  causes: { en: 'Cause and what to do', ja: '原因と対処方法' },
+  stillOpen: { en: 'Still worth a look', ja: '引き続き確認が必要な点' },
+  steps: { en: 'Step timings', ja: '各ステップの所要時間' },
+  reply: { en: 'Server reply', ja: 'サーバーの応答' },
+  remedy: { en: 'What to do', ja: '対処方法' },
+  incident: { en: 'incident', ja: 'インシデント' },
+  unknownTarget: { en: '(unknown)', ja: '（不明）' },
+} as const satisfies Record<string, Record<Language, string>>;
+
+const ZONE_ABBREVIATION: Record<string, string> = { UTC: 'UTC', 'Etc/UTC': 'UTC', 'Asia/Tokyo': 'JST' };
+
+/** An ISO time as `2026-01-05 09:30 JST` in the given zone (deterministic, no locale words). */
+export function formatTime(iso: string, lang: Language, options: FormatOptions = {}): string {
+  const timeZone = options.timeZone ?? (lang === 'ja' ? 'Asia/Tokyo' : 'UTC');
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${ZONE_ABBREVIATION[timeZone] ?? timeZone}`;
+}
+
+/** A duration as `1 h 5 min` / `1時間5分` (minutes precision; under a minute said so). */
+export function formatDuration(ms: number, lang: Language): string {
+  const totalMinutes = Math.floor(ms / 60_000);
+  if (totalMinutes < 1) return lang === 'ja' ? '1分未満' : 'less than a minute';
+  const days = Math.floor(totalMinutes / 1440);
+  const hours = Math.floor((totalMinutes % 1440) / 60);
+  const minutes = totalMinutes % 60;
+  if (lang === 'ja') return `${days ? `${days}日` : ''}${hours ? `${hours}時間` : ''}${minutes ? `${minutes}分` : ''}`;
+  return [days ? `${days} d` : '', hours ? `${hours} h` : '', minutes ? `${minutes} min` : ''].filter(Boolean).join(' ');
+}
+
+/** The display name of an SMTP step. */
+export function stepLabel(step: SmtpStep, lang: Language): string {
+  return STEP_LABEL[step][lang];
+}
+
+/** One monospace line per timed step: `✓ RCPT TO      9 ms  a@example.jp` / `✗ AUTH  230 ms  535 …`. */
+export function stepLines(steps: readonly StepResult[]): string[] {
+  return steps.map((s) => {
+    const name = STEP_LABEL[s.step].en.padEnd(10);
+    const ms = `${Math.round(s.ms)} ms`.padStart(9);
+    const notes = [s.step === 'rcpt' ? s.recipient : undefined, !s.ok ? s.reply : undefined].filter((x): x is string => Boolean(x));
+    return `${s.ok ? '✓' : '✗'} ${name}${ms}${notes.length ? `  ${notes.join('  ')}` : ''}`;
+  });
+}
+
+/** Columns a string takes in a monospace font: East Asian wide and full-width characters take two. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w;
+}
+
+function causesOf(findings: readonly Finding[], lang: Language): AlertCause[] {
+  return findings.slice(0, MAX_CAUSES).map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    step: f.step ? stepLabel(f.step, lang) : null,
+    recipient: f.recipient ?? null,
+    reply: f.reply ?? null,
+    message: f.message[lang],
+    remedy: f.remedy[lang],
+  }));
+}
+
+function moreOf(findings: readonly Finding[], lang: Language): string | null {
+  const more = findings.length - MAX_CAUSES;
+  if (more <= 0) return null;
+  return lang === 'ja' ? `ほか ${more} 件` : `… and ${more} more`;
+}
+
+function toneOf(status: Status): AlertTone {
+  return status === 'ok' ? 'ok' : status === 'warning' ? 'warning' : 'critical';
+}
+
+const EMOJI: Record<AlertTone, string> = { critical: '🔴', warning: '🟡', ok: '✅', neutral: '⚪' };
+
+/**
+ * Builds the localized content of an alert.
+ * @example const view = alertView(event, 'ja', { timeZone: 'Asia/Tokyo' });
+ */
+export function alertView(event: AlertEvent, lang: Language, options: FormatOptions = {}): AlertView {
+  const t = (s: Record<Language, string>) => s[lang];
+  const time = (iso: string) => formatTime(iso, lang, options);
+  const target = event.target ?? t(L.unknownTarget);
+  const status = STATUS_LABEL[event.status][lang];
+  const common = {
+    lang,
+    causesHeading: t(L.causes),
+    causes: causesOf(event.findings, lang),
+    moreCauses: moreOf(event.findings, lang),
+    stepsHeading: t(L.steps),
+    steps: [] as string[],
+    labels: { reply: t(L.reply), remedy: t(L.remedy) },
+    footer: `mail-health · ${t(L.incident)} ${event.incidentId}`,
+  };
+  const pre = '[mail-health]';
+
+  switch (event.kind) {
+    case 'failing':
+    case 'warning':
+    case 'reminder':
+    case 'recovered': {
+      const step = event.failedStep ? stepLabel(event.failedStep, lang) : null;
+      const worst = event.findings[0];
+      const duration = formatDuration(event.durationMs, lang);
+      const start = time(event.startedAt);
+      const facts: [string, string][] = [
+        [t(L.target), target],
+        [t(L.status), status],
+      ];
+      if (step && event.kind !== 'recovered') facts.push([t(event.kind === 'warning' ? L.step : L.failedStep), step]);
+      facts.push([t(L.started), start]);
+      // The outage ended when the first good round started, not when the alert went out.
+      if (event.kind === 'recovered') facts.push([t(L.recovered), time(new Date(Date.parse(event.startedAt) + event.durationMs).toISOString())]);
+      if (event.kind === 'recovered' || event.kind === 'reminder') facts.push([t(L.duration), duration]);
+      facts.push([t(L.canary), event.canaryId]);
+      const cause = worst ? (step ? `${worst.code} @ ${step}` : worst.code) : status;
+      const steps = stepLines(event.steps);
+
+      if (event.kind === 'recovered') {
+        const openFindings = event.findings.filter((f) => f.severity !== 'info');
+        const fromWarning = event.recoveredFrom === 'warning';
+        return {
+          ...common,
+          tone: 'ok',
+          emoji: EMOJI.ok,
+          title: lang === 'ja' ? `復旧しました: ${target}` : `Recovered: ${target}`,
+          subject:
+            lang === 'ja'
+              ? `${pre} 復旧 ${target}（${duration}続きました）`
+              : `${pre} RECOVERED ${target} (lasted ${duration})`,
+          summary: fromWarning
+            ? lang === 'ja'
+              ? `${target} の警告は解消しました。${start} に始まり、${duration}続きました。`
+              : `The warning for ${target} has cleared. It started ${start} and lasted ${duration}.`
+            : lang === 'ja'
+              ? `${target} からのメール送信が復旧しました。障害は ${start} に始まり、${duration}続きました。`
+              : `Mail sending from ${target} works again. The outage started ${start} and lasted ${duration}.`,
+          facts,
+          causesHeading: t(L.stillOpen),
+          causes: causesOf(openFindings, lang),
+          moreCauses: moreOf(openFindings, lang),
+          steps,
+        };
+      }
+      if (event.kind === 'warning') {
+        return {
+          ...common,
+          tone: 'warning',
+          emoji: EMOJI.warning,
+          title: lang === 'ja' ? `メール送信に注意が必要です: ${target}` : `Mail sending needs attention: ${target}`,
+          subject: lang === 'ja' ? `${pre} 警告 ${target}: ${cause}` : `${pre} WARNING ${target}: ${cause}`,
+          summary:
+            lang === 'ja'
+              ? `${target} からのメールは送信できていますが、${start} から注意が必要な状態が続いています。`
+              : `Mail from ${target} still goes out, but since ${start} something needs attention.`,
+          facts,
+          steps,
+        };
+      }
+      if (event.kind === 'reminder') {
+        return {
+          ...common,
+          tone: toneOf(event.status) === 'ok' ? 'critical' : toneOf(event.status),
+          emoji: EMOJI.critical,
+          title: lang === 'ja' ? `障害が続いています: ${target}（${duration}）` : `Still failing: ${target} (${duration})`,
+          subject:
+            lang === 'ja'
+              ? `${pre} 障害継続 ${target}: ${duration}（${cause}）`
+              : `${pre} STILL FAILING ${target} for ${duration}: ${cause}`,
+          summary:
+            lang === 'ja'
+              ? `${target} の障害が ${start} から ${duration}続いています（リマインダー ${event.reminder ?? 1} 回目）。`
+              : `${target} has been failing for ${duration}, since ${start} (reminder ${event.reminder ?? 1}).`,
+          facts,
+          steps,
+        };
+      }
+      return {
+        ...common,
+        tone: 'critical',
+        emoji: EMOJI.critical,
+        title: lang === 'ja' ? `メールを送信できません: ${target}` : `Mail sending is failing: ${target}`,
+        subject: lang === 'ja' ? `${pre} 障害 ${target}: ${cause}` : `${pre} FAILING ${target}: ${cause}`,
+        summary:
+          lang === 'ja'
+            ? `${start} から ${target} の送信チェックが続けて失敗しています。お客様にメールが届いていない可能性があります。`
+            : `The canary rounds for ${target} have failed since ${start}. Your customers may not be receiving your mail.`,
+        facts,
+        steps,
+      };
+    }
+
+    case 'bounce': {
+      const b = event.bounce;
+      const worst = event.findings[0];
+      const label = worst ? BOUNCE_LABEL[worst.code]?.[lang] : undefined;
+      const reason = label ? `${label} (${b.reason})` : b.reason;
+      const facts: [string, string][] = [
+        [t(L.target), target],
+        [t(L.recipient), b.recipient],
+        [t(L.reason), reason],
+      ];
+      const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
+      if (code) facts.push([t(L.dsnStatus), code]);
+      if (b.remoteMta) facts.push([t(L.remoteMta), b.remoteMta]);
+      facts.push([t(L.started), time(event.startedAt)]);
+      if (event.canaryId) facts.push([t(L.canary), event.canaryId]);
+      const tone = toneOf(event.status);
+      return {
+        ...common,
+        tone,
+        emoji: '📨',
+        title: lang === 'ja' ? `テストメールが返送されました: ${b.recipient}` : `Canary bounced: ${b.recipient}`,
+        subject:
+          lang === 'ja'
+            ? `${pre} 返送 ${b.recipient}: ${label ?? b.reason}`
+            : `${pre} BOUNCE ${b.recipient}: ${label ?? b.reason}`,
+        summary:
+          lang === 'ja'
+            ? `${target} から ${b.recipient} へ送ったテストメールが返送されました（${label ?? b.reason}）。`
+            : `A canary from ${target} to ${b.recipient} came back: ${label ?? b.reason}.`,
+        facts,
+        // The diagnostic is what the remote server said; it reads like a reply.
+        causes: common.causes.map((c, i) => (i === 0 && c.reply === null && b.diagnostic ? { ...c, reply: b.diagnostic } : c)),
+      };
+    }
+
+    case 'undelivered': {
+      const facts: [string, string][] = [
+        [t(L.target), target],
+        [t(L.status), status],
+        [t(L.sent), time(event.sentAt)],
+        [t(L.recipients), event.recipients.join(', ')],
+        [t(L.canary), event.canaryId],
+      ];
+      return {
+        ...common,
+        tone: toneOf(event.status),
+        emoji: '📭',
+        title: lang === 'ja' ? `テストメールが届きません: ${target}` : `Canary not delivered: ${target}`,
+        subject:
+          lang === 'ja'
+            ? `${pre} 未着 ${target}: ${event.timeoutMinutes} 分以内に届きませんでした`
+            : `${pre} NOT DELIVERED ${target}: no arrival within ${event.timeoutMinutes} min`,
+        summary:
+          lang === 'ja'
+            ? `${time(event.sentAt)} に ${target} から送ったテストメールが、${event.timeoutMinutes} 分以内に届きませんでした。`
+            : `A canary sent from ${target} at ${time(event.sentAt)} did not arrive within ${event.timeoutMinutes} minutes.`,
+        facts,
+      };
+    }
+
+    case 'alarm': {
+      const a = event.alarm;
+      const tone: AlertTone = a.state === 'ALARM' ? 'critical' : a.state === 'OK' ? 'ok' : 'neutral';
+      const facts: [string, string][] = [
+        [t(L.alarm), a.name],
+        [t(L.state), a.previousState ? `${a.previousState} → ${a.state}` : a.state],
+      ];
+      if (event.target) facts.push([t(L.target), event.target]);
+      if (a.metric) facts.push([t(L.metric), a.metric]);
+      if (a.region) facts.push([t(L.region), a.region]);
+      facts.push([t(L.changed), time(event.startedAt)]);
+      const summary = a.description ? `${a.description}\n${a.reason}` : a.reason;
+      return {
+        ...common,
+        tone,
+        emoji: a.state === 'ALARM' ? '🔔' : EMOJI[tone],
+        title: lang === 'ja' ? `CloudWatch アラーム: ${a.name} が ${a.state}` : `CloudWatch alarm: ${a.name} is ${a.state}`,
+        subject: `${pre} ${a.state} ${a.name}`,
+        summary,
+        facts,
+      };
+    }
+  }
+}

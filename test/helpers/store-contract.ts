@@ -1,0 +1,146 @@
+/**
+ * The behaviour every Store adapter must have, as vitest cases. Call it inside a `describe`
+ * with a factory that makes a fresh, empty store whose own clock reads `nowMs()`.
+ *
+ * @example
+ * describe('createFileStore', () => {
+ *   storeContract(async (nowMs) => createFileStore({ dir: await freshDir(), now: nowMs }));
+ * });
+ */
+import { expect, it } from 'vitest';
+import type { AlertEvent } from '#core/alert/event.ts';
+import { recordBounce, recordRound } from '#core/health/record.ts';
+import { initialHealthState } from '#core/health/state.ts';
+import type { Store } from '#core/ports.ts';
+import { at, bounced, canaryAt, countingRandom, mailboxFull, round, T0 } from './alert-fixtures.ts';
+
+/** Makes a fresh, empty store whose own clock reads `nowMs()`. */
+export type StoreFactory = (nowMs: () => number) => Promise<Store>;
+
+export function storeContract(makeStore: StoreFactory): void {
+  let clockMs = T0;
+  const fresh = () => {
+    clockMs = T0 + 3600_000;
+    return makeStore(() => clockMs);
+  };
+
+  it('writes the health state only at the version it was read', async () => {
+    // Prepare
+    const store = await fresh();
+    const state = initialHealthState('shop');
+
+    // Act / Assess
+    expect(await store.getHealth('shop')).toBeNull();
+    expect(await store.putHealth('shop', state, null)).toBe(true);
+    expect(await store.putHealth('shop', state, null)).toBe(false);
+    expect(await store.putHealth('shop', { ...state, state: 'failing' }, 1)).toBe(true);
+    expect(await store.putHealth('shop', state, 1)).toBe(false);
+    expect(await store.getHealth('shop')).toEqual({ value: { ...state, state: 'failing' }, version: 2 });
+    expect(await store.listTargets()).toEqual(['shop']);
+  });
+
+  it('lets one of several concurrent writers of the same version win', async () => {
+    const store = await fresh();
+    await store.putHealth('shop', initialHealthState('shop'), null);
+    const wins = await Promise.all(Array.from({ length: 5 }, () => store.putHealth('shop', initialHealthState('shop'), 1)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('grants a claim once until it expires', async () => {
+    // Prepare
+    const store = await fresh();
+
+    // Act
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => store.claim('alert#X#failing', 60)));
+    const later = await store.claim('alert#X#failing', 60);
+    clockMs += 61_000;
+    const afterExpiry = await store.claim('alert#X#failing', 60);
+
+    // Assess
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
+    expect(later).toBe(false);
+    expect(afterExpiry).toBe(true);
+    expect(await store.claim('alert#Y#failing', 60)).toBe(true);
+  });
+
+  it('keeps each round once and lists the newest first', async () => {
+    // Prepare
+    const store = await fresh();
+
+    // Act
+    for (const m of [0, 5, 10]) await store.appendRound(round('ok', at(m), { canaryId: canaryAt(m) }));
+    await store.appendRound(round('ok', at(5), { canaryId: canaryAt(5) }));
+    await store.appendRound(round('ok', at(0), { canaryId: canaryAt(0), name: 'clinic' }));
+
+    // Assess
+    expect((await store.listRounds('shop', 10)).map((r) => r.canaryId)).toEqual([canaryAt(10), canaryAt(5), canaryAt(0)]);
+    expect((await store.listRounds('shop', 2)).map((r) => r.canaryId)).toEqual([canaryAt(10), canaryAt(5)]);
+    expect(await store.listRounds('clinic', 10)).toHaveLength(1);
+    expect(await store.listRounds('nobody', 10)).toEqual([]);
+  });
+
+  it('keeps bounces and alerts per target, and those without one apart', async () => {
+    // Prepare
+    const store = await fresh();
+    const event = { kind: 'bounce', key: 'bounce#k', target: null } as unknown as AlertEvent;
+
+    // Act
+    await store.appendBounce({ at: at(1), target: 'shop', canaryId: canaryAt(0), recipient: bounced(), finding: mailboxFull });
+    await store.appendBounce({ at: at(2), target: null, canaryId: null, recipient: bounced({ canaryId: null }), finding: null, source: 'x.eml' });
+    await store.appendAlert({ at: at(3), event, outcomes: [{ channel: 'slack', ok: false, error: 'HTTP 500' }] });
+
+    // Assess
+    expect((await store.listBounces('shop', 5)).map((b) => b.finding?.code)).toEqual(['BOUNCE_MAILBOX_FULL']);
+    expect((await store.listBounces(null, 5)).map((b) => b.source)).toEqual(['x.eml']);
+    expect((await store.listAlerts(null, 5)).map((a) => a.outcomes[0])).toEqual([{ channel: 'slack', ok: false, error: 'HTTP 500' }]);
+    expect(await store.listAlerts('shop', 5)).toEqual([]);
+  });
+
+  it('tracks canaries until they arrive, and lists the late ones by time', async () => {
+    // Prepare
+    const store = await fresh();
+    const canary = (m: number) => ({ id: canaryAt(m), target: 'shop', sentAt: at(m), recipients: ['canary@bounces.example.jp'], deliveredAt: null });
+    for (const m of [0, 5, 10, 30]) await store.putCanary(canary(m));
+    await store.putCanary({ ...canary(0), target: 'clinic', id: canaryAt(0, 7) });
+
+    // Act
+    const first = await store.markDelivered(canaryAt(5), at(6));
+    const second = await store.markDelivered(canaryAt(5), at(9));
+    await store.putCanary(canary(5)); // a retried canary round writes its record again
+    const unknown = await store.markDelivered(canaryAt(99), at(100));
+    const late = await store.listUndelivered('shop', { sentAfter: at(0), sentBefore: at(30), limit: 10 });
+
+    // Assess
+    expect(first).toEqual({ record: { ...canary(5), deliveredAt: at(6) }, first: true });
+    expect(second?.first).toBe(false);
+    expect(second?.record.deliveredAt).toBe(at(6));
+    expect((await store.getCanary(canaryAt(5)))?.deliveredAt).toBe(at(6));
+    expect(unknown).toBeNull();
+    expect(late.map((c) => c.sentAt)).toEqual([at(0), at(10)]);
+    expect(await store.listUndelivered('shop', { sentAfter: at(0), sentBefore: at(30), limit: 1 })).toHaveLength(1);
+  });
+
+  it('raises one alert when the same round is written twice, even at the same time', async () => {
+    // Prepare
+    const store = await fresh();
+    const deps = { store, clock: () => new Date(clockMs), random: countingRandom(), config: { failureThreshold: 2, recoveryThreshold: 2, reminderMinutes: 60 } };
+    await recordRound(round('critical', at(0), { canaryId: canaryAt(0) }), deps);
+    const second = round('critical', at(5), { canaryId: canaryAt(5) });
+
+    // Act
+    const raised = await Promise.all([recordRound(second, deps), recordRound(second, deps)]);
+    const retried = await recordRound(second, deps);
+
+    // Assess
+    expect(raised.flat().map((e) => e.kind)).toEqual(['failing']);
+    expect(retried).toEqual([]);
+  });
+
+  it('raises one alert when the same bounce is processed twice', async () => {
+    const store = await fresh();
+    const deps = { store, clock: () => new Date(clockMs), random: countingRandom(), source: 's3://bucket/raw/1' };
+    const raised = await Promise.all([recordBounce(bounced(), mailboxFull, deps), recordBounce(bounced(), mailboxFull, deps)]);
+    expect(raised.flat()).toHaveLength(1);
+    expect(await recordBounce(bounced(), mailboxFull, deps)).toEqual([]);
+  });
+}

@@ -3,6 +3,7 @@
  * The CLI, the local loop and the canary Lambda all call `runCanaryRound`; only the adapters
  * they pass differ.
  */
+import { addressPreflight } from './preflight.ts';
 import { newCanaryId, verpSender } from '../canary-id.ts';
 import type { TargetConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
@@ -36,8 +37,8 @@ export interface CanaryRoundDeps {
    */
   readonly portOverrides?: Readonly<Record<number, number>>;
   /**
-   * Checks that need no network and run before the session, e.g. the recipient address
-   * preflight (functions/core/address `diagnoseAddress` on `from` and every `to`). Its findings
+   * Checks that need no network and run before the session. Defaults to the address
+   * preflight (`addressPreflight`: the address diagnosis of `from` and every `to`). Its findings
    * come first in the result.
    */
   readonly preflight?: (target: TargetConfig) => readonly Finding[];
@@ -62,7 +63,7 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
   if (target.auth && ctx.password === undefined) {
     throw new ConfigError(`target ${target.name}: auth is configured but no password was provided`, 'auth');
   }
-  const preflight = deps.preflight?.(target) ?? [];
+  const preflight = deps.preflight ? deps.preflight(target) : addressPreflight(target, [ctx.bounceDomain]);
 
   const request: SessionRequest = {
     host: target.host,

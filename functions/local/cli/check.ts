@@ -19,6 +19,8 @@ import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
 import { padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
+import { createFileStore } from '#adapters/file-store.ts';
+import { localNotifiers, recordAndAlert } from '../alerting.ts';
 
 const USAGE = 'usage: mailhealth check [--config F] [--target NAME] [--json] [--state DIR]';
 /** Looked for in the working directory when --config is not given (the example config says to copy it there). */
@@ -259,15 +261,32 @@ export function endpointsOf(config: { targets: readonly TargetConfig[] }): Recor
   return Object.fromEntries(config.targets.map((t) => [t.name, `${t.host}:${t.port}`]));
 }
 
+async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps): Promise<void> {
+  const store = createFileStore({ dir });
+  const { notifiers, notes } = await localNotifiers(config, io.env);
+  for (const note of notes) io.stderr.write(`mailhealth: ${note}\n`);
+  const clock = deps.clock ?? (() => new Date());
+  const random = deps.random ?? ((n: number) => randomBytes(n));
+  for (const result of report.targets) {
+    const { deliveries } = await recordAndAlert(result, { store, config, notifiers, clock, random });
+    for (const { event, outcomes } of deliveries) {
+      const sent = outcomes.map((o) => (o.ok ? o.channel : `${o.channel} failed: ${o.error}`)).join(', ') || 'no channel configured';
+      io.stderr.write(`mailhealth: alert ${event.kind} for ${result.name} (${sent})\n`);
+    }
+  }
+}
+
 /** Builds the `check` command; `checkCommand` is this with the real network adapters. */
 export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
   return async (argv, io) => {
     const args = parse(argv);
-    // --state is accepted here; recording the round and the health transition is wired by the local runtime.
     const config = await loadConfigFile(configPathOf(args.config, io), { locale: localeOf(io.env) });
     const report = await checkConfig(config, { ...(args.target !== undefined ? { target: args.target } : {}), env: io.env }, deps);
     if (args.json) writeJson(io, checkJson(report));
     else io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
+    // With --state the round also moves the health state machine and sends the alerts it raises;
+    // without it a check is stateless. Notes go to stderr so --json output stays one document.
+    if (args.state !== undefined) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps);
     return exitCodeOf(report.status);
   };
 }

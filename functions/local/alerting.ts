@@ -1,0 +1,61 @@
+/**
+ * The local runtime's alert wiring, shared by `mailhealth check --state` and `mailhealth run`:
+ * notifiers built from the config (Slack webhook URL from the env var the config names; email
+ * through SES only when configured), and one call that records a round and delivers its alerts.
+ */
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Config } from '#core/config.ts';
+import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
+import { deliverAlert } from '#core/health/deliver.ts';
+import { recordRound } from '#core/health/record.ts';
+import type { Clock, Notifier, RandomSource, Store } from '#core/ports.ts';
+import type { TargetResult } from '#core/results.ts';
+import { createSecretReader } from '#adapters/secrets.ts';
+import { createSesEmailNotifier } from '#adapters/ses-email.ts';
+import { createSlackNotifier } from '#adapters/slack-webhook.ts';
+
+/** What the notifier setup found missing, to tell the user once (never a secret value). */
+export interface NotifierSetup {
+  readonly notifiers: Notifier[];
+  readonly notes: string[];
+}
+
+/**
+ * The alert channels a local run can use. Locally secrets come from environment variables only:
+ * a Slack channel whose `webhookUrlEnv` is unset is skipped with a note, not an error.
+ */
+export async function localNotifiers(config: Config, env: NodeJS.ProcessEnv): Promise<NotifierSetup> {
+  const notifiers: Notifier[] = [];
+  const notes: string[] = [];
+  const slack = config.alerts.slack;
+  if (slack) {
+    const url = slack.webhookUrlEnv ? await createSecretReader({ env }).get({ envVar: slack.webhookUrlEnv }).catch(() => undefined) : undefined;
+    if (url) notifiers.push(createSlackNotifier({ url }));
+    else notes.push(`Slack alerts off: set ${slack.webhookUrlEnv ?? 'alerts.slack.webhookUrlEnv'} to the webhook URL`);
+  }
+  const email = config.alerts.email;
+  if (email) notifiers.push(createSesEmailNotifier({ client: new SESv2Client({}), from: email.from, to: email.to }));
+  return { notifiers, notes };
+}
+
+export interface AlertedRound {
+  readonly events: AlertEvent[];
+  readonly deliveries: { readonly event: AlertEvent; readonly outcomes: DeliveryOutcome[] }[];
+}
+
+/**
+ * Applies a round to the target's health state and delivers the alerts it raises (usually none).
+ * A channel that fails is recorded in the outcomes; the round still completes.
+ */
+export async function recordAndAlert(
+  result: TargetResult,
+  deps: { readonly store: Store; readonly config: Config; readonly notifiers: readonly Notifier[]; readonly clock: Clock; readonly random: RandomSource },
+): Promise<AlertedRound> {
+  const events = await recordRound(result, { store: deps.store, clock: deps.clock, random: deps.random, config: deps.config.alerts });
+  const deliveries = [];
+  for (const event of events) {
+    const outcomes = await deliverAlert(event, deps.notifiers, deps.config.language, { store: deps.store, clock: deps.clock });
+    deliveries.push({ event, outcomes });
+  }
+  return { events, deliveries };
+}

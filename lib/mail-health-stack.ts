@@ -1,0 +1,297 @@
+/**
+ * MailHealthStack: the whole AWS deployment of mail-health, built from the one config file.
+ *
+ * ## Contract between this stack and the Lambda handlers
+ *
+ * Environment variables (names exported as {@link HANDLER_ENV}):
+ *
+ * | variable | functions | value |
+ * |---|---|---|
+ * | `MAILHEALTH_CONFIG` | canary, bounce, alert | The resolved `Config` as JSON: validated at synth with every default filled in and `language` resolved, so read it with `JSON.parse(value) as Config` and do not import the zod schema (it would add about 440 KB to each bundle and break the bundle size targets). No secrets and no `local` section: `auth` keeps `user` and `secretName` only, `alerts.slack` keeps `secretName` only, a target's `ca` is the path of its PEM copied into the canary bundle (`/var/task/ca/<target>.pem`). It still passes `parseConfig`. |
+ * | `TABLE_NAME` | canary, bounce, alert | The DynamoDB table: partition key `pk` (S), sort key `sk` (S), TTL attribute `ttl` (epoch seconds), on demand. |
+ * | `ALERT_TOPIC_ARN` | canary, bounce | The encrypted SNS alert topic: publish alerts here; the alert Lambda delivers them. |
+ * | `RAW_MAIL_BUCKET` | bounce | The bucket SES stores each received message in. |
+ * | `RAW_MAIL_PREFIX` | bounce | `raw/`: the object key is this prefix + the SES `mail.messageId` of the event. |
+ * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the Slack webhook URL. |
+ * | `POWERTOOLS_SERVICE_NAME` | all | `mail-health` (Powertools Metrics adds it as the dimension `service`). |
+ * | `POWERTOOLS_METRICS_NAMESPACE` | all | `MailHealth`. |
+ * | `POWERTOOLS_LOG_LEVEL` | all | `INFO`. |
+ * | `NODE_OPTIONS` | all | `--enable-source-maps`. |
+ *
+ * Secrets: an SMTP target's secret (`auth.secretName`) holds the password as plain text; the
+ * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
+ * `ses:SendRawEmail`, v1 or v2 API) from `alerts.email.from` only, without a configuration set.
+ *
+ * Events: the scheduler invokes the canary asynchronously with `{"target":"<name>"}` (see
+ * `CanaryScheduleInput`), one target per invocation, no retry of a failed round. SES invokes the
+ * bounce Lambda asynchronously with its receipt event (headers only) after storing the message.
+ * SNS invokes the alert Lambda with alerts and CloudWatch alarm notifications.
+ *
+ * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`):
+ * `CanarySuccess` {Target} 1 when the round's mail was accepted, else 0, one per round (the
+ * not-reporting alarm counts these samples); `StepLatency` {Target, Step} ms, Step as in
+ * `check --json`; `TlsCertDaysLeft` {Target}; `RoundTripSeconds` {Target}; `Findings`
+ * {Target, Code}; `Bounces` {Reason} without Target, so reasons × targets do not multiply.
+ *
+ * Logs: one JSON line per finding with the fields `finding.code`, `finding.severity`, `target`
+ * and `message` (the dashboard's findings table reads the canary and bounce log groups).
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { Config } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
+import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
+import { Canary, canaryCaPath } from './canary.ts';
+import { Monitoring } from './monitoring.ts';
+
+/** The names of the environment variables the handlers read (see the table above). */
+export const HANDLER_ENV = {
+  config: 'MAILHEALTH_CONFIG',
+  tableName: 'TABLE_NAME',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  rawMailBucket: BOUNCE_ENV.bucket,
+  rawMailPrefix: BOUNCE_ENV.prefix,
+  slackSecretId: SLACK_SECRET_ENV,
+} as const;
+
+/**
+ * Lambda allows 4 KB for all environment variables together; the config gets most of it and the
+ * rest is left for the resolved names and ARNs.
+ */
+const MAX_CONFIG_ENV_BYTES = 3072;
+
+/** Properties of {@link MailHealthStack}. */
+export interface MailHealthStackProps extends StackProps {
+  /** The parsed config file (the same file the CLI reads). */
+  readonly config: Config;
+  /**
+   * Make the bounce receipt rule set the active one at deploy time (an account has one active set).
+   * @default false
+   */
+  readonly activateRuleSet?: boolean;
+  /**
+   * The longest normal gap between two canary rounds, for the alarms' periods.
+   * @default taken from a `rate(...)` schedule; required with a `cron(...)` schedule
+   */
+  readonly canaryInterval?: Duration;
+  /**
+   * Retention of the functions' log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * How long raw received messages are kept.
+   * @default Duration.days(30)
+   */
+  readonly rawMailRetention?: Duration;
+  /**
+   * Failure bounces per hour that raise the bounce-spike alarm.
+   * @default 5
+   */
+  readonly bounceSpikeThreshold?: number;
+}
+
+/** The gap between runs of a `rate(N unit)` expression; undefined for `cron(...)`. */
+export function rateInterval(schedule: string): Duration | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2]!;
+  if (unit.startsWith('minute')) return Duration.minutes(n);
+  if (unit.startsWith('hour')) return Duration.hours(n);
+  return Duration.days(n);
+}
+
+/**
+ * The config as the Lambdas receive it in `MAILHEALTH_CONFIG`: resolved (defaults filled), secrets
+ * and local-only fields removed, CA files pointing into the bundle. Throws a ConfigError naming
+ * the field when the config cannot be deployed (a target with auth but no `secretName`).
+ */
+export function deployedConfig(config: Config): Config {
+  const targets = config.targets.map((t, i) => {
+    const { auth, ca, ...rest } = t;
+    if (auth && !auth.secretName) {
+      throw new ConfigError(
+        `targets[${i}].auth.secretName: required for the AWS deployment (the canary Lambda reads the SMTP password from Secrets Manager; password and passwordEnv are for local runs)`,
+        `targets[${i}].auth.secretName`,
+      );
+    }
+    return {
+      ...rest,
+      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName } } : {}),
+      ...(ca ? { ca: canaryCaPath(t.name) } : {}),
+    };
+  });
+  const { slack, ...alerts } = config.alerts;
+  return {
+    language: config.language,
+    bounceDomain: config.bounceDomain,
+    schedule: config.schedule,
+    deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
+    targets,
+    alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
+  };
+}
+
+/** Everything mail-health runs on in AWS. */
+export class MailHealthStack extends Stack {
+  /** State, canaries, bounces and alert keys (pk/sk, TTL `ttl`). */
+  readonly table: dynamodb.Table;
+  /** The canary Lambda and its schedules. */
+  readonly canary: Canary;
+  /** The SES receipt rule set, raw-mail bucket and bounce Lambda. */
+  readonly bounceIntake: BounceIntake;
+  /** The alert topic and alert Lambda. */
+  readonly alerting: Alerting;
+  /** The dashboard and alarms. */
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: MailHealthStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const interval = props.canaryInterval ?? rateInterval(config.schedule);
+    if (!interval) {
+      throw new ConfigError(
+        `schedule: ${config.schedule} is a cron expression, so the alarms cannot tell how long silence is normal; pass the longest gap between two runs (cdk -c canaryIntervalMinutes=N)`,
+        'schedule',
+      );
+    }
+    const configJson = JSON.stringify(deployedConfig(config));
+    const configBytes = Buffer.byteLength(configJson);
+    if (configBytes > MAX_CONFIG_ENV_BYTES) {
+      throw new ConfigError(
+        `targets: the config for the Lambdas is ${configBytes} bytes, above the ${MAX_CONFIG_ENV_BYTES} bytes that fit in Lambda's 4 KB environment; deploy fewer targets per stack`,
+        'targets',
+      );
+    }
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    });
+
+    const shared = { [HANDLER_ENV.config]: configJson, [HANDLER_ENV.tableName]: this.table.tableName };
+
+    this.alerting = new Alerting(this, 'Alerting', { alerts: config.alerts, environment: shared, logRetention: props.logRetention });
+    const publishing = { ...shared, [HANDLER_ENV.alertTopicArn]: this.alerting.topic.topicArn };
+
+    this.canary = new Canary(this, 'Canary', {
+      targets: config.targets,
+      schedule: config.schedule,
+      interval,
+      environment: publishing,
+      logRetention: props.logRetention,
+    });
+    this.bounceIntake = new BounceIntake(this, 'BounceIntake', {
+      bounceDomain: config.bounceDomain,
+      environment: publishing,
+      activateRuleSet: props.activateRuleSet,
+      rawMailRetention: props.rawMailRetention,
+      logRetention: props.logRetention,
+    });
+
+    const functions = {
+      canary: this.canary.canaryFunction,
+      bounce: this.bounceIntake.bounceFunction,
+      alert: this.alerting.alertFunction,
+    };
+    for (const fn of Object.values(functions)) this.table.grantReadWriteData(fn.role);
+    this.alerting.grantPublish(this.canary.canaryFunction.role);
+    this.alerting.grantPublish(this.bounceIntake.bounceFunction.role);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      targets: config.targets.map((t) => t.name),
+      interval,
+      alarmTopic: this.alerting.topic,
+      functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
+      findingsLogGroups: [this.canary.canaryFunction.logGroup, this.bounceIntake.bounceFunction.logGroup],
+      failureThreshold: config.alerts.failureThreshold,
+      bounceSpikeThreshold: props.bounceSpikeThreshold,
+    });
+
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn, description: 'Alerts and alarm notifications' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'RawMailBucketName', { value: this.bounceIntake.bucket.bucketName });
+    new CfnOutput(this, 'ReceiptRuleSetName', {
+      value: this.bounceIntake.ruleSetName,
+      description: 'Activate with: aws ses set-active-receipt-rule-set --rule-set-name <this> (or deploy with -c activateRuleSet=true)',
+    });
+    if (this.alerting.createdSlackSecret) {
+      new CfnOutput(this, 'SlackWebhookSecretArn', {
+        value: this.alerting.createdSlackSecret.secretArn,
+        description: 'Put the Slack incoming webhook URL (plain text) into this secret',
+      });
+    }
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    this.suppressNagFindings();
+  }
+
+  /** The cdk-nag AwsSolutions findings we accept, each with the reason. */
+  private suppressNagFindings(): void {
+    NagSuppressions.addResourceSuppressions(this.bounceIntake.bucket, [
+      {
+        id: 'AwsSolutions-S1',
+        reason: 'Only SES writes to the raw-mail bucket and only the bounce Lambda reads it; objects expire. An access-log bucket would cost more than the data it audits (use CloudTrail data events if needed).',
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.canary.deadLetterQueue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the canary schedules.' },
+    ]);
+    NagSuppressions.addResourceSuppressions(
+      this.bounceIntake.bounceFunction.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'The bounce Lambda reads the raw messages SES writes under raw/; the object keys are SES message ids, unknown in advance.',
+          appliesTo: [{ regex: '/^Resource::<BounceIntakeRawMail[0-9A-F]+\\.Arn>\\/raw\\/\\*$/' }],
+        },
+      ],
+      true,
+    );
+    const activation = this.bounceIntake.ruleSetActivation;
+    if (activation) {
+      NagSuppressions.addResourceSuppressions(
+        activation.handler.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: 'ses:SetActiveReceiptRuleSet and ses:DescribeActiveReceiptRuleSet support no resource-level permissions; the actions are named exactly.',
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+      NagSuppressions.addResourceSuppressions(
+        activation.provider,
+        [
+          {
+            id: 'AwsSolutions-IAM4',
+            reason: 'The CDK custom resource Provider framework creates its function with the Lambda basic execution policy; it only writes logs.',
+            appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+          },
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: 'The CDK custom resource Provider framework invokes the activator function and its versions (<arn>:*); it can invoke nothing else.',
+            appliesTo: [{ regex: '/^Resource::<BounceIntakeRuleSetActivatorFunction[0-9A-F]+\\.Arn>:\\*$/' }],
+          },
+        ],
+        true,
+      );
+    }
+    if (this.alerting.createdSlackSecret) {
+      NagSuppressions.addResourceSuppressions(this.alerting.createdSlackSecret, [
+        { id: 'AwsSolutions-SMG4', reason: 'The Slack webhook URL is issued by Slack and can only be replaced there, not rotated by a Lambda.' },
+      ]);
+    }
+  }
+}

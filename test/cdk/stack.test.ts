@@ -1,0 +1,481 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '#core/config.ts';
+import type { MailHealthStack } from '../../lib/mail-health-stack.ts';
+import { asList, exampleConfig, iamStatements, joinToString, synthStack } from './helpers.ts';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, unknown> }>;
+
+// One real synth (with esbuild bundling) shared by the whole file: bundling is the slow part.
+let config: Config;
+let stack: MailHealthStack;
+let outdir: string;
+let template: Template;
+let resources: Resources;
+
+function only(type: string): [string, Resources[string]] {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+}
+
+function functionByDescription(word: string): [string, Resources[string]] {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes(word));
+  expect(found, word).toHaveLength(1);
+  return found[0]!;
+}
+
+function logicalId(construct: { node: { defaultChild?: unknown } } | undefined): string {
+  return stack.getLogicalId(construct!.node.defaultChild as never);
+}
+
+beforeAll(async () => {
+  config = await exampleConfig();
+  let app;
+  ({ app, stack, template } = synthStack(config, {}, { bundling: true }));
+  outdir = app.outdir;
+  resources = template.toJSON().Resources as Resources;
+});
+
+describe('MailHealthStack', () => {
+  describe('canary schedule', () => {
+    it("schedules each target at the configured rate with the target name as its input", () => {
+      // Assess
+      template.resourceCountIs('AWS::Scheduler::Schedule', config.targets.length);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': [logicalId(stack.canary.canaryFunction.function), 'Arn'] },
+          Input: JSON.stringify({ target: 'shop' }),
+          RetryPolicy: { MaximumEventAgeInSeconds: 300, MaximumRetryAttempts: 3 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.canary.deadLetterQueue), 'Arn'] } },
+        },
+      });
+    });
+
+    it("lets only this account's default schedule group assume the scheduler role, to invoke only the canary", () => {
+      // Prepare
+      const roleId = logicalId(stack.canary.schedulerRole);
+      // Assess
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Condition: {
+                StringEquals: {
+                  'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                  'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':schedule-group/default'])] }),
+                },
+              },
+            },
+          ],
+        },
+      });
+      const statements = iamStatements(template).filter((s) => JSON.stringify(resources[s.resource]!.Properties.Roles ?? []).includes(roleId));
+      expect(statements.map((s) => s.statement.Action)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      expect(statements[0]!.statement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.canary.canaryFunction.function), 'Arn'] });
+    });
+
+    it("encrypts the schedules' dead-letter queue and refuses it without TLS", () => {
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it("runs every function on Node.js 24, arm64, with source maps and the Powertools settings", () => {
+      // Prepare
+      const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      // Assess
+      expect(functions).toHaveLength(3);
+      for (const fn of functions) {
+        expect(fn.Properties.Runtime).toBe('nodejs24.x');
+        expect(fn.Properties.Architectures).toEqual(['arm64']);
+        expect(fn.Properties.Handler).toBe('index.handler');
+        expect(fn.Properties.Environment.Variables).toMatchObject({
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'mail-health',
+          POWERTOOLS_METRICS_NAMESPACE: 'MailHealth',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        });
+        expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/Logs/) } });
+      }
+    });
+
+    it("sizes timeouts and memory per function, the canary's from the slowest target", () => {
+      // Prepare: 3 probes × 3 s + connect 10 s + (8 steps + 1 recipient) × 15 s + 20 s overhead
+      const canarySeconds = 3 * 3 + 10 + 9 * 15 + 20;
+      // Assess
+      expect(functionByDescription('canary round')[1].Properties).toMatchObject({ Timeout: canarySeconds, MemorySize: 256 });
+      expect(functionByDescription('bounce')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 512 });
+      expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 30, MemorySize: 256 });
+    });
+
+    it("never retries a failed canary round asynchronously", () => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack.canary.canaryFunction.function) },
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 300,
+      });
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    });
+
+    it("keeps each function's logs for a month in its own log group", () => {
+      template.resourceCountIs('AWS::Logs::LogGroup', 3);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    it("bundles each handler as an ESM file with its source map", () => {
+      for (const fn of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+        // Prepare
+        const bundleDir = join(outdir, String(fn.Metadata?.['aws:asset:path']));
+        // Act
+        const code = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
+        // Assess
+        expect(code.startsWith("import{createRequire as __mhRequire}from'node:module';")).toBe(true);
+        expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+        expect(existsSync(join(bundleDir, 'index.mjs.map'))).toBe(true);
+      }
+    });
+  });
+
+  describe('environment contract', () => {
+    it("gives the handlers the config without secrets, valid against the schema", () => {
+      for (const [, fn] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+        // Act
+        const json = fn.Properties.Environment.Variables.MAILHEALTH_CONFIG as string;
+        const parsed = parseConfig(JSON.parse(json));
+        // Assess
+        expect(parsed.targets.map((t) => t.name)).toEqual(['shop']);
+        expect(parsed.targets[0]!.auth).toEqual({ user: 'shop@example.jp', secretName: 'mail-health/shop-smtp' });
+        expect(parsed.alerts.slack).toEqual({ secretName: 'mail-health/slack-webhook' });
+        expect(json).not.toMatch(/password"|passwordEnv|webhookUrlEnv|"local"/);
+        expect(JSON.parse(json)).toEqual(parsed);
+        expect(fn.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
+      }
+    });
+
+    it("tells the canary and bounce functions where to publish alerts and the bounce function where raw mail is", () => {
+      // Prepare
+      const topic = { Ref: logicalId(stack.alerting.topic) };
+      // Assess
+      expect(functionByDescription('canary round')[1].Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual(topic);
+      expect(functionByDescription('bounce')[1].Properties.Environment.Variables).toMatchObject({
+        ALERT_TOPIC_ARN: topic,
+        RAW_MAIL_BUCKET: { Ref: logicalId(stack.bounceIntake.bucket) },
+        RAW_MAIL_PREFIX: 'raw/',
+      });
+      expect(functionByDescription('alerts')[1].Properties.Environment.Variables.SLACK_SECRET_ID).toBe('mail-health/slack-webhook');
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants no wildcard action and no resource "*"', () => {
+      // Prepare
+      const statements = iamStatements(template);
+      // Assess
+      expect(statements.length).toBeGreaterThan(5);
+      for (const { resource, statement } of statements) {
+        for (const action of asList(statement.Action as string | string[])) expect(action, `${resource}: ${action}`).not.toContain('*');
+        for (const r of asList(statement.Resource)) expect(r, resource).not.toBe('*');
+      }
+    });
+
+    it("lets the canary read exactly the targets' secrets", () => {
+      // Prepare
+      const canaryRole = logicalId(stack.canary.canaryFunction.role);
+      const canaryStatements = iamStatements(template).filter((s) => JSON.stringify(resources[s.resource]!.Properties.Roles).includes(canaryRole));
+      // Act
+      const secretStatements = canaryStatements.filter((s) => asList(s.statement.Action as string[]).some((a) => a.startsWith('secretsmanager:')));
+      // Assess
+      expect(secretStatements).toHaveLength(1);
+      expect(secretStatements[0]!.statement.Action).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(joinToString(secretStatements[0]!.statement.Resource)).toBe(
+        'arn:REF(AWS::Partition):secretsmanager:REF(AWS::Region):REF(AWS::AccountId):secret:mail-health/shop-smtp-??????',
+      );
+    });
+
+    it("lets each function write only to its own log group, without the managed basic execution policy", () => {
+      for (const fn of [stack.canary.canaryFunction, stack.bounceIntake.bounceFunction, stack.alerting.alertFunction]) {
+        // Prepare
+        const role = logicalId(fn.role);
+        // Act
+        const logStatements = iamStatements(template).filter(
+          (s) => JSON.stringify(resources[s.resource]!.Properties.Roles).includes(role) && asList(s.statement.Action as string[]).some((a) => a.startsWith('logs:')),
+        );
+        // Assess
+        expect(logStatements.map((s) => s.statement.Resource)).toEqual([{ 'Fn::GetAtt': [logicalId(fn.logGroup), 'Arn'] }]);
+        expect(resources[role]!.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it("lets the alert function send email only from the configured sender", () => {
+      // Prepare
+      const role = logicalId(stack.alerting.alertFunction.role);
+      // Act
+      const ses = iamStatements(template).filter(
+        (s) => JSON.stringify(resources[s.resource]!.Properties.Roles).includes(role) && asList(s.statement.Action as string[]).some((a) => a.startsWith('ses:')),
+      );
+      // Assess
+      expect(ses).toHaveLength(1);
+      expect(ses[0]!.statement.Action).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(ses[0]!.statement.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'monitor@example.jp' } });
+      expect(asList(ses[0]!.statement.Resource).map(joinToString).sort()).toEqual([
+        'arn:REF(AWS::Partition):ses:REF(AWS::Region):REF(AWS::AccountId):identity/example.jp',
+        'arn:REF(AWS::Partition):ses:REF(AWS::Region):REF(AWS::AccountId):identity/monitor@example.jp',
+      ]);
+    });
+
+    it("lets only the canary and bounce functions publish alerts, with the two KMS operations SNS needs", () => {
+      // Prepare
+      const publishers = iamStatements(template).filter((s) => asList(s.statement.Action as string[]).includes('sns:Publish'));
+      const kms = iamStatements(template).filter((s) => asList(s.statement.Action as string[]).some((a) => a.startsWith('kms:')));
+      // Assess
+      expect(publishers.map((s) => s.statement.Resource)).toEqual([{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.alerting.topic) }]);
+      expect(kms.map((s) => s.statement.Action)).toEqual([
+        ['kms:Decrypt', 'kms:GenerateDataKey'],
+        ['kms:Decrypt', 'kms:GenerateDataKey'],
+      ]);
+    });
+  });
+
+  describe('bounce intake', () => {
+    it("encrypts the raw-mail bucket, blocks public access and expires raw mail", () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })] },
+      });
+    });
+
+    it("enforces TLS on the bucket and lets SES write only from this account's bounce rule", () => {
+      // Prepare
+      const [, policy] = only('AWS::S3::BucketPolicy');
+      const statements = policy.Properties.PolicyDocument.Statement as Record<string, any>[];
+      // Act
+      const ses = statements.filter((s) => s.Principal?.Service === 'ses.amazonaws.com');
+      // Assess
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }));
+      expect(ses).toHaveLength(1);
+      expect(ses[0]!.Action).toBe('s3:PutObject');
+      expect(joinToString(ses[0]!.Resource)).toBe(`GETATT(${logicalId(stack.bounceIntake.bucket)}.Arn)/raw/*`);
+      expect(ses[0]!.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(joinToString(ses[0]!.Condition.StringEquals['aws:SourceArn'])).toBe(
+        'arn:REF(AWS::Partition):ses:REF(AWS::Region):REF(AWS::AccountId):receipt-rule-set/MailHealthStack-bounce-intake:receipt-rule/bounce-intake',
+      );
+    });
+
+    it("stores each message for the bounce domain in S3, then invokes the bounce function asynchronously", () => {
+      // Prepare
+      const [ruleId, rule] = only('AWS::SES::ReceiptRule');
+      // Assess
+      expect(rule.Properties.Rule).toEqual({
+        Name: 'bounce-intake',
+        Enabled: true,
+        Recipients: ['bounces.example.jp'],
+        ScanEnabled: true,
+        TlsPolicy: 'Optional',
+        Actions: [
+          { S3Action: { BucketName: { Ref: logicalId(stack.bounceIntake.bucket) }, ObjectKeyPrefix: 'raw/' } },
+          { LambdaAction: { FunctionArn: { 'Fn::GetAtt': [logicalId(stack.bounceIntake.bounceFunction.function), 'Arn'] }, InvocationType: 'Event' } },
+        ],
+      });
+      template.hasResourceProperties('AWS::SES::ReceiptRuleSet', { RuleSetName: 'MailHealthStack-bounce-intake' });
+      // SES checks its permissions when the rule is created, so the rule must come after them.
+      const permissionId = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === 'ses.amazonaws.com')![0];
+      expect(resources[ruleId]!.DependsOn).toEqual(expect.arrayContaining([permissionId, logicalId(stack.bounceIntake.bucket.policy)]));
+    });
+
+    it("lets only SES of this account and rule invoke the bounce function", () => {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'ses.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':receipt-rule-set/MailHealthStack-bounce-intake:receipt-rule/bounce-intake'])] }),
+      });
+    });
+
+    it("leaves the rule set inactive by default", () => {
+      expect(Object.values(resources).filter((r) => r.Type.startsWith('Custom::'))).toEqual([]);
+    });
+  });
+
+  describe('table', () => {
+    it("is on demand with pk/sk keys, TTL on ttl, point-in-time recovery and encryption", () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // AWS managed key (aws/dynamodb): SSE enabled without a key id of ours.
+        SSESpecification: { SSEEnabled: true },
+      });
+    });
+  });
+
+  describe('alerting', () => {
+    it("encrypts the alert topic with a rotating key CloudWatch may use, and enforces TLS", () => {
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.alerting.key), 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it("subscribes the alert function to the topic", () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'lambda',
+        TopicArn: { Ref: logicalId(stack.alerting.topic) },
+        Endpoint: { 'Fn::GetAtt': [logicalId(stack.alerting.alertFunction.function), 'Arn'] },
+      });
+    });
+  });
+
+  describe('alarms', () => {
+    it("alarms when the canary stops reporting, treating missing data as breaching", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'MailHealthStack-canary-not-reporting-shop',
+        Namespace: 'MailHealth',
+        MetricName: 'CanarySuccess',
+        Dimensions: Match.arrayWith([{ Name: 'Target', Value: 'shop' }, { Name: 'service', Value: 'mail-health' }]),
+        Statistic: 'SampleCount',
+        Period: 300,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it("alarms when the canary fails for failureThreshold periods in a row", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'MailHealthStack-canary-failing-shop',
+        MetricName: 'CanarySuccess',
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: config.alerts.failureThreshold,
+        DatapointsToAlarm: config.alerts.failureThreshold,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'missing',
+      });
+    });
+
+    it("alarms on a bounce spike with one Metrics Insights query over every failure reason", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'MailHealthStack-bounce-spike',
+        Metrics: [
+          Match.objectLike({
+            Expression: `SELECT SUM(Bounces) FROM SCHEMA("MailHealth", Reason, service) WHERE Reason != 'delivered' AND Reason != 'vacation' AND Reason != 'feedback'`,
+            Period: 3600,
+            ReturnData: true,
+          }),
+        ],
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 5,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it("alarms on errors and throttles of each function", () => {
+      for (const label of ['canary', 'bounce', 'alert']) {
+        for (const [kind, metric] of [
+          ['errors', 'Errors'],
+          ['throttles', 'Throttles'],
+        ] as const) {
+          template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+            AlarmName: `MailHealthStack-${label}-${kind}`,
+            Namespace: 'AWS/Lambda',
+            MetricName: metric,
+            Statistic: 'Sum',
+            Threshold: 1,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            TreatMissingData: 'notBreaching',
+          });
+        }
+      }
+    });
+
+    it("sends every alarm to the alert topic, and the canary alarms' recovery too", () => {
+      // Prepare
+      const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      const topic = { Ref: logicalId(stack.alerting.topic) };
+      // Assess
+      expect(alarms).toHaveLength(2 + 1 + 6);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      const withOk = alarms.filter((a) => a.Properties.OKActions);
+      expect(withOk.map((a) => a.Properties.AlarmName).sort()).toEqual(['MailHealthStack-canary-failing-shop', 'MailHealthStack-canary-not-reporting-shop']);
+    });
+  });
+
+  describe('dashboard', () => {
+    it("shows success, step latency, certificate days, bounces, alarm states and the latest findings", () => {
+      // Prepare
+      const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+      // Act
+      const body = JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: { type: string; properties: Record<string, any> }[] };
+      const titled = (title: string) => body.widgets.find((w) => w.properties.title === title);
+      // Assess
+      expect(titled('Canary success per target')?.properties.metrics).toEqual([
+        ['MailHealth', 'CanarySuccess', 'Target', 'shop', 'service', 'mail-health', { label: 'shop' }],
+      ]);
+      expect(JSON.stringify(titled('SMTP step latency: shop (ms)')?.properties.metrics)).toContain(
+        `SEARCH('{MailHealth,Step,Target,service} MetricName=\\"StepLatency\\" Target=\\"shop\\"', 'Average', 300)`,
+      );
+      expect(JSON.stringify(titled('TLS certificate days left')?.properties)).toContain('"TlsCertDaysLeft","Target","shop"');
+      expect(JSON.stringify(titled('Bounces by reason')?.properties.metrics)).toContain(`SEARCH('{MailHealth,Reason,service} MetricName=\\"Bounces\\"', 'Sum', 3600)`);
+      expect(titled('Alarms')?.type).toBe('alarm');
+      expect(titled('Alarms')?.properties.alarms).toHaveLength(9);
+      const findings = titled('Latest findings');
+      expect(findings?.type).toBe('log');
+      expect(findings?.properties.view).toBe('table');
+      expect(findings?.properties.query).toContain(`SOURCE 'REF(${logicalId(stack.canary.canaryFunction.logGroup)})'`);
+      expect(findings?.properties.query).toContain('fields @timestamp, target, finding.code, finding.severity, message');
+      expect(findings?.properties.query).toContain('filter ispresent(finding.code)');
+    });
+  });
+
+  describe('snapshot', () => {
+    it("matches the stored template, asset hashes aside", () => {
+      // Act: asset hashes change with every handler edit; the infrastructure must not.
+      const stable = JSON.stringify(template.toJSON(), null, 1)
+        .replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>')
+        .replace(/"aws:asset:path": "[^"]*"/g, '"aws:asset:path": "<asset-path>"');
+      // Assess
+      expect(JSON.parse(stable)).toMatchSnapshot();
+    });
+  });
+});

@@ -4,7 +4,7 @@
  * only in the state dir, so this also proves a restart between runs loses nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,5 +92,9 @@ describe('mailhealth check --state', () => {
     expect(alert?.text).toMatch(/failing/i);
     expect(JSON.stringify(alert?.blocks)).toContain('AUTH_FAILED');
     expect(recovery?.text).toMatch(/recovered/i);
+    // Kept for people to read (artifacts/ is git-ignored): what Slack received.
+    const artifacts = join(import.meta.dirname, '../../artifacts');
+    await mkdir(artifacts, { recursive: true });
+    await writeFile(join(artifacts, 'slack-payloads.json'), JSON.stringify([alert, recovery], null, 2));
   }, 120_000);
 });

@@ -1,0 +1,411 @@
+/**
+ * Bytes → the classifier's `ParsedMessage`. The only file that imports mailparser.
+ *
+ * Two paths, one shape:
+ * - a fast splitter for what bounces almost always are: text/plain and report parts in a
+ *   multipart/report or multipart/mixed, 7bit / quoted-printable / base64, charsets the
+ *   platform's TextDecoder knows (ISO-2022-JP, Shift_JIS, EUC-JP included);
+ * - mailparser (`keepDeliveryStatus: true`) as the parser of record for everything else:
+ *   HTML-only bodies (it converts them to text), charsets TextDecoder lacks (UTF-7, …),
+ *   unusual transfer encodings and structures the splitter does not trust itself with.
+ * The splitter costs a fraction of a full parse, which is what lets one process classify
+ * well over a thousand bounces a second; mailparser still sees every message the splitter
+ * declines. `createMailParser({ fastPath: false })` forces mailparser for everything.
+ */
+import { simpleParser, type Attachment } from 'mailparser';
+import type { MessageHeader, MessagePart, ParsedMessage } from '#core/bounce/message.ts';
+import type { MessageParser } from '#core/ports.ts';
+
+/** Options of {@link createMailParser}. */
+export interface MailParserOptions {
+  /** Try the fast splitter first (default true); false sends every message through mailparser. */
+  readonly fastPath?: boolean;
+}
+
+// Bounds that keep a hostile message from costing more than a normal one.
+const MAX_DEPTH = 8;
+// mailparser is stream-based; should it ever stall on a malformed message, the fast split
+// answers instead after this long (a normal parse takes about a millisecond).
+const MAILPARSER_TIMEOUT_MS = 5_000;
+const MAX_PARTS = 200;
+const MAX_HEADERS = 2000;
+
+/**
+ * Creates the message parser used by the CLI, the local loop and the bounce Lambda.
+ * The returned function never rejects: a message neither path can read comes back as one
+ * text part holding the bytes as text, with a note.
+ * @example
+ * const parse = createMailParser();
+ * const analysis = await analyzeBounce(bytes, { parse });
+ */
+export function createMailParser(options: MailParserOptions = {}): MessageParser {
+  const fastPath = options.fastPath ?? true;
+  return async (raw) => {
+    if (fastPath) {
+      const fast = splitMessage(raw);
+      if (fast.ok) return fast.message;
+      try {
+        return withNote(await parseWithMailparser(raw), `fast path declined: ${fast.why}`);
+      } catch {
+        return withNote(fast.message, 'mailparser failed; used the fast split');
+      }
+    }
+    try {
+      return await parseWithMailparser(raw);
+    } catch {
+      return withNote(splitMessage(raw).message, 'mailparser failed; used the fast split');
+    }
+  };
+}
+
+function withNote(message: ParsedMessage, note: string): ParsedMessage {
+  return { ...message, notes: [...message.notes, note] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// mailparser, the parser of record
+
+async function parseWithMailparser(raw: Uint8Array): Promise<ParsedMessage> {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('mailparser timed out')), MAILPARSER_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([mailparserShape(buf, raw), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function mailparserShape(buf: Buffer, raw: Uint8Array): Promise<ParsedMessage> {
+  const mail = await simpleParser(buf, {
+    keepDeliveryStatus: true,
+    // Returned originals stay attachments: their headers are read, their bodies are not ours.
+    ignoreEmbedded: true,
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    keepCidLinks: true,
+    checksumAlgo: false,
+    maxHtmlLengthToParse: 2_000_000,
+  });
+  const headers: MessageHeader[] = [];
+  for (const { line } of mail.headerLines.slice(0, MAX_HEADERS)) {
+    const h = parseHeaderLine(line);
+    if (h) headers.push(h);
+  }
+  const ct = parseContentType(headers.find((h) => h.name === 'content-type')?.value);
+  const parts: MessagePart[] = [];
+  if (mail.text) parts.push({ type: 'text/plain', text: mail.text });
+  for (const a of mail.attachments) {
+    const type = a.contentType.toLowerCase();
+    if (type.startsWith('message/') || type === 'text/rfc822-headers' || type.startsWith('text/')) {
+      parts.push({ type, text: attachmentText(a) });
+    }
+  }
+  if (parts.length === 0) {
+    // mailparser found no readable part (a broken structure): never lose the body.
+    const split = splitMessage(raw).message;
+    return { ...split, parser: 'mailparser', notes: [...split.notes, 'mailparser found no text; used the fast split'] };
+  }
+  return { headers, contentType: ct.type, contentTypeParams: ct.params, parts, parser: 'mailparser', notes: [] };
+}
+
+function attachmentText(a: Attachment): string {
+  const ct = a.headers.get('content-type');
+  const charset = ct && typeof ct === 'object' && 'params' in ct ? (ct as { params: Record<string, string> }).params.charset : undefined;
+  return decodeBytes(a.content, charset).text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast splitter
+
+/** What the fast splitter made of a message, and whether it trusts the result. */
+export type SplitResult = { ok: true; message: ParsedMessage } | { ok: false; why: string; message: ParsedMessage };
+
+interface PartCtx {
+  parts: MessagePart[];
+  declined: string | null;
+  notes: string[];
+  hasPlainText: boolean;
+  hasHtml: boolean;
+}
+
+/**
+ * Splits a message into headers and leaf parts without a full MIME parse. Exported for tests
+ * and the benchmark; `ok: false` says why mailparser should have it instead (the message is
+ * still filled in as well as the splitter could).
+ */
+export function splitMessage(raw: Uint8Array): SplitResult {
+  // latin1 keeps one char per byte, so offsets stay byte offsets and nothing is lost.
+  const s = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  const { head, body } = splitHeadBody(s, true);
+  const headers = parseHeaderBlock(head);
+  const ctValue = headers.find((h) => h.name === 'content-type')?.value;
+  const ct = parseContentType(ctValue);
+  const ctx: PartCtx = { parts: [], declined: null, notes: [], hasPlainText: false, hasHtml: false };
+  walk(headers, body, ctx, 0, false);
+  const message: ParsedMessage = {
+    headers,
+    contentType: ct.type,
+    contentTypeParams: ct.params,
+    parts: ctx.parts,
+    parser: 'fast',
+    notes: ctx.notes,
+  };
+  if (!ctx.declined && ctx.hasHtml && !ctx.hasPlainText) ctx.declined = 'HTML without a text alternative';
+  return ctx.declined ? { ok: false, why: ctx.declined, message } : { ok: true, message };
+}
+
+function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, depth: number, defaultRfc822: boolean): void {
+  if (ctx.parts.length >= MAX_PARTS) {
+    ctx.declined ??= 'too many parts';
+    return;
+  }
+  const ctValue = headers.find((h) => h.name === 'content-type')?.value;
+  const ct = ctValue
+    ? parseContentType(ctValue)
+    : { type: defaultRfc822 ? 'message/rfc822' : 'text/plain', params: {} as Record<string, string> };
+  const cte = (headers.find((h) => h.name === 'content-transfer-encoding')?.value ?? '7bit').trim().toLowerCase();
+
+  if (ct.type.startsWith('multipart/')) {
+    const boundary = ct.params.boundary;
+    const children = boundary && depth < MAX_DEPTH ? splitMultipart(body, boundary) : null;
+    if (!children) {
+      // Read the whole body as text: better than mailparser, which drops it.
+      ctx.notes.push(boundary ? 'MIME boundary not found; read the body as text' : 'multipart without boundary; read the body as text');
+      pushText(ctx, 'text/plain', body);
+      return;
+    }
+    for (const child of children) {
+      const { head, body: childBody } = splitHeadBody(child, false);
+      walk(parseHeaderBlock(head), childBody, ctx, depth + 1, ct.type === 'multipart/digest');
+    }
+    return;
+  }
+
+  if (!/^(7bit|8bit|binary|quoted-printable|base64)$/.test(cte)) ctx.declined ??= `transfer encoding ${cte}`;
+  const bytes = decodeTransfer(body, cte);
+  if (ct.type === 'text/html') {
+    ctx.hasHtml = true;
+    return;
+  }
+  if (ct.type.startsWith('text/') || ct.type.startsWith('message/') || ct.type === 'application/octet-stream' && depth === 0) {
+    const decoded = decodeBytes(bytes, ct.params.charset);
+    if (decoded.unknownCharset) ctx.declined ??= `charset ${ct.params.charset}`;
+    const type = ct.type === 'application/octet-stream' ? 'text/plain' : ct.type;
+    pushText(ctx, type, decoded.text);
+  }
+}
+
+function pushText(ctx: PartCtx, type: string, text: string): void {
+  if (type === 'text/plain') ctx.hasPlainText = true;
+  ctx.parts.push({ type, text });
+}
+
+/** Splits at the first empty line; `skipEnvelope` drops an mbox `From ` line. */
+function splitHeadBody(s: string, skipEnvelope: boolean): { head: string; body: string } {
+  let start = 0;
+  if (skipEnvelope && s.startsWith('From ')) {
+    const nl = s.indexOf('\n');
+    start = nl < 0 ? s.length : nl + 1;
+  }
+  // A part that starts with an empty line has no headers.
+  if (s.startsWith('\n', start)) return { head: '', body: s.slice(start + 1) };
+  if (s.startsWith('\r\n', start)) return { head: '', body: s.slice(start + 2) };
+  const m = /\r?\n\r?\n/.exec(start === 0 ? s : s.slice(start));
+  if (!m) return { head: s.slice(start), body: '' };
+  const at = start + m.index;
+  return { head: s.slice(start, at), body: s.slice(at + m[0].length) };
+}
+
+/** Unfolds and decodes a header block (latin1 text of the raw bytes). */
+function parseHeaderBlock(head: string): MessageHeader[] {
+  const out: MessageHeader[] = [];
+  if (!head) return out;
+  const lines = head.split(/\r?\n/);
+  let current: string | null = null;
+  for (const line of lines) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && current !== null) {
+      current += line;
+      continue;
+    }
+    if (current !== null) {
+      const h = parseHeaderLine(current);
+      if (h) out.push(h);
+      if (out.length >= MAX_HEADERS) return out;
+    }
+    current = line;
+  }
+  if (current !== null) {
+    const h = parseHeaderLine(current);
+    if (h) out.push(h);
+  }
+  return out;
+}
+
+function parseHeaderLine(line: string): MessageHeader | null {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return null;
+  const name = line.slice(0, colon).trim().toLowerCase();
+  if (!/^[!-9;-~]+$/.test(name)) return null;
+  const rawValue = line.slice(colon + 1).replace(/\r?\n/g, '').trim();
+  return { name, value: decodeHeaderValue(rawValue) };
+}
+
+/** Decodes RFC 2047 encoded words and raw 8-bit bytes of a header value (given as latin1). */
+function decodeHeaderValue(v: string): string {
+  let out = v;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x80-\xff\x1b]/.test(out)) out = decodeBytes(Buffer.from(out, 'latin1'), undefined).text;
+  if (!out.includes('=?')) return out;
+  // Whitespace between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
+  out = out.replace(/(\?=)\s+(?==\?)/g, '$1');
+  return out.replace(/=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g, (all, charset: string, enc: string, text: string) => {
+    const cs = charset.replace(/\*.*$/, '');
+    const bytes =
+      enc.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(decodeQuotedPrintable(text.replace(/_/g, ' '), true), 'latin1');
+    const decoded = decodeBytes(bytes, cs);
+    return decoded.unknownCharset ? all : decoded.text;
+  });
+}
+
+/** Content-Type value → lower-case type and parameters. */
+function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
+  const params: Record<string, string> = {};
+  if (!value) return { type: 'text/plain', params };
+  const semi = value.indexOf(';');
+  const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+  if (semi >= 0) {
+    const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+    let m: RegExpExecArray | null;
+    const rest = value.slice(semi);
+    while ((m = re.exec(rest)) !== null) {
+      const name = m[1]!.toLowerCase().replace(/\*0?\*?$/, '');
+      const val = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '').trim();
+      if (!(name in params)) params[name] = val;
+    }
+  }
+  return { type: /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : 'text/plain', params };
+}
+
+/** Splits a multipart body at its boundary; null when no delimiter line is there. */
+function splitMultipart(body: string, boundary: string): string[] | null {
+  const delimiter = `--${boundary}`;
+  const lines: { start: number; end: number; close: boolean }[] = [];
+  let from = 0;
+  for (;;) {
+    const at = body.indexOf(delimiter, from);
+    if (at < 0) break;
+    from = at + delimiter.length;
+    if (at > 0 && body[at - 1] !== '\n') continue;
+    let lineEnd = body.indexOf('\n', from);
+    if (lineEnd < 0) lineEnd = body.length;
+    const rest = body.slice(from, lineEnd);
+    const close = rest.startsWith('--');
+    // `--abc` must not match the delimiter `--abcdef` of a nested part.
+    if (!close && !/^[ \t]*\r?$/.test(rest)) continue;
+    lines.push({ start: at, end: Math.min(lineEnd + 1, body.length), close });
+    if (close || lines.length > MAX_PARTS) break;
+  }
+  if (lines.length === 0) return null;
+  const parts: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.close) break;
+    const next = lines[i + 1];
+    // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+    let end = next ? next.start : body.length;
+    if (next && end > line.end && body[end - 1] === '\n') end -= end - 1 > line.end && body[end - 2] === '\r' ? 2 : 1;
+    parts.push(body.slice(line.end, Math.max(line.end, end)));
+  }
+  return parts;
+}
+
+function decodeTransfer(body: string, cte: string): Buffer {
+  if (cte === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (cte === 'quoted-printable') return Buffer.from(decodeQuotedPrintable(body, false), 'latin1');
+  return Buffer.from(body, 'latin1');
+}
+
+/** Quoted-printable (RFC 2045 §6.7) on a latin1 string; `inWord` is the RFC 2047 Q form. */
+function decodeQuotedPrintable(s: string, inWord: boolean): string {
+  const t = inWord ? s : s.replace(/=\r?\n/g, '');
+  return t.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+const decoders = new Map<string, InstanceType<typeof TextDecoder> | null>();
+const CHARSET_ALIASES: Record<string, string> = {
+  // Labels seen in Japanese mail that the WHATWG encoding names do not cover.
+  cp932: 'shift_jis',
+  'x-sjis': 'shift_jis',
+  sjis: 'shift_jis',
+  'shift-jis': 'shift_jis',
+  'iso-2022-jp-2': 'iso-2022-jp',
+  'iso-2022-jp-3': 'iso-2022-jp',
+  eucjp: 'euc-jp',
+  'x-euc-jp': 'euc-jp',
+  'x-unknown': 'utf-8',
+  unknown: 'utf-8',
+  'unknown-8bit': 'utf-8',
+  default: 'utf-8',
+};
+
+function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
+  let d = decoders.get(label);
+  if (d !== undefined) return d;
+  try {
+    d = new TextDecoder(CHARSET_ALIASES[label] ?? label);
+  } catch {
+    d = null;
+  }
+  decoders.set(label, d);
+  return d;
+}
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const eucFatal = new TextDecoder('euc-jp', { fatal: true });
+const sjisFatal = new TextDecoder('shift_jis', { fatal: true });
+
+/**
+ * Bytes → text. A declared charset is used when the platform knows it; undeclared 8-bit text
+ * is tried as UTF-8, then EUC-JP, then Shift_JIS (the Japanese encodings bounces arrive in),
+ * then Latin-1; an ISO-2022-JP escape sequence wins over a missing or wrong declaration.
+ */
+function decodeBytes(bytes: Uint8Array, charset: string | undefined): { text: string; unknownCharset: boolean } {
+  const label = charset?.trim().toLowerCase().replace(/^"|"$/g, '');
+  let highBit = false;
+  let escape = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x80) {
+      highBit = true;
+      break;
+    }
+    if (b === 0x1b) escape = true;
+  }
+  if (!highBit && !escape) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), unknownCharset: false };
+  if (escape && !highBit && (!label || label === 'us-ascii' || label.startsWith('iso-2022-jp'))) {
+    return { text: decoderFor('iso-2022-jp')!.decode(bytes), unknownCharset: false };
+  }
+  if (label && label !== 'us-ascii' && label !== 'ascii') {
+    const d = decoderFor(label);
+    if (d) return { text: d.decode(bytes), unknownCharset: false };
+    return { text: guess(bytes), unknownCharset: true };
+  }
+  return { text: guess(bytes), unknownCharset: false };
+}
+
+function guess(bytes: Uint8Array): string {
+  for (const d of [utf8Fatal, eucFatal, sjisFatal]) {
+    try {
+      return d.decode(bytes);
+    } catch {
+      // not this one
+    }
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}

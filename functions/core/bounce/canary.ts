@@ -1,0 +1,56 @@
+/**
+ * Matching a returned message to the canary that caused it. A canary carries its id three
+ * ways (DESIGN.md "Canary identity"): the VERP envelope sender `bounce+<id>@<bounceDomain>`,
+ * `Message-ID: <<id>@mail-health>` and `X-Mail-Health-Canary: <id>`. Remote MTAs return
+ * different parts, so every one is looked for.
+ */
+import type { MessageHeader } from './message.ts';
+
+const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
+const VERP = new RegExp(String.raw`\bbounce\+(${ULID})@`, 'i');
+const CANARY_HEADER = new RegExp(String.raw`^x-mail-health-canary:[ \t]*<?(${ULID})>?`, 'im');
+const CANARY_MESSAGE_ID = new RegExp(String.raw`<(${ULID})@mail-health>`, 'i');
+
+// Headers of the bounce that carry its envelope recipient (the VERP sender of the canary).
+const ENVELOPE_HEADERS = ['to', 'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-rcpt-to', 'return-path'];
+
+/** The canary id in the envelope recipient of a bounce (its VERP token), or null. */
+export function canaryIdFromEnvelope(headers: readonly MessageHeader[]): string | null {
+  for (const h of headers) {
+    if (!ENVELOPE_HEADERS.includes(h.name)) continue;
+    const m = VERP.exec(h.value);
+    if (m) return m[1]!.toUpperCase();
+  }
+  return null;
+}
+
+/**
+ * The canary id in a returned original (its headers, or the whole text of a report):
+ * `X-Mail-Health-Canary`, then `Message-ID <id@mail-health>`, then a VERP Return-Path.
+ */
+export function canaryIdFromText(text: string): string | null {
+  // Cheap substring checks first: these texts can be megabytes of returned message.
+  const header = /mail-health-canary/i.test(text) ? CANARY_HEADER.exec(text) : null;
+  if (header) return header[1]!.toUpperCase();
+  const mid = /@mail-health>/i.test(text) ? CANARY_MESSAGE_ID.exec(text) : null;
+  if (mid) return mid[1]!.toUpperCase();
+  const verp = /bounce\+/i.test(text) ? VERP.exec(text) : null;
+  return verp ? verp[1]!.toUpperCase() : null;
+}
+
+/** The canary id a message itself carries as a delivered canary (its own headers), or null. */
+export function canaryIdOfMessage(headers: readonly MessageHeader[]): string | null {
+  for (const h of headers) {
+    if (h.name === 'x-mail-health-canary') {
+      const m = new RegExp(`^<?(${ULID})>?$`, 'i').exec(h.value.trim());
+      if (m) return m[1]!.toUpperCase();
+    }
+  }
+  for (const h of headers) {
+    if (h.name === 'message-id') {
+      const m = CANARY_MESSAGE_ID.exec(h.value);
+      if (m) return m[1]!.toUpperCase();
+    }
+  }
+  return null;
+}

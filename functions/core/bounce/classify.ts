@@ -1,0 +1,252 @@
+/**
+ * From what a bounce says about one recipient (diagnostic text, enhanced status, reply code,
+ * DSN action, the SMTP command that failed) to a reason in Sisimai's vocabulary and hard/soft.
+ * The knowledge is in tables.ts; this file only decides the order in which it is consulted.
+ */
+import type { BounceReason } from '../results.ts';
+import { ENHANCED_STATUS, REPLY_CODE } from './fields.ts';
+import { COMMAND_RULES, HARD_REASONS, REASON_PHRASES, REPLY_CODE_REASONS, STATUS_REASONS, type PhraseRow, type SmtpCommand } from './tables.ts';
+
+/** What is known about one failed recipient. */
+export interface ClassifyInput {
+  readonly diagnostic?: string | null;
+  /** Enhanced status, e.g. `5.2.2`. */
+  readonly status?: string | null;
+  readonly replyCode?: number | null;
+  /** The DSN Action field (`failed`, `delayed`, `delivered`, …). */
+  readonly action?: string | null;
+  /** The SMTP command the remote server was answering when it refused. */
+  readonly command?: SmtpCommand | null;
+  /** Other text of the bounce, consulted only when the diagnostic decides nothing. */
+  readonly context?: string | null;
+  /** Delivery was to a local program (a pipe, `x-unix` diagnostics): vague failures are its errors. */
+  readonly program?: boolean;
+}
+
+/** The decision, with what it rests on (for notes and tests). */
+export interface Classification {
+  readonly reason: BounceReason;
+  readonly hard: boolean;
+  readonly basis: 'action' | 'phrase' | 'status' | 'reply-code' | 'context' | 'command' | 'none';
+}
+
+const STATUS_INDEX = new Map(STATUS_REASONS.map((r) => [r.status, r]));
+
+// A status this precise names the cause; a phrase only overrides it with a reason of the same family.
+const DECISIVE_STATUS: Readonly<Record<string, readonly BounceReason[]>> = {
+  'X.1.1': ['suspend', 'hasmoved', 'filtered', 'mailboxfull', 'speeding', 'mailererror'],
+  'X.1.2': ['notaccept', 'networkerror'],
+  'X.1.6': [],
+  'X.1.7': [],
+  'X.1.8': [],
+  'X.2.2': [],
+  'X.2.3': [],
+  'X.3.4': ['exceedlimit'],
+  'X.4.7': ['networkerror'],
+  'X.6.1': [],
+  'X.7.20': [],
+  'X.7.21': [],
+  'X.7.22': [],
+  'X.7.23': [],
+  'X.7.24': [],
+  'X.7.25': [],
+  'X.7.26': [],
+  'X.7.27': [],
+  'X.4.312': [],
+  'X.4.316': [],
+  'X.7.509': [],
+  'X.7.606': [],
+  'X.7.650': [],
+};
+
+/** Lower case, one space between words, SMTP continuation prefixes removed. */
+export function normalizeText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/<<<|>>>/g, ' ')
+    .replace(/(^|\s)[245]\d\d[- ](?:#?[245]\.\d{1,3}\.\d{1,3}\s)?/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The first phrase row that matches any of the (raw) texts: the most specific phrase wins. */
+export function phraseRowFor(...texts: (string | null | undefined)[]): PhraseRow | undefined {
+  const normalized = texts.filter((t): t is string => Boolean(t)).map(normalizeText).filter(Boolean);
+  if (!normalized.length) return undefined;
+  for (const row of REASON_PHRASES) if (normalized.some((t) => row.pattern.test(t))) return row;
+  return undefined;
+}
+
+/** The reason the first matching phrase row names, or undefined. */
+export function reasonFromPhrase(text: string | null | undefined): BounceReason | undefined {
+  return phraseRowFor(text)?.reason;
+}
+
+/** The reason an enhanced status code names on its own, or undefined for vague codes. */
+export function reasonFromStatus(status: string | null | undefined): BounceReason | undefined {
+  const key = statusKey(status);
+  return key ? STATUS_INDEX.get(key)?.reason : undefined;
+}
+
+function statusKey(status: string | null | undefined): string | null {
+  if (!status) return null;
+  const m = ENHANCED_STATUS.exec(status);
+  return m ? `X.${m[2]}.${m[3]}` : null;
+}
+
+/** The enhanced status code in a text, or null. */
+export function statusIn(text: string | null | undefined): string | null {
+  if (!text) return null;
+  const m = ENHANCED_STATUS.exec(text);
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
+}
+
+/** The SMTP reply code in a text, or null. */
+export function replyCodeIn(text: string | null | undefined): number | null {
+  if (!text) return null;
+  const m = REPLY_CODE.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The remote server's own reply inside a longer diagnostic ("Google tried … The error that
+ * the other server returned was: 550 5.7.1 …" → "550 5.7.1 …"); null when there is none.
+ */
+export function serverReplyIn(text: string | null | undefined): string | null {
+  if (!text) return null;
+  const m = /(?:^|[\s:'"(>\]])([45]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3})?[^\n]*)$/.exec(text);
+  if (!m || m.index === 0) return null;
+  return m[1]!.trim();
+}
+
+const COMMANDS: readonly [SmtpCommand, RegExp][] = [
+  ['DATA', /smtp command\W*\n\s*data\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/i],
+  ['RCPT', /in reply to rcpt to command|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command/i],
+  ['MAIL', /in reply to mail from command|after mail from\b|\[mail_from\]|error following mail command/i],
+  ['HELO', /in reply to (?:helo|ehlo) command|after (?:helo|ehlo)\b|my name was rejected/i],
+  ['CONN', /refused to talk to me|after (?:the )?initial connection|in reply to (?:the )?(?:initial )?(?:greeting|banner)|on (?:initial )?connect\b/i],
+];
+
+/**
+ * The SMTP command a refusal answered: from a transcript (the last `>>> CMD` before the first
+ * 4xx/5xx `<<<` reply) or from phrases such as "(in reply to RCPT TO command)".
+ */
+export function commandIn(text: string | null | undefined): SmtpCommand | null {
+  if (!text) return null;
+  const tail = lastTranscript(text);
+  const transcript = /(?:>>>|sent\s*<<<|\bin:)\s*(helo|ehlo|mail from|rcpt to|data)\b[\s\S]*?(?:<<<|received\s*>>>|\bout:)\s*[45]\d\d/i.exec(tail);
+  if (transcript) {
+    // PIPELINING: RCPT and DATA go out together, so a refused RCPT shows up under ">>> DATA",
+    // followed by the DATA refusal "503 Need RCPT" / "No valid recipients".
+    if (/^data$/i.test(transcript[1]!) && /\b5\d\d\b[^\n]*(?:need rcpt|no valid recipients|rcpt first)/i.test(tail)) return 'RCPT';
+    return commandName(transcript[1]!);
+  }
+  for (const [cmd, re] of COMMANDS) if (re.test(text)) return cmd;
+  return null;
+}
+
+// The tail of a transcript from its last client command that got a refusal.
+function lastTranscript(text: string): string {
+  const re = /(?:>>>|sent\s*<<<|\bin:)\s*(?:helo|ehlo|mail from|rcpt to|data)\b/gi;
+  let best = -1;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const after = text.slice(m.index + m[0].length);
+    const reply = /(?:<<<|received\s*>>>|\bout:)\s*([2-5])\d\d/i.exec(after);
+    if (reply && (reply[1] === '4' || reply[1] === '5')) {
+      best = m.index;
+      break;
+    }
+  }
+  return best < 0 ? '' : text.slice(best);
+}
+
+function commandName(s: string): SmtpCommand {
+  const t = s.toLowerCase();
+  return t === 'data' ? 'DATA' : t.startsWith('rcpt') ? 'RCPT' : t.startsWith('mail') ? 'MAIL' : 'HELO';
+}
+
+/**
+ * Decides the reason for one recipient.
+ * @example
+ * classifyReason({ diagnostic: '552 5.2.2 <taro@example.jp>: Mailbox full', status: '5.2.2', replyCode: 552 })
+ * // { reason: 'mailboxfull', hard: false, basis: 'status' }
+ */
+export function classifyReason(input: ClassifyInput): Classification {
+  const action = input.action?.trim().toLowerCase() ?? '';
+  if (/^(?:delivered|deliverable|relayed|expanded)/.test(action)) return { reason: 'delivered', hard: false, basis: 'action' };
+  const status = input.status ?? statusIn(input.diagnostic);
+  const replyCode = input.replyCode ?? replyCodeIn(input.diagnostic);
+  const delayed = /^delayed/.test(action);
+  const temporary = status ? status.startsWith('4') : replyCode ? replyCode < 500 : delayed;
+  const permanent = !temporary && !delayed;
+  // A delay warning, or a failure report quoting a temporary error (or none at all): the queue
+  // is giving up on a condition that was never permanent.
+  const gaveUp = delayed || temporary || (!status && !replyCode);
+
+  const statusRow = STATUS_INDEX.get(statusKey(status) ?? '');
+  const byStatus = statusRow && gaveUp && statusRow.whenFinal ? statusRow.whenFinal : statusRow?.reason;
+  let row = phraseRowFor(serverReplyIn(input.diagnostic), input.diagnostic);
+  let vague = row?.weak === true;
+  if (row?.weak) {
+    // A generic wrapper yields to a precise phrase elsewhere in the report, then to the status.
+    const better = phraseRowFor(input.context);
+    if (better && !better.weak) {
+      row = better;
+      vague = false;
+    } else if (byStatus) row = undefined;
+  }
+  const key = statusKey(status) ?? '';
+  let reason: BounceReason | undefined;
+  let basis: Classification['basis'] = 'none';
+  const decisive = DECISIVE_STATUS[key];
+  if (byStatus && decisive && (!row || !decisive.includes(row.reason))) {
+    reason = byStatus;
+    basis = 'status';
+  } else if (row) {
+    reason = rowReason(row, { gaveUp, temporary, command: input.command ?? null });
+    basis = 'phrase';
+  } else if (byStatus) {
+    reason = byStatus;
+    basis = 'status';
+  } else if (replyCode && REPLY_CODE_REASONS[replyCode] && (!status || /^\d\.0\.0$/.test(status))) {
+    reason = REPLY_CODE_REASONS[replyCode];
+    basis = 'reply-code';
+  } else {
+    const ctx = phraseRowFor(input.context);
+    if (ctx) {
+      reason = rowReason(ctx, { gaveUp, temporary, command: input.command ?? null });
+      basis = 'context';
+    }
+  }
+  if ((delayed || temporary) && (!reason || reason === 'undefined')) {
+    reason = 'expired';
+    basis = 'action';
+  }
+  if (input.program && (!reason || reason === 'undefined' || vague)) {
+    reason = 'mailererror';
+    basis = 'phrase';
+  }
+  // A decisive status code already names the cause; the SMTP stage only reinterprets text.
+  if (input.command && basis !== 'status') {
+    const rule = COMMAND_RULES.find((r) => r.command === input.command && (reason === undefined ? r.from.includes('undefined') : r.from.includes(reason)));
+    if (rule) {
+      reason = rule.to;
+      basis = 'command';
+    }
+  }
+  reason ??= 'undefined';
+  return { reason, hard: isHard(reason, permanent || reason === 'userunknown'), basis };
+}
+
+function rowReason(row: PhraseRow, when: { gaveUp: boolean; temporary: boolean; command: SmtpCommand | null }): BounceReason {
+  if (when.command === 'DATA' && row.afterData) return row.afterData;
+  if (when.temporary && row.ifTemporary) return row.ifTemporary;
+  if (when.gaveUp && row.whenFinal) return row.whenFinal;
+  return row.reason;
+}
+
+/** Hard means the address itself is bad (Sisimai's "hard bounce"): only those reasons, and only when permanent. */
+export function isHard(reason: BounceReason, permanent: boolean): boolean {
+  return HARD_REASONS.has(reason) && permanent;
+}

@@ -1,0 +1,96 @@
+/**
+ * Reading the field blocks of reports: RFC 3464 delivery-status, RFC 5965 feedback-report,
+ * and header blocks of returned originals. Tolerant of what real MTAs send: missing blank
+ * lines, unindented continuation lines, missing address types.
+ */
+
+/** One field as written: name in lower case, value unfolded and trimmed. */
+export interface Field {
+  readonly name: string;
+  readonly value: string;
+}
+
+const FIELD_LINE = /^([A-Za-z][A-Za-z0-9_-]*)[ \t]*:(.*)$/;
+
+/** Splits text into blocks (separated by empty lines) of unfolded fields. */
+export function parseFieldBlocks(text: string): Field[][] {
+  const blocks: Field[][] = [];
+  let block: { name: string; value: string }[] = [];
+  const flush = () => {
+    if (block.length) blocks.push(block.map((f) => ({ name: f.name, value: f.value.trim() })));
+    block = [];
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    const m = FIELD_LINE.exec(line);
+    const last = block[block.length - 1];
+    if (m && !/^\s/.test(line)) {
+      block.push({ name: m[1]!.toLowerCase(), value: m[2]! });
+    } else if (last) {
+      last.value += ` ${line.trim()}`;
+    }
+  }
+  flush();
+  return blocks;
+}
+
+/** The header fields at the start of a text (a returned original), up to the first empty line. */
+export function parseHeaderFields(text: string): Field[] {
+  const end = text.search(/\r?\n\r?\n/);
+  return parseFieldBlocks(end < 0 ? text : text.slice(0, end))[0] ?? [];
+}
+
+/** An e-mail address as it appears in bounces (lenient about dots: carriers issued `a..b@`). */
+export const ADDRESS = /(?:"[^"\r\n<>@]{1,64}"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@\[[0-9.:A-Fa-f]+\]/;
+const ADDRESS_G = new RegExp(ADDRESS.source, 'g');
+
+/** All addresses in a text, in order. */
+export function findAddresses(text: string): string[] {
+  return text.match(ADDRESS_G) ?? [];
+}
+
+/** Cleans an address for output: no brackets, quotes, `mailto:` or trailing dots. */
+export function cleanAddress(a: string): string {
+  const t = a.trim().replace(/^mailto:/i, '');
+  // A quoted local part ("a..b"@example.jp) keeps its quotes: they are part of the address.
+  const quoted = /^[<(]*("[^"]+"@[^\s>")]+)/.exec(t);
+  if (quoted) return quoted[1]!.replace(/\.+$/, '');
+  return t
+    .replace(/^[<"'(]+|[>"')]+$/g, '')
+    .replace(/^\.+|\.+$/g, '')
+    .trim();
+}
+
+/** The address in a typed field value (`rfc822; a@b`, `<a@b>`, `a@b`); null when none. */
+export function addressOfTyped(value: string): string | null {
+  const untyped = value.replace(/^\s*[A-Za-z0-9-]+\s*;\s*/, '');
+  const m = ADDRESS.exec(untyped);
+  return m ? cleanAddress(m[0]) : null;
+}
+
+/** A typed field value without its type (`smtp; 550 …` → `550 …`, `dns; mx.example` → `mx.example`). */
+export function untyped(value: string): string {
+  return value.replace(/^\s*(?:smtp|dns|x-unix|x-postfix|unix|rfc822|x-local-hostname|mta|x-notes|x-?[a-z0-9-]*)\s*;\s*/i, '').trim();
+}
+
+/** RFC 3463 enhanced status code in a text: `5.1.1`, `4.7.650`. */
+export const ENHANCED_STATUS = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
+
+/** SMTP reply code at the start of a reply line (`550 `, `550-`, `550 5.1.1`). */
+export const REPLY_CODE = /(?:^|[\s:(>"'#[])([245][0-9][0-9])(?=[ -]|$|\]|\))/;
+
+/** All values of a field (name in lower case) in a list of fields. */
+export function valuesOf(fields: readonly Field[], name: string): string[] {
+  const out: string[] = [];
+  for (const f of fields) if (f.name === name) out.push(f.value);
+  return out;
+}
+
+/** The first value of a field in a list of fields. */
+export function valueOf(fields: readonly Field[], name: string): string | undefined {
+  for (const f of fields) if (f.name === name) return f.value;
+  return undefined;
+}

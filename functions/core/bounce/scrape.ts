@@ -1,0 +1,174 @@
+/**
+ * Reading bounces that are not clean DSNs: the explanation text Postfix, Sendmail, Exim, qmail,
+ * Exchange, Domino, Courier, the Japanese carriers and the rest write for people. Recipients are
+ * found where the text anchors them (an address opening a line, an SMTP transcript, "delivered
+ * to <addr>"), and each one gets the lines that follow it as its diagnostic.
+ */
+import { ORIGINAL_MARKERS } from './tables.ts';
+import { ADDRESS, cleanAddress, findAddresses } from './fields.ts';
+
+/** One recipient read from the text, with the lines that explain it. */
+export interface ScrapedRecipient {
+  readonly recipient: string;
+  readonly diagnostic: string;
+  /** The address is one of the excluded ones (kept only because nothing else was named). */
+  readonly excluded: boolean;
+}
+
+/** The explanation of a bounce, split from the copy of the original that may follow it. */
+export interface SplitText {
+  readonly explanation: string;
+  readonly original: string | null;
+}
+
+/** Splits a bounce text at the first line that starts the returned original. */
+export function splitAtOriginal(text: string): SplitText {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line.length > 160 || line.length < 8) continue;
+    if (ORIGINAL_MARKERS.some((re) => re.test(line))) {
+      return { explanation: lines.slice(0, i).join('\n'), original: lines.slice(i + 1).join('\n').replace(/^\s*\n/, '') };
+    }
+  }
+  return { explanation: text, original: null };
+}
+
+// Labels of echoed header lines: an address after them is the sender's or the original's, not an anchor.
+const ECHO_LABEL = /^(?:to|from|cc|bcc|subject|date|sent|reply-to|sender|return-path|message-id|in-reply-to|references|received|envelope-from|errors-to|x-[a-z0-9-]+|dkim-signature|arc-[a-z-]+|authentication-results|delivered-to|x-original-to|list-[a-z-]+)$/i;
+
+const ADDR = ADDRESS.source;
+// An address opening a line: after bullets, an optional short label ("Recipient address:",
+// "Unknown user:"), an optional reply code ("550 5.1.1 <addr>... User unknown"), an optional
+// display name ("Neko<mailto:neko@example.jp>").
+const LEADING = new RegExp(
+  String.raw`^[\s*>•·\-]*(?:(?<label>[^@:<>\n]{1,48}?):\s*)?(?<code>[245]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?)?(?:"[^"\n]*"\s*(?=<)|[^<>@\s"]{1,40}(?=<))?[<("]?(?:mailto:)?(?<address>${ADDR})[>)"]?(?<rest>.*)$`,
+  'i',
+);
+// "RCPT TO:<addr>" in a session transcript.
+const TRANSCRIPT = new RegExp(String.raw`rcpt to:\s*<?(${ADDR})>?`, 'i');
+// Sentences that name the recipient: "delivered to <addr>", "your message to addr couldn't be
+// delivered", "rejected recipient <addr>", "Address: <addr>", "undeliverable to addr".
+const INLINE: readonly RegExp[] = [
+  new RegExp(String.raw`\b(?:deliver(?:ed|ing|y)?|undeliverable|sent|send(?:ing)?|relay(?:ed|ing)?|forward(?:ed|ing)?|message|mail|e-?mail)\b[^.@\n]{0,40}?\bto\b:?\s*[<"]?(?:mailto:)?(${ADDR})`, 'i'),
+  new RegExp(String.raw`\b(?:recipients?|address(?:es)?|addressee|user)\b[^.@\n<]{0,40}?:\s*[<"]?(?:mailto:)?(${ADDR})`, 'i'),
+  new RegExp(String.raw`\b(?:recipient|address|addressee|user|mailbox)\s+[<"](?:mailto:)?(${ADDR})[>"]`, 'i'),
+  new RegExp(String.raw`\bmailing list\s+<(${ADDR})>`, 'i'),
+];
+const SEPARATOR = /^\s*(?:[-=_*#~]{4,}|[-=_*#~]+\s.*\s[-=_*#~]+)\s*$/;
+
+interface Anchor {
+  readonly line: number;
+  readonly address: string;
+  readonly kind: 'leading' | 'transcript' | 'inline';
+  /** Text on the anchor line that belongs to the diagnostic. */
+  readonly rest: string;
+}
+
+/**
+ * Finds the failed recipients in a bounce explanation and the lines about each.
+ * `exclude` holds addresses that are not recipients (the bounce's own From and To, the sender).
+ */
+export function scrapeRecipients(explanation: string, exclude: ReadonlySet<string>): ScrapedRecipient[] {
+  const lines = explanation.split(/\r?\n/);
+  const anchors: Anchor[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    // An endless line is read from its start: that is where a recipient would be named.
+    const line = lines[i]!.length > 2000 ? lines[i]!.slice(0, 2000) : lines[i]!;
+    if (!line.includes('@')) continue;
+    const lead = LEADING.exec(line)?.groups;
+    if (lead && !(lead.label && ECHO_LABEL.test(lead.label.trim()))) {
+      // "name@example.jp <real@example.net>": the first address was only a display name.
+      const bracketed = new RegExp(String.raw`^\s*<(${ADDR})>`).exec(lead.rest ?? '');
+      const address = cleanAddress(bracketed ? bracketed[1]! : lead.address!);
+      // "550 5.1.1 <addr>... User unknown", "Unknown user: addr": the whole line is the diagnostic;
+      // after a mere "Recipient address:" label only the rest of the line is.
+      const meaningful = lead.code || (lead.label && !/^(?:final-|original-)?recipient|address|rcpt|addressed to/i.test(lead.label.trim()));
+      anchors.push({ line: i, address, kind: 'leading', rest: meaningful ? line.trim() : (lead.rest ?? '') });
+      continue;
+    }
+    const rcpt = TRANSCRIPT.exec(line);
+    if (rcpt) {
+      anchors.push({ line: i, address: cleanAddress(rcpt[1]!), kind: 'transcript', rest: '' });
+      continue;
+    }
+    if (/^\s*(?:received|for|by|with|from|to|cc|message-id|return-path):?\s/i.test(line)) continue;
+    for (const re of INLINE) {
+      const inline = re.exec(line);
+      if (!inline) continue;
+      anchors.push({ line: i, address: cleanAddress(inline[1]!), kind: 'inline', rest: line.slice(inline.index + inline[0].length) });
+      break;
+    }
+  }
+  // Addresses of the sender and the reporting system are no recipients, unless nothing else is named.
+  const named = anchors.filter((a) => !exclude.has(a.address.toLowerCase()));
+  if (named.length) anchors.splice(0, anchors.length, ...named);
+  if (anchors.length === 0) return [];
+
+  const anchorLines = new Set(anchors.map((a) => a.line));
+  const byAddress = new Map<string, { recipient: string; parts: string[] }>();
+  for (const a of anchors) {
+    const key = a.address.toLowerCase();
+    let entry = byAddress.get(key);
+    if (!entry) {
+      entry = { recipient: a.address, parts: [] };
+      byAddress.set(key, entry);
+    }
+    const diag: string[] = [];
+    const rest = a.rest.replace(/^(?:[\s:>)\]]|\.\.\.)+/, '').trim();
+    if (rest) diag.push(rest);
+    // The lines after the anchor, up to an empty line, a separator or the next anchor.
+    for (let j = a.line + 1; j < lines.length && j <= a.line + 12; j++) {
+      const next = lines[j]!;
+      if (next.trim() === '' || SEPARATOR.test(next) || anchorLines.has(j)) {
+        if (a.kind === 'transcript' && anchorLines.has(j)) break;
+        if (a.kind === 'transcript' && next.trim() === '') continue;
+        break;
+      }
+      if (a.kind === 'transcript' && /^\s*(?:>>>|sent\s*<<<)/i.test(next)) break;
+      diag.push(next.trim());
+    }
+    for (const d of diag) if (!entry.parts.includes(d)) entry.parts.push(d);
+  }
+  return [...byAddress.values()].map((e) => ({ recipient: e.recipient, diagnostic: e.parts.join(' ').trim(), excluded: exclude.has(e.recipient.toLowerCase()) }));
+}
+
+/**
+ * The lines of an explanation that read like an SMTP error or a reason: reply codes, enhanced
+ * status codes, "reason:" / "said:" labels. Used when a recipient's own lines say nothing.
+ */
+export function globalDiagnostic(explanation: string): string {
+  const out: string[] = [];
+  const lines = explanation.split(/\r?\n/);
+  let transcript = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    // Sendmail's "Transcript of session follows" section is the error, line by line.
+    if (/^-+\s*transcript of session follows\s*-+$/i.test(line)) {
+      transcript = true;
+      continue;
+    }
+    if (transcript && (!line || SEPARATOR.test(line))) transcript = false;
+    if (transcript && line && !/^\.\.\. while talking to/i.test(line)) {
+      if (!out.includes(line)) out.push(line);
+      continue;
+    }
+    if (!line || line.length > 1000) continue;
+    if (/(?:^|\s|<<<|[:(#])[245]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}\b|\b(?:reason|said|error|diagnostic|response|status)\b\s*:/i.test(line)) {
+      if (!out.includes(line)) out.push(line);
+      // A label on its own line ("The error that the other server returned was:") explains the next lines.
+      if (/:\s*$/.test(line)) {
+        for (let j = i + 1; j < lines.length && j <= i + 4 && lines[j]!.trim(); j++) {
+          const next = lines[j]!.trim();
+          if (!out.includes(next)) out.push(next);
+        }
+      }
+    }
+  }
+  return out.join(' ').slice(0, 4000);
+}
+
+/** Addresses in a header value (To, X-Failed-Recipients), cleaned. */
+export function addressesIn(value: string | undefined): string[] {
+  return value ? findAddresses(value).map(cleanAddress) : [];
+}

@@ -1,0 +1,360 @@
+/**
+ * What the bounce classifier knows, as data, in one place. Every row is a fact about how mail
+ * systems report failures: enhanced status codes (RFC 3463, the IANA registry of RFC 5248),
+ * basic reply codes (RFC 5321) and the phrases real MTAs and mailbox providers write.
+ * Written for this project from the RFCs and from reading bounce messages; no other
+ * classifier's tables were copied.
+ *
+ * Phrases are matched against lower-cased, whitespace-collapsed text.
+ */
+import type { BounceReason } from '../results.ts';
+
+/** A phrase row: when `pattern` matches the diagnostic, the reason is `reason`. */
+export interface PhraseRow {
+  readonly reason: BounceReason;
+  readonly pattern: RegExp;
+  /**
+   * A temporary condition that, reported back (a delay warning, a failure quoting a 4.x.x
+   * status, or one quoting no code at all), means the sending queue gave up retrying: the
+   * reason becomes this instead (`expired`).
+   */
+  readonly whenFinal?: BounceReason;
+  /**
+   * What the phrase means when the server only said it after DATA, having accepted the
+   * recipient at RCPT TO: a terse "user unknown" then covers for the recipient's filter.
+   */
+  readonly afterData?: BounceReason;
+  /** What the phrase means when the status or reply code is temporary (4.x.x / 4xx). */
+  readonly ifTemporary?: BounceReason;
+  /**
+   * A generic wrapper ("Service unavailable", "Access denied"): a specific phrase elsewhere in
+   * the report (e.g. a transcript line "unknown user") wins over it.
+   */
+  readonly weak?: boolean;
+}
+
+/**
+ * Diagnostic phrases, most specific first: the first matching row decides. A row sits above
+ * another when its phrase is the more precise cause (e.g. "over quota" beats "mailbox
+ * unavailable", "relay … without authentication" beats "relay").
+ */
+export const REASON_PHRASES: readonly PhraseRow[] = [
+  // ---- the message itself was too large (checked first: "size" words also appear in quota texts)
+  { reason: 'exceedlimit', pattern: /message length exceeds (?:administrative )?limit|exceeds? (?:the )?(?:limit set by (?:the )?recipient|recipient'?s? (?:size )?limit)/ }, // RFC 3463 X.2.3 wording, per-recipient limits
+  { reason: 'mesgtoobig', pattern: /message (?:size )?(?:is |was )?(?:too (?:big|large)|larger than)/ }, // "552 Message size too large"
+  { reason: 'mesgtoobig', pattern: /message (?:size|length) (?:\S+ )?exceeds? (?:the )?(?:(?:fixed|maximum|configured|allowed|max) )*(?:message )?(?:size|limit)/ }, // Postfix/Exim: "message size exceeds fixed maximum message size"
+  { reason: 'mesgtoobig', pattern: /(?:size of (?:the )?message|message) exceeds? (?:the )?(?:allowed|maximum|max) |(?:mail|message|email) (?:is )?too (?:big|large)/ }, // "message exceeds the maximum size", Gmail "message … is too large"
+  { reason: 'mesgtoobig', pattern: /exceeds? (?:the )?(?:maximum|max) (?:allowed )?(?:message |mail )?size|\bmail size limit|size limit exceeded for message|message too big|file too large|message size (?:limit )?exceeded|line limit exceeded/ }, // 1&1 "Mail size limit exceeded", Domino
+
+  // ---- the mailbox is full (before the "user unknown" family: "mailbox unavailable: over quota")
+  { reason: 'mailboxfull', pattern: /mail ?box (?:is )?(?:full|over ?(?:quota|limit|flow))|mail ?box (?:size|storage|space) (?:limit )?(?:exceeded|is exceeded|full)/ }, // "mailbox full", "mailbox size limit exceeded"
+  { reason: 'mailboxfull', pattern: /over ?quota|quota (?:exceeded|exceed|full|violation)|exceeds? (?:his |her |the |their )?(?:mailbox |storage |disk )?quota/ }, // "user is over quota", "Quota exceeded"
+  { reason: 'mailboxfull', pattern: /(?:mailbox|inbox|account|user) (?:has )?(?:exceeded|reached) (?:its|the|his|her|their)? ?(?:storage |size )?(?:quota|limit|capacity|size)/ }, // "mailbox has exceeded the limit"
+  { reason: 'mailboxfull', pattern: /exceeded storage allocation|insufficient (?:storage|space) (?:in|for) (?:the )?(?:mailbox|user|recipient)/ }, // RFC 5321 552 text
+  { reason: 'mailboxfull', pattern: /mail ?folder is full|maildir (?:over|full)|disk quota|out of (?:storage|mailbox) space|storage (?:quota|limit) (?:exceeded|reached)/ }, // qmail / Courier / IMAP stores
+  { reason: 'mailboxfull', pattern: /(?:recipient'?s?|their) (?:mail ?box|inbox) (?:is )?(?:full|over)|number of messages in recipient'?s mailbox exceeded/ }, // KDDI "as their mailbox is full", BIGLOBE
+  { reason: 'mailboxfull', pattern: /(?:inbox|mailbox) (?:is )?out of (?:storage|space)|(?:account|mailbox) is full|too much mail data|mailbox (?:exceeds|exceeded) (?:allowed|maximum) size/ }, // Gmail "inbox is out of storage space"
+  { reason: 'mailboxfull', pattern: /user has (?:too many messages|exceeded)|full mailbox|mailbox_full|boite du destinataire pleine|容量(?:が|を)?(?:超過|オーバー|一杯|いっぱい)|メールボックスが(?:一杯|いっぱい|満杯)/ }, // French, Japanese carriers
+
+  // ---- RFC 3463 / RFC 5321 descriptions, written out by some MTAs after "Recipient address rejected:"
+  { reason: 'contenterror', pattern: /media error|duplicate header|message header (?:size )?exceed/ }, // X.6.0 "Other or undefined media error"; a header repeated that must appear once
+  { reason: 'userunknown', pattern: /recipient address rejected: access denied/ }, // Microsoft 365 directory-based edge blocking: the recipient is not in the directory
+  { reason: 'spamdetected', pattern: /spam classification|classified as spam|detected as spam|blacklisted url|\buribl\b|\bsurbl\b/ }, // stated spam verdicts, URL block lists (content, not the sending IP)
+  { reason: 'notcompliantrfc', pattern: /multiple addresses in from|rfc ?(?:5322|2822|822|5321|2045)\b.{0,40}(?:complian|violat|conform|standard)|not (?:rfc|standards?)[- ]compliant/ }, // Gmail: "Messages with multiple addresses in From: header are not accepted"
+  { reason: 'notaccept', pattern: /system not accepting network messages|null mx|does not accept (?:any )?(?:e-?)?mail|(?:domain|host|server) (?:\S+ )?(?:does not|doesn't|will not|won't) (?:accept|receive) (?:any )?(?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail/ }, // X.3.2, RFC 7505 null MX
+  { reason: 'notaccept', pattern: /(?:no|couldn't find a|could not find a) (?:mail exchanger|mx(?: record| host)?s?) (?:or ip address|found|record|for)|mx or srv record indicated no smtp service|no mx record found/ }, // qmail "couldn't find a mail exchanger or IP address"
+  { reason: 'mailererror', pattern: /mailer error|procmail|command output|operating system error|pipe to \||(?:pipe|program|delivery program|local delivery) (?:\S+ )?(?:error|failed|died|crashed)|command died with status|unknown mailer error|x-unix;|exit (?:status|code) \d+/ }, // a local delivery program failed
+  { reason: 'systemerror', pattern: /internal (?:server |system )?error|system (?:error|failure|problem)|local (?:error|problem) in processing|server configuration error|misconfigured|ldap|directory server/ }, // X.3.x, 451 "Local error in processing", X.4.3
+  { reason: 'securityerror', pattern: /delivery not authorized|not permitted to relay (?:through this server )?without authentication|authentication required for relay|turn on smtp authentication|unauthenticated senders? not allowed/ }, // X.7.1 wording; relaying that needs AUTH
+  { reason: 'onhold', pattern: /\bon hold\b/ }, // the receiving system parked the message
+  { reason: 'policyviolation', pattern: /polic(?:y|ies) (?:reasons|violation)|violat(?:es?|ed|ion|ing) .{0,40}polic|not accepted for policy|against (?:our|the) polic|policy (?:restriction|rejection)|denied by policy|protocol violation|content presents a potential security issue|header error/ }, // Yahoo 5.7.9 "not accepted for policy reasons", Gmail 552-5.7.0
+
+  // ---- the account exists but is disabled
+  { reason: 'suspend', pattern: /(?:account|mail ?box|user|address|recipient)(?: \S+)? (?:has been |is |was )?(?:currently |temporar(?:il)?y )?(?:disabled|suspended|deactivated|inactive|locked|frozen|expired|blocked)\b/ }, // "account is disabled", "mailbox is inactive", "recipient account is blocked"
+  { reason: 'suspend', pattern: /(?:disabled|suspended|inactive|deactivated) (?:account|mail ?box|user|recipient)|account (?:not active|unavailable|temporarily (?:unavailable|disabled))/ }, // "inactive mailbox"
+  { reason: 'suspend', pattern: /account that you tried to reach is (?:disabled|inactive)|boite du destinataire archivee|user account disabled|is no longer active|this account has been (?:closed|terminated)/ }, // Orange "archivée", X.7.13 wording
+
+  // ---- the recipient moved
+  { reason: 'hasmoved', pattern: /has moved|user not local; please try|address (?:has )?changed|no longer (?:valid|in use|available)[^.]{0,80}new address|new address is/ }, // RFC 5321 551 "User not local; please try <forward-path>"
+
+  // ---- relaying was refused
+  { reason: 'norelaying', pattern: /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)|unable to relay|(?:we do not|cannot|can't|will not) relay|not permitted to relay|relay not authorized|no relaying|open relay|not configured to relay/ }, // "554 5.7.1 Relay access denied"
+  { reason: 'norelaying', pattern: /(?:domain|host)(?: \S+)? is(?:n't| not) in my list of allowed rcpthosts|not (?:a )?(?:gateway|local domain)|not handled by this server|does not relay/ }, // qmail rcpthosts, Exchange
+
+  // ---- sender authentication (SPF, DKIM, DMARC, ARC)
+  { reason: 'authfailure', pattern: /\bdmarc\b|\bspf\b|sender policy framework|\bdkim\b|domainkeys|\barc validation|sending domain does not pass/ }, // 5.7.26 Gmail, 5.7.509 Outlook, SPF hard fails
+  { reason: 'authfailure', pattern: /(?:sender|sending domain|from domain) (?:is not |was not |could not be |not )?authenticated|authentication checks? (?:failed|did not pass)|fails? (?:to pass )?(?:sender )?authentication|does not have authentication information/ }, // "did not pass authentication"
+
+  // ---- reverse DNS / host name of the sending system
+  { reason: 'requireptr', pattern: /\bptr\b|reverse (?:dns|lookup|hostname|address|resolution|mapping)|\brdns\b|ip name (?:lookup|possibly forged)|cannot find your hostname|does not resolve to|no (?:reverse|rdns)|hostname (?:does not|doesn't) (?:match|resolve)|client host name (?:is )?(?:unknown|mismatch)|mismatches client ip/ }, // 5.7.25, "Client host rejected: cannot find your hostname"
+  { reason: 'requireptr', pattern: /unresolvable (?:address|hostname)|(?:helo|ehlo|client) (?:host ?name )?(?:is )?(?:invalid|not (?:found|resolvable))|reject_unknown_(?:client|reverse)|unverifi?[iy]able sending ips?/ }, // Postfix unknown_client; "service permits 2 unverifiable sending IPs"
+
+  // ---- content that breaks the RFCs
+  { reason: 'notcompliantrfc', pattern: /rfc ?(?:5322|2822|822|5321|2045)\b.{0,40}(?:complian|violat|conform|standard)|not (?:rfc|standards?)[- ]compliant|multiple (?:from|to|subject|date|message-id) headers|(?:header|headers) (?:are |is )?(?:malformed|missing)|missing (?:date|from|message-id) header/ }, // Gmail "not RFC 5322 compliant"
+
+  // ---- the sender was refused
+  { reason: 'rejected', pattern: /sender (?:address |domain )?(?:\S+ )?(?:rejected|refused|denied|not (?:allowed|accepted|authorized|permitted)|unknown|invalid|verify failed|verification failed)|(?:invalid|bad|unknown|unverified|unroutable) sender|sender (?:is )?blocked|mail from .{0,60}(?:rejected|refused|not allowed)|domain of sender address .{0,60}(?:does not exist|not found)|return path .{0,30}(?:invalid|rejected)|sender was rejected/ }, // "Sender address rejected", 5.1.7 / 5.1.8
+  { reason: 'rejected', pattern: /purported responsible address|provide a valid from|from: domain is invalid|groups\.google\.com\/support|\bgoogle groups\b/ }, // Sender ID PRA; Google Groups refusing a post (no such group, or no permission to post)
+  { reason: 'rejected', pattern: /(?:envelope|mail) from (?:address )?(?:rejected|refused|invalid)|from: address (?:rejected|invalid)|sender (?:address )?(?:does not|doesn't) exist|(?:not|aren't) (?:allowed|authorized|permitted) to (?:send|post)|permission to post|not a member of|投稿する権限/ }, // mailing lists, Google Groups ("may not have permission to post")
+
+  // ---- the sending IP / domain is on a block list, or has a poor reputation
+  { reason: 'badreputation', pattern: /(?:poor|bad|low|negative) (?:ip |sender |domain )?reputation|reputation (?:of|is too low)|rate limited due to ip reputation|sender score|unexpected volume or user complaints/ }, // Outlook 4.7.650, Gmail "low reputation"
+  { reason: 'hostunknown', pattern: /account or domain may not exist/ }, // Exim relays: more precise than its "may be blacklisted" alternative
+  { reason: 'blocked', pattern: /\brbl\b|\bdnsbl\b|black ?list|block ?list|deny ?list|spamhaus|spamcop|sorbs|barracudacentral|abuseat|mailspike|uceprotect|spam ?rats|(?:listed|found) (?:in|on|at) (?:the )?(?:\S+ )?(?:rbl|dnsbl|list|zen)/ }, // DNS block lists
+  { reason: 'blocked', pattern: /(?:ip|host|client|connection|network|mta|server|you|your (?:ip|host|server|domain)) (?:\S+ )?(?:is |are |has been |have been )?(?:temporarily )?(?:blocked|banned|blacklisted|denied|not allowed|refused|rejected)(?: for| due| because|\.|,|:|$| by| from)/ }, // "your IP is blocked", "client host rejected"
+  { reason: 'blocked', pattern: /connection(?: \S+)? (?:denied|refused|rejected)(?: for| from| to|\.|$)|access denied for (?:ip|host|client)|(?:client|host|ip) (?:\S+ )?rejected|banned sending ip|poor ip|dynamic (?:ip|address|pool)|dial-?up|residential (?:ip|address)|generic (?:reverse|rdns)|smtp server of your isp|invalid ip for sending|my name was rejected|may not be mail exchanger|not accepting connections/ }, // Outlook S3150 "banned sending IP", dynamic/dialup pools, qmail HELO refused
+  { reason: 'blocked', pattern: /too many (?:bad|invalid|unknown) (?:recipients|commands)|unusual (?:rate|amount) of unsolicited|blocked using|has been blocked|is blocked|messages from \S+ weren't sent/ }, // Gmail "unusual rate of unsolicited mail", Outlook SC-004
+
+  // ---- spam, viruses
+  { reason: 'virusdetected', pattern: /virus|malware|infected|trojan|worm|malicious (?:content|attachment|payload)/ }, // content scanners
+  { reason: 'spamdetected', pattern: /\bspam\b|spamm|junk mail|\bub?ce\b|unsolicited|bulk (?:e-?mail|mail)|content rejected|scored as|message (?:looks|seems|appears) (?:like|to be)|suspicious|phishing/ }, // "message looks like spam", "content rejected, UBE"
+  { reason: 'policyviolation', pattern: /prohibited (?:attachment|file|content)|attachment (?:type )?(?:is )?(?:not allowed|prohibited|blocked)/ }, // attachment policies
+
+  // ---- the recipient's domain
+  { reason: 'networkerror', pattern: /malformed or unexpected name server reply|host not found, try again|temporary (?:dns|lookup) failure|(?:name server|nameserver) (?:\S+ )?(?:failure|timeout|lookup failed|query failed)|dns (?:timeout|query failed|servfail)|host name lookup failure/ }, // DNS trouble, not a missing domain (Postfix TRY_AGAIN)
+  { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /host (?:\S+ )?(?:or domain name )?(?:not found|unknown)|unknown (?:host|domain)|domain (?:name )?(?:not found|does not exist|doesn't exist|is not known|not known|unknown|invalid|is not reachable)|no such (?:domain|host)|name service error|nxdomain|unrouteable (?:mail )?(?:domain|address)|no (?:mx|dns|a) (?:or a )?(?:records?|entry) (?:for|found)|invalid domain|domain (?:could not|cannot) be (?:found|resolved)|unroutable domain|non-existent (?:host|domain)|[a-z0-9-]+\.[a-z0-9.-]+ does not exist/ }, // Postfix "Host or domain name not found", Exim "Unrouteable address"
+  { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /recipient domain (?:\S+ )?(?:not found|does not exist|unknown)|the domain (?:\S+ )?(?:you|your) (?:\S+ )?(?:does not|doesn't) exist|couldn't find the domain|domain isn't found|domain name lookup failed/ }, // Gmail "The domain … couldn't be found"
+
+  { reason: 'networkerror', pattern: /\bdns error\b|had no relevant answers/ }, // Gmail "DNS Error" without NXDOMAIN: the lookup itself failed
+
+  // ---- the recipient does not exist
+  { reason: 'filtered', pattern: /(?:^|\s): user unknown/ }, // au/KDDI answer "550 : User unknown", naming no address, when the reception filter refuses after DATA (an unknown address is "550 <addr>: User unknown" at RCPT)
+  { reason: 'userunknown', pattern: /(?:user|account) (?:\S+ )?doesn't have an? (?:\S+ )?account|(?:does not|doesn't) have an? (?:\S+ )?account/ }, // Yahoo "This user doesn't have a yahoo.com account"
+  { reason: 'userunknown', afterData: 'filtered', pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?(?:unknown|not (?:found|known|listed|recogni[sz]ed|valid|exist)|does ?n[o']t exist|non-?existent|no longer exists?|not present)/ }, // "user unknown", "mailbox not found"
+  { reason: 'userunknown', afterData: 'filtered', pattern: /(?:unknown|invalid|bad|non-?existent|nonexistent|no such|illegal|no valid) (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "unknown user", "no such mailbox", "invalid recipient"
+  { reason: 'userunknown', pattern: /no mailbox here by that name|not listed in (?:the )?(?:public name & address book|domino directory|address book)|recip(?:ient)?notfound|recipient (?:address )?rejected: (?:user unknown|undeliverable|unknown|not found)/ }, // qmail chkuser, Domino, Exchange RESOLVER.ADR.RecipNotFound, Postfix
+  { reason: 'userunknown', pattern: /email account that you tried to reach does not exist|address couldn't be found|(?:is not|isn't) a (?:valid|known|registered) (?:\S+ )?(?:user|recipient|mailbox)|(?:no|not a) (?:valid )?(?:user|recipient|mailbox) (?:here|by that name|on this (?:server|system))|user (?:\S+ )?doesn't exist|check if (?:the )?address is correct/ }, // Gmail, generic
+  { reason: 'userunknown', pattern: /(?:ユーザー?|宛先|アドレス).{0,60}(?:見つかりません|存在しません|不明)|存在しない(?:ユーザ|アドレス|宛先)|ディレクトリ(?:の(?:リスト|一覧))?に(?:ありません|見つかりません)/ }, // Japanese: "user … not found", Domino/Notes "not in the directory"
+
+  // ---- the recipient's own filters
+  { reason: 'filtered', pattern: /(?:domain|recipient|user|address|content|mail) ?filter|\bfiltered\b|(?:rejected|refused|denied) by (?:the )?recipient(?!'?s? domain| domain)|recipient (?:has )?(?:rejected|refused|blocked)|user (?:has )?(?:rejected|refused|blocked)|due to (?:the )?(?:recipient|user)'?s? (?:settings|preferences|filter)|受信拒否|拒否設定/ }, // carrier domain filters ("rejected by domain filter")
+
+  // ---- too many, too fast
+  { reason: 'speeding', pattern: /too many recipients (?:this|per|in the last) (?:hour|day|minute)|sent (?:to )?too many (?:recipients|messages)/ }, // "has sent to too many recipients this hour": a rate, not one message
+  { reason: 'toomanyconn', pattern: /too many (?:connections|concurrent|simultaneous|sessions|open connections|recipients)|connection (?:rate )?limit|(?:maximum|max) (?:number of )?connections|exceeded the (?:maximum )?number of connections|(?:ip|connection) frequency limited/ }, // 421 too many connections, Tencent "frequency limited"
+  { reason: 'speeding', pattern: /rate ?limit|too many (?:messages|mails|emails)|sending (?:rate|limit|quota)|throttl|slow down|receiving mail (?:at a rate|too quickly)|too (?:fast|frequent)|per (?:hour|minute|day) limit|message rate/ }, // Gmail 4.2.1 "receiving mail at a rate", 5.7.28 floods
+
+  // ---- content and syntax
+  { reason: 'contenterror', pattern: /content (?:error|not allowed)|(?:invalid|bad|unsupported|illegal) (?:mime|content|encoding|character|attachment|header)|(?:mime|message) (?:structure|format) (?:error|invalid)|bare (?:lf|cr|linefeed)|8-?bit (?:data|content|characters)|line (?:too long|length exceeded)|message header (?:size )?exceed/ }, // 5.6.x media errors
+  { reason: 'syntaxerror', pattern: /syntax error|command (?:not )?(?:unrecognized|recognized|not implemented)|unrecognized command|bad sequence of commands|improper sequence|malformed address|(?:invalid|bad) command|parameter(?:s)? not (?:recognized|implemented)|command parameter/ }, // 500-504 replies
+
+  // ---- security requirements
+  { reason: 'securityerror', pattern: /(?:authentication|auth) (?:is )?(?:required|needed|failed|failure|credentials invalid)|must (?:first )?(?:authenticate|issue a starttls)|(?:starttls|tls|encryption|ssl) (?:is )?(?:required|needed|mandatory)|certificate (?:verify|verification|validation|error|expired|invalid)|insecure|not permitted (?:without|unless)|smtp auth|authenticated (?:users|senders) only/ }, // 530 5.7.0, TLS/AUTH requirements
+
+  // ---- network trouble on the way (before "gave up": qmail says both)
+  { reason: 'networkerror', pattern: /(?:mail|routing) loop|hop count exceeded|too many hops|loops back to myself|(?:unable|wasn't able|not able) to establish an smtp connection|network error|network (?:is )?unreachable|no route to host|lost connection (?:with|to)/ }, // X.4.6 loops, qmail "wasn't able to establish an SMTP connection"
+
+  // ---- delivery gave up
+  { reason: 'expired', pattern: /(?:delivery|retry) (?:time|period|timeout)(?: has)? (?:expired|exceeded|not reached)|retry timeout exceeded|message expired|envelope expired|(?:has|have) been (?:queued|in (?:the )?queue) (?:for )?(?:too long|\d+)|could not be delivered (?:within|for|in) \d+|could not send message for|no (?:further|more) (?:delivery )?attempts|giving up on delivery|after multiple retries|(?:message|mail) (?:was )?not delivered (?:within|for|in) \d+|timed out in queue|expired after|queue (?:life ?time|timeout)|time limit exceeded|undelivered for \d+|still undelivered after|delivery failed \d+ attempts|failing for a long time|in the queue too long|could not deliver for the last \d+|aborted after \d|has been delayed|not yet been delivered|will be retried|warning message only/ }, // X.4.7, queue lifetimes ("message still undelivered after 4 hours")
+
+  // ---- network trouble on the way
+  { reason: 'networkerror', whenFinal: 'expired', pattern: /connection (?:timed out|refused|reset|closed|lost|dropped)|could not connect|unable to connect|host (?:is )?(?:unreachable|not reachable)|timed out|timeout (?:while|waiting|connecting|reading)|couldn't connect|failed to connect|socket error|did not accept our requests to connect/ }, // connections that kept failing until the queue gave up
+
+  // ---- the receiving system itself
+  { reason: 'systemfull', pattern: /(?:disk|file ?system|storage|spool|system) (?:is )?full|insufficient (?:system )?(?:storage|disk space|resources)|no space left|out of disk|not enough (?:disk )?space/ }, // X.3.1, 452 "Insufficient system storage"
+  { reason: 'systemerror', weak: true, pattern: /system (?:not accepting|unavailable|busy)|server (?:error|misconfiguration|failure)|configuration error|transaction failed|service (?:is )?(?:currently )?unavailable|temporar(?:il)?y (?:unavailable|failure|problem|deferred|rejected)|resources temporarily unavailable|try again later|queue file write error|could not load/ }, // 554 "Transaction failed", 421 / 451 temporary failures
+
+  // ---- weak signals for a missing recipient, after everything more precise
+  { reason: 'securityerror', weak: true, pattern: /access denied/ }, // generic X.7.1 wording: the status and the SMTP stage say more
+  { reason: 'userunknown', weak: true, pattern: /address rejected|mailbox unavailable|user not local|not our customer|no account by that name|no such person|(?:delivery|recipient) (?:address )?(?:is )?not allowed|user doesn't have a|unknown recipient|requested action not taken: mailbox|^\S+@\S+ rejected\.?$/ }, // "Recipient address rejected.", RFC 5321 550 "mailbox unavailable"
+];
+
+/** A status-code row: an enhanced status (RFC 3463 `class.subject.detail`) and its reason. */
+export interface StatusRow {
+  readonly status: string;
+  readonly reason: BounceReason;
+  /** As for phrases: what the status means when it ends delivery for good. */
+  readonly whenFinal?: BounceReason;
+}
+
+/**
+ * Enhanced status codes → reason. Looked up with the class replaced by `X`
+ * (`5.1.1` → `X.1.1`), exact detail first. Only codes whose meaning decides a reason are
+ * listed; `X.0.0`, `X.1.0`, `X.2.0`, `X.5.0`, `X.7.0`, `X.7.1` say too little and are left to the text.
+ */
+export const STATUS_REASONS: readonly StatusRow[] = [
+  { status: 'X.1.1', reason: 'userunknown' }, // Bad destination mailbox address
+  { status: 'X.1.2', reason: 'hostunknown' }, // Bad destination system address
+  { status: 'X.1.3', reason: 'userunknown' }, // Bad destination mailbox address syntax
+  { status: 'X.1.4', reason: 'userunknown' }, // Destination mailbox address ambiguous
+  { status: 'X.1.5', reason: 'delivered' }, // Destination mailbox address valid
+  { status: 'X.1.6', reason: 'hasmoved' }, // Destination mailbox has moved, no forwarding address
+  { status: 'X.1.7', reason: 'rejected' }, // Bad sender's mailbox address syntax
+  { status: 'X.1.8', reason: 'rejected' }, // Bad sender's system address
+  { status: 'X.1.9', reason: 'delivered' }, // Message relayed to non-compliant mailer (RFC 3886)
+  { status: 'X.1.10', reason: 'userunknown' }, // Recipient address has null MX (RFC 7505); Microsoft also sends it for unknown recipients
+  { status: 'X.2.1', reason: 'suspend' }, // Mailbox disabled, not accepting messages
+  { status: 'X.2.2', reason: 'mailboxfull' }, // Mailbox full
+  { status: 'X.2.3', reason: 'exceedlimit' }, // Message length exceeds administrative limit
+  { status: 'X.2.4', reason: 'systemerror' }, // Mailing list expansion problem
+  { status: 'X.3.0', reason: 'systemerror' }, // Other or undefined mail system status
+  { status: 'X.3.1', reason: 'systemfull' }, // Mail system full
+  { status: 'X.3.2', reason: 'notaccept' }, // System not accepting network messages
+  { status: 'X.3.3', reason: 'systemerror' }, // System not capable of selected features
+  { status: 'X.3.4', reason: 'mesgtoobig' }, // Message too big for system
+  { status: 'X.3.5', reason: 'systemerror' }, // System incorrectly configured
+  { status: 'X.3.6', reason: 'systemerror' }, // Requested priority was changed (RFC 6710)
+  { status: 'X.4.0', reason: 'networkerror', whenFinal: 'expired' }, // Other or undefined network or routing status
+  { status: 'X.4.1', reason: 'networkerror', whenFinal: 'expired' }, // No answer from host
+  { status: 'X.4.2', reason: 'networkerror', whenFinal: 'expired' }, // Bad connection
+  { status: 'X.4.3', reason: 'systemerror' }, // Directory server failure
+  { status: 'X.4.4', reason: 'hostunknown' }, // Unable to route
+  { status: 'X.4.5', reason: 'systemfull' }, // Mail system congestion
+  { status: 'X.4.6', reason: 'networkerror' }, // Routing loop detected
+  { status: 'X.4.7', reason: 'expired' }, // Delivery time expired
+  { status: 'X.5.1', reason: 'syntaxerror' }, // Invalid command
+  { status: 'X.5.2', reason: 'syntaxerror' }, // Syntax error
+  { status: 'X.5.3', reason: 'syntaxerror' }, // Too many recipients
+  { status: 'X.5.4', reason: 'syntaxerror' }, // Invalid command arguments
+  { status: 'X.5.5', reason: 'syntaxerror' }, // Wrong protocol version
+  { status: 'X.5.6', reason: 'syntaxerror' }, // Authentication exchange line is too long
+  { status: 'X.6.0', reason: 'contenterror' }, // Other or undefined media error
+  { status: 'X.6.1', reason: 'contenterror' }, // Media not supported
+  { status: 'X.6.2', reason: 'contenterror' }, // Conversion required and prohibited
+  { status: 'X.6.3', reason: 'contenterror' }, // Conversion required but not supported
+  { status: 'X.6.4', reason: 'contenterror' }, // Conversion with loss performed
+  { status: 'X.6.5', reason: 'contenterror' }, // Conversion failed
+  { status: 'X.6.6', reason: 'contenterror' }, // Message content not available
+  { status: 'X.6.7', reason: 'contenterror' }, // Non-ASCII addresses not permitted for that sender/recipient
+  { status: 'X.6.8', reason: 'contenterror' }, // UTF-8 string reply is required, but not permitted by the client
+  { status: 'X.6.9', reason: 'contenterror' }, // UTF-8 header message cannot be transferred
+  { status: 'X.6.10', reason: 'contenterror' }, // (registered as a duplicate of X.6.8)
+  { status: 'X.7.0', reason: 'securityerror' }, // Other or undefined security status (only when no phrase says more)
+  { status: 'X.7.1', reason: 'securityerror' }, // Delivery not authorized, message refused (only when no phrase says more)
+  { status: 'X.7.2', reason: 'securityerror' }, // Mailing list expansion prohibited
+  { status: 'X.7.3', reason: 'securityerror' }, // Security conversion required but not possible
+  { status: 'X.7.4', reason: 'securityerror' }, // Security features not supported
+  { status: 'X.7.5', reason: 'securityerror' }, // Cryptographic failure
+  { status: 'X.7.6', reason: 'securityerror' }, // Cryptographic algorithm not supported
+  { status: 'X.7.7', reason: 'securityerror' }, // Message integrity failure
+  { status: 'X.7.8', reason: 'securityerror' }, // Authentication credentials invalid
+  { status: 'X.7.9', reason: 'securityerror' }, // Authentication mechanism is too weak
+  { status: 'X.7.10', reason: 'securityerror' }, // Encryption needed
+  { status: 'X.7.11', reason: 'securityerror' }, // Encryption required for requested authentication mechanism
+  { status: 'X.7.12', reason: 'securityerror' }, // A password transition is needed
+  { status: 'X.7.13', reason: 'suspend' }, // User account disabled
+  { status: 'X.7.14', reason: 'securityerror' }, // Trust relationship required
+  { status: 'X.7.15', reason: 'systemerror' }, // Priority level is too low (RFC 6710)
+  { status: 'X.7.16', reason: 'mesgtoobig' }, // Message is too big for the specified priority
+  { status: 'X.7.17', reason: 'hasmoved' }, // Mailbox owner has changed (RFC 7293)
+  { status: 'X.7.18', reason: 'hasmoved' }, // Domain owner has changed
+  { status: 'X.7.19', reason: 'securityerror' }, // RRVS test cannot be completed
+  { status: 'X.7.20', reason: 'authfailure' }, // No passing DKIM signature found (RFC 7372)
+  { status: 'X.7.21', reason: 'authfailure' }, // No acceptable DKIM signature found
+  { status: 'X.7.22', reason: 'authfailure' }, // No valid author-matched DKIM signature found
+  { status: 'X.7.23', reason: 'authfailure' }, // SPF validation failed
+  { status: 'X.7.24', reason: 'authfailure' }, // SPF validation error
+  { status: 'X.7.25', reason: 'requireptr' }, // Reverse DNS validation failed
+  { status: 'X.7.26', reason: 'authfailure' }, // Multiple authentication checks failed
+  { status: 'X.7.27', reason: 'notaccept' }, // Sender address has null MX (RFC 7505)
+  { status: 'X.7.28', reason: 'spamdetected' }, // Mail flood detected (RFC 8689 registry)
+  { status: 'X.7.29', reason: 'authfailure' }, // ARC validation failure (RFC 8617)
+  { status: 'X.7.30', reason: 'securityerror' }, // REQUIRETLS support required (RFC 8689)
+  // Microsoft 365 extended details, widely seen and documented by Microsoft:
+  { status: 'X.4.312', reason: 'networkerror' }, // DNS query failed
+  { status: 'X.4.316', reason: 'expired' }, // Message expired, connection refused by the remote host
+  { status: 'X.7.509', reason: 'authfailure' }, // Sending domain does not pass DMARC
+  { status: 'X.7.606', reason: 'blocked' }, // Access denied, banned sending IP
+  { status: 'X.7.650', reason: 'badreputation' }, // Rate limited due to IP reputation
+  { status: 'X.1.351', reason: 'userunknown' }, // Remote server returned unknown recipient
+];
+
+/**
+ * Basic SMTP reply codes → reason, used only when neither the text nor an enhanced status
+ * decides. Codes with several common meanings (550, 554, 451) are left out.
+ */
+export const REPLY_CODE_REASONS: Readonly<Record<number, BounceReason>> = {
+  421: 'systemerror', // Service not available, closing transmission channel
+  450: 'systemerror', // Mailbox unavailable (busy, temporarily blocked)
+  452: 'systemfull', // Insufficient system storage
+  500: 'syntaxerror', // Syntax error, command unrecognized
+  501: 'syntaxerror', // Syntax error in parameters or arguments
+  502: 'syntaxerror', // Command not implemented
+  503: 'syntaxerror', // Bad sequence of commands
+  504: 'syntaxerror', // Command parameter not implemented
+  551: 'hasmoved', // User not local; please try <forward-path>
+  552: 'mailboxfull', // Exceeded storage allocation
+  553: 'userunknown', // Mailbox name not allowed (syntax)
+  556: 'notaccept', // Domain does not accept mail (RFC 7504)
+};
+
+/** Reasons that mean the address itself is bad: resending to it will fail again. */
+export const HARD_REASONS: ReadonlySet<BounceReason> = new Set<BounceReason>([
+  'userunknown', // the mailbox does not exist
+  'hostunknown', // the domain does not exist
+  'hasmoved', // the owner has moved away
+  'notaccept', // the domain accepts no mail (null MX) — hard when permanent (5xx)
+]);
+
+/** Senders whose messages are delivery reports (local part or display name). */
+export const BOUNCE_SENDERS: RegExp =
+  /^(?:mailer-daemon|post_?master|mail(?:er)?[-. ]?(?:delivery|daemon)|mdaemon|mail\.delivery\.system|mailadmin|mail-?system|smtp-?gateway|bounce[sd]?|nobody|no-?reply-?dsn|microsoftexchange[0-9a-f]*|(?:system )?administrator|internet mail delivery|mail delivery (?:subsystem|system|service)|postoffice)\b/i;
+
+/** Subjects of delivery reports in the languages bounces arrive in. */
+export const BOUNCE_SUBJECTS: RegExp =
+  /undeliver|undelivered|not (?:be )?delivered|delivery (?:status|failure|notification|failed|has failed|problem|report|error|incomplete)|delivery notification|returned (?:mail|to sender)|failure notice|failed delivery|mail delivery|mail (?:system )?error|non[- ]?delivery|could not (?:be )?deliver|warning: (?:could not|message)|delayed mail|message (?:delivery )?(?:has )?failed|rejected|bounced?|permanent (?:error|failure)|returned message|notice: mail delivery|unzustellbar|nicht zustellbar|non remis|non recapitabile|no entregado|échec de la remise|не доставлено|返送|配信(?:不能|エラー|失敗|できません)|エラー通知|メールエラー|送信(?:エラー|できません|失敗)|届きませんでした|エラーメール|メッセージを配信できません|未送達/i;
+
+/** Subjects of warnings that delivery is delayed and still being retried. */
+export const DELAY_SUBJECTS: RegExp = /\bdelay(?:ed)?\b|warning: could not send|delivery status notification \(delay\)|still being retried|配信遅延/i;
+
+/** Sentences of such warnings inside a text bounce. */
+export const DELAY_TEXT: RegExp = /this is a warning message only|will be retried for|has not yet been delivered|delivery attempts will continue|no action is required on your part/i;
+
+/** Subjects of automatic replies (RFC 3834 "auto-replied" mail without the header, too). */
+export const AUTO_REPLY_SUBJECTS: RegExp =
+  /^(?:auto(?:matic)?[ -]?(?:reply|response|answer|antwort|réponse|reponse)|autoreply|out of (?:the )?office|away(?: from| until| on|:)|vacation|on leave|abwesenheit|absence|absent|自動(?:応答|返信)|不在)/i;
+
+/**
+ * Lines that start the returned original inside a plain-text bounce (tested against one
+ * trimmed line). What follows is the sender's own message, never the bounce's explanation.
+ */
+export const ORIGINAL_MARKERS: readonly RegExp[] = [
+  /^-*\s*original message:?\s*-*$/i, // Gmail "----- Original message -----", Verizon "Original Message:"
+  /^-*\s*(?:the )?original message (?:follows|headers? follows?|is attached)\.?\s*-*$/i, // IMail, Post.Office
+  /^-*\s*original message headers?:?\s*-*$/i, // Exchange "Original message headers:"
+  /^-*\s*this is a copy of the message, including all the headers/i, // Exim
+  /^-*\s*below this line is a copy of the message/i, // qmail, Yahoo
+  /^-*\s*below is a copy of the original message/i, // OpenSMTPD
+  /^-*\s*message headers follow/i, // DragonFly
+  /^-*\s*included is a copy of the message header/i, // MXLogic
+  /^-*\s*(?:returned|unsent|undelivered) message(?: below)?\s*-*:?$/i, // Lotus Notes "------- Returned Message --------"
+  /^-*\s*(?:the )?headers? of (?:the )?original (?:message|mail)/i, // Japanese ISPs translated
+  /^-*\s*content-type: message\/rfc822/i, // a multipart whose boundaries were lost
+  /^-*\s*original message follows\.?/i, // "--- Original message follows."
+  /^\*+\s*original message\s*\*+$/i, // "***** Original message *****"
+  /^-*\s*(?:元のメッセージ|送信したメッセージ|元メール)/, // Japanese: "the original message"
+];
+
+/** Amazon SES `bounceSubType` values that name a reason (used when no SMTP reply came with them). */
+export const SES_BOUNCE_SUBTYPES: Readonly<Record<string, BounceReason>> = {
+  NoEmail: 'userunknown', // the address does not exist
+  MailboxFull: 'mailboxfull', // the recipient's mailbox is full
+  MessageTooLarge: 'mesgtoobig', // the message exceeded the receiver's size limit
+  ContentRejected: 'contenterror', // the receiver refused the content
+  AttachmentRejected: 'contenterror', // the receiver refused an attachment
+};
+
+/** Subjects of complaint reports that come without an RFC 5965 feedback-report part. */
+export const FEEDBACK_SUBJECTS: RegExp = /^(?:complaint about message from|abuse report|spam report|feedback loop|fbl report)/i;
+
+/** Subjects of opt-out requests mail clients send on the user's behalf (List-Unsubscribe by mail). */
+export const UNSUBSCRIBE_SUBJECTS: RegExp = /^unsubscribe$/i;
+
+/** The SMTP command a remote server was answering when it refused. */
+export type SmtpCommand = 'CONN' | 'HELO' | 'MAIL' | 'RCPT' | 'DATA';
+
+/** A command row: a reason read from the text means something else when the refusal came at `command`. */
+export interface CommandRow {
+  readonly command: SmtpCommand;
+  readonly from: readonly BounceReason[];
+  readonly to: BounceReason;
+}
+
+/** What the stage of the SMTP dialogue says about a refusal. */
+export const COMMAND_RULES: readonly CommandRow[] = [
+  // Refused at MAIL FROM, before any recipient was named: it is the sender that was refused.
+  { command: 'MAIL', from: ['userunknown', 'hostunknown', 'undefined', 'filtered'], to: 'rejected' },
+  // Refused before any envelope: the connecting host itself was turned away.
+  { command: 'CONN', from: ['userunknown', 'hostunknown', 'undefined', 'rejected', 'systemerror', 'securityerror'], to: 'blocked' },
+  { command: 'HELO', from: ['userunknown', 'hostunknown', 'undefined', 'rejected'], to: 'blocked' },
+];

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createMailParser } from '#adapters/mail-parser.ts';
+import { analyzeBounce, readBounce } from '#core/bounce/analyze.ts';
+import type { ParsedMessage } from '#core/bounce/message.ts';
+import type { MessageParser } from '#core/ports.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
+
+interface FixtureEntry {
+  file: string;
+  mta: string;
+  kind?: string;
+  canaryId: string | null;
+  deliveredCanaryId?: string;
+  recipients: { recipient: string; reason: string; status: string | null; replyCode: number | null; hard: boolean }[];
+}
+
+const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as { messages: FixtureEntry[] };
+const bytes = (file: string) => new Uint8Array(readFileSync(join(FIXTURES, file)));
+
+describe('analyzeBounce', () => {
+  describe.each([
+    ['the fast splitter', createMailParser()],
+    ['mailparser alone', createMailParser({ fastPath: false })],
+  ])('on the fixture messages, parsed by %s', (_name, parse) => {
+    it.each(manifest.messages.map((m) => [m.file, m] as const))('reads %s as its manifest says', async (file, expected) => {
+      // Prepare
+      const raw = bytes(file);
+      // Act
+      const analysis = await analyzeBounce(raw, { parse });
+      // Assess
+      const got = analysis.recipients.map(({ recipient, reason, status, replyCode, hard }) => ({ recipient, reason, status, replyCode, hard }));
+      expect(got).toEqual(expected.recipients);
+      expect(analysis.canaryId).toBe(expected.canaryId);
+      expect(analysis.kind).toBe(expected.kind ?? 'bounce');
+      expect(analysis.deliveredCanaryId).toBe(expected.deliveredCanaryId ?? null);
+    });
+  });
+
+  it('covers every MTA family and charset the issue names', () => {
+    const mtas = manifest.messages.map((m) => m.mta).join(' | ');
+    for (const family of ['Postfix', 'Sendmail', 'Exim', 'qmail', 'Exchange', 'Gmail', 'Yahoo', 'Domino', 'Courier', 'KDDI', 'docomo', 'SoftBank', 'OCN', 'BIGLOBE', 'm-FILTER', 'ARF', 'auto-reply']) {
+      expect(mtas).toContain(family);
+    }
+    const charsets = manifest.messages.map((m) => (m as { charset?: string }).charset ?? '').join(' ');
+    for (const charset of ['ISO-2022-JP', 'Shift_JIS', 'EUC-JP']) expect(charsets).toContain(charset);
+  });
+
+  it('recognizes a delivered canary that is not a bounce', async () => {
+    const analysis = await analyzeBounce(bytes('delivered-canary.eml'), { parse: createMailParser() });
+    expect(analysis).toMatchObject({ isBounce: false, kind: 'none', recipients: [], deliveredCanaryId: '01JDQ7Z3K4M5N6P7Q8R9S0T1V2', canaryId: null });
+  });
+
+  it('reads only the first part of a message over the size cap, and says so', async () => {
+    // Prepare: a real bounce followed by a huge returned attachment
+    const head = bytes('postfix-userunknown.eml');
+    const filler = new TextEncoder().encode(`${'x'.repeat(999)}\n`.repeat(200));
+    const raw = new Uint8Array(head.length + filler.length);
+    raw.set(head);
+    raw.set(filler, head.length);
+    // Act
+    const analysis = await analyzeBounce(raw, { parse: createMailParser(), maxBytes: head.length + 50_000 });
+    // Assess
+    expect(analysis.truncated).toBe(true);
+    expect(analysis.notes.join(' ')).toMatch(/read the first part only/);
+    expect(analysis.recipients[0]?.reason).toBe('userunknown');
+  });
+
+  it('still gives a result when the parser itself fails', async () => {
+    // Prepare
+    const broken: MessageParser = async () => {
+      throw new Error('parser exploded');
+    };
+    // Act
+    const analysis = await analyzeBounce(bytes('qmail-two-recipients.eml'), { parse: broken });
+    // Assess
+    expect(analysis.notes.join(' ')).toMatch(/parser failed \(parser exploded\)/);
+    expect(analysis.recipients.map((r) => r.recipient)).toContain('ichiro@qmail.example.com');
+  });
+
+  it('returns "not a bounce" for an ordinary message', async () => {
+    const raw = new TextEncoder().encode('From: friend@example.com\nTo: shop@example.jp\nSubject: Hello\n\nSee you tomorrow.\n');
+    const analysis = await analyzeBounce(raw, { parse: createMailParser() });
+    expect(analysis).toMatchObject({ isBounce: false, kind: 'none', recipients: [], deliveredCanaryId: null });
+  });
+
+  it('gives reason undefined, not an exception, for a bounce it cannot explain', async () => {
+    const raw = new TextEncoder().encode('From: MAILER-DAEMON@mx.example.net\nTo: shop@example.jp\nSubject: Undelivered Mail\n\n<hana@example.net>: something went sideways\n');
+    const analysis = await analyzeBounce(raw, { parse: createMailParser() });
+    expect(analysis.isBounce).toBe(true);
+    expect(analysis.recipients).toMatchObject([{ recipient: 'hana@example.net', reason: 'undefined', status: null }]);
+  });
+});
+
+describe('readBounce', () => {
+  it('works on the parsed shape alone, whatever parser produced it', () => {
+    // Prepare: a hand-made parsed message, as any other parser could produce it
+    const message: ParsedMessage = {
+      headers: [
+        { name: 'from', value: 'MAILER-DAEMON@mx.example.net' },
+        { name: 'to', value: 'bounce+01JDQ7Z3K4M5N6P7Q8R9S0T1V2@bounces.example.jp' },
+        { name: 'subject', value: 'Delivery Status Notification (Failure)' },
+      ],
+      contentType: 'multipart/report',
+      contentTypeParams: { 'report-type': 'delivery-status' },
+      parts: [
+        { type: 'text/plain', text: 'Delivery failed.' },
+        { type: 'message/delivery-status', text: 'Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; ken@example.org\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n' },
+      ],
+      parser: 'test',
+      notes: [],
+    };
+    // Act
+    const analysis = readBounce(message);
+    // Assess
+    expect(analysis.recipients).toEqual([
+      { recipient: 'ken@example.org', reason: 'mailboxfull', status: '5.2.2', replyCode: 552, hard: false, diagnostic: '552 5.2.2 Mailbox full', remoteMta: null, canaryId: '01JDQ7Z3K4M5N6P7Q8R9S0T1V2' },
+    ]);
+  });
+});

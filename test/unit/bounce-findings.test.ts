@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { alertGroupOf, bounceCodeOf, bounceFinding, reasonText } from '#core/bounce/findings.ts';
+import { BOUNCE_CODES } from '#core/findings.ts';
+import { BOUNCE_REASONS, type BouncedRecipient, type BounceReason } from '#core/results.ts';
+
+const bounced = (reason: BounceReason, extra: Partial<BouncedRecipient> = {}): BouncedRecipient => ({
+  recipient: 'taro@example.jp',
+  reason,
+  status: null,
+  replyCode: null,
+  hard: false,
+  diagnostic: null,
+  remoteMta: null,
+  canaryId: null,
+  ...extra,
+});
+
+describe('alertGroupOf', () => {
+  it.each([
+    ['mailboxfull', 'mailbox-full'],
+    ['userunknown', 'invalid-address'],
+    ['hostunknown', 'invalid-address'],
+    ['hasmoved', 'invalid-address'],
+    ['notaccept', 'invalid-address'],
+    ['mesgtoobig', 'too-large'],
+    ['exceedlimit', 'too-large'],
+    ['spamdetected', 'blocked'],
+    ['authfailure', 'blocked'],
+    ['expired', 'transient'],
+    ['toomanyconn', 'transient'],
+    ['undefined', 'other'],
+    ['vacation', null],
+    ['feedback', null],
+    ['delivered', null],
+  ] as const)('puts %s in the %s group (DESIGN.md)', (reason, group) => {
+    expect(alertGroupOf(reason)).toBe(group);
+  });
+
+  it('has a group (or a deliberate none) and a description for every reason', () => {
+    for (const reason of BOUNCE_REASONS) {
+      expect(alertGroupOf(reason)).not.toBeUndefined();
+      expect(reasonText(reason).en).not.toBe('');
+      expect(reasonText(reason).ja).not.toBe('');
+    }
+  });
+});
+
+describe('bounceFinding', () => {
+  it('maps every failure reason to one of the closed bounce codes', () => {
+    for (const reason of BOUNCE_REASONS) {
+      const code = bounceCodeOf(reason);
+      if (code) expect(BOUNCE_CODES).toContain(code);
+    }
+  });
+
+  it('raises nothing for auto-replies, complaints and deliveries', () => {
+    expect(bounceFinding(bounced('vacation'))).toBeNull();
+    expect(bounceFinding(bounced('feedback'))).toBeNull();
+    expect(bounceFinding(bounced('delivered'))).toBeNull();
+  });
+
+  it('tells a shop owner what happened and what to do, in both languages', () => {
+    // Prepare
+    const r = bounced('mailboxfull', { status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full' });
+    // Act
+    const finding = bounceFinding(r);
+    // Assess
+    expect(finding).toMatchInlineSnapshot(`
+      {
+        "code": "BOUNCE_MAILBOX_FULL",
+        "message": {
+          "en": "The mailbox of taro@example.jp is full, so the message was returned.",
+          "ja": "taro@example.jp のメールボックスが満杯のため、メールが返送されました。",
+        },
+        "recipient": "taro@example.jp",
+        "remedy": {
+          "en": "Ask the recipient to delete old mail or enlarge the mailbox, then send again. Reach them another way (phone, SMS) meanwhile.",
+          "ja": "受信者に古いメールの削除か容量の拡大を依頼してから再送してください。それまでは電話やSMSなど別の方法で連絡してください。",
+        },
+        "reply": "552 5.2.2 Mailbox full",
+        "severity": "warning",
+      }
+    `);
+  });
+
+  it('rates mail that can never arrive as critical', () => {
+    expect(bounceFinding(bounced('userunknown'))?.severity).toBe('critical');
+    expect(bounceFinding(bounced('blocked'))?.severity).toBe('critical');
+    expect(bounceFinding(bounced('expired'))?.severity).toBe('warning');
+  });
+
+  it('appends the address diagnosis to an invalid address, and only there', () => {
+    const note = { en: 'There is a dot right before @.', ja: '@の直前にドットがあります。' };
+    const invalid = bounceFinding(bounced('userunknown'), { addressNote: note });
+    const full = bounceFinding(bounced('mailboxfull'), { addressNote: note });
+    expect(invalid?.code).toBe('BOUNCE_INVALID_ADDRESS');
+    expect(invalid?.message.en).toMatch(/dot right before @\.$/);
+    expect(invalid?.message.ja).toMatch(/ドットがあります。$/);
+    expect(full?.message.en).not.toMatch(/dot/);
+  });
+
+  it('gives each failure group its own code', () => {
+    expect(bounceFinding(bounced('mesgtoobig'))?.code).toBe('BOUNCE_MESSAGE_TOO_LARGE');
+    expect(bounceFinding(bounced('spamdetected'))?.code).toBe('BOUNCE_BLOCKED');
+    expect(bounceFinding(bounced('networkerror'))?.code).toBe('BOUNCE_TRANSIENT');
+    expect(bounceFinding(bounced('onhold'))?.code).toBe('BOUNCE_OTHER');
+  });
+});

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { BOUNCE_REASONS } from '#core/results.ts';
+import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromStatus, serverReplyIn } from '#core/bounce/classify.ts';
+import { COMMAND_RULES, HARD_REASONS, ORIGINAL_MARKERS, REASON_PHRASES, REPLY_CODE_REASONS, STATUS_REASONS } from '#core/bounce/tables.ts';
+
+describe('bounce classification tables', () => {
+  it('uses only reasons of the DESIGN.md vocabulary', () => {
+    // Prepare
+    const known = new Set<string>(BOUNCE_REASONS);
+    const used: string[] = [
+      ...REASON_PHRASES.flatMap((r) => [r.reason, r.whenFinal, r.afterData, r.ifTemporary]),
+      ...STATUS_REASONS.flatMap((r) => [r.reason, r.whenFinal]),
+      ...Object.values(REPLY_CODE_REASONS),
+      ...COMMAND_RULES.flatMap((r) => [...r.from, r.to]),
+      ...HARD_REASONS,
+    ].filter((r) => r !== undefined);
+    // Act
+    const unknown = used.filter((r) => !known.has(r));
+    // Assess
+    expect(unknown).toEqual([]);
+  });
+
+  it('lists each enhanced status code once, in the X.subject.detail form', () => {
+    const codes = STATUS_REASONS.map((r) => r.status);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(/^X\.\d{1,3}\.\d{1,3}$/);
+  });
+
+  it('has phrase patterns that match lower-case text only (they run on normalized text)', () => {
+    for (const row of REASON_PHRASES) {
+      expect(row.pattern.flags).not.toContain('g');
+      expect(row.pattern.source).not.toMatch(/[A-Z]{2,}/);
+    }
+  });
+
+  it.each([
+    ['X.1.1', 'userunknown'],
+    ['X.1.2', 'hostunknown'],
+    ['X.2.2', 'mailboxfull'],
+    ['X.2.3', 'exceedlimit'],
+    ['X.3.4', 'mesgtoobig'],
+    ['X.4.7', 'expired'],
+    ['X.7.26', 'authfailure'],
+    ['X.7.25', 'requireptr'],
+  ])('maps the status %s to %s (RFC 3463 / 5248)', (status, reason) => {
+    expect(reasonFromStatus(status.replace('X', '5'))).toBe(reason);
+  });
+
+  it('leaves vague status codes to the text', () => {
+    expect(reasonFromStatus('5.0.0')).toBeUndefined();
+    expect(reasonFromStatus('5.5.0')).toBeUndefined();
+    expect(reasonFromStatus(null)).toBeUndefined();
+  });
+
+  it.each([
+    ['552 5.2.2 <taro@example.jp>: Mailbox full', 'mailboxfull'],
+    ['452 4.2.2 user is over quota', 'mailboxfull'],
+    ['The email account that you tried to reach is over quota', 'mailboxfull'],
+    ['550 5.1.1 <taro@example.jp>: Recipient address rejected: User unknown in local recipient table', 'userunknown'],
+    ['Sorry, no mailbox here by that name. (#5.1.1)', 'userunknown'],
+    ['User taro (taro@example.jp) not listed in Domino Directory', 'userunknown'],
+    ['Host or domain name not found. Name service error for name=example.invalid type=A: Host not found', 'hostunknown'],
+    ['552 5.3.4 Message size exceeds fixed maximum message size', 'mesgtoobig'],
+    ['552 5.2.3 Message length exceeds administrative limit', 'exceedlimit'],
+    ['550 5.7.26 Unauthenticated email from example.jp is not accepted due to domain\'s DMARC policy', 'authfailure'],
+    ['450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]', 'requireptr'],
+    ['554 5.7.1 <taro@example.jp>: Relay access denied', 'norelaying'],
+    ['554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', 'blocked'],
+    ['550 5.7.1 Message rejected as spam by Content Filtering', 'spamdetected'],
+    ['554 5.7.9 Message not accepted for policy reasons', 'policyviolation'],
+    ['550 5.2.1 The email account that you tried to reach is disabled', 'suspend'],
+    ['受信拒否設定により拒否されました', 'filtered'],
+    ['宛先のユーザーが見つかりません', 'userunknown'],
+    ['メールボックスが一杯です', 'mailboxfull'],
+  ])('reads "%s" as %s', (text, reason) => {
+    expect(reasonFromPhrase(text)).toBe(reason);
+  });
+
+  it('recognizes the lines that start a returned original, not the sendmail preamble', () => {
+    const marks = (line: string) => ORIGINAL_MARKERS.some((re) => re.test(line));
+    expect(marks('----- Original message -----')).toBe(true);
+    expect(marks('------ This is a copy of the message, including all the headers. ------')).toBe(true);
+    expect(marks('--- Below this line is a copy of the message.')).toBe(true);
+    expect(marks('The original message was received at Thu, 29 Apr 2010 23:34:45 +0900')).toBe(false);
+  });
+});
+
+describe('classifyReason', () => {
+  it('lets a precise status decide over a looser phrase', () => {
+    // Prepare: 5.2.2 is mailbox full whatever wording the server chose
+    const input = { diagnostic: '552 5.2.2 <taro@example.jp>... Requested mail action aborted: mailbox unavailable', status: '5.2.2' };
+    // Act
+    const result = classifyReason(input);
+    // Assess
+    expect(result).toEqual({ reason: 'mailboxfull', hard: false, basis: 'status' });
+  });
+
+  it('marks only permanent invalid-address reasons as hard', () => {
+    expect(classifyReason({ diagnostic: '550 5.1.1 User unknown', status: '5.1.1' }).hard).toBe(true);
+    expect(classifyReason({ diagnostic: '550 5.1.2 Host not found', status: '5.1.2' }).hard).toBe(true);
+    expect(classifyReason({ diagnostic: '552 5.2.2 Mailbox full', status: '5.2.2' }).hard).toBe(false);
+    expect(classifyReason({ diagnostic: 'DNS lookup failed: Host not found', status: '4.4.3' }).hard).toBe(false);
+  });
+
+  it('reads a delay warning as expired', () => {
+    const result = classifyReason({ diagnostic: 'connect to mx.example.jp[192.0.2.1]:25: Connection timed out', status: '4.4.1', action: 'delayed' });
+    expect(result.reason).toBe('expired');
+  });
+
+  it('reads a failure that quotes a temporary connection error as expired (the queue gave up)', () => {
+    expect(classifyReason({ diagnostic: 'Connection timed out', status: '4.4.1', action: 'failed' }).reason).toBe('expired');
+  });
+
+  it('keeps a temporary DNS failure apart from a missing domain', () => {
+    const temporary = classifyReason({ diagnostic: "DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found", status: '4.0.0' });
+    const permanent = classifyReason({ diagnostic: "DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found", status: '5.1.2' });
+    expect(temporary.reason).toBe('networkerror');
+    expect(permanent.reason).toBe('hostunknown');
+  });
+
+  it('reads "user unknown" said only after DATA as the recipient\'s filter', () => {
+    const atRcpt = classifyReason({ diagnostic: '550 Unknown user taro@example.jp', command: 'RCPT' });
+    const afterData = classifyReason({ diagnostic: '550 Unknown user taro@example.jp', command: 'DATA' });
+    expect(atRcpt.reason).toBe('userunknown');
+    expect(afterData.reason).toBe('filtered');
+  });
+
+  it('reads a refusal at MAIL FROM as the sender being rejected', () => {
+    expect(classifyReason({ diagnostic: '553 5.1.0 Address rejected', status: '5.1.0', command: 'MAIL' }).reason).toBe('rejected');
+  });
+
+  it('lets a generic wrapper yield to a precise line elsewhere in the report', () => {
+    const result = classifyReason({ diagnostic: '554 <taro@example.jp>... Service unavailable', status: '5.5.0', context: 'mail.local: unknown user: taro' });
+    expect(result.reason).toBe('userunknown');
+  });
+
+  it('falls back to the reply code, then to undefined', () => {
+    expect(classifyReason({ diagnostic: '552 Requested mail action aborted', replyCode: 552 }).reason).toBe('mailboxfull');
+    expect(classifyReason({ diagnostic: 'Something odd happened' }).reason).toBe('undefined');
+  });
+
+  it('reads a DSN delivery action as delivered', () => {
+    expect(classifyReason({ action: 'delivered', status: '2.0.0' }).reason).toBe('delivered');
+  });
+
+  it('blames a local delivery program for a vague failure', () => {
+    expect(classifyReason({ diagnostic: 'temporary failure', status: '4.3.0', program: true }).reason).toBe('mailererror');
+  });
+});
+
+describe('commandIn', () => {
+  it('finds the command a transcript was answering', () => {
+    const transcript = '>>> MAIL From:<shop@example.jp>\n<<< 250 ok\n>>> RCPT To:<taro@example.jp>\n<<< 550 5.1.1 User unknown';
+    expect(commandIn(transcript)).toBe('RCPT');
+  });
+
+  it('sees through PIPELINING: a refused RCPT reported under ">>> DATA"', () => {
+    const transcript = '>>> DATA\n<<< 550 5.1.1 <taro@example.jp>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)';
+    expect(commandIn(transcript)).toBe('RCPT');
+  });
+
+  it('reads Postfix and Exim wording', () => {
+    expect(commandIn('said: 550 Unknown user (in reply to end of DATA command)')).toBe('DATA');
+    expect(commandIn('SMTP error from remote mail server after MAIL FROM:<a@example.jp> SIZE=1234:')).toBe('MAIL');
+    expect(commandIn('SMTP error from remote mail server after initial connection:')).toBe('CONN');
+    expect(commandIn('550 5.1.1 User unknown')).toBeNull();
+  });
+});
+
+describe('normalizeText and serverReplyIn', () => {
+  it('joins a multi-line SMTP reply into one sentence', () => {
+    expect(normalizeText('550-5.7.26 This mail is\n550-5.7.26 unauthenticated')).toBe('this mail is unauthenticated');
+  });
+
+  it('finds the remote reply inside a provider\'s explanation', () => {
+    const text = 'Google tried to deliver your message. The error that the other server returned was: 550 5.1.1 User unknown';
+    expect(serverReplyIn(text)).toBe('550 5.1.1 User unknown');
+    expect(serverReplyIn('550 5.1.1 User unknown')).toBeNull();
+  });
+});

@@ -57,7 +57,11 @@ export interface BouncedRecipient {
   readonly status: string | null;
   /** SMTP reply code, e.g. 552; null when unknown. */
   readonly replyCode: number | null;
-  /** True for a permanent failure. */
+  /**
+   * True for a hard bounce: the address itself is bad (unknown user or domain, moved, refuses
+   * all mail), so sending again will not succeed. A full mailbox or a block is soft: it can
+   * clear up. Same meaning as Sisimai's hard/soft, so results compare.
+   */
   readonly hard: boolean;
   readonly diagnostic: string | null;
   readonly remoteMta: string | null;

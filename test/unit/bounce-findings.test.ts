@@ -106,3 +106,21 @@ describe('bounceFinding', () => {
     expect(bounceFinding(bounced('onhold'))?.code).toBe('BOUNCE_OTHER');
   });
 });
+
+describe('bounceFinding with the address diagnosis', () => {
+  it('explains what looks wrong with an address that bounced as unknown', () => {
+    // Prepare: a carrier address with a dot right before @, bounced as unknown.
+    const r = { recipient: 'taro.@docomo.ne.jp', reason: 'userunknown', status: '5.1.1', replyCode: 550, hard: true, diagnostic: '550 5.1.1 unknown', remoteMta: null, canaryId: null } as const;
+    // Act
+    const finding = bounceFinding(r);
+    // Assess
+    expect(finding?.code).toBe('BOUNCE_INVALID_ADDRESS');
+    expect(finding?.message.en).toMatch(/dot \(\.\) right before the @/);
+    expect(finding?.message.ja).toMatch(/@ の直前にドット/);
+  });
+
+  it('adds nothing when the address itself looks right', () => {
+    const r = { recipient: 'taro@example.jp', reason: 'userunknown', status: '5.1.1', replyCode: 550, hard: true, diagnostic: null, remoteMta: null, canaryId: null } as const;
+    expect(bounceFinding(r)?.message.en).not.toMatch(/dot|typing mistake/);
+  });
+});

@@ -3,6 +3,7 @@
  * the reason's alert group decides the code, the text says what happened and what to do, in
  * English and Japanese.
  */
+import { explainAddress } from '../address/index.ts';
 import type { BounceCode, Finding, Localized, Severity } from '../findings.ts';
 import type { BouncedRecipient, BounceReason } from '../results.ts';
 
@@ -85,11 +86,11 @@ export function bounceCodeOf(reason: BounceReason): BounceCode | null {
 /** Options of {@link bounceFinding}. */
 export interface BounceFindingOptions {
   /**
-   * What the address diagnosis found about the recipient address (functions/core/address),
-   * appended to BOUNCE_INVALID_ADDRESS: e.g. "there is a dot right before @". The caller
-   * passes it so this module stays independent of the address checks.
+   * What the address diagnosis found about the recipient address, appended to
+   * BOUNCE_INVALID_ADDRESS: e.g. "there is a dot right before @". Defaults to the address
+   * checks' own explanation (`explainAddress`); pass null to leave it out.
    */
-  readonly addressNote?: Localized;
+  readonly addressNote?: Localized | null;
 }
 
 type Text = (r: BouncedRecipient) => { message: Localized; remedy: Localized };
@@ -209,7 +210,8 @@ export function bounceFinding(r: BouncedRecipient, options: BounceFindingOptions
   const group = GROUPS[r.reason];
   if (!group) return null;
   const { message, remedy } = TEXTS[group](r);
-  const note = group === 'invalid-address' ? options.addressNote : undefined;
+  // An invalid-address bounce is most often a mistyped address: say what looks wrong with it.
+  const note = group === 'invalid-address' ? (options.addressNote === undefined ? explainAddress(r.recipient) : options.addressNote) : null;
   return {
     code: CODES[group],
     severity: SEVERITY[group],

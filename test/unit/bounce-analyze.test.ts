@@ -120,3 +120,42 @@ describe('readBounce', () => {
     ]);
   });
 });
+
+describe('readBounce with a reporter\'s conventions', () => {
+  const gatewayNotice = (stage: string): ParsedMessage => ({
+    headers: [
+      { name: 'from', value: '<MAILER-DAEMON@gw.example.com>' },
+      { name: 'subject', value: 'Undeliverable mail' },
+      { name: 'x-mailer', value: 'SurfControl E-mail Filter' },
+    ],
+    contentType: 'text/plain',
+    contentTypeParams: {},
+    parts: [{ type: 'text/plain', text: `Your message could not be delivered.\n\n<ume@example.com>\n    550 ume@example.com... No such user${stage}\n` }],
+    parser: 'hand-made',
+    notes: [],
+  });
+
+  it('reads a filtering gateway\'s "no such user" as the filter\'s refusal', () => {
+    // Act
+    const analysis = readBounce(gatewayNotice(''));
+    // Assess
+    expect(analysis.recipients).toMatchObject([{ recipient: 'ume@example.com', reason: 'filtered', hard: false }]);
+  });
+
+  it('keeps it a missing mailbox when the gateway shows the refusal came at RCPT TO', () => {
+    // Act
+    const analysis = readBounce(gatewayNotice(' (in reply to RCPT TO command)'));
+    // Assess
+    expect(analysis.recipients).toMatchObject([{ recipient: 'ume@example.com', reason: 'userunknown', hard: true }]);
+  });
+
+  it('leaves the same text from an unknown reporter a missing mailbox', () => {
+    // Prepare
+    const message = gatewayNotice('');
+    const plain: ParsedMessage = { ...message, headers: message.headers.filter((h) => h.name !== 'x-mailer') };
+    // Act
+    const analysis = readBounce(plain);
+    // Assess
+    expect(analysis.recipients).toMatchObject([{ recipient: 'ume@example.com', reason: 'userunknown' }]);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BOUNCE_REASONS } from '#core/results.ts';
 import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromStatus, serverReplyIn } from '#core/bounce/classify.ts';
-import { COMMAND_RULES, HARD_REASONS, ORIGINAL_MARKERS, REASON_PHRASES, REPLY_CODE_REASONS, STATUS_REASONS } from '#core/bounce/tables.ts';
+import { COMMAND_RULES, HARD_REASONS, LIST_MANAGER_NOTICES, ORIGINAL_MARKERS, POWERMTA_CATEGORIES, REASON_PHRASES, REPLY_CODE_REASONS, REPORTER_CONVENTIONS, STATUS_REASONS } from '#core/bounce/tables.ts';
 
 describe('bounce classification tables', () => {
   it('uses only reasons of the DESIGN.md vocabulary', () => {
@@ -12,6 +12,9 @@ describe('bounce classification tables', () => {
       ...STATUS_REASONS.flatMap((r) => [r.reason, r.whenFinal]),
       ...Object.values(REPLY_CODE_REASONS),
       ...COMMAND_RULES.flatMap((r) => [...r.from, r.to]),
+      ...REPORTER_CONVENTIONS.flatMap((r) => [...r.from, r.to]),
+      ...Object.values(POWERMTA_CATEGORIES),
+      ...LIST_MANAGER_NOTICES.map((r) => r.reason),
       ...HARD_REASONS,
     ].filter((r) => r !== undefined);
     // Act
@@ -154,11 +157,6 @@ describe('commandIn', () => {
     expect(commandIn(transcript)).toBe('RCPT');
   });
 
-  it('sees through PIPELINING: a refused RCPT reported under ">>> DATA"', () => {
-    const transcript = '>>> DATA\n<<< 550 5.1.1 <taro@example.jp>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)';
-    expect(commandIn(transcript)).toBe('RCPT');
-  });
-
   it('reads Postfix and Exim wording', () => {
     expect(commandIn('said: 550 Unknown user (in reply to end of DATA command)')).toBe('DATA');
     expect(commandIn('SMTP error from remote mail server after MAIL FROM:<a@example.jp> SIZE=1234:')).toBe('MAIL');
@@ -176,5 +174,74 @@ describe('normalizeText and serverReplyIn', () => {
     const text = 'Google tried to deliver your message. The error that the other server returned was: 550 5.1.1 User unknown';
     expect(serverReplyIn(text)).toBe('550 5.1.1 User unknown');
     expect(serverReplyIn('550 5.1.1 User unknown')).toBeNull();
+  });
+});
+
+describe('classifyReason with the SMTP stage and the status of a "user unknown"', () => {
+  it('reads "user unknown" under X.2.1 without a stage as the recipient\'s filter', () => {
+    // Prepare
+    const input = { diagnostic: '550 5.2.1 <shiro@closed.example.org>... User Unknown', status: '5.2.1', replyCode: 550 };
+    // Act
+    const c = classifyReason(input);
+    // Assess
+    expect(c.reason).toBe('filtered');
+    expect(c.hard).toBe(false);
+  });
+
+  it('keeps "user unknown" under X.2.1 a missing mailbox when it answered RCPT TO', () => {
+    // Act
+    const c = classifyReason({ diagnostic: '550 5.2.1 <shiro@closed.example.org>... User Unknown', status: '5.2.1', replyCode: 550, command: 'RCPT' });
+    // Assess
+    expect(c.reason).toBe('userunknown');
+    expect(c.hard).toBe(true);
+  });
+
+  it('keeps "invalid recipient" a missing mailbox even after DATA', () => {
+    // Act
+    const c = classifyReason({ diagnostic: '550 5.5.0 Adresse destinataire invalide. Invalid recipient.', status: '5.5.0', replyCode: 550, command: 'DATA' });
+    // Assess
+    expect(c.reason).toBe('userunknown');
+  });
+
+  it('reads the provider wordings of the convention rows', () => {
+    // Act
+    const reasons = [
+      '550 5.2.0 Mail rejete. Mail rejected. ofr_50',
+      '554 Host network not allowed',
+      '554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: a@example.jp',
+      'Sorry, you are sending to/from an address that has been blacklisted',
+      "You're sending this from a different address or alias using the 'Send mail as' feature.",
+      '550 5.1.0 <news@example.jp> sender rejected. Refer to Error Codes section for more information. AUP#CDRBL',
+      '550 5.1.0 <news@example.jp> sender rejected. Please see the error codes page. AUP#In-1310',
+    ].map((diagnostic) => classifyReason({ diagnostic }).reason);
+    // Assess
+    expect(reasons).toEqual(['spamdetected', 'policyviolation', 'norelaying', 'rejected', 'rejected', 'blocked', 'toomanyconn']);
+  });
+});
+
+describe('classifyReason at MAIL FROM', () => {
+  it('reads a bare "Access denied" to MAIL FROM as the sender refused, a stated AUTH need as security', () => {
+    // Act
+    const bare = classifyReason({ diagnostic: '550 5.7.1 Access denied', status: '5.7.1', replyCode: 550, command: 'MAIL' });
+    const auth = classifyReason({ diagnostic: '550 Unauthenticated senders not allowed', status: '5.0.0', replyCode: 550, command: 'MAIL' });
+    // Assess
+    expect(bare.reason).toBe('rejected');
+    expect(auth.reason).toBe('securityerror');
+  });
+});
+
+describe('commandIn on reporters\' stage phrases', () => {
+  it('reads qmail\'s and DragonFly\'s RCPT wording as RCPT', () => {
+    // Act
+    const stages = ['192.0.2.153 does not like recipient.\nRemote host said: 550 5.2.1 <a@example.jp>... User Unknown', 'mx.example.net [192.0.2.25] did not like our RCPT TO:\n550 5.2.1 <a@example.net>: User unknown'].map(commandIn);
+    // Assess
+    expect(stages).toEqual(['RCPT', 'RCPT']);
+  });
+
+  it('reads a Sendmail transcript refusal under ">>> DATA" as DATA', () => {
+    // Act
+    const stage = commandIn('>>> DATA\n<<< 550 5.0.0 <a@example.jp>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)');
+    // Assess
+    expect(stage).toBe('DATA');
   });
 });

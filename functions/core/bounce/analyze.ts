@@ -5,11 +5,11 @@
 import type { MessageParser } from '../ports.ts';
 import type { BouncedRecipient, BounceReason } from '../results.ts';
 import { canaryIdFromEnvelope, canaryIdFromText, canaryIdOfMessage } from './canary.ts';
-import { classifyReason, commandIn, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
+import { classifyReason, commandIn, isHard, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
 import { addressOfTyped, cleanAddress, parseFieldBlocks, parseHeaderFields, untyped, valueOf, valuesOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
 import { addressesIn, globalDiagnostic, scrapeRecipients, splitAtOriginal } from './scrape.ts';
-import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type SmtpCommand } from './tables.ts';
+import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REPORTER_CONVENTIONS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type ReporterConvention, type SmtpCommand } from './tables.ts';
 
 /** Messages larger than this are cut (at a line end) and parsed from their first part. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -129,6 +129,8 @@ interface Draft {
   /** Delivery went to a local program (pipe) rather than a mailbox. */
   program?: boolean;
   reason?: BounceReason;
+  /** The reporting MTA's own category of the failure (e.g. PowerMTA's), when it names a reason. */
+  vendorReason?: BounceReason;
 }
 
 /**
@@ -157,12 +159,15 @@ export function readBounce(message: ParsedMessage): BounceAnalysis {
   const head = explanation.length > MAX_EXPLANATION_CHARS ? explanation.slice(0, MAX_EXPLANATION_CHARS) : explanation;
   const original = originals[0] ?? split.original ?? '';
   const originalHeaders = parseHeaderFields(original);
+  // Recognizing the reporter costs a few regex scans: only done when a reason it could rewrite came up.
+  let known: ReporterConvention[] | undefined;
+  const conventions = (): readonly ReporterConvention[] => (known ??= reporterConventions(headers, dsnParts, explanation));
   const canaryId = canaryIdFromEnvelope(headers) ?? canaryIdFromText(original) ?? canaryIdFromText([explanation, ...dsnParts, ...feedbackParts].join('\n'));
 
   const result = (kind: BounceKind, drafts: Draft[], extra: Partial<BounceAnalysis> = {}): BounceAnalysis => ({
     isBounce: kind !== 'none',
     kind,
-    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId)),
+    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId, conventions)),
     canaryId: kind === 'none' ? null : canaryId,
     deliveredCanaryId: null,
     feedbackType: null,
@@ -192,6 +197,14 @@ export function readBounce(message: ParsedMessage): BounceAnalysis {
   // Amazon SES notifications delivered by mail (SNS e-mail subscriptions).
   const ses = readSesNotification(explanation);
   if (ses) return result(ses.kind, ses.drafts, { feedbackType: ses.feedbackType });
+
+  // A mailing-list manager refusing a post (not a member, a loop): the list is the recipient.
+  if (headerValue(message, 'x-mlserver') !== undefined) {
+    for (const notice of LIST_MANAGER_NOTICES) {
+      const m = notice.pattern.exec(head);
+      if (m) return result('bounce', [draft(cleanAddress(m[1]!), { reason: notice.reason, diagnostic: m[0] })]);
+    }
+  }
 
   const exclude = excludedAddresses(headers, originalHeaders);
   const global = globalDiagnostic(head);
@@ -267,9 +280,19 @@ function enrich(drafts: Draft[], scraped: readonly { recipient: string; diagnost
     if (d.diagnostic && d.diagnostic.length > MAX_DIAGNOSTIC_CHARS) d.diagnostic = d.diagnostic.slice(0, MAX_DIAGNOSTIC_CHARS);
     if (d.own && d.own.length > MAX_DIAGNOSTIC_CHARS) d.own = d.own.slice(0, MAX_DIAGNOSTIC_CHARS);
     refineCodes(d);
-    d.command = commandIn([d.own ?? '', d.diagnostic ?? ''].join('\n')) ?? (single ? commandIn(explanation) : null);
+    d.command = commandIn([d.own ?? '', d.diagnostic ?? ''].join('\n')) ?? (single ? commandIn(explanation) : commandIn(linesNaming(explanation, d.recipient)));
     if (/(?:^|\s)pipe to \|/i.test(d.own ?? '') || (single && /^\s*pipe to \|/im.test(explanation))) d.program = true;
   }
+}
+
+// The lines of a text that name an address ("SMTP error … after RCPT TO:<addr>:"), for the stage of that recipient's refusal.
+function linesNaming(text: string, address: string): string {
+  const needle = address.toLowerCase();
+  if (!needle || !text.toLowerCase().includes(needle)) return '';
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.toLowerCase().includes(needle))
+    .join('\n');
 }
 
 function draft(recipient: string, init: Partial<Draft>): Draft {
@@ -323,8 +346,11 @@ function readDsn(text: string): Draft[] {
     const remote = valueOf(g, 'remote-mta');
     // Delivery to a program ("|/usr/bin/procmail …") failed: that is the local mailer's error.
     const program = [valueOf(g, 'final-recipient'), valueOf(g, 'x-actual-recipient')].some((v) => v !== undefined && /^\s*(?:[a-z0-9-]+\s*;\s*)?"?\|/i.test(v));
+    const category = valueOf(g, 'x-powermta-bouncecategory')?.trim().toLowerCase();
+    const vendorReason = category && Object.hasOwn(POWERMTA_CATEGORIES, category) ? POWERMTA_CATEGORIES[category] : undefined;
     drafts.push({
       ...(program ? { reason: 'mailererror' as const } : {}),
+      ...(vendorReason ? { vendorReason } : {}),
       program: program || (diag !== undefined && /^\s*x-unix\s*;/i.test(diag)),
       recipient,
       diagnostic: diag ? untyped(diag) : null,
@@ -382,7 +408,22 @@ function refineCodes(d: Draft): void {
   }
 }
 
-function finish(d: Draft, explanation: string, count: number, canaryId: string | null): BouncedRecipient {
+/** The conventions of the reporter that wrote this message (recognized from its header lines and Reporting-MTA). */
+function reporterConventions(headers: readonly MessageHeader[], dsnParts: readonly string[], explanation: string): ReporterConvention[] {
+  const lines = headers.map((h) => `${h.name}: ${h.value}`);
+  for (const part of dsnParts) {
+    const m = /^reporting-mta\s*:\s*(.*)$/im.exec(part);
+    if (m) lines.push(`reporting-mta: ${m[1]!.trim()}`);
+  }
+  lines.push(explanation.slice(0, 2000));
+  const signature = lines.join('\n');
+  return REPORTER_CONVENTIONS.filter((c) => c.signature.test(signature));
+}
+
+// Every reason some reporter convention rewrites.
+const CONVENTION_REASONS: ReadonlySet<BounceReason> = new Set(REPORTER_CONVENTIONS.flatMap((c) => c.from));
+
+function finish(d: Draft, explanation: string, count: number, canaryId: string | null, conventions: () => readonly ReporterConvention[]): BouncedRecipient {
   let reason: BounceReason;
   let hard = false;
   if (d.reason) reason = d.reason;
@@ -391,6 +432,15 @@ function finish(d: Draft, explanation: string, count: number, canaryId: string |
     const c = classifyReason({ diagnostic: d.diagnostic, status: d.status, replyCode: d.replyCode, action: d.action, command: d.command ?? null, context, program: d.program ?? false });
     reason = c.reason;
     hard = c.hard;
+    const convention = d.command === 'RCPT' || !CONVENTION_REASONS.has(reason) ? undefined : conventions().find((r) => r.from.includes(reason) && (c.basis !== 'status' || r.overStatus) && !(r.withoutStatus && (d.status || statusIn(context))));
+    if (convention) {
+      reason = convention.to;
+      hard = isHard(reason, hard);
+    }
+    if (d.vendorReason && d.vendorReason !== reason) {
+      reason = d.vendorReason;
+      hard = isHard(reason, !/^4/.test(d.status ?? '') && !/^delayed/.test(d.action ?? ''));
+    }
   }
   return {
     recipient: d.recipient,

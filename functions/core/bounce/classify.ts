@@ -30,6 +30,12 @@ export interface Classification {
   readonly basis: 'action' | 'phrase' | 'status' | 'reply-code' | 'context' | 'command' | 'none';
 }
 
+// RFC 3463 X.2.1 "mailbox disabled, not accepting messages" says the mailbox exists but refuses:
+// a "user unknown" text under it is the recipient's filter speaking, unless the server said it
+// at RCPT TO, where many servers (Sendmail's default) send X.2.1 for any unknown address.
+// X.7.1 "delivery not authorized, message refused" likewise names a refusal, not a missing mailbox.
+const AFTER_DATA_STATUS: ReadonlySet<string> = new Set(['X.2.1', 'X.7.1']);
+
 const STATUS_INDEX = new Map(STATUS_REASONS.map((r) => [r.status, r]));
 
 // A status this precise names the cause; a phrase only overrides it with a reason of the same family.
@@ -121,7 +127,7 @@ export function serverReplyIn(text: string | null | undefined): string | null {
 
 const COMMANDS: readonly [SmtpCommand, RegExp][] = [
   ['DATA', /smtp command\W*\n\s*data\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/i],
-  ['RCPT', /in reply to rcpt to command|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command/i],
+  ['RCPT', /in reply to rcpt to command|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command|did not like our rcpt|does not like recipient/i],
   ['MAIL', /in reply to mail from command|after mail from\b|\[mail_from\]|error following mail command/i],
   ['HELO', /in reply to (?:helo|ehlo) command|after (?:helo|ehlo)\b|my name was rejected/i],
   ['CONN', /refused to talk to me|after (?:the )?initial connection|in reply to (?:the )?(?:initial )?(?:greeting|banner)|on (?:initial )?connect\b/i],
@@ -135,10 +141,10 @@ export function commandIn(text: string | null | undefined): SmtpCommand | null {
   if (!text) return null;
   const tail = lastTranscript(text);
   const transcript = /(?:>>>|sent\s*<<<|\bin:)\s*(helo|ehlo|mail from|rcpt to|data)\b[\s\S]*?(?:<<<|received\s*>>>|\bout:)\s*[45]\d\d/i.exec(tail);
+  // Under PIPELINING a refusal can show up under ">>> DATA" followed by "503 Need RCPT": the
+  // server gave its answer at the DATA stage, and it is read as such (a "user unknown" said
+  // there covers for a filter, see the phrase rows' `afterData`).
   if (transcript) {
-    // PIPELINING: RCPT and DATA go out together, so a refused RCPT shows up under ">>> DATA",
-    // followed by the DATA refusal "503 Need RCPT" / "No valid recipients".
-    if (/^data$/i.test(transcript[1]!) && /\b5\d\d\b[^\n]*(?:need rcpt|no valid recipients|rcpt first)/i.test(tail)) return 'RCPT';
     return commandName(transcript[1]!);
   }
   for (const [cmd, re] of COMMANDS) if (re.test(text)) return cmd;
@@ -186,7 +192,8 @@ export function classifyReason(input: ClassifyInput): Classification {
 
   const statusRow = STATUS_INDEX.get(statusKey(status) ?? '');
   const byStatus = statusRow && gaveUp && statusRow.whenFinal ? statusRow.whenFinal : statusRow?.reason;
-  let row = phraseRowFor(serverReplyIn(input.diagnostic), input.diagnostic);
+  const reply = serverReplyIn(input.diagnostic);
+  let row = (reply ? phraseRowFor(reply) : undefined) ?? phraseRowFor(input.diagnostic);
   let vague = row?.weak === true;
   if (row?.weak) {
     // A generic wrapper yields to a precise phrase elsewhere in the report, then to the status.
@@ -204,7 +211,7 @@ export function classifyReason(input: ClassifyInput): Classification {
     reason = byStatus;
     basis = 'status';
   } else if (row) {
-    reason = rowReason(row, { gaveUp, temporary, command: input.command ?? null });
+    reason = rowReason(row, { gaveUp, temporary, command: input.command ?? null, statusKey: key });
     basis = 'phrase';
   } else if (byStatus) {
     reason = byStatus;
@@ -215,7 +222,7 @@ export function classifyReason(input: ClassifyInput): Classification {
   } else {
     const ctx = phraseRowFor(input.context);
     if (ctx) {
-      reason = rowReason(ctx, { gaveUp, temporary, command: input.command ?? null });
+      reason = rowReason(ctx, { gaveUp, temporary, command: input.command ?? null, statusKey: key });
       basis = 'context';
     }
   }
@@ -228,8 +235,10 @@ export function classifyReason(input: ClassifyInput): Classification {
     basis = 'phrase';
   }
   // A decisive status code already names the cause; the SMTP stage only reinterprets text.
-  if (input.command && basis !== 'status') {
-    const rule = COMMAND_RULES.find((r) => r.command === input.command && (reason === undefined ? r.from.includes('undefined') : r.from.includes(reason)));
+  // A generic wrapper ("Access denied") under a vague status says nothing the stage does not.
+  const wrapperOnly = vague && !decisive;
+  if (input.command && (basis !== 'status' || wrapperOnly)) {
+    const rule = COMMAND_RULES.find((r) => r.command === input.command && (!r.wrapperOnly || wrapperOnly) && (reason === undefined ? r.from.includes('undefined') : r.from.includes(reason)));
     if (rule) {
       reason = rule.to;
       basis = 'command';
@@ -239,8 +248,8 @@ export function classifyReason(input: ClassifyInput): Classification {
   return { reason, hard: isHard(reason, permanent || reason === 'userunknown'), basis };
 }
 
-function rowReason(row: PhraseRow, when: { gaveUp: boolean; temporary: boolean; command: SmtpCommand | null }): BounceReason {
-  if (when.command === 'DATA' && row.afterData) return row.afterData;
+function rowReason(row: PhraseRow, when: { gaveUp: boolean; temporary: boolean; command: SmtpCommand | null; statusKey: string }): BounceReason {
+  if (row.afterData && (when.command === 'DATA' || (AFTER_DATA_STATUS.has(when.statusKey) && when.command !== 'RCPT'))) return row.afterData;
   if (when.temporary && row.ifTemporary) return row.ifTemporary;
   if (when.gaveUp && row.whenFinal) return row.whenFinal;
   return row.reason;

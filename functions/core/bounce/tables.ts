@@ -46,6 +46,15 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'mesgtoobig', pattern: /(?:size of (?:the )?message|message) exceeds? (?:the )?(?:allowed|maximum|max) |(?:mail|message|email) (?:is )?too (?:big|large)/ }, // "message exceeds the maximum size", Gmail "message … is too large"
   { reason: 'mesgtoobig', pattern: /exceeds? (?:the )?(?:maximum|max) (?:allowed )?(?:message |mail )?size|\bmail size limit|size limit exceeded for message|message too big|file too large|message size (?:limit )?exceeded|line limit exceeded/ }, // 1&1 "Mail size limit exceeded", Domino
 
+  // ---- provider wordings that name their cause only by the provider's own convention
+  { reason: 'spamdetected', pattern: /mail rejete\. mail rejected\./ }, // Orange (orange.fr, wanadoo.fr) after DATA: its content filter judged the message spam ("Mail rejeté")
+  { reason: 'policyviolation', pattern: /host network not allowed/ }, // Mimecast 554: the sending network is outside what the recipient's permitted-senders policy allows
+  { reason: 'norelaying', pattern: /email address is not verified\. the following identities failed the check/ }, // Amazon SES: it refuses to send for an identity the account has not verified
+  { reason: 'rejected', pattern: /sending (?:to\/from|from|to) an address that (?:has been|is) blacklisted/ }, // an address (not an IP) on the receiver's list: the sender was refused
+  { reason: 'rejected', pattern: /'send mail as' feature|send mail as' account/ },
+  { reason: 'blocked', pattern: /\baup#cdrbl\b/ }, // Cox's error code CDRBL: the sending IP is on Cox's own block list (whatever the sentence around it says)
+  { reason: 'toomanyconn', pattern: /\baup#in-1310\b/ }, // Spectrum/Charter code 1310: too many concurrent connections from the sending IP // Gmail / Google Groups: the "Send mail as" alias is not allowed to send as that address
+
   // ---- the mailbox is full (before the "user unknown" family: "mailbox unavailable: over quota")
   { reason: 'mailboxfull', pattern: /mail ?box (?:is )?(?:full|over ?(?:quota|limit|flow))|mail ?box (?:size|storage|space) (?:limit )?(?:exceeded|is exceeded|full)/ }, // "mailbox full", "mailbox size limit exceeded"
   { reason: 'mailboxfull', pattern: /over ?quota|quota (?:exceeded|exceed|full|violation)|exceeds? (?:his |her |the |their )?(?:mailbox |storage |disk )?quota/ }, // "user is over quota", "Quota exceeded"
@@ -121,6 +130,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'filtered', pattern: /(?:^|\s): user unknown/ }, // au/KDDI answer "550 : User unknown", naming no address, when the reception filter refuses after DATA (an unknown address is "550 <addr>: User unknown" at RCPT)
   { reason: 'userunknown', pattern: /(?:user|account) (?:\S+ )?doesn't have an? (?:\S+ )?account|(?:does not|doesn't) have an? (?:\S+ )?account/ }, // Yahoo "This user doesn't have a yahoo.com account"
   { reason: 'userunknown', afterData: 'filtered', pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?(?:unknown|not (?:found|known|listed|recogni[sz]ed|valid|exist)|does ?n[o']t exist|non-?existent|no longer exists?|not present)/ }, // "user unknown", "mailbox not found"
+  { reason: 'userunknown', pattern: /(?:^|[\s.])invalid recipient\b/ }, // "Invalid recipient" judges the address itself, at whatever stage: filters hide behind the terse "user unknown", not this
   { reason: 'userunknown', afterData: 'filtered', pattern: /(?:unknown|invalid|bad|non-?existent|nonexistent|no such|illegal|no valid) (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "unknown user", "no such mailbox", "invalid recipient"
   { reason: 'userunknown', pattern: /no mailbox here by that name|not listed in (?:the )?(?:public name & address book|domino directory|address book)|recip(?:ient)?notfound|recipient (?:address )?rejected: (?:user unknown|undeliverable|unknown|not found)/ }, // qmail chkuser, Domino, Exchange RESOLVER.ADR.RecipNotFound, Postfix
   { reason: 'userunknown', pattern: /email account that you tried to reach does not exist|address couldn't be found|(?:is not|isn't) a (?:valid|known|registered) (?:\S+ )?(?:user|recipient|mailbox)|(?:no|not a) (?:valid )?(?:user|recipient|mailbox) (?:here|by that name|on this (?:server|system))|user (?:\S+ )?doesn't exist|check if (?:the )?address is correct/ }, // Gmail, generic
@@ -334,6 +344,81 @@ export const SES_BOUNCE_SUBTYPES: Readonly<Record<string, BounceReason>> = {
   AttachmentRejected: 'contenterror', // the receiver refused an attachment
 };
 
+/**
+ * PowerMTA writes its own verdict on each failed recipient into the DSN
+ * (`X-PowerMTA-BounceCategory`), from its maintained rules for the big receivers' replies. The
+ * categories that name one cause map to a reason; the vague ones (`other`, `bad-connection`,
+ * `policy-related`, …) are left to the text.
+ */
+export const POWERMTA_CATEGORIES: Readonly<Record<string, BounceReason>> = {
+  'bad-mailbox': 'userunknown', // the mailbox does not exist
+  'bad-domain': 'hostunknown', // the domain does not exist
+  'inactive-mailbox': 'suspend', // the mailbox exists but is disabled
+  'quota-issues': 'mailboxfull', // the mailbox is over its quota
+  'message-expired': 'expired', // PowerMTA's queue gave up
+  'spam-related': 'spamdetected', // refused as spam
+  'virus-related': 'virusdetected', // refused for a virus
+  'relaying-issues': 'norelaying', // the receiver refused to relay
+};
+
+/**
+ * How a known reporter words refusals, recognized from the report itself (tested against its
+ * top-level header lines, the Reporting-MTA and the start of its explanation text). A row rewrites a reason read from the text
+ * into what that reporter's wording means, unless the text itself shows the refusal came at
+ * RCPT TO (where a "user unknown" really judges the mailbox).
+ */
+export interface ReporterConvention {
+  readonly name: string;
+  readonly signature: RegExp;
+  readonly from: readonly BounceReason[];
+  readonly to: BounceReason;
+  /** Also overrides a reason a status code decided (the reporter writes its own codes). */
+  readonly overStatus?: boolean;
+  /** Only when the report quotes no enhanced status code: with one, the remote server's meaning is known. */
+  readonly withoutStatus?: boolean;
+}
+
+export const REPORTER_CONVENTIONS: readonly ReporterConvention[] = [
+  // Filtering gateways and services (Active!Hunter, MailFoundry, MXLogic, SurfControl) stand in
+  // front of the real mailbox server: their "user unknown" notices relay a refusal without the
+  // remote reply or its stage, so the refusal is the filtering path's, not proof of a missing mailbox.
+  { name: 'Active!Hunter', signature: /^x-ahmailid:|active!hunter/im, from: ['userunknown'], to: 'filtered', withoutStatus: true },
+  { name: 'MailFoundry', signature: /^received: .*\(mailfoundry\)/im, from: ['userunknown'], to: 'filtered' },
+  { name: 'MXLogic', signature: /^(?:from|message-id|received): .*\bmxlogic\.net\b/im, from: ['userunknown'], to: 'filtered' },
+  { name: 'SurfControl', signature: /^x-mailer: surfcontrol/im, from: ['userunknown'], to: 'filtered' },
+  // Mail2000 relays summarize a refusal under "---The following addresses had delivery errors---"
+  // as "addr [User unknown]", with no reply code or stage.
+  { name: 'Mail2000', signature: /^-+the following addresses had delivery errors-+\s*$/im, from: ['userunknown'], to: 'filtered' },
+  // Yahoo!-style relays ("Message from <domain>. Unable to deliver message to the following
+  // address(es).") write their own one-line verdict per address, with no reply code or stage.
+  { name: 'Unable-to-deliver relay', signature: /^message from [a-z0-9.-]+\.\s*\nunable to deliver message to the following address\(es\)\./im, from: ['userunknown'], to: 'filtered' },
+  // Exchange's Internet Mail Connector ("MSEXCH:IMC:") relays a refusal by the remote SMTP server
+  // without its reply; the local directory's own "not recognized" notices come from IMS instead.
+  { name: 'Exchange IMC', signature: /^x-mailer: +microsoft exchange server internet mail connector/im, from: ['userunknown'], to: 'filtered' },
+  // Zoho's relay labels every refused recipient "Invalid Address" and quotes the remote reply
+  // without its stage: without more, the address is not shown to be missing.
+  { name: 'Zoho Mail', signature: /^x-mailer: zoho mail/im, from: ['userunknown'], to: 'filtered' },
+  // Apache James (e.g. carrier SMS gateways): "Invalid user address" notices written by the
+  // gateway for any address its delivery rules refuse.
+  { name: 'Apache James', signature: /^message-id: <[^>]*javamail/im, from: ['userunknown'], to: 'filtered' },
+  // au/EZweb writes "Each of the following recipients was rejected by a remote mail server." with
+  // no reply when the recipient's reception filter (domain or address filter) refused the mail.
+  { name: 'au EZweb', signature: /each of the following recipients was rejected by a remote mail server/i, from: ['onhold', 'undefined'], to: 'filtered' },
+  // Amazon SES receiving has no mailboxes: "Mailbox does not exist" means no receipt rule of the
+  // receiving account accepts the address, a refusal by its configuration.
+  { name: 'Amazon SES receiving', signature: /^reporting-mta: dns; ?inbound-smtp\.[a-z0-9-]+\.amazonaws\.com/im, from: ['userunknown'], to: 'filtered', overStatus: true },
+];
+
+/**
+ * Notices a mailing-list manager (fml, recognized by its `X-MLServer` header) sends back instead
+ * of distributing a post. The first group of each pattern is the list address, which is the
+ * recipient that refused the post.
+ */
+export const LIST_MANAGER_NOTICES: readonly { readonly pattern: RegExp; readonly reason: BounceReason }[] = [
+  { pattern: /not a member of this mailing list <([^<>\s]+@[^<>\s]+)>/i, reason: 'rejected' }, // the list takes posts from members only: the sender was refused
+  { pattern: /duplicated message-id in <([^<>\s]+@[^<>\s]+)>/i, reason: 'systemerror' }, // loop alert: the list saw this Message-ID before and stopped the mail
+];
+
 /** Subjects of complaint reports that come without an RFC 5965 feedback-report part. */
 export const FEEDBACK_SUBJECTS: RegExp = /^(?:complaint about message from|abuse report|spam report|feedback loop|fbl report)/i;
 
@@ -348,12 +433,17 @@ export interface CommandRow {
   readonly command: SmtpCommand;
   readonly from: readonly BounceReason[];
   readonly to: BounceReason;
+  /** Only when the text was a generic wrapper ("Access denied", "Service unavailable"). */
+  readonly wrapperOnly?: boolean;
 }
 
 /** What the stage of the SMTP dialogue says about a refusal. */
 export const COMMAND_RULES: readonly CommandRow[] = [
   // Refused at MAIL FROM, before any recipient was named: it is the sender that was refused.
   { command: 'MAIL', from: ['userunknown', 'hostunknown', 'undefined', 'filtered'], to: 'rejected' },
+  // A bare "Access denied" in answer to MAIL FROM refuses the sender, not a
+  // security requirement (those are worded: "authentication required", "must issue STARTTLS").
+  { command: 'MAIL', from: ['securityerror'], to: 'rejected', wrapperOnly: true },
   // Refused before any envelope: the connecting host itself was turned away.
   { command: 'CONN', from: ['userunknown', 'hostunknown', 'undefined', 'rejected', 'systemerror', 'securityerror'], to: 'blocked' },
   { command: 'HELO', from: ['userunknown', 'hostunknown', 'undefined', 'rejected'], to: 'blocked' },

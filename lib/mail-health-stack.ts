@@ -29,12 +29,18 @@
  *
  * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`):
  * `CanarySuccess` {Target} 1 when the round's mail was accepted, else 0, one per round (the
- * not-reporting alarm counts these samples); `StepLatency` {Target, Step} ms, Step as in
- * `check --json`; `TlsCertDaysLeft` {Target}; `RoundTripSeconds` {Target}; `Findings`
- * {Target, Code}; `Bounces` {Reason} without Target, so reasons × targets do not multiply.
+ * not-reporting alarm counts these samples); `StepLatency` {Target, Step=session} ms, the
+ * whole SMTP session (one metric per target: each distinct metric is billed, so the per-step
+ * timings are in the round's log line instead); `TlsCertDaysLeft` {Target};
+ * `RoundTripSeconds` {Target}; `Findings` {Target, Code} for warning and critical findings only
+ * (they exist only while something is wrong); `Bounces` {Reason} without Target, so
+ * reasons × targets do not multiply.
  *
  * Logs: one JSON line per finding with the fields `finding.code`, `finding.severity`, `target`
- * and `message` (the dashboard's findings table reads the canary and bounce log groups).
+ * and `message` (the dashboard's findings table reads the canary and bounce log groups); one
+ * line per canary round, `message` = `canary round`, with `target`, `status`, `canaryId`,
+ * `sessionMs` and `stepMs.<step>` (connect … quit, summed when a step repeats), which the
+ * per-step latency charts read.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -214,6 +220,7 @@ export class MailHealthStack extends Stack {
       alarmTopic: this.alerting.topic,
       functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
       findingsLogGroups: [this.canary.canaryFunction.logGroup, this.bounceIntake.bounceFunction.logGroup],
+      canaryLogGroup: this.canary.canaryFunction.logGroup,
       failureThreshold: config.alerts.failureThreshold,
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });

@@ -9,6 +9,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { SMTP_STEPS } from '#core/findings.ts';
+import { ROUND_LOG_MESSAGE, SESSION_STEP } from '../functions/lambda/observe.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './mail-function.ts';
 
 /** Bounce reasons that are not failures: delivery reports, auto-replies, feedback loops. */
@@ -28,6 +30,12 @@ export interface MonitoringProps {
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Log groups whose structured `finding` lines feed the latest-findings table. */
   readonly findingsLogGroups: readonly logs.ILogGroup[];
+  /**
+   * The canary function's log group: its one `canary round` line per round carries the per-step
+   * timings (`stepMs.<step>`) the step latency charts read. Logs instead of a metric per step:
+   * each distinct metric is billed, a log field is not.
+   */
+  readonly canaryLogGroup: logs.ILogGroup;
   /**
    * Consecutive failed periods before the canary-failing alarm fires (config `alerts.failureThreshold`).
    * @default 2
@@ -207,23 +215,40 @@ export class Monitoring extends Construct {
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: all, width: 12, height: 6 }),
     );
+    // Target names are letters, digits, - and _ (config schema), so they quote safely here.
+    const stepColumns = SMTP_STEPS.map((step) => `avg(stepMs.${step}) as ${step}`).join(', ');
     this.dashboard.addWidgets(
       ...props.targets.map(
         (t) =>
-          new cloudwatch.GraphWidget({
+          new cloudwatch.LogQueryWidget({
             title: `SMTP step latency: ${t} (ms)`,
-            left: [
-              new cloudwatch.MathExpression({
-                expression: `SEARCH('{${METRICS_NAMESPACE},Step,Target,service} MetricName="StepLatency" Target="${t}"', 'Average', ${interval.toSeconds()})`,
-                usingMetrics: {},
-                label: '',
-                period: interval,
-              }),
+            logGroupNames: [props.canaryLogGroup.logGroupName],
+            view: cloudwatch.LogQueryVisualizationType.STACKEDAREA,
+            queryLines: [
+              `filter message = '${ROUND_LOG_MESSAGE}' and target = '${t}'`,
+              `stats ${stepColumns} by bin(${interval.toMinutes()}m)`,
             ],
             width: 12,
             height: 6,
           }),
       ),
+      new cloudwatch.GraphWidget({
+        title: 'SMTP session time (ms)',
+        left: props.targets.map(
+          (t) =>
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: 'StepLatency',
+              dimensionsMap: { service: SERVICE_NAME, Target: t, Step: SESSION_STEP },
+              statistic: 'Average',
+              period: interval,
+              label: t,
+            }),
+        ),
+        leftYAxis: { min: 0, showUnits: false },
+        width: 12,
+        height: 6,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

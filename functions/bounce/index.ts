@@ -1,3 +1,56 @@
-export async function handler(event: unknown): Promise<void> {
-  throw new Error('handler lands with the Lambda handler work');
+/**
+ * The bounce Lambda: for each message SES received for the bounce domain, reads the raw message
+ * from S3, classifies it, records a delivered canary (the round trip) or the bounced recipients,
+ * and publishes the bounce alerts to the alert topic. Processing a message twice (a retry, a
+ * duplicate event) raises nothing new (functions/lambda/intake.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { createMailParser } from '#adapters/mail-parser.ts';
+import { createS3RawMailSource } from '#adapters/s3-raw-mail.ts';
+import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
+import { analyzeBounce } from '#core/bounce/analyze.ts';
+import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
+import { parseEvent, sesReceiptEventSchema, type SesReceiptEvent } from '../lambda/events.ts';
+import { recordMessage } from '../lambda/intake.ts';
+import { metricsSink } from '../lambda/metrics.ts';
+import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
+import { publishAll } from '../lambda/publish.ts';
+import { tableStore } from '../lambda/store.ts';
+
+const config = readDeployedConfig();
+const store = tableStore(requiredEnv('TABLE_NAME'));
+const rawMail = createS3RawMailSource({ bucket: requiredEnv('RAW_MAIL_BUCKET') });
+const prefix = requiredEnv('RAW_MAIL_PREFIX');
+const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
+const parse = createMailParser();
+const clock = () => new Date();
+const random = (n: number) => randomBytes(n);
+
+/** Entry point: the SES receipt event (headers only; the message is in S3 at prefix + messageId). */
+export async function handler(event: unknown, context?: LambdaContext): Promise<void> {
+  useContext(context);
+  const { Records } = parseEvent(sesReceiptEventSchema, event, 'SES receipt event');
+  try {
+    for (const { ses } of Records) await processMessage(ses);
+  } finally {
+    metricsSink.flush();
+  }
+}
+
+async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][number]['ses']): Promise<void> {
+  const key = `${prefix}${mail.messageId}`;
+  const analysis = await analyzeBounce(await rawMail(key), { parse });
+  logger.info('message read', {
+    messageId: mail.messageId,
+    spam: receipt.spamVerdict?.status,
+    virus: receipt.virusVerdict?.status,
+    kind: analysis.kind,
+    recipients: analysis.recipients.length,
+    canaryId: analysis.canaryId,
+    deliveredCanaryId: analysis.deliveredCanaryId,
+    truncated: analysis.truncated,
+    notes: analysis.notes,
+  });
+  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language });
+  await publishAll(topic, events, logger);
 }

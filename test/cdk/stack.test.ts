@@ -452,9 +452,18 @@ describe('MailHealthStack', () => {
       expect(titled('Canary success per target')?.properties.metrics).toEqual([
         ['MailHealth', 'CanarySuccess', 'Target', 'shop', 'service', 'mail-health', { label: 'shop' }],
       ]);
-      expect(JSON.stringify(titled('SMTP step latency: shop (ms)')?.properties.metrics)).toContain(
-        `SEARCH('{MailHealth,Step,Target,service} MetricName=\\"StepLatency\\" Target=\\"shop\\"', 'Average', 300)`,
-      );
+      // Per-step timings come from the canary's round log line (a metric per step would be billed per step).
+      const steps = titled('SMTP step latency: shop (ms)');
+      expect(steps?.type).toBe('log');
+      expect(steps?.properties.view).toBe('timeSeries');
+      expect(steps?.properties.stacked).toBe(true);
+      expect(steps?.properties.query).toContain(`SOURCE 'REF(${logicalId(stack.canary.canaryFunction.logGroup)})'`);
+      expect(steps?.properties.query).toContain("filter message = 'canary round' and target = 'shop'");
+      expect(steps?.properties.query).toContain('avg(stepMs.connect) as connect, avg(stepMs.greeting) as greeting');
+      expect(steps?.properties.query).toContain('avg(stepMs.quit) as quit by bin(5m)');
+      expect(titled('SMTP session time (ms)')?.properties.metrics).toEqual([
+        ['MailHealth', 'StepLatency', 'Step', 'session', 'Target', 'shop', 'service', 'mail-health', { label: 'shop' }],
+      ]);
       expect(JSON.stringify(titled('TLS certificate days left')?.properties)).toContain('"TlsCertDaysLeft","Target","shop"');
       expect(JSON.stringify(titled('Bounces by reason')?.properties.metrics)).toContain(`SEARCH('{MailHealth,Reason,service} MetricName=\\"Bounces\\"', 'Sum', 3600)`);
       expect(titled('Alarms')?.type).toBe('alarm');

@@ -243,6 +243,7 @@ describe('Monitoring', () => {
           alarmTopic: stack.alerting.topic,
           functions: {},
           findingsLogGroups: [],
+          canaryLogGroup: stack.canary.canaryFunction.logGroup,
         }),
     );
     // Assess

@@ -1,0 +1,50 @@
+/**
+ * What the bounce Lambda records for one received message, once it is analysed: a delivered
+ * canary (the round trip, `RoundTripSeconds`) and the bounced recipients (history, findings,
+ * alerts, `Bounces`). Safe to run twice for the same message: deliveries, recipients and the
+ * count are each claimed once, so a retried invocation raises and counts nothing new.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AlertEvent } from '#core/alert/event.ts';
+import type { BounceAnalysis } from '#core/bounce/analyze.ts';
+import { bounceFinding } from '#core/bounce/findings.ts';
+import type { Language } from '#core/findings.ts';
+import { CLAIM_TTL_SECONDS, recordBounce, recordDelivered, type HealthDeps } from '#core/health/record.ts';
+import type { MetricsSink } from '#core/ports.ts';
+import { countBounces, logFinding, observeAlerts } from './observe.ts';
+
+/** The store and time of the core, where the message came from, and where to report. */
+export interface IntakeDeps extends HealthDeps {
+  /** The S3 key of the message: tells apart bounces that match no canary, and keys the count. */
+  readonly source: string;
+  readonly logger: Logger;
+  readonly sink: MetricsSink;
+  readonly language: Language;
+}
+
+/**
+ * Records an analysed message and returns the alerts it raised (to publish).
+ * @example const events = await recordMessage(await analyzeBounce(bytes, { parse }), { store, clock, random, source: key, logger, sink, language });
+ */
+export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps): Promise<AlertEvent[]> {
+  const { store, logger, sink } = deps;
+  const delivered = analysis.deliveredCanaryId?.toUpperCase();
+  if (delivered) {
+    const seconds = await recordDelivered(delivered, deps);
+    const record = seconds === null ? null : await store.getCanary(delivered);
+    if (record && seconds !== null) sink.add('RoundTripSeconds', seconds, 'Seconds', { Target: record.target });
+    logger.info('canary delivered', { canaryId: delivered, target: record?.target, roundTripSeconds: seconds, first: seconds !== null });
+  }
+
+  const about = analysis.canaryId ? await store.getCanary(analysis.canaryId.toUpperCase()) : null;
+  const events: AlertEvent[] = [];
+  for (const r of analysis.recipients) {
+    const finding = bounceFinding(r);
+    if (finding) logFinding(logger, finding, { target: about?.target ?? null, language: deps.language, canaryId: r.canaryId });
+    events.push(...(await recordBounce(r, finding, deps)));
+  }
+  observeAlerts(events, { logger, sink, language: deps.language });
+  // Claimed after the recipients were recorded: a run that failed before this point is counted by its retry.
+  if (analysis.recipients.length > 0 && (await store.claim(`counted#${deps.source}`, CLAIM_TTL_SECONDS))) countBounces(analysis.recipients, sink);
+  return events;
+}

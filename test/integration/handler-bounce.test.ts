@@ -1,0 +1,236 @@
+/**
+ * The bounce Lambda handler, invoked with SES receipt events (headers only) while the raw
+ * messages sit in s3rver where the receipt rule's S3 action would have put them; dynalite as
+ * the table, an SNS endpoint as the alert topic.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import { decodeAlertMessage } from '#core/alert/sns.ts';
+import { newCanaryId } from '#core/canary-id.ts';
+import { parseConfig } from '#core/config.ts';
+import type { Store } from '#core/ports.ts';
+import { buildCanaryMessage } from '#core/probe/canary-message.ts';
+import { deployedConfig } from '../../lib/mail-health-stack.ts';
+import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
+import {
+  asReceived,
+  captureOutput,
+  handlerEnv,
+  loadHandler,
+  mailboxFullReport,
+  sesEvent,
+  sesMessageId,
+  startS3,
+  startSns,
+  type OutputCapture,
+  type S3StandIn,
+  type SnsStandIn,
+} from './handler-stand-ins.ts';
+
+type BounceModule = typeof import('../../functions/bounce/index.ts');
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:mail-health-alerts';
+const BUCKET = 'mail-health-raw-mail';
+const PREFIX = 'raw/';
+const BOUNCE_DOMAIN = 'bounces.example.jp';
+
+/** An out-of-office reply: a report about nothing that failed. */
+const vacationReply = [
+  'From: Taro Yamada <taro@customer.example.com>',
+  `To: shop@example.jp`,
+  'Subject: Out of office: your order',
+  'Auto-Submitted: auto-replied',
+  'Date: Mon, 05 Jan 2026 09:00:07 +0900',
+  'Content-Type: text/plain; charset=utf-8',
+  '',
+  'I am out of the office until January 13 and will answer your message when I am back.',
+  '',
+].join('\r\n');
+
+describe('bounce handler', () => {
+  let ddb: DynaliteHandle;
+  let s3: S3StandIn;
+  let sns: SnsStandIn;
+  let store: Store;
+  let tableName: string;
+  let bounce: BounceModule;
+  let restoreEnv: () => void;
+  let out: OutputCapture;
+  let configJson: string;
+
+  beforeAll(async () => {
+    ddb = await startDynalite();
+    tableName = await ddb.createTable();
+    store = createDynamoDbStore({ client: ddb.client, tableName });
+    s3 = await startS3([BUCKET]);
+    sns = await startSns();
+    const config = parseConfig(
+      {
+        language: 'en',
+        bounceDomain: BOUNCE_DOMAIN,
+        targets: [{ name: 'shop', host: 'smtp.example.jp', auth: { user: 'shop@example.jp', secretName: 'mail-health/shop-smtp' }, from: 'shop@example.jp', to: [`canary@${BOUNCE_DOMAIN}`, 'owner@example.jp'] }],
+      },
+      { locale: 'en' },
+    );
+    configJson = JSON.stringify(deployedConfig(config));
+    const env = handlerEnv(
+      { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: sns.endpoint },
+      { MAILHEALTH_CONFIG: configJson, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
+    );
+    const loaded = await loadHandler<BounceModule>('../../functions/bounce/index.ts', env);
+    bounce = loaded.module;
+    restoreEnv = loaded.restore;
+  });
+
+  afterAll(async () => {
+    restoreEnv?.();
+    await Promise.all([ddb?.close(), s3?.close(), sns?.close()]);
+  });
+
+  beforeEach(() => {
+    out = captureOutput();
+  });
+  afterEach(() => {
+    out.restore();
+  });
+
+  /** Puts a canary record for target shop, sent `secondsAgo` ago, and returns its id. */
+  async function sentCanary(secondsAgo: number, salt: number): Promise<{ id: string; sentAt: Date }> {
+    const sentAt = new Date(Date.now() - secondsAgo * 1000);
+    const id = newCanaryId(sentAt.getTime(), new Uint8Array(10).fill(salt));
+    await store.putCanary({ id, target: 'shop', sentAt: sentAt.toISOString(), recipients: [`canary@${BOUNCE_DOMAIN}`], deliveredAt: null });
+    return { id, sentAt };
+  }
+
+  it('records a delivered canary and its round trip once, however often the message is processed', async () => {
+    // Prepare
+    const { id, sentAt } = await sentCanary(42, 1);
+    const messageId = sesMessageId();
+    const canaryMail = buildCanaryMessage({ canaryId: id, from: 'shop@example.jp', to: [`canary@${BOUNCE_DOMAIN}`], date: sentAt });
+    await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(canaryMail, `bounce+${id}@${BOUNCE_DOMAIN}`));
+    const event = sesEvent(messageId, { from: `bounce+${id}@${BOUNCE_DOMAIN}`, to: `canary@${BOUNCE_DOMAIN}`, subject: `mail-health canary ${id}` });
+
+    // Act
+    await bounce.handler(event);
+    await bounce.handler(event);
+
+    // Assess
+    expect((await store.getCanary(id))?.deliveredAt).not.toBeNull();
+    const roundTrips = out.metrics().filter((m) => m.name === 'RoundTripSeconds');
+    expect(roundTrips).toHaveLength(1);
+    expect(roundTrips[0]).toMatchObject({ unit: 'Seconds', dimensions: { service: 'mail-health', Target: 'shop' } });
+    expect(roundTrips[0]!.value).toBeGreaterThanOrEqual(42);
+    expect(roundTrips[0]!.value).toBeLessThan(42 + 60);
+    expect(sns.published).toHaveLength(0);
+    expect(out.metrics().filter((m) => m.name === 'Bounces')).toEqual([]);
+  });
+
+  it('raises one bounce alert for a bounce processed twice, counted once by reason', async () => {
+    // Prepare
+    const { id } = await sentCanary(120, 2);
+    const messageId = sesMessageId();
+    await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(mailboxFullReport(id, 'owner@example.jp', BOUNCE_DOMAIN), ''));
+    const event = sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+${id}@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' });
+    const before = sns.published.length;
+
+    // Act
+    await bounce.handler(event);
+    await bounce.handler(event);
+
+    // Assess
+    const published = sns.published.slice(before);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ topicArn: TOPIC, attributes: { kind: 'bounce', status: 'warning' } });
+    const alert = decodeAlertMessage(published[0]!.message, { now: new Date(), random: (n) => new Uint8Array(n) });
+    expect(alert).toMatchObject({ kind: 'bounce', target: 'shop', canaryId: id, bounce: { recipient: 'owner@example.jp', reason: 'mailboxfull', status: '5.2.2' } });
+    expect(await store.listBounces('shop', 10)).toEqual([expect.objectContaining({ canaryId: id, source: `${PREFIX}${messageId}` })]);
+    expect(out.metrics().filter((m) => m.name === 'Bounces')).toEqual([expect.objectContaining({ value: 1, dimensions: { service: 'mail-health', Reason: 'mailboxfull' } })]);
+    const findingLines = out.logs().filter((l) => (l.finding as { code?: string } | undefined)?.code === 'BOUNCE_MAILBOX_FULL');
+    expect(findingLines[0]).toMatchObject({ level: 'WARN', target: 'shop', canaryId: id, finding: { severity: 'warning', recipient: 'owner@example.jp' } });
+  });
+
+  it('alerts on a bounce that matches no known canary, with no target', async () => {
+    // Prepare
+    const stranger = newCanaryId(Date.parse('2025-12-01T00:00:00Z'), new Uint8Array(10).fill(3));
+    const messageId = sesMessageId();
+    await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(mailboxFullReport(stranger, 'hanako@example.org', BOUNCE_DOMAIN), ''));
+    const before = sns.published.length;
+
+    // Act
+    await bounce.handler(sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+${stranger}@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }));
+
+    // Assess
+    const published = sns.published.slice(before);
+    expect(published).toHaveLength(1);
+    expect(decodeAlertMessage(published[0]!.message, { now: new Date(), random: (n) => new Uint8Array(n) })).toMatchObject({ kind: 'bounce', target: null });
+    const findingLine = out.logs().find((l) => l.finding !== undefined);
+    expect(findingLine).toMatchObject({ canaryId: stranger, finding: { code: 'BOUNCE_MAILBOX_FULL' } });
+    // Powertools drops null fields: the findings table shows an empty target.
+    expect(findingLine).not.toHaveProperty('target');
+  });
+
+  it('records an auto-reply without raising an alert', async () => {
+    // Prepare
+    const messageId = sesMessageId();
+    await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(vacationReply, 'taro@customer.example.com'));
+    const before = sns.published.length;
+
+    // Act
+    await bounce.handler(sesEvent(messageId, { from: 'taro@customer.example.com', to: `canary@${BOUNCE_DOMAIN}`, subject: 'Out of office: your order' }));
+
+    // Assess
+    expect(sns.published.length).toBe(before);
+    expect(out.logs().find((l) => l.message === 'message read')).toMatchObject({ messageId, spam: 'PASS', virus: 'PASS', kind: 'vacation', recipients: 1 });
+    expect(out.metrics().filter((m) => m.name === 'Bounces').map((m) => m.dimensions.Reason)).toEqual(['vacation']);
+  });
+
+  it('fails naming the object key when the raw message is not in the bucket', async () => {
+    // Prepare
+    const messageId = sesMessageId();
+
+    // Act
+    const run = bounce.handler(sesEvent(messageId, { from: 'a@example.com', to: `canary@${BOUNCE_DOMAIN}`, subject: 'x' }));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ code: 'INPUT_UNREADABLE', message: expect.stringContaining(`s3://${BUCKET}/${PREFIX}${messageId}`) });
+  });
+
+  it('refuses an event that is not an SES receipt event', async () => {
+    await expect(bounce.handler({ Records: [{ eventSource: 'aws:s3', s3: {} }] })).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });
+  });
+
+  describe('with the alert topic failing', () => {
+    let failing: BounceModule;
+    let failingSns: SnsStandIn;
+    let restoreFailing: () => void;
+
+    beforeAll(async () => {
+      failingSns = await startSns({ fail: () => true });
+      const env = handlerEnv(
+        { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: failingSns.endpoint },
+        { MAILHEALTH_CONFIG: configJson, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
+      );
+      const loaded = await loadHandler<BounceModule>('../../functions/bounce/index.ts', env);
+      failing = loaded.module;
+      restoreFailing = loaded.restore;
+    });
+    afterAll(async () => {
+      restoreFailing?.();
+      await failingSns?.close();
+    });
+
+    it('fails the invocation and logs the alert it could not publish', async () => {
+      // Prepare
+      const { id } = await sentCanary(60, 4);
+      const messageId = sesMessageId();
+      await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(mailboxFullReport(id, 'jiro@example.jp', BOUNCE_DOMAIN), ''));
+
+      // Act
+      const run = failing.handler(sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+${id}@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }));
+
+      // Assess
+      await expect(run).rejects.toMatchObject({ code: 'DELIVERY_FAILED' });
+      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop' });
+    });
+  });
+});

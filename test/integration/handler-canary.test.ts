@@ -1,0 +1,235 @@
+/**
+ * The canary Lambda handler, invoked with the EventBridge Scheduler input against local
+ * stand-ins: smtp-server (STARTTLS, AUTH) as the provider, dynalite as the table, an SNS
+ * endpoint as the alert topic, a Secrets Manager endpoint holding the SMTP password.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import { decodeAlertMessage } from '#core/alert/sns.ts';
+import { newCanaryId } from '#core/canary-id.ts';
+import { parseConfig } from '#core/config.ts';
+import type { Store } from '#core/ports.ts';
+import { deployedConfig } from '../../lib/mail-health-stack.ts';
+import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
+import { closeAll, closedPort, makePki, PASSWORD, SERVERNAME, startSmtpServer, USER, type TestSmtpServer } from '../helpers/smtp.ts';
+import {
+  captureOutput,
+  handlerEnv,
+  lambdaContext,
+  loadHandler,
+  startSecretsManager,
+  startSns,
+  type OutputCapture,
+  type SecretsStandIn,
+  type SnsStandIn,
+} from './handler-stand-ins.ts';
+
+type CanaryModule = typeof import('../../functions/canary/index.ts');
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:mail-health-alerts';
+const SECRET = 'mail-health/shop-smtp';
+const MISSING_SECRET = 'mail-health/not-created';
+const BOUNCE_DOMAIN = 'bounces.example.jp';
+const timeouts = { connectMs: 2_000, stepMs: 2_000, probeMs: 500 };
+
+describe('canary handler', () => {
+  let smtp: TestSmtpServer;
+  let ddb: DynaliteHandle;
+  let sns: SnsStandIn;
+  let secrets: SecretsStandIn;
+  let dir: string;
+  let store: Store;
+  let canary: CanaryModule;
+  let restoreEnv: () => void;
+  let out: OutputCapture;
+
+  beforeAll(async () => {
+    const pki = makePki();
+    smtp = await startSmtpServer(pki);
+    ddb = await startDynalite();
+    const tableName = await ddb.createTable();
+    store = createDynamoDbStore({ client: ddb.client, tableName });
+    sns = await startSns();
+    secrets = await startSecretsManager({ [SECRET]: PASSWORD });
+    dir = await mkdtemp(join(tmpdir(), 'mail-health-canary-'));
+    const caPath = join(dir, 'private-ca.pem');
+    await writeFile(caPath, pki.caPem);
+
+    const config = parseConfig(
+      {
+        language: 'en',
+        bounceDomain: BOUNCE_DOMAIN,
+        deliveryTimeoutMinutes: 15,
+        targets: [
+          {
+            name: 'shop',
+            host: '127.0.0.1',
+            port: smtp.port,
+            servername: SERVERNAME,
+            ca: caPath,
+            auth: { user: USER, secretName: SECRET },
+            from: USER,
+            to: [`canary@${BOUNCE_DOMAIN}`],
+            probePorts: [smtp.port],
+            timeouts,
+          },
+          { name: 'down', host: '127.0.0.1', port: await closedPort(), from: USER, to: [`canary@${BOUNCE_DOMAIN}`], probePorts: [], timeouts },
+          { name: 'nosecret', host: '127.0.0.1', port: smtp.port, auth: { user: USER, secretName: MISSING_SECRET }, from: USER, to: [`canary@${BOUNCE_DOMAIN}`], probePorts: [], timeouts },
+        ],
+        alerts: { failureThreshold: 2, recoveryThreshold: 2 },
+      },
+      { locale: 'en' },
+    );
+    // Exactly what the stack puts into MAILHEALTH_CONFIG, except the CA path, which points at
+    // the test's file instead of /var/task/ca/shop.pem.
+    const deployed = deployedConfig(config);
+    const targets = deployed.targets.map((t) => (t.name === 'shop' ? { ...t, ca: caPath } : t));
+    const env = handlerEnv(
+      { dynamodb: ddb.endpoint, sns: sns.endpoint, secretsManager: secrets.endpoint },
+      { MAILHEALTH_CONFIG: JSON.stringify({ ...deployed, targets }), TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC },
+    );
+    const loaded = await loadHandler<CanaryModule>('../../functions/canary/index.ts', env);
+    canary = loaded.module;
+    restoreEnv = loaded.restore;
+  });
+
+  afterAll(async () => {
+    restoreEnv?.();
+    await closeAll();
+    await Promise.all([ddb?.close(), sns?.close(), secrets?.close()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    out = captureOutput();
+  });
+  afterEach(() => {
+    out.restore();
+  });
+
+  it('runs a round for the scheduled target, records its canary and reports success', async () => {
+    // Act
+    const outcome = await canary.handler({ target: 'shop' });
+
+    // Assess
+    expect(outcome).toMatchObject({ target: 'shop', status: 'ok', alerts: 0 });
+    const sent = smtp.received.at(-1)!;
+    expect(sent.from).toBe(`bounce+${outcome.canaryId}@${BOUNCE_DOMAIN}`);
+    expect(sent.raw).toContain(`X-Mail-Health-Canary: ${outcome.canaryId}`);
+    expect(await store.getCanary(outcome.canaryId)).toMatchObject({ target: 'shop', recipients: [`canary@${BOUNCE_DOMAIN}`], deliveredAt: null });
+    expect((await store.getHealth('shop'))?.value).toBeDefined();
+    expect(smtp.authAttempts.at(-1)).toEqual({ method: 'PLAIN', secure: true });
+  });
+
+  it('writes the per-step timings into one log line and a single session latency metric', async () => {
+    // Act
+    const outcome = await canary.handler({ target: 'shop' }, lambdaContext('MailHealthStack-CanaryFunction', 'c0ffee00-0000-4000-8000-000000000001'));
+
+    // Assess
+    const line = out.logs().find((l) => l.message === 'canary round');
+    expect(line).toMatchObject({
+      target: 'shop',
+      status: 'ok',
+      canaryId: outcome.canaryId,
+      accepted: true,
+      service: 'mail-health',
+      function_name: 'MailHealthStack-CanaryFunction',
+      function_request_id: 'c0ffee00-0000-4000-8000-000000000001',
+    });
+    const stepMs = line!.stepMs as Record<string, number>;
+    expect(Object.keys(stepMs).sort()).toEqual(['auth', 'connect', 'data', 'ehlo', 'greeting', 'mail', 'quit', 'rcpt', 'starttls']);
+    expect(line!.sessionMs).toBe(Object.values(stepMs).reduce((a, b) => a + b, 0));
+
+    const metrics = out.metrics();
+    expect(metrics.find((m) => m.name === 'CanarySuccess')).toMatchObject({ value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop' } });
+    const latency = metrics.filter((m) => m.name === 'StepLatency');
+    expect(latency).toEqual([{ name: 'StepLatency', unit: 'Milliseconds', value: line!.sessionMs, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop', Step: 'session' } }]);
+    expect(metrics.find((m) => m.name === 'TlsCertDaysLeft')).toMatchObject({ value: expect.any(Number), dimensions: { service: 'mail-health', Target: 'shop' } });
+    expect(metrics.find((m) => m.name === 'TlsCertDaysLeft')!.value).toBeGreaterThan(0);
+    // A good round counts no findings.
+    expect(metrics.filter((m) => m.name === 'Findings')).toEqual([]);
+  });
+
+  it('reads the SMTP password from Secrets Manager once per cold start and never writes it out', async () => {
+    // Act
+    await canary.handler({ target: 'shop' });
+    await canary.handler({ target: 'shop' });
+
+    // Assess
+    expect(secrets.requests.filter((id) => id === SECRET)).toHaveLength(1);
+    expect(out.text()).not.toContain(PASSWORD);
+    expect(out.text()).not.toContain(Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64'));
+  });
+
+  it('publishes one failing alert once the target failed failureThreshold rounds in a row', async () => {
+    // Prepare
+    const before = sns.published.length;
+
+    // Act
+    const first = await canary.handler({ target: 'down' });
+    const second = await canary.handler({ target: 'down' });
+    const third = await canary.handler({ target: 'down' });
+
+    // Assess
+    expect([first.status, second.status, third.status]).toEqual(['critical', 'critical', 'critical']);
+    const published = sns.published.slice(before);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ topicArn: TOPIC, attributes: { kind: 'failing', status: 'critical' } });
+    const alert = decodeAlertMessage(published[0]!.message, { now: new Date(), random: (n) => new Uint8Array(n) });
+    expect(alert).toMatchObject({ kind: 'failing', target: 'down', failedStep: 'connect', canaryId: second.canaryId });
+    expect(out.metrics().filter((m) => m.name === 'CanarySuccess').map((m) => m.value)).toEqual([0, 0, 0]);
+    const findingLine = out.logs().find((l) => (l.finding as { code?: string } | undefined)?.code === 'PORT_UNREACHABLE');
+    expect(findingLine).toMatchObject({ level: 'WARN', target: 'down', finding: { severity: 'critical' } });
+    expect(out.metrics().filter((m) => m.name === 'Findings').map((m) => m.dimensions)).toContainEqual({ service: 'mail-health', Target: 'down', Code: 'PORT_UNREACHABLE' });
+  });
+
+  it('raises CANARY_NOT_DELIVERED once for a canary not seen within the delivery timeout', async () => {
+    // Prepare
+    const sentAt = new Date(Date.now() - 20 * 60_000);
+    const lost = newCanaryId(sentAt.getTime(), new Uint8Array(10).fill(7));
+    await store.putCanary({ id: lost, target: 'shop', sentAt: sentAt.toISOString(), recipients: [`canary@${BOUNCE_DOMAIN}`], deliveredAt: null });
+    const before = sns.published.length;
+
+    // Act
+    await canary.handler({ target: 'shop' });
+    await canary.handler({ target: 'shop' });
+
+    // Assess
+    const published = sns.published.slice(before);
+    expect(published).toHaveLength(1);
+    const alert = decodeAlertMessage(published[0]!.message, { now: new Date(), random: (n) => new Uint8Array(n) });
+    expect(alert).toMatchObject({ kind: 'undelivered', target: 'shop', canaryId: lost, findings: [{ code: 'CANARY_NOT_DELIVERED' }] });
+    expect(out.metrics().filter((m) => m.name === 'Findings')).toEqual([
+      expect.objectContaining({ value: 1, dimensions: { service: 'mail-health', Target: 'shop', Code: 'CANARY_NOT_DELIVERED' } }),
+    ]);
+    expect(out.logs().filter((l) => (l.finding as { code?: string } | undefined)?.code === 'CANARY_NOT_DELIVERED')).toHaveLength(1);
+  });
+
+  it('fails naming the secret when the SMTP secret does not exist, before any mail is sent', async () => {
+    // Prepare
+    const received = smtp.received.length;
+
+    // Act
+    const run = canary.handler({ target: 'nosecret' });
+
+    // Assess
+    await expect(run).rejects.toThrow(MISSING_SECRET);
+    expect(smtp.received).toHaveLength(received);
+  });
+
+  it('fails with a ConfigError naming the target when the schedule names an unknown one', async () => {
+    await expect(canary.handler({ target: 'nope' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('nope') });
+  });
+
+  it('refuses an event that is not the scheduler input, without echoing it', async () => {
+    // Act
+    const run = canary.handler({ detail: { secret: 'do-not-print' } });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ code: 'INPUT_UNREADABLE', message: expect.stringContaining('target') });
+    await expect(run).rejects.not.toThrow('do-not-print');
+  });
+});

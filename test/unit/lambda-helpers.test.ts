@@ -1,0 +1,145 @@
+/**
+ * The Lambda-only helpers: env readers, event validation, what a round logs and counts, the
+ * EMF sink, lazy construction.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEmfMetricsSink } from '#adapters/emf-metrics.ts';
+import type { MetricsSink } from '#core/ports.ts';
+import { readDeployedConfig, requiredEnv } from '../../functions/lambda/env.ts';
+import { parseEvent, schedulerInputSchema, sesReceiptEventSchema } from '../../functions/lambda/events.ts';
+import { onceAsync } from '../../functions/lambda/lazy.ts';
+import { observeRound, stepTimings } from '../../functions/lambda/observe.ts';
+import { at, authFailed, certExpiring, port25Blocked, round } from '../helpers/alert-fixtures.ts';
+import { captureOutput, type OutputCapture } from '../integration/handler-stand-ins.ts';
+
+/** A Logger stand-in that keeps what it was given. */
+function recordingLogger(): { logger: Logger; lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
+  return { logger: { info: at('INFO'), warn: at('WARN'), error: at('ERROR') } as unknown as Logger, lines };
+}
+
+function recordingSink(): MetricsSink & { points: { name: string; value: number; unit: string; dimensions?: Record<string, string> }[] } {
+  const points: { name: string; value: number; unit: string; dimensions?: Record<string, string> }[] = [];
+  return { points, add: (name, value, unit, dimensions) => void points.push({ name, value, unit, ...(dimensions ? { dimensions } : {}) }) };
+}
+
+describe('requiredEnv and readDeployedConfig', () => {
+  it('names the variable that is missing', () => {
+    expect(() => requiredEnv('TABLE_NAME', {})).toThrow(/TABLE_NAME is not set/);
+    expect(() => readDeployedConfig({})).toThrow(/MAILHEALTH_CONFIG is not set/);
+  });
+
+  it('names the variable and the fields when the config is not a resolved one', () => {
+    expect(() => readDeployedConfig({ MAILHEALTH_CONFIG: '{"targets":' })).toThrow(/MAILHEALTH_CONFIG is not JSON/);
+    expect(() => readDeployedConfig({ MAILHEALTH_CONFIG: JSON.stringify({ bounceDomain: 'b.example.jp', targets: [] }) })).toThrow(
+      /language, deliveryTimeoutMinutes, alerts, targets/,
+    );
+  });
+});
+
+describe('parseEvent', () => {
+  it('returns the declared fields of a valid event', () => {
+    expect(parseEvent(schedulerInputSchema, { target: 'shop', extra: 1 }, 'scheduler input')).toEqual({ target: 'shop' });
+  });
+
+  it('says which fields are wrong without quoting the event', () => {
+    const event = { Records: [{ eventSource: 'aws:ses', ses: { mail: { messageId: '../../etc/passwd' }, receipt: { recipients: [] } } }] };
+    expect(() => parseEvent(sesReceiptEventSchema, event, 'SES receipt event')).toThrow(/not a SES receipt event: Records\.0\.ses\.mail\.messageId: invalid_format/);
+    expect(() => parseEvent(sesReceiptEventSchema, event, 'SES receipt event')).not.toThrow(/passwd/);
+  });
+});
+
+describe('stepTimings', () => {
+  it('adds up steps that occur more than once (EHLO twice, RCPT per recipient)', () => {
+    const { sessionMs, stepMs } = stepTimings(round('ok', at(0)).steps);
+    expect(stepMs.ehlo).toBe(8 + 7);
+    expect(sessionMs).toBe(12 + 30 + 8 + 41 + 7 + 55 + 6 + 9 + 120 + 3);
+  });
+});
+
+describe('observeRound', () => {
+  it('counts warning and critical findings but only logs info findings', () => {
+    // Prepare
+    const result = { ...round('critical', at(0)), findings: [port25Blocked, authFailed, certExpiring] };
+    const { logger, lines } = recordingLogger();
+    const sink = recordingSink();
+
+    // Act
+    observeRound(result, { logger, sink, language: 'ja' });
+
+    // Assess
+    expect(sink.points.filter((p) => p.name === 'Findings').map((p) => p.dimensions?.Code)).toEqual(['AUTH_FAILED', 'TLS_CERT_EXPIRING']);
+    const findingLines = lines.filter((l) => l.fields.finding !== undefined);
+    expect(findingLines.map((l) => [l.level, (l.fields.finding as { code: string }).code])).toEqual([
+      ['INFO', 'PORT25_BLOCKED'],
+      ['WARN', 'AUTH_FAILED'],
+      ['WARN', 'TLS_CERT_EXPIRING'],
+    ]);
+    expect(findingLines[1]!.message).toBe(authFailed.message.ja);
+  });
+
+  it('emits one StepLatency point per round, for the whole session, and CanarySuccess 0 when DATA was not accepted', () => {
+    // Prepare
+    const sink = recordingSink();
+
+    // Act
+    observeRound(round('critical', at(0)), { logger: recordingLogger().logger, sink, language: 'en' });
+
+    // Assess
+    expect(sink.points.filter((p) => p.name === 'StepLatency')).toEqual([{ name: 'StepLatency', value: 12 + 30 + 8 + 41 + 7 + 230, unit: 'Milliseconds', dimensions: { Target: 'shop', Step: 'session' } }]);
+    expect(sink.points.find((p) => p.name === 'CanarySuccess')?.value).toBe(0);
+  });
+});
+
+describe('createEmfMetricsSink', () => {
+  let out: OutputCapture;
+  afterEach(() => out?.restore());
+
+  it('writes one EMF line per dimension set, with service on each, and nothing before flush', () => {
+    // Prepare
+    out = captureOutput();
+    const sink = createEmfMetricsSink(new Metrics({ namespace: 'MailHealth', serviceName: 'mail-health' }));
+
+    // Act
+    sink.add('CanarySuccess', 1, 'Count', { Target: 'shop' });
+    sink.add('TlsCertDaysLeft', 80, 'None', { Target: 'shop' });
+    sink.add('Bounces', 1, 'Count', { Reason: 'mailboxfull' });
+    sink.add('Bounces', 1, 'Count', { Reason: 'mailboxfull' });
+    const before = out.metrics().length;
+    sink.flush();
+    sink.flush();
+
+    // Assess
+    expect(before).toBe(0);
+    expect(out.json().filter((l) => l._aws !== undefined)).toHaveLength(2);
+    expect(out.metrics()).toEqual([
+      { name: 'CanarySuccess', unit: 'Count', value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop' } },
+      { name: 'TlsCertDaysLeft', unit: 'None', value: 80, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop' } },
+      { name: 'Bounces', unit: 'Count', value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Reason: 'mailboxfull' } },
+      { name: 'Bounces', unit: 'Count', value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Reason: 'mailboxfull' } },
+    ]);
+  });
+});
+
+describe('onceAsync', () => {
+  it('keeps the first success and retries after a failure', async () => {
+    // Prepare
+    let calls = 0;
+    const get = onceAsync(async () => {
+      calls++;
+      if (calls === 1) throw new Error('cold');
+      return calls;
+    });
+
+    // Act
+    const first = await get().catch((e: Error) => e.message);
+    const second = await get();
+    const third = await get();
+
+    // Assess
+    expect([first, second, third, calls]).toEqual(['cold', 2, 2, 2]);
+  });
+});

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Charset, NodejsFunction, OutputFormat, SourceMapMode, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -219,7 +219,8 @@ export class MailFunction extends Construct {
         sourceMap: BUNDLE.sourceMap,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: BUNDLE.sourcesContent,
-        charset: Charset.UTF8,
+        // NodejsFunction's own `charset` prop is not passed to esbuild (aws-cdk-lib 2.276): give the flag.
+        esbuildArgs: { '--charset': BUNDLE.charset },
         mainFields: [...BUNDLE.mainFields],
         banner: BUNDLE.banner,
         externalModules: props.bundleAwsSdk ? [] : [...BUNDLE.externalModules],

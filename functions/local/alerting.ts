@@ -52,10 +52,21 @@ export async function recordAndAlert(
   deps: { readonly store: Store; readonly config: Config; readonly notifiers: readonly Notifier[]; readonly clock: Clock; readonly random: RandomSource },
 ): Promise<AlertedRound> {
   const events = await recordRound(result, { store: deps.store, clock: deps.clock, random: deps.random, config: deps.config.alerts });
+  return { events, deliveries: await deliverEvents(events, deps) };
+}
+
+/**
+ * Delivers alerts that were already raised (a bounce, an undelivered canary) to every channel
+ * and keeps them in the history; one channel failing is an outcome, not an error.
+ */
+export async function deliverEvents(
+  events: readonly AlertEvent[],
+  deps: { readonly store: Store; readonly config: Pick<Config, 'language'>; readonly notifiers: readonly Notifier[]; readonly clock: Clock },
+): Promise<AlertedRound['deliveries']> {
   const deliveries = [];
   for (const event of events) {
     const outcomes = await deliverAlert(event, deps.notifiers, deps.config.language, { store: deps.store, clock: deps.clock });
     deliveries.push({ event, outcomes });
   }
-  return { events, deliveries };
+  return deliveries;
 }

@@ -1,79 +1,215 @@
 /**
- * `mailhealth run [--config F] [--state DIR] [--once]`, interim version: one check round and
- * exit with its code. Without a config it starts the embedded demo provider on 127.0.0.1
- * (submission with STARTTLS and AUTH, and a port 25 that never answers), so `npm start` shows
- * the OP25B diagnosis and a full, timed session in seconds. The scheduled loop replaces this.
+ * `mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS]`: the
+ * scheduled loop on this machine (functions/local/loop.ts).
+ *
+ * - With a config (`--config`, or ./mailhealth.config.json): rounds on the config's schedule
+ *   (`local.intervalSeconds` or `--interval` override it), bounce intake from
+ *   `local.bounceListener` and/or `local.bounceDir`, alerts to the configured channels, state,
+ *   history and the HTML report in `--state DIR` (default `.mailhealth/`).
+ * - Without one (`npm start`): the demo world on 127.0.0.1 (functions/local/demo/world.ts),
+ *   a round every 10 s, state in `<state>/demo/` (started afresh each time).
+ *
+ * Runs until Ctrl-C (the current round finishes first); `--once` runs one round and exits with
+ * its status as exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); `--rounds N` stops after N.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '#adapters/config-file.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
-import { UsageError } from '#core/errors.ts';
+import type { Config } from '#core/config.ts';
+import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
-import { runCanaryRound } from '#core/probe/round.ts';
-import { startDemoProvider } from '#local/demo/provider.ts';
-import { checkConfig, endpointsOf, formatCheckReport, type CheckCommandDeps } from './check.ts';
-import { languageFromEnv, styler, type CliIO, type Command } from './io.ts';
+import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
+import { localNotifiers } from '../alerting.ts';
+import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
+import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type TargetSecrets } from '../loop.ts';
+import { intervalSchedule, scheduleOf } from '../schedule.ts';
+import { createTerminalReporter, type TerminalReporter } from '../terminal.ts';
+import { configPathOf, DEFAULT_CONFIG_FILE, endpointsOf, localPassword } from './check.ts';
+import { languageFromEnv, type CliIO, type Command } from './io.ts';
 
-const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once]';
+const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS]';
+/** The state directory when `--state` is not given. */
+export const DEFAULT_STATE_DIR = '.mailhealth';
+const DEMO_MARKER = '.mailhealth-demo';
 
-const DEMO_INTRO = {
-  en: 'mail-health demo: an embedded provider on 127.0.0.1 (port "587" with STARTTLS and AUTH, "465" with TLS, and a port "25" that never answers, like a network with OP25B).\n',
-  ja: 'mail-health デモ: 127.0.0.1 上の組み込みプロバイダー（STARTTLS と認証ありの「587」、TLS の「465」、OP25B のネットワークのように応答しない「25」）に対して確認します。\n',
-};
+/** The outside world of the command; tests replace parts of it. */
+export interface RunCommandDeps {
+  readonly openSession?: SmtpSession;
+  readonly probePort?: PortProber;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+}
 
-function parse(argv: readonly string[]) {
+interface RunArgs {
+  readonly config: string | undefined;
+  readonly state: string | undefined;
+  readonly rounds: number | undefined;
+  readonly interval: number | undefined;
+  readonly once: boolean;
+}
+
+function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} needs a positive ${integer ? 'whole ' : ''}number (got ${text})\n${USAGE}`);
+  return n;
+}
+
+function parse(argv: readonly string[]): RunArgs {
+  let values;
   try {
-    const { values } = parseArgs({
+    ({ values } = parseArgs({
       args: [...argv],
-      options: { config: { type: 'string', short: 'c' }, state: { type: 'string' }, once: { type: 'boolean', default: false } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        state: { type: 'string' },
+        once: { type: 'boolean', default: false },
+        rounds: { type: 'string' },
+        interval: { type: 'string' },
+      },
       allowPositionals: false,
       strict: true,
-    });
-    return values;
+    }));
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
   }
+  const once = values.once ?? false;
+  const rounds = positive('rounds', values.rounds, true);
+  if (once && rounds !== undefined) throw new UsageError(`--once and --rounds do not go together\n${USAGE}`);
+  return { config: values.config, state: values.state, once, rounds: once ? 1 : rounds, interval: positive('interval', values.interval, false) };
 }
 
-async function runDemo(io: CliIO, deps: CheckCommandDeps): Promise<number> {
-  const language = languageFromEnv(io.env);
-  const s = styler(io);
-  io.stdout.write(s.dim(DEMO_INTRO[language]) + '\n');
-  const demo = await startDemoProvider();
-  try {
-    const result = await runCanaryRound(
-      demo.target,
-      { bounceDomain: demo.bounceDomain, password: demo.password, ca: demo.caPem },
-      {
-        openSession: deps.openSession ?? createSmtpSession(),
-        probePort: deps.probePort ?? createPortProber(),
-        clock: deps.clock ?? (() => new Date()),
-        random: deps.random ?? ((n) => randomBytes(n)),
-        portOverrides: demo.ports,
-      },
-    );
-    const report = { status: result.status, targets: [result] };
-    io.stdout.write(formatCheckReport(report, { language, style: s, endpoints: { [result.name]: `${demo.target.host}:587 → :${demo.ports[587]}` } }));
-    return exitCodeOf(report.status);
-  } finally {
-    await demo.close();
+/** The passwords (env vars, inline) and CA files of every target; a missing one fails before anything runs. */
+export async function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): Promise<Record<string, TargetSecrets>> {
+  const out: Record<string, TargetSecrets> = {};
+  for (const [index, target] of config.targets.entries()) {
+    const password = localPassword(target, index, env);
+    let ca: string | undefined;
+    if (target.ca) {
+      try {
+        ca = await readFile(target.ca, 'utf8');
+      } catch (err) {
+        const field = `targets[${index}].ca`;
+        throw new ConfigError(`${field}: cannot read ${target.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, field, { cause: err });
+      }
+    }
+    out[target.name] = { ...(password !== undefined ? { password } : {}), ...(ca !== undefined ? { ca } : {}) };
   }
+  return out;
 }
 
-/** Builds the `run` command (interim: one round). */
-export function createRunCommand(deps: CheckCommandDeps = {}): Command {
-  return async (argv, io) => {
-    const args = parse(argv);
-    if (!args.config) return runDemo(io, deps);
-    const config = await loadConfigFile(resolve(io.cwd, args.config), { locale: io.env.LC_ALL || io.env.LC_MESSAGES || io.env.LANG });
-    const report = await checkConfig(config, { env: io.env }, deps);
-    io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
-    return exitCodeOf(report.status);
+function roundDeps(deps: RunCommandDeps) {
+  return {
+    openSession: deps.openSession ?? createSmtpSession(),
+    probePort: deps.probePort ?? createPortProber(),
+    clock: deps.clock ?? (() => new Date()),
+    random: deps.random ?? ((n: number) => randomBytes(n)),
   };
 }
 
-/** `mailhealth run [--config F] [--state DIR] [--once]`. */
+async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<number> {
+  const configPath = configPathOf(args.config, io);
+  const config = await loadConfigFile(configPath, { locale: io.env.LC_ALL || io.env.LC_MESSAGES || io.env.LANG });
+  const schedule = scheduleOf(config, args.interval);
+  const secrets = await resolveSecrets(config, io.env);
+  const { notifiers, notes } = await localNotifiers(config, io.env);
+  const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
+  const bounceDir = config.local?.bounceDir;
+  const reporter = createTerminalReporter(io, { language: config.language, endpoints: endpointsOf(config) });
+  for (const note of notes) reporter({ kind: 'note', text: note });
+  reporter.line(`mailhealth run: ${config.targets.map((t) => t.name).join(', ')} · ${schedule.description} · Ctrl-C stops after the current round`);
+  let runtime: LocalRuntime | null = null;
+  try {
+    runtime = await createLocalRuntime({
+      config,
+      stateDir,
+      notifiers,
+      secrets,
+      report: reporter,
+      ...roundDeps(deps),
+      // Like `ca`, a relative bounce folder is read relative to the config file.
+      ...(bounceDir ? { bounceDir: isAbsolute(bounceDir) ? bounceDir : resolve(dirname(configPath), bounceDir) } : {}),
+    });
+    const result = await runLoop(runtime, { schedule, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report: reporter });
+    if (result.stopped) reporter.line(`stopped after ${result.rounds} round(s); the state stays in ${stateDir}: run again to continue.`);
+    return args.once ? exitCodeOf(result.last?.status ?? 'unknown') : 0;
+  } finally {
+    await runtime?.close();
+    reporter.close();
+  }
+}
+
+/** Makes the demo's state directory fresh, refusing to wipe one the demo did not make. */
+async function freshDemoState(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => null);
+  if (entries !== null && entries.length > 0) {
+    if (!existsSync(join(dir, DEMO_MARKER))) {
+      throw new UsageError(`${dir} exists and was not made by the demo; pass another --state for the demo`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, DEMO_MARKER), 'made by `mailhealth run` without a config (the demo); it is emptied at each demo start\n');
+}
+
+async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<number> {
+  const language = languageFromEnv(io.env);
+  const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR, 'demo');
+  await freshDemoState(stateDir);
+  const terminal: TerminalReporter = createTerminalReporter(io, { language, channelNames: { slack: 'Slack (demo capture)' } });
+  let runtime: LocalRuntime | null = null;
+  terminal({ kind: 'progress', text: 'starting the demo world (making its certificates)…' });
+  const world = await startDemoWorld({ language, bounceListener: () => runtime?.listener ?? null });
+  const report = (e: LoopEvent) => {
+    terminal(e);
+    if (e.kind === 'round-end' && e.round === DEMO_STORY_ROUNDS) for (const l of world.epilogue(runtime?.reportPath ?? null)) terminal.line(l);
+  };
+  try {
+    terminal({ kind: 'progress', text: null });
+    const seconds = args.interval ?? DEMO_INTERVAL_SECONDS;
+    for (const l of world.intro(seconds)) terminal.line(l);
+    runtime = await createLocalRuntime({
+      config: world.config,
+      stateDir,
+      notifiers: world.notifiers,
+      secrets: world.secrets,
+      report,
+      ...roundDeps(deps),
+      portOverrides: world.portOverrides,
+      listenerPort: 0,
+      hooks: {
+        beforeRound: (n) => {
+          world.hooks.beforeRound?.(n);
+          for (const l of world.story(n)) terminal.line(l);
+        },
+        afterSend: (n) => world.hooks.afterSend?.(n) ?? Promise.resolve(),
+      },
+    });
+    const schedule = intervalSchedule(seconds);
+    const result = await runLoop(runtime, { schedule, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report });
+    if (result.stopped) terminal.line(`demo stopped after ${result.rounds} round(s). Report: ${runtime.reportPath ?? '-'}`);
+    return args.once ? exitCodeOf(result.last?.status ?? 'unknown') : 0;
+  } finally {
+    // The world first: what its MTA is still returning reaches the listener before it closes.
+    await world.close();
+    await runtime?.close();
+    terminal.close();
+  }
+}
+
+/** Builds the `run` command; `runCommand` is this with the real network adapters. */
+export function createRunCommand(deps: RunCommandDeps = {}): Command {
+  return async (argv, io) => {
+    const args = parse(argv);
+    const hasConfig = args.config !== undefined || existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE));
+    return hasConfig ? runWithConfig(args, io, deps) : runDemo(args, io, deps);
+  };
+}
+
+/** `mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS]`. */
 export const runCommand: Command = createRunCommand();

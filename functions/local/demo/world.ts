@@ -1,0 +1,257 @@
+/**
+ * The demo world of `npm start`: a small mail world on 127.0.0.1, started and stopped by the
+ * command, in which the real local loop runs. Nothing in it leaves this machine.
+ *
+ * - The provider (demo/provider.ts): submission "587" with STARTTLS (a CA and certificate made at
+ *   start) and AUTH, "465" with TLS, a "25" that never answers (OP25B), and a SIZE limit of 5 MB.
+ * - Its outbound MTA (demo/relay.ts) relays each canary: `ok@` the bounce domain goes to the
+ *   bounce listener (a delivered canary, the round trip); `full@` and `nobody@` a customer
+ *   domain go to the customer's mail server, which refuses them (552 5.2.2 mailbox full,
+ *   550 5.1.1 user unknown), so the MTA returns RFC 3464 DSNs to the canary's VERP address.
+ * - Two accounts: `shop` shows the checklist's four causes in every round; `clinic`'s password
+ *   "was changed at the provider": AUTH fails in rounds 1–2 and works from round 3, which with
+ *   the default thresholds (2/2) gives one alert (round 2) and its recovery (round 4).
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { parseConfig, type Config } from '#core/config.ts';
+import type { Language } from '#core/findings.ts';
+import type { Notifier } from '#core/ports.ts';
+import type { RoundHooks, TargetSecrets } from '../loop.ts';
+import { DEMO_BOUNCE_DOMAIN, DEMO_HOSTNAME, startDemoProvider } from './provider.ts';
+import { createDemoRelay } from './relay.ts';
+
+/** The customer domain whose mail server has the full and the unknown mailbox. */
+export const DEMO_CUSTOMER_DOMAIN = 'customers.demo.mail-health.test';
+/** The customer mail server's name (Remote-MTA in the DSNs). */
+export const DEMO_CUSTOMER_MX = `mx.${DEMO_CUSTOMER_DOMAIN}`;
+/** The provider's SIZE limit: below the shop's 10 MiB, so SIZE_LIMIT_LOW shows. */
+export const DEMO_SIZE_LIMIT = 5 * 1024 * 1024;
+/** Seconds between demo rounds. */
+export const DEMO_INTERVAL_SECONDS = 10;
+/** The round from which the provider accepts clinic's password again. */
+export const DEMO_HEALED_ROUND = 3;
+/** The round whose end completes the demo's story (the recovery). */
+export const DEMO_STORY_ROUNDS = 4;
+
+const SHOP_USER = 'shop@demo.mail-health.test';
+const CLINIC_USER = 'clinic@demo.mail-health.test';
+const HOST = '127.0.0.1';
+
+/** What the world can be asked to do differently (tests). */
+export interface DemoWorldOptions {
+  readonly language: Language;
+  /** The bounce listener the world returns bounces and canaries to; read when mail is relayed. */
+  bounceListener(): { readonly host: string; readonly port: number } | null;
+  readonly now?: () => Date;
+}
+
+/** A running demo world and what the loop needs to run against it. */
+export interface DemoWorld {
+  /** The config of the demo (two targets, the bounce listener, 10 s rounds). */
+  readonly config: Config;
+  readonly secrets: Readonly<Record<string, TargetSecrets>>;
+  /** Logical port → local port, for the rounds. */
+  readonly portOverrides: Readonly<Record<number, number>>;
+  /** `host:port` per target, as the terminal shows it. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  /** Sets the round (clinic's login heals at DEMO_HEALED_ROUND) and waits for the relay. */
+  readonly hooks: RoundHooks;
+  /** The notifier that captures alerts instead of sending them anywhere. */
+  readonly notifiers: readonly Notifier[];
+  /** The alerts captured so far (Slack payloads). */
+  readonly captured: readonly { readonly text: string }[];
+  /** What the demo tells before its first round (`intervalSeconds`: the time between rounds). */
+  intro(intervalSeconds: number): string[];
+  /** What the demo tells at the start of a round of its story (empty after the story). */
+  story(round: number): string[];
+  /** What the demo tells when its story is complete. */
+  epilogue(reportPath: string | null): string[];
+  close(): Promise<void>;
+}
+
+function smtpError(responseCode: number, message: string): Error {
+  return Object.assign(new Error(message), { responseCode });
+}
+
+/** The customer's mail server: `full` is over quota, `nobody` does not exist, anyone else is fine. */
+async function startCustomerMx(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = new SMTPServer({
+    name: DEMO_CUSTOMER_MX,
+    banner: 'customer mail server (demo)',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    closeTimeout: 200,
+    onRcptTo(address, _session, callback) {
+      const local = address.address.slice(0, address.address.lastIndexOf('@')).toLowerCase();
+      if (local === 'full') return callback(smtpError(552, `5.2.2 <${address.address}>: Mailbox full, quota exceeded`));
+      if (local === 'nobody') return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown in virtual mailbox table`));
+      callback();
+    },
+    onData(stream, _session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => callback());
+    },
+  });
+  server.on('error', () => {});
+  const port = await new Promise<number>((resolve) => server.listen(0, HOST, () => resolve((server.server.address() as AddressInfo).port)));
+  return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const TEXT = {
+  intro: {
+    en: [
+      'mail-health demo: the whole loop on this machine, in a small mail world on 127.0.0.1 (nothing leaves it).',
+      `  provider  "587" STARTTLS + AUTH (certificate made just now), "465" TLS, a "25" that never answers (OP25B), SIZE limit 5 MB`,
+      `  shop      sends its canary to ok@${DEMO_BOUNCE_DOMAIN} (the round trip), full@ and nobody@${DEMO_CUSTOMER_DOMAIN}`,
+      '            whose server refuses them, so the provider returns real DSN bounces to the bounce listener',
+      '  clinic    its password was just changed at the provider: the login fails until round 3',
+      'A round every %d s; alerts are captured and printed here (no Slack, no email). Ctrl-C stops.',
+    ],
+    ja: [
+      'mail-health デモ: 127.0.0.1 上の小さなメールの世界で、監視の流れ全体をこのマシンだけで動かします（外部には何も送信しません）。',
+      `  プロバイダー  「587」STARTTLS + 認証（証明書は起動時に作成）、「465」TLS、応答しない「25」（OP25B）、サイズ上限 5 MB`,
+      `  shop          テストメールを ok@${DEMO_BOUNCE_DOMAIN}（往復確認）と、受信を拒否する full@・nobody@${DEMO_CUSTOMER_DOMAIN} に送信`,
+      '                → プロバイダーが本物の DSN（バウンス）をバウンス受信サーバーへ返します',
+      '  clinic        プロバイダー側でパスワードが変更されたばかりで、ラウンド 3 まで認証に失敗します',
+      '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。Ctrl-C で停止します。',
+    ],
+  },
+  story: {
+    en: {
+      1: 'demo: shop\'s canary goes out; watch the bounces come back. clinic\'s login is refused (1 failed round).',
+      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert; shop\'s SIZE_LIMIT_LOW lasting 2 rounds raises a warning.',
+      3: 'demo: the provider now accepts clinic\'s password (someone fixed it): 1 good round.',
+      4: 'demo: a second good round for clinic (alerts.recoveryThreshold) → recovered.',
+    },
+    ja: {
+      1: 'デモ: shop のテストメールを送信します。返ってくるバウンスに注目してください。clinic は認証を拒否されます（失敗 1 回目）。',
+      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の SIZE_LIMIT_LOW も 2 回続いたため警告を送ります。',
+      3: 'デモ: プロバイダーが clinic のパスワードを受け付けるようになりました（修正済み）。正常 1 回目です。',
+      4: 'デモ: clinic が 2 回連続で正常（alerts.recoveryThreshold）になり、復旧を通知します。',
+    },
+  },
+  epilogue: {
+    en: [
+      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), an alert and its recovery.',
+      'demo: the loop goes on like a real monitor. Open the report: %s  (Ctrl-C stops)',
+    ],
+    ja: [
+      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断と、アラートおよび復旧をお見せしました。',
+      'デモ: この後も実際の監視と同じようにチェックを続けます。レポート: %s （Ctrl-C で停止）',
+    ],
+  },
+} as const;
+
+/**
+ * Starts the demo world.
+ * @example
+ * let runtime; const world = await startDemoWorld({ language: 'en', bounceListener: () => runtime?.listener ?? null });
+ * runtime = await createLocalRuntime({ config: world.config, secrets: world.secrets, portOverrides: world.portOverrides, listenerPort: 0, … });
+ */
+export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
+  const lang = options.language;
+  const shopPassword = randomBytes(12).toString('base64url');
+  const clinicPassword = randomBytes(12).toString('base64url');
+  let round = 0;
+  const customer = await startCustomerMx();
+  const relay = createDemoRelay({
+    hostname: DEMO_HOSTNAME,
+    ...(options.now ? { now: options.now } : {}),
+    route(domain) {
+      if (domain === DEMO_CUSTOMER_DOMAIN) return { host: HOST, port: customer.port, name: DEMO_CUSTOMER_MX };
+      if (domain === DEMO_BOUNCE_DOMAIN) {
+        const listener = options.bounceListener();
+        return listener ? { host: listener.host, port: listener.port, name: `mx.${DEMO_BOUNCE_DOMAIN}` } : null;
+      }
+      return null;
+    },
+  });
+  const provider = await startDemoProvider({
+    user: SHOP_USER,
+    password: shopPassword,
+    sizeLimit: DEMO_SIZE_LIMIT,
+    onMessage: (m) => relay.relay(m),
+    smtpOptions: {
+      onAuth(auth, _session, callback) {
+        if (auth.username === SHOP_USER && auth.password === shopPassword) return callback(null, { user: SHOP_USER });
+        if (auth.username === CLINIC_USER && auth.password === clinicPassword && round >= DEMO_HEALED_ROUND) return callback(null, { user: CLINIC_USER });
+        callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+      },
+    },
+  });
+
+  const common = {
+    host: HOST,
+    servername: DEMO_HOSTNAME,
+    port: 587,
+    tls: 'starttls',
+    // The silent "25" costs one probe timeout per round; the rest answers within milliseconds.
+    timeouts: { connectMs: 5_000, stepMs: 10_000, probeMs: 1_500 },
+  };
+  const config = parseConfig({
+    language: lang,
+    bounceDomain: DEMO_BOUNCE_DOMAIN,
+    targets: [
+      {
+        ...common,
+        name: 'shop',
+        auth: { user: SHOP_USER, passwordEnv: 'MAILHEALTH_DEMO_SHOP_PASSWORD' },
+        from: SHOP_USER,
+        to: [`ok@${DEMO_BOUNCE_DOMAIN}`, `full@${DEMO_CUSTOMER_DOMAIN}`, `nobody@${DEMO_CUSTOMER_DOMAIN}`],
+        probePorts: [25, 587, 465],
+        maxMessageBytes: 10 * 1024 * 1024,
+      },
+      {
+        ...common,
+        name: 'clinic',
+        auth: { user: CLINIC_USER, passwordEnv: 'MAILHEALTH_DEMO_CLINIC_PASSWORD' },
+        from: CLINIC_USER,
+        to: [`ok@${DEMO_BOUNCE_DOMAIN}`],
+        probePorts: [587],
+        maxMessageBytes: 2 * 1024 * 1024,
+      },
+    ],
+    local: { intervalSeconds: DEMO_INTERVAL_SECONDS, bounceListener: { host: HOST, port: 2525 } },
+  });
+
+  const captured: { text: string }[] = [];
+  const capture: Notifier = {
+    channel: 'slack',
+    async send(message) {
+      captured.push({ text: message.text });
+    },
+  };
+  const endpoint = `${HOST}:587 → :${provider.ports[587]}`;
+
+  return {
+    config,
+    secrets: {
+      shop: { password: shopPassword, ca: provider.caPem },
+      clinic: { password: clinicPassword, ca: provider.caPem },
+    },
+    portOverrides: provider.ports,
+    endpoints: { shop: endpoint, clinic: endpoint },
+    hooks: {
+      beforeRound(n) {
+        round = n;
+      },
+      afterSend: () => relay.settled(),
+    },
+    notifiers: [capture],
+    captured,
+    intro: (seconds) => TEXT.intro[lang].map((l) => l.replace('%d', String(seconds))),
+    story: (n) => {
+      const line = (TEXT.story[lang] as Record<number, string>)[n];
+      return line ? [line] : [];
+    },
+    epilogue: (reportPath) => TEXT.epilogue[lang].map((l) => l.replace('%s', reportPath ?? '')),
+    async close() {
+      await relay.settled();
+      await Promise.all([provider.close(), customer.close()]);
+    },
+  };
+}

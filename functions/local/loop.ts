@@ -1,0 +1,358 @@
+/**
+ * The local runtime: everything the Lambdas do in AWS, on one machine, with the same core.
+ *
+ * One round (`runRound`), for every target side by side: the canary round (probe core), the
+ * sent canary recorded for the round trip, the health state and its alerts (recordRound and the
+ * notifiers); then the bounce intake (embedded listener and/or a folder of .eml files: bounces
+ * recorded and alerted, delivered canaries marked), the round-trip check (CANARY_NOT_DELIVERED
+ * once per canary), and the HTML report refreshed. State and history live in the state
+ * directory (file store), so a new process continues where the last one stopped.
+ *
+ * `runLoop` runs rounds on the schedule until it is told to stop: an abort (Ctrl-C) during a
+ * round lets the round finish; during the wait it stops at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createFileStore } from '#adapters/file-store.ts';
+import { createPortProber } from '#adapters/port-probe.ts';
+import { createSmtpSession } from '#adapters/smtp-session.ts';
+import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
+import type { Config } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+import { worstStatus, type Language, type Status } from '#core/findings.ts';
+import { canaryRecordOf } from '#core/health/canary.ts';
+import { checkUndelivered } from '#core/health/record.ts';
+import type { CanaryRecord } from '#core/health/records.ts';
+import type { Clock, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
+import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
+import type { TargetResult } from '#core/results.ts';
+import { deliverEvents, recordAndAlert } from './alerting.ts';
+import { startBounceListener, type BounceListener } from './bounce-listener.ts';
+import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
+import { writeReportFile } from './report/write.ts';
+import type { Schedule } from './schedule.ts';
+
+/** What the runtime tells its reporter (the terminal, a test). In the order it happens. */
+export type LoopEvent =
+  | { readonly kind: 'start'; readonly stateDir: string; readonly listener: { host: string; port: number } | null; readonly bounceDir: string | null; readonly reportPath: string | null }
+  | { readonly kind: 'round-start'; readonly round: number; readonly at: string; readonly targets: readonly string[] }
+  /** What is going on right now (a spinner text); null when nothing is. */
+  | { readonly kind: 'progress'; readonly text: string | null }
+  | { readonly kind: 'target'; readonly round: number; readonly result: TargetResult }
+  | { readonly kind: 'target-error'; readonly round: number; readonly target: string; readonly error: string }
+  | { readonly kind: 'alert'; readonly event: AlertEvent; readonly outcomes: readonly DeliveryOutcome[] }
+  | { readonly kind: 'intake'; readonly outcome: IntakeOutcome }
+  | { readonly kind: 'report'; readonly path: string }
+  | { readonly kind: 'round-end'; readonly round: number; readonly status: Status; readonly durationMs: number }
+  | { readonly kind: 'waiting'; readonly until: string }
+  | { readonly kind: 'stopping' }
+  | { readonly kind: 'stopped'; readonly rounds: number }
+  | { readonly kind: 'note'; readonly text: string };
+
+/** Receives the runtime's events. */
+export type LoopReporter = (event: LoopEvent) => void;
+
+/** The secrets of one target for a local run, resolved by the caller (env vars, files). */
+export interface TargetSecrets {
+  readonly password?: string;
+  /** PEM text of the target's extra trusted CA. */
+  readonly ca?: string;
+}
+
+/** Points in a round where the demo world takes part. */
+export interface RoundHooks {
+  /** Before anything of the round happens. */
+  beforeRound?(round: number): void | Promise<void>;
+  /** After the canaries were sent and recorded, before the intake is drained. */
+  afterSend?(round: number): Promise<void>;
+}
+
+/** What a local runtime is built from. */
+export interface LocalRuntimeOptions {
+  readonly config: Config;
+  readonly stateDir: string;
+  readonly notifiers: readonly Notifier[];
+  /** Per target name. */
+  readonly secrets: Readonly<Record<string, TargetSecrets>>;
+  readonly report: LoopReporter;
+  readonly openSession?: SmtpSession;
+  readonly probePort?: PortProber;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly parse?: MessageParser;
+  /** Logical port → local port (demo and tests only). */
+  readonly portOverrides?: Readonly<Record<number, number>>;
+  /** Listen on this port instead of `local.bounceListener.port` (0: a free one; demo and tests). */
+  readonly listenerPort?: number;
+  /** The bounce folder, made absolute by the caller (config `local.bounceDir`). */
+  readonly bounceDir?: string;
+  /** Where the HTML report is written after every round. @default `<stateDir>/report.html`; null: none */
+  readonly reportPath?: string | null;
+  readonly hooks?: RoundHooks;
+  /** The file store's own clock in ms (claim expiry, retention). @default Date.now */
+  readonly storeNow?: () => number;
+}
+
+/** The outcome of one round. */
+export interface RoundSummary {
+  readonly round: number;
+  /** The worst status of the targets' rounds (`unknown` when a target could not run). */
+  readonly status: Status;
+  readonly results: readonly TargetResult[];
+}
+
+/** A started local runtime. */
+export interface LocalRuntime {
+  readonly store: Store;
+  readonly stateDir: string;
+  readonly reportPath: string | null;
+  /** The bound address of the bounce listener, when one runs. */
+  readonly listener: { readonly host: string; readonly port: number } | null;
+  readonly intake: BounceIntake;
+  /** Runs one round (see the file comment). */
+  runRound(): Promise<RoundSummary>;
+  /** Stops the bounce listener (the state stays). */
+  close(): Promise<void>;
+}
+
+/** What the runtime keeps besides the store: `<state>/run.json`. */
+export interface RunMeta {
+  /** Rounds run so far in this state directory (the next round is rounds + 1). */
+  readonly rounds: number;
+  readonly lastRoundAt: string | null;
+  /** The language of the last run, for `mailhealth report` without a config. */
+  readonly language: Language;
+  readonly targets: readonly string[];
+}
+
+const META_FILE = 'run.json';
+
+/** Reads `<state>/run.json`; null when there is none (or it is unreadable: it only numbers rounds). */
+export async function readRunMeta(stateDir: string): Promise<RunMeta | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, META_FILE), 'utf8')) as RunMeta;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The record of a canary the provider accepted: what the round trip waits for (canaryRecordOf),
+ * or, when none of its recipients is at the bounce domain, a record with nothing to wait for
+ * (no recipients, `deliveredAt` = `sentAt`, so the round-trip check passes it over). Without it,
+ * a bounce of such a canary could not be traced back to its target.
+ */
+export function canaryOnRecord(result: TargetResult, bounceDomain: string): CanaryRecord | null {
+  const awaited = canaryRecordOf(result, { bounceDomain });
+  if (awaited) return awaited;
+  if (!result.steps.some((s) => s.step === 'data' && s.ok)) return null;
+  return { id: result.canaryId, target: result.name, sentAt: result.startedAt, recipients: [], deliveredAt: result.startedAt };
+}
+
+/**
+ * Starts a local runtime on a state directory: opens the store, starts the bounce listener when
+ * configured, and queues what a previous run left in the inbox.
+ * @example
+ * const runtime = await createLocalRuntime({ config, stateDir: '.mailhealth', notifiers, secrets, report: console.log });
+ * await runLoop(runtime, { schedule: scheduleOf(config), signal, report });
+ */
+export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { config, stateDir, report } = options;
+  await mkdir(stateDir, { recursive: true });
+  const clock = options.clock ?? (() => new Date());
+  const random = options.random ?? ((n: number) => randomBytes(n));
+  const store = createFileStore({ dir: stateDir, ...(options.storeNow ? { now: options.storeNow } : {}) });
+  const reportPath = options.reportPath === undefined ? join(stateDir, 'report.html') : options.reportPath;
+  const alertDeps = { store, config, notifiers: options.notifiers, clock, random };
+  const emitAlerts = (deliveries: readonly { event: AlertEvent; outcomes: DeliveryOutcome[] }[]) => {
+    for (const d of deliveries) report({ kind: 'alert', event: d.event, outcomes: d.outcomes });
+  };
+
+  const intake = createBounceIntake({
+    stateDir,
+    store,
+    clock,
+    random,
+    ...(options.parse ? { parse: options.parse } : {}),
+    raise: async (events) => emitAlerts(await deliverEvents(events, alertDeps)),
+    report: (outcome) => report({ kind: 'intake', outcome }),
+  });
+
+  let listener: BounceListener | null = null;
+  const listen = config.local?.bounceListener;
+  if (listen) {
+    const port = options.listenerPort ?? listen.port;
+    try {
+      listener = await startBounceListener({ host: listen.host, port, domains: [config.bounceDomain], accept: (raw) => intake.accept(raw) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      throw new ConfigError(`local.bounceListener: cannot listen on ${listen.host}:${port} (${code})`, 'local.bounceListener', { cause: err });
+    }
+  }
+  const bounceDir = options.bounceDir ?? null;
+  const intakeOn = listener !== null || bounceDir !== null;
+  report({ kind: 'start', stateDir, listener: listener ? { host: listener.host, port: listener.port } : null, bounceDir, reportPath });
+  if (!intakeOn) {
+    report({ kind: 'note', text: 'no bounce intake configured (local.bounceListener or local.bounceDir): bounces and the round trip are not checked from this machine' });
+  }
+  // What a previous process accepted but did not get to process.
+  await intake.recover();
+
+  let meta: RunMeta = (await readRunMeta(stateDir)) ?? { rounds: 0, lastRoundAt: null, language: config.language, targets: [] };
+  const session = options.openSession ?? createSmtpSession();
+  const probe = options.probePort ?? createPortProber();
+  const roundDeps = {
+    openSession: session,
+    probePort: probe,
+    clock,
+    random,
+    ...(options.portOverrides ? { portOverrides: options.portOverrides } : {}),
+  };
+  const contextOf = (name: string): CanaryRoundContext => {
+    const s = options.secrets[name] ?? {};
+    return { bounceDomain: config.bounceDomain, ...(s.password !== undefined ? { password: s.password } : {}), ...(s.ca !== undefined ? { ca: s.ca } : {}) };
+  };
+  const names = config.targets.map((t) => t.name);
+
+  async function runRound(): Promise<RoundSummary> {
+    const round = meta.rounds + 1;
+    const startedMs = Date.now();
+    report({ kind: 'round-start', round, at: clock().toISOString(), targets: names });
+    await options.hooks?.beforeRound?.(round);
+    await intake.recover();
+
+    // Bounces that come back while the canaries are being sent wait until their canary is on record.
+    intake.hold();
+    const results: TargetResult[] = [];
+    let failedTargets = 0;
+    try {
+      report({ kind: 'progress', text: `round ${round}: sending canaries (${names.join(', ')})` });
+      const settled = await Promise.allSettled(config.targets.map((t) => runCanaryRound(t, contextOf(t.name), roundDeps)));
+      settled.forEach((s, i) => {
+        if (s.status === 'fulfilled') results.push(s.value);
+        else {
+          failedTargets++;
+          report({ kind: 'target-error', round, target: names[i]!, error: s.reason instanceof Error ? s.reason.message : String(s.reason) });
+        }
+      });
+      if (intakeOn) {
+        for (const result of results) {
+          const canary = canaryOnRecord(result, config.bounceDomain);
+          if (canary) await store.putCanary(canary);
+        }
+      }
+      report({ kind: 'progress', text: `round ${round}: recording` });
+      for (const result of results) {
+        report({ kind: 'target', round, result });
+        emitAlerts((await recordAndAlert(result, alertDeps)).deliveries);
+      }
+    } finally {
+      intake.release();
+    }
+
+    if (intakeOn) {
+      report({ kind: 'progress', text: `round ${round}: reading bounces` });
+      await options.hooks?.afterSend?.(round);
+      if (bounceDir) await intake.scanDir(bounceDir);
+      await intake.drain();
+      emitAlerts(await deliverEvents(await checkUndelivered(names, config.deliveryTimeoutMinutes, { store, clock, random }), alertDeps));
+    }
+
+    meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names };
+    const metaPath = join(stateDir, META_FILE);
+    await writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta, null, 2));
+    await rename(`${metaPath}.${process.pid}.tmp`, metaPath);
+    if (reportPath) {
+      report({ kind: 'progress', text: `round ${round}: writing the report` });
+      try {
+        await writeReportFile(store, reportPath, { language: config.language, stateDir, now: clock() });
+        report({ kind: 'report', path: reportPath });
+      } catch (err) {
+        report({ kind: 'note', text: `the report could not be written to ${reportPath}: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
+    report({ kind: 'progress', text: null });
+    const status = worstStatus([...results.map((r) => r.status), ...(failedTargets > 0 ? (['unknown'] as const) : [])]);
+    report({ kind: 'round-end', round, status, durationMs: Date.now() - startedMs });
+    return { round, status, results };
+  }
+
+  return {
+    store,
+    stateDir,
+    reportPath,
+    listener: listener ? { host: listener.host, port: listener.port } : null,
+    intake,
+    runRound,
+    async close() {
+      await listener?.close();
+      // Whatever arrived before the listener closed is on disk; let it be processed before leaving.
+      await intake.drain();
+    },
+  };
+}
+
+/** How the loop runs. */
+export interface LoopOptions {
+  readonly schedule: Schedule;
+  /** Stop after this many rounds (`--once`: 1). Default: until stopped. */
+  readonly rounds?: number;
+  /** Aborted by Ctrl-C: ends the loop after the current round (at once while waiting). */
+  readonly signal?: AbortSignal;
+  readonly report: LoopReporter;
+  /** The loop's own clock (when to start the next round). @default real time */
+  readonly now?: () => Date;
+  /** Waits `ms`, resolving early when `signal` aborts. @default a timer */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What a loop did. */
+export interface LoopResult {
+  readonly rounds: number;
+  readonly last: RoundSummary | null;
+  /** True when it ended because it was told to stop. */
+  readonly stopped: boolean;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs rounds on the schedule until `rounds` are done or `signal` aborts.
+ * @example const { rounds } = await runLoop(runtime, { schedule: scheduleOf(config), signal: io.stopSignal, report });
+ */
+export async function runLoop(runtime: LocalRuntime, options: LoopOptions): Promise<LoopResult> {
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? abortableSleep;
+  const { signal, report } = options;
+  let count = 0;
+  let last: RoundSummary | null = null;
+  const onAbort = () => report({ kind: 'stopping' });
+  while (!signal?.aborted) {
+    const started = now();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      last = await runtime.runRound();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    count++;
+    if ((options.rounds !== undefined && count >= options.rounds) || signal?.aborted) break;
+    const next = options.schedule.next(started, now());
+    report({ kind: 'waiting', until: next.toISOString() });
+    await sleep(next.getTime() - now().getTime(), signal);
+  }
+  report({ kind: 'stopped', rounds: count });
+  return { rounds: count, last, stopped: signal?.aborted ?? false };
+}

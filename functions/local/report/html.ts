@@ -1,0 +1,330 @@
+/**
+ * The local report as one self-contained HTML page: inline CSS and inline SVG charts, no
+ * script, nothing loaded from anywhere (a Content-Security-Policy says so to the browser).
+ * Pure: data in, text out. Every value from the history is escaped (`esc`), including the
+ * server replies and addresses that come from outside.
+ */
+import { alertView } from '#core/alert/view.ts';
+import { reasonText } from '#core/bounce/findings.ts';
+import { SMTP_STEPS, type Finding, type Language, type SmtpStep, type Status } from '#core/findings.ts';
+import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
+import { worstFirst, type HealthStateName } from '#core/health/state.ts';
+import type { BounceReason, TargetResult } from '#core/results.ts';
+import type { ReportData, ReportTarget } from './data.ts';
+import { barChartSvg, esc, lineChartSvg, timelineSvg, TONE_COLOURS, type Bar, type Series } from './svg.ts';
+
+/** How the page is rendered. */
+export interface RenderOptions {
+  readonly language: Language;
+  /** IANA zone of the times shown. @default Asia/Tokyo for ja, UTC for en */
+  readonly timeZone?: string;
+}
+
+const T = {
+  title: { en: 'mail-health report', ja: 'mail-health レポート' },
+  generated: { en: 'Generated', ja: '作成日時' },
+  stateDir: { en: 'State directory', ja: '状態ディレクトリ' },
+  statusHeading: { en: 'Status per target', ja: '対象ごとの状態' },
+  timelineHeading: { en: 'Success timeline', ja: '送信チェックの推移' },
+  timelineHelp: {
+    en: 'One square per round, oldest on the left: green OK, amber warning, red critical, grey unknown.',
+    ja: '1 回のチェックを 1 マスで表示（左が古い順）。緑: 正常、黄: 警告、赤: 重大、灰: 不明。',
+  },
+  latencyHeading: { en: 'SMTP step latency', ja: 'SMTP ステップごとの所要時間' },
+  bouncesHeading: { en: 'Bounces by reason', ja: '理由別の返送（バウンス）' },
+  latestBounces: { en: 'Latest bounces', ja: '最近の返送' },
+  findingsHeading: { en: 'Latest findings and what to do', ja: '最新の診断結果と対処方法' },
+  alertsHeading: { en: 'Alerts', ja: 'アラート' },
+  keptHeading: { en: 'Kept messages (not understood)', ja: '保管したメッセージ（解析できなかったもの）' },
+  keptHelp: {
+    en: 'These arrived but are neither a bounce nor a canary that could be read. They are kept, not deleted: have a look at them.',
+    ja: '受信したものの、バウンスとしてもテストメールとしても読み取れなかったメッセージです。削除せずに保管しています。内容を確認してください。',
+  },
+  health: { en: 'Health', ja: '監視状態' },
+  lastRound: { en: 'Last round', ja: '最終チェック' },
+  successRate: { en: 'Rounds OK or warning', ja: '送信成功の割合' },
+  since: { en: 'since', ja: '発生' },
+  canary: { en: 'Canary', ja: 'テストメール ID' },
+  noData: { en: 'No rounds recorded yet. Run `mailhealth run` (or `npm start`) first.', ja: 'まだ記録がありません。先に `mailhealth run`（または `npm start`）を実行してください。' },
+  noBounces: { en: 'No bounces recorded.', ja: '返送は記録されていません。' },
+  noAlerts: { en: 'No alerts raised.', ja: 'アラートはありません。' },
+  noFindings: { en: 'No problems found in the last round.', ja: '最新のチェックでは問題は見つかりませんでした。' },
+  unmatched: { en: '(no canary)', ja: '（該当なし）' },
+  time: { en: 'Time', ja: '日時' },
+  target: { en: 'Target', ja: '対象' },
+  recipient: { en: 'Recipient', ja: '宛先' },
+  reason: { en: 'Reason', ja: '理由' },
+  status: { en: 'Status', ja: 'ステータス' },
+  finding: { en: 'Finding', ja: '診断' },
+  kind: { en: 'Kind', ja: '種類' },
+  alert: { en: 'Alert', ja: '内容' },
+  delivery: { en: 'Delivery', ja: '通知' },
+  noChannel: { en: 'no channel configured', ja: '通知先なし' },
+  remedy: { en: 'What to do', ja: '対処方法' },
+  reply: { en: 'Server reply', ja: 'サーバーの応答' },
+  file: { en: 'File', ja: 'ファイル' },
+  why: { en: 'Why', ja: '理由' },
+  ms: { en: 'ms', ja: 'ミリ秒' },
+  footer: {
+    en: 'Made by mail-health from the local history. Nothing on this page was loaded from the network.',
+    ja: 'mail-health がローカルの履歴から作成しました。このページはネットワークから何も読み込みません。',
+  },
+} as const satisfies Record<string, Record<Language, string>>;
+
+const STATUS_LABEL: Record<Status, Record<Language, string>> = {
+  ok: { en: 'OK', ja: '正常' },
+  warning: { en: 'WARNING', ja: '警告' },
+  critical: { en: 'CRITICAL', ja: '重大' },
+  unknown: { en: 'UNKNOWN', ja: '不明' },
+};
+
+const HEALTH_LABEL: Record<HealthStateName, Record<Language, string>> = {
+  ok: { en: 'OK', ja: '正常' },
+  warning: { en: 'WARNING', ja: '警告中' },
+  failing: { en: 'FAILING', ja: '障害中' },
+};
+
+const SEVERITY_LABEL: Record<Finding['severity'], Record<Language, string>> = {
+  info: { en: 'info', ja: '参考' },
+  warning: { en: 'warning', ja: '警告' },
+  critical: { en: 'critical', ja: '重大' },
+};
+
+const KIND_LABEL: Record<string, Record<Language, string>> = {
+  failing: { en: 'failing', ja: '障害' },
+  warning: { en: 'warning', ja: '警告' },
+  reminder: { en: 'reminder', ja: 'リマインダー' },
+  recovered: { en: 'recovered', ja: '復旧' },
+  bounce: { en: 'bounce', ja: '返送' },
+  undelivered: { en: 'not delivered', ja: '未着' },
+  alarm: { en: 'alarm', ja: 'アラーム' },
+};
+
+const STEP_COLOURS: Record<SmtpStep, string> = {
+  connect: '#1f77b4',
+  greeting: '#ff7f0e',
+  ehlo: '#2ca02c',
+  starttls: '#d62728',
+  auth: '#9467bd',
+  mail: '#8c564b',
+  rcpt: '#e377c2',
+  data: '#17becf',
+  quit: '#bcbd22',
+};
+
+const REASON_GROUP_COLOUR = (reason: BounceReason): string =>
+  reason === 'mailboxfull'
+    ? TONE_COLOURS.warning
+    : ['userunknown', 'hostunknown', 'hasmoved', 'notaccept'].includes(reason)
+      ? TONE_COLOURS.critical
+      : ['mesgtoobig', 'exceedlimit'].includes(reason)
+        ? '#6a1b9a'
+        : ['vacation', 'feedback', 'delivered'].includes(reason)
+          ? TONE_COLOURS.unknown
+          : '#455a64';
+
+/** `2026-01-05 09:30:12 JST`: the report's times, to the second (rounds can be seconds apart). */
+export function reportTime(iso: string, language: Language, timeZone?: string): string {
+  const zone = timeZone ?? (language === 'ja' ? 'Asia/Tokyo' : 'UTC');
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  const abbreviation = zone === 'Asia/Tokyo' ? 'JST' : zone === 'UTC' || zone === 'Etc/UTC' ? 'UTC' : zone;
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${abbreviation}`;
+}
+
+function shortTime(iso: string, language: Language, timeZone?: string): string {
+  return reportTime(iso, language, timeZone).slice(11);
+}
+
+const badge = (tone: string, text: string) => `<span class="badge tone-${esc(tone)}">${esc(text)}</span>`;
+
+function stepTotals(result: TargetResult): Map<SmtpStep, number> {
+  const totals = new Map<SmtpStep, number>();
+  for (const s of result.steps) totals.set(s.step, (totals.get(s.step) ?? 0) + s.ms);
+  return totals;
+}
+
+function statusCard(t: ReportTarget, o: RenderOptions): string {
+  const lang = o.language;
+  const last = t.rounds.at(-1);
+  const health = t.health?.state ?? 'ok';
+  const healthTone = health === 'failing' ? 'critical' : health;
+  const good = t.rounds.filter((r) => r.status === 'ok' || r.status === 'warning').length;
+  const rate = t.rounds.length ? `${Math.round((good / t.rounds.length) * 100)}% (${good}/${t.rounds.length})` : '–';
+  const incident = t.health?.incident;
+  return `<article class="card" data-target="${esc(t.name)}">
+<h3>${esc(t.name)}</h3>
+<dl>
+<dt>${esc(T.health[lang])}</dt><dd>${badge(healthTone, HEALTH_LABEL[health][lang])}${incident ? ` <span class="muted">${esc(T.since[lang])} ${esc(reportTime(incident.startedAt, lang, o.timeZone))}</span>` : ''}</dd>
+<dt>${esc(T.lastRound[lang])}</dt><dd>${last ? `${badge(last.status, STATUS_LABEL[last.status][lang])} <span class="muted">${esc(reportTime(last.startedAt, lang, o.timeZone))}</span>` : '–'}</dd>
+<dt>${esc(T.successRate[lang])}</dt><dd>${esc(rate)}</dd>
+<dt>${esc(T.canary[lang])}</dt><dd><code>${esc(last?.canaryId ?? '–')}</code></dd>
+</dl>
+</article>`;
+}
+
+function timeline(t: ReportTarget, o: RenderOptions): string {
+  const cells = t.rounds.map((r) => ({ tone: r.status, title: `${reportTime(r.startedAt, o.language, o.timeZone)} ${STATUS_LABEL[r.status][o.language]}` }));
+  return `<div class="row"><h3>${esc(t.name)}</h3>${timelineSvg(cells, `${t.name}: ${T.timelineHeading[o.language]}`)}</div>`;
+}
+
+function latency(t: ReportTarget, o: RenderOptions): string {
+  const totals = t.rounds.map(stepTotals);
+  const present = SMTP_STEPS.filter((step) => totals.some((m) => m.has(step)));
+  const series: Series[] = present.map((step) => ({ name: step, colour: STEP_COLOURS[step], values: totals.map((m) => m.get(step) ?? null) }));
+  const labels = t.rounds.map((r) => shortTime(r.startedAt, o.language, o.timeZone));
+  const legend = present.map((step) => `<li><span class="swatch" style="background:${STEP_COLOURS[step]}"></span>${esc(step)}</li>`).join('');
+  return `<div class="row"><h3>${esc(t.name)}</h3>${lineChartSvg(series, labels, T.ms[o.language], `${t.name}: ${T.latencyHeading[o.language]}`)}<ul class="legend">${legend}</ul></div>`;
+}
+
+function bounceSection(data: ReportData, o: RenderOptions): string {
+  const lang = o.language;
+  const all = [...data.targets.flatMap((t) => t.bounces), ...data.unmatchedBounces].sort((a, b) => b.at.localeCompare(a.at));
+  if (all.length === 0) return `<p class="muted">${esc(T.noBounces[lang])}</p>`;
+  const counts = new Map<BounceReason, number>();
+  for (const b of all) counts.set(b.recipient.reason, (counts.get(b.recipient.reason) ?? 0) + 1);
+  const bars: Bar[] = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, value]) => ({ label: `${reason} (${reasonText(reason)[lang]})`, value, colour: REASON_GROUP_COLOUR(reason) }));
+  const rows = all.slice(0, 20).map((b: BounceRecord) => {
+    const r = b.recipient;
+    const code = [r.replyCode, r.status].filter((x) => x !== null).join(' ');
+    return `<tr><td>${esc(reportTime(b.at, lang, o.timeZone))}</td><td>${esc(b.target ?? T.unmatched[lang])}</td><td>${esc(r.recipient)}</td><td>${esc(r.reason)}</td><td>${esc(code)}</td><td>${b.finding ? `<code>${esc(b.finding.code)}</code>` : ''}</td><td class="mono">${esc(r.diagnostic ?? '')}</td></tr>`;
+  });
+  return `${barChartSvg(bars, T.bouncesHeading[lang])}
+<h3>${esc(T.latestBounces[lang])}</h3>
+<div class="scroll"><table><thead><tr><th>${esc(T.time[lang])}</th><th>${esc(T.target[lang])}</th><th>${esc(T.recipient[lang])}</th><th>${esc(T.reason[lang])}</th><th>${esc(T.status[lang])}</th><th>${esc(T.finding[lang])}</th><th>${esc(T.reply[lang])}</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+function findingItem(f: Finding, lang: Language): string {
+  const where = [f.step, f.recipient].filter((x): x is string => Boolean(x)).join(' · ');
+  return `<li class="finding sev-${esc(f.severity)}">
+<div>${badge(f.severity === 'info' ? 'unknown' : f.severity, SEVERITY_LABEL[f.severity][lang])} <code class="code">${esc(f.code)}</code>${where ? ` <span class="muted">${esc(where)}</span>` : ''}</div>
+<p>${esc(f.message[lang])}</p>
+${f.reply ? `<p class="mono">${esc(f.reply)}</p>` : ''}
+<p class="remedy"><strong>${esc(T.remedy[lang])}:</strong> ${esc(f.remedy[lang])}</p>
+</li>`;
+}
+
+function findingsOf(t: ReportTarget, o: RenderOptions): string {
+  const lang = o.language;
+  const last = t.rounds.at(-1);
+  const findings = last ? worstFirst(last.findings) : [];
+  // The latest bounce of each kind and recipient: what came back, not only what the session saw.
+  const seen = new Set<string>();
+  const bounceFindings: Finding[] = [];
+  for (const b of t.bounces) {
+    if (!b.finding) continue;
+    const key = `${b.finding.code}|${b.recipient.recipient.toLowerCase()}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    bounceFindings.push(b.finding);
+  }
+  const all = [...findings, ...worstFirst(bounceFindings).slice(0, 10)];
+  const body = all.length ? `<ul class="findings">${all.map((f) => findingItem(f, lang)).join('')}</ul>` : `<p class="muted">${esc(T.noFindings[lang])}</p>`;
+  const when = last ? ` <span class="muted">${esc(reportTime(last.startedAt, lang, o.timeZone))}</span>` : '';
+  return `<div class="row"><h3>${esc(t.name)}${when}</h3>${body}</div>`;
+}
+
+function alertRows(records: readonly AlertRecord[], o: RenderOptions): string {
+  const lang = o.language;
+  if (records.length === 0) return `<p class="muted">${esc(T.noAlerts[lang])}</p>`;
+  const rows = records.slice(0, 30).map((a) => {
+    const view = alertView(a.event, lang, o.timeZone ? { timeZone: o.timeZone } : {});
+    const outcomes = a.outcomes.length
+      ? a.outcomes.map((x) => (x.ok ? `${x.channel} ✓` : `${x.channel} ✗ ${x.error}`)).join(', ')
+      : T.noChannel[lang];
+    const tone = a.event.kind === 'recovered' ? 'ok' : a.event.status;
+    return `<tr><td>${esc(reportTime(a.at, lang, o.timeZone))}</td><td>${badge(tone, KIND_LABEL[a.event.kind]?.[lang] ?? a.event.kind)}</td><td>${esc(a.event.target ?? T.unmatched[lang])}</td><td>${esc(view.title)}</td><td>${esc(outcomes)}</td></tr>`;
+  });
+  return `<div class="scroll"><table><thead><tr><th>${esc(T.time[lang])}</th><th>${esc(T.kind[lang])}</th><th>${esc(T.target[lang])}</th><th>${esc(T.alert[lang])}</th><th>${esc(T.delivery[lang])}</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+const CSS = `
+:root{--ok:${TONE_COLOURS.ok};--warning:${TONE_COLOURS.warning};--critical:${TONE_COLOURS.critical};--unknown:${TONE_COLOURS.unknown}}
+*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK JP","Noto Sans JP",sans-serif;color:#1d1d1f;background:#f5f6f8;line-height:1.5}
+header,main,footer{max-width:1100px;margin:0 auto;padding:16px 24px}
+header{padding-top:24px}
+h1{margin:0 0 4px;font-size:26px}
+h2{font-size:19px;margin:0 0 12px;border-bottom:1px solid #dde;padding-bottom:6px}
+h3{font-size:15px;margin:12px 0 6px}
+section{background:#fff;border-radius:10px;padding:16px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.muted{color:#666;font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
+.card{border:1px solid #e3e4e8;border-radius:8px;padding:10px 14px}
+.card h3{margin-top:0;font-size:17px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
+dt{color:#555;font-size:13px}
+dd{margin:0;overflow-wrap:anywhere}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
+.tone-ok{background:var(--ok)}.tone-warning{background:var(--warning);color:#222}.tone-critical{background:var(--critical)}.tone-unknown{background:var(--unknown)}
+.legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:12px;font-size:12px}
+.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eee;vertical-align:top}
+th{background:#fafafa}
+.scroll{overflow-x:auto}
+.mono,code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
+.mono{white-space:pre-wrap;word-break:break-all;color:#333}
+.findings{list-style:none;padding:0;margin:0}
+.finding{border-left:4px solid var(--unknown);padding:6px 12px;margin:0 0 10px;background:#fbfbfc}
+.finding.sev-warning{border-color:var(--warning)}.finding.sev-critical{border-color:var(--critical)}
+.finding p{margin:4px 0}
+.remedy{color:#174a7c}
+.code{font-weight:700}
+footer{color:#777;font-size:12px}
+`;
+
+/**
+ * Renders the report page.
+ * @example const html = renderReportHtml(await collectReportData(store, { stateDir, now }), { language: 'ja' });
+ */
+export function renderReportHtml(data: ReportData, o: RenderOptions): string {
+  const lang = o.language;
+  const empty = data.targets.length === 0;
+  const alerts = [...data.targets.flatMap((t) => t.alerts), ...data.otherAlerts].sort((a, b) => b.at.localeCompare(a.at));
+  const kept = data.kept.length
+    ? `<section id="kept"><h2>${esc(T.keptHeading[lang])}</h2><p class="muted">${esc(T.keptHelp[lang])}</p><div class="scroll"><table><thead><tr><th>${esc(T.time[lang])}</th><th>${esc(T.file[lang])}</th><th>${esc(T.why[lang])}</th></tr></thead><tbody>${data.kept
+        .map((k) => `<tr><td>${esc(k.at ? reportTime(k.at, lang, o.timeZone) : '')}</td><td class="mono">${esc(k.file)}</td><td>${esc(k.why)}</td></tr>`)
+        .join('')}</tbody></table></div></section>`
+    : '';
+  const body = empty
+    ? `<section id="status"><h2>${esc(T.statusHeading[lang])}</h2><p>${esc(T.noData[lang])}</p></section>${kept}`
+    : `<section id="status"><h2>${esc(T.statusHeading[lang])}</h2><div class="cards">${data.targets.map((t) => statusCard(t, o)).join('')}</div></section>
+<section id="timeline"><h2>${esc(T.timelineHeading[lang])}</h2><p class="muted">${esc(T.timelineHelp[lang])}</p>${data.targets.map((t) => timeline(t, o)).join('')}</section>
+<section id="latency"><h2>${esc(T.latencyHeading[lang])}</h2>${data.targets.map((t) => latency(t, o)).join('')}</section>
+<section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
+<section id="findings"><h2>${esc(T.findingsHeading[lang])}</h2>${data.targets.map((t) => findingsOf(t, o)).join('')}</section>
+<section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${alertRows(alerts, o)}</section>
+${kept}`;
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(T.title[lang])}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>${esc(T.title[lang])}</h1><p class="muted">${esc(T.generated[lang])}: ${esc(reportTime(data.generatedAt, lang, o.timeZone))} · ${esc(T.stateDir[lang])}: <code>${esc(data.stateDir)}</code></p></header>
+<main>
+${body}
+</main>
+<footer>${esc(T.footer[lang])}</footer>
+</body>
+</html>
+`;
+}

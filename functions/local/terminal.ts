@@ -1,0 +1,256 @@
+/**
+ * The terminal face of `mailhealth run`: one block per round (each target's status, ports and
+ * findings with their remedies, the bounces and canaries that came back, the alerts sent), and
+ * a spinner with what is going on while a round runs or the loop waits. The spinner and the
+ * colours appear only on a TTY; piped output is plain lines.
+ */
+import { alertView } from '#core/alert/view.ts';
+import type { Finding, Language, Status } from '#core/findings.ts';
+import type { TargetResult } from '#core/results.ts';
+import { padDisplay, styler, type CliIO } from './cli/io.ts';
+import type { IntakeOutcome } from './intake.ts';
+import type { LoopEvent, LoopReporter } from './loop.ts';
+import { reportTime } from './report/html.ts';
+
+/** How the terminal output looks. */
+export interface TerminalOptions {
+  readonly language: Language;
+  /** Names of the alert channels as shown, e.g. `{ slack: 'Slack (demo capture)' }`. */
+  readonly channelNames?: Partial<Record<'slack' | 'email', string>>;
+  /** `host:port` per target name, shown after the name. */
+  readonly endpoints?: Readonly<Record<string, string>>;
+  /** For the countdown while waiting. @default real time */
+  readonly now?: () => Date;
+}
+
+/** The terminal reporter: a LoopReporter plus a way to print story lines between its own. */
+export interface TerminalReporter extends LoopReporter {
+  /** Prints a line (keeping the spinner below it). */
+  line(text: string): void;
+  /** Stops the spinner. */
+  close(): void;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPIN_MS = 100;
+
+const L = {
+  round: { en: 'round', ja: 'ラウンド' },
+  status: {
+    ok: { en: 'OK', ja: 'OK（正常）' },
+    warning: { en: 'WARNING', ja: 'WARNING（警告）' },
+    critical: { en: 'CRITICAL', ja: 'CRITICAL（重大）' },
+    unknown: { en: 'UNKNOWN', ja: 'UNKNOWN（不明）' },
+  },
+  sent: { en: 'canary sent in %d ms', ja: 'テストメール送信 %d ms' },
+  remedy: { en: 'What to do:', ja: '対処:' },
+  state: { en: 'state', ja: '状態の保存先' },
+  listener: { en: 'bounce listener', ja: 'バウンス受信' },
+  folder: { en: 'bounce folder', ja: 'バウンスフォルダー' },
+  report: { en: 'report', ja: 'レポート' },
+  next: { en: 'next round at %s · Ctrl-C stops', ja: '次のラウンド %s · Ctrl-C で停止' },
+  stopping: { en: 'Ctrl-C: stopping after this round…', ja: 'Ctrl-C: このラウンドが終わったら停止します…' },
+  stopped: { en: 'stopped after %d round(s). The state stays in %s; run again to continue.', ja: '%d ラウンドで停止しました。状態は %s に残っています。再実行すると続きから再開します。' },
+  noChannel: { en: 'alert (no channel configured)', ja: 'アラート（通知先の設定なし）' },
+  unmatched: { en: 'no canary of ours', ja: 'このマシンのテストメールではありません' },
+  arrived: { en: 'arrived', ja: '到着' },
+  after: { en: 'after %s s', ja: '%s 秒後' },
+  again: { en: 'arrived again (already counted)', ja: '再到着（記録済み）' },
+  unknownCanary: { en: 'a canary not sent from this state directory', ja: 'この状態ディレクトリから送信したものではないテストメール' },
+  kept: { en: 'kept', ja: '保管' },
+  failed: { en: 'could not process %s: %s (it stays in the inbox and is tried again next round)', ja: '%s を処理できませんでした: %s（受信箱に残し、次のラウンドで再試行します）' },
+  couldNotRun: { en: 'could not run', ja: '実行できませんでした' },
+  note: { en: 'note', ja: '注意' },
+} as const;
+
+function fill(template: string, ...values: (string | number)[]): string {
+  let i = 0;
+  return template.replace(/%[ds]/g, () => String(values[i++] ?? ''));
+}
+
+/**
+ * Creates the reporter that prints a run's events to `io.stdout`.
+ * @example const out = createTerminalReporter(io, { language: 'ja' }); await runLoop(runtime, { schedule, report: out });
+ */
+export function createTerminalReporter(io: CliIO, options: TerminalOptions): TerminalReporter {
+  const s = styler(io);
+  const lang = options.language;
+  const now = options.now ?? (() => new Date());
+  const tty = s.enabled;
+  const explained = new Set<string>();
+  let spinner: (() => string) | null = null;
+  let frame = 0;
+  let shown = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const render = () => {
+    if (!spinner) return;
+    io.stdout.write(`\r\u001b[2K${s.cyan(FRAMES[frame % FRAMES.length]!)} ${s.dim(spinner())}`);
+    shown = true;
+  };
+  const clear = () => {
+    if (shown) io.stdout.write('\r\u001b[2K');
+    shown = false;
+  };
+  const spin = (text: (() => string) | null) => {
+    if (!tty) return;
+    spinner = text;
+    if (text && !timer) {
+      timer = setInterval(() => {
+        frame++;
+        clear();
+        render();
+      }, SPIN_MS);
+      timer.unref();
+    }
+    if (!text && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+    clear();
+    render();
+  };
+  const line = (text: string) => {
+    clear();
+    io.stdout.write(`${text}\n`);
+    render();
+  };
+
+  const colourOf = (status: Status) => (status === 'ok' ? s.green : status === 'warning' ? s.yellow : s.red);
+  const time = (iso: string) => reportTime(iso, lang).slice(11);
+
+  const finding = (f: Finding, target: string, indent = '  ') => {
+    const colour = f.severity === 'critical' ? s.red : f.severity === 'warning' ? s.yellow : s.cyan;
+    const where = [f.step, f.recipient].filter(Boolean).join(', ');
+    line(`${indent}${colour(`[${f.severity}]`)} ${s.bold(f.code)}${where ? s.dim(` (${where})`) : ''}  ${f.message[lang]}`);
+    // A remedy is shown the first time its finding appears for a target; after that the code says it.
+    const key = `${target}|${f.code}`;
+    if (!explained.has(key)) {
+      explained.add(key);
+      line(`${indent}  ${s.cyan('→')} ${L.remedy[lang]} ${f.remedy[lang]}`);
+    }
+  };
+
+  const target = (r: TargetResult) => {
+    const ports = Object.entries(r.ports).map(([port, state]) => `${port} ${state === 'open' ? s.green(state) : state === 'timeout' ? s.yellow(state) : s.red(state)}`);
+    const failed = r.steps.find((st) => !st.ok);
+    const data = r.steps.find((st) => st.step === 'data' && st.ok);
+    const total = r.steps.reduce((sum, st) => sum + st.ms, 0);
+    const session = failed
+      ? s.red(`${failed.step} ✗ ${failed.reply?.split('\n')[0] ?? ''}`.trim())
+      : data
+        ? s.dim(fill(L.sent[lang], total))
+        : '';
+    const endpoint = options.endpoints?.[r.name];
+    const parts = [
+      `${s.bold(padDisplay(r.name, 8))}${endpoint ? ` ${s.dim(endpoint)}` : ''}`,
+      colourOf(r.status)(L.status[r.status][lang]),
+      ...(ports.length ? [ports.join(' · ')] : []),
+      ...(session ? [session] : []),
+    ];
+    line(parts.join('  '));
+    for (const f of r.findings) finding(f, r.name);
+  };
+
+  const intake = (o: IntakeOutcome) => {
+    switch (o.kind) {
+      case 'bounce':
+        for (const r of o.recipients) {
+          const b = r.recipient;
+          const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
+          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${L.unmatched[lang]}, ${o.source}`;
+          const arrow = r.finding ? ` → ${s.bold(r.finding.code)}` : '';
+          // Success DSNs, complaints and auto-replies come in here too; only failures are "bounce".
+          const label = o.messageKind === 'bounce' ? 'bounce ←' : `${o.messageKind} ←`;
+          line(`  ${s.yellow(label)} ${b.recipient}  ${b.reason}${code ? ` ${code}` : ''}${arrow}  ${s.dim(`(${whose})`)}`);
+          // The same bounce every round says nothing new after the first explanation.
+          if (r.finding && !explained.has(`${r.target ?? ''}|${r.finding.code}|${b.recipient}`)) {
+            explained.add(`${r.target ?? ''}|${r.finding.code}|${b.recipient}`);
+            finding(r.finding, r.target ?? '', '    ');
+          }
+        }
+        break;
+      case 'delivered': {
+        const where = o.recipients.length ? ` → ${o.recipients.join(', ')}` : '';
+        const detail =
+          o.target === null ? L.unknownCanary[lang] : o.seconds === null ? L.again[lang] : fill(L.after[lang], o.seconds.toFixed(1));
+        line(`  ${s.green(`${L.arrived[lang]} ←`)} canary ${o.canaryId}${o.target ? ` (${o.target})` : ''}${where}  ${s.dim(detail)}`);
+        break;
+      }
+      case 'kept':
+        line(`  ${s.yellow(`${L.kept[lang]} ✗`)} ${o.source}: ${o.why} ${s.dim(`→ ${o.keptAs}`)}`);
+        break;
+      case 'failed':
+        line(`  ${s.red('✗')} ${fill(L.failed[lang], o.source, o.error)}`);
+        break;
+    }
+  };
+
+  const reporter = ((e: LoopEvent) => {
+    switch (e.kind) {
+      case 'start': {
+        const facts = [
+          `${L.state[lang]}: ${e.stateDir}`,
+          ...(e.listener ? [`${L.listener[lang]}: ${e.listener.host}:${e.listener.port}`] : []),
+          ...(e.bounceDir ? [`${L.folder[lang]}: ${e.bounceDir}`] : []),
+          ...(e.reportPath ? [`${L.report[lang]}: ${e.reportPath}`] : []),
+        ];
+        line(s.dim(facts.join(' · ')));
+        break;
+      }
+      case 'round-start':
+        line('');
+        line(s.bold(`── ${L.round[lang]} ${e.round} · ${time(e.at)} ${'─'.repeat(40)}`));
+        break;
+      case 'progress':
+        spin(e.text === null ? null : () => e.text ?? '');
+        break;
+      case 'target':
+        target(e.result);
+        break;
+      case 'target-error':
+        line(`${s.bold(padDisplay(e.target, 8))}  ${s.red(`${L.couldNotRun[lang]}: ${e.error}`)}`);
+        break;
+      case 'alert': {
+        const view = alertView(e.event, lang);
+        const title = `${view.emoji} ${view.title}`;
+        if (e.outcomes.length === 0) line(`  ${s.bold(L.noChannel[lang])}: ${title}`);
+        for (const o of e.outcomes) {
+          const name = options.channelNames?.[o.channel] ?? (o.channel === 'slack' ? 'Slack' : 'email');
+          line(o.ok ? `  ${s.bold(`alert → ${name}`)}: ${title}` : `  ${s.red(`alert → ${name} ✗ ${o.error}`)}: ${title}`);
+        }
+        break;
+      }
+      case 'intake':
+        intake(e.outcome);
+        break;
+      case 'report':
+        line(s.dim(`  ${L.report[lang]} → ${e.path}`));
+        break;
+      case 'round-end':
+        break;
+      case 'waiting': {
+        const until = e.until;
+        if (tty) {
+          spin(() => {
+            const left = Math.max(0, Math.ceil((Date.parse(until) - now().getTime()) / 1000));
+            return `${fill(L.next[lang], time(until))} (${left} s)`;
+          });
+        } else line(s.dim(fill(L.next[lang], time(until))));
+        break;
+      }
+      case 'stopping':
+        line(s.yellow(L.stopping[lang]));
+        break;
+      case 'stopped':
+        spin(null);
+        break;
+      case 'note':
+        line(s.yellow(`${L.note[lang]}: ${e.text}`));
+        break;
+    }
+  }) as TerminalReporter;
+  reporter.line = line;
+  reporter.close = () => spin(null);
+  return reporter;
+}

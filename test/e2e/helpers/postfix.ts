@@ -1,0 +1,219 @@
+/**
+ * A private Postfix instance on loopback for the end-to-end test, playing the mail provider:
+ * - a submission listener that requires STARTTLS (`smtpd_tls_security_level=encrypt`, a
+ *   certificate from a CA made at test time) and relays for 127.0.0.0/8;
+ * - local destinations that fail for real: `nobody@local.test` (unknown user, bounced after
+ *   acceptance), `full@local.test` (an mbox over `virtual_mailbox_limit`), and `big.test`,
+ *   relayed to a second listener whose `message_size_limit` is 100 bytes;
+ * - the bounce domain relayed to the test's bounce listener, so the DSNs Postfix writes (and
+ *   delivered canaries) come back to mail-health.
+ * Everything lives in one temporary directory (config, queue, mailboxes, log), removed by stop().
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createCertificateAuthority } from '#local/certs.ts';
+
+const run = promisify(execFile);
+const POSTFIX = '/usr/sbin/postfix';
+/** The provider's host name: the certificate's name and the DSNs' Reporting-MTA. */
+export const PROVIDER_HOSTNAME = 'mx.provider.test';
+// The mailbox limit of `full@local.test`; the mbox is filled past it before the start.
+const MAILBOX_LIMIT = 51_200;
+// Postfix starts its listeners a second or two after `postfix start` returns.
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Why the Postfix test cannot run here, or null when it can. */
+export function postfixUnavailable(): string | null {
+  if (!existsSync(POSTFIX)) return `${POSTFIX} is not installed (.ci/run installs Debian's postfix)`;
+  if (process.getuid?.() !== 0) return 'a private Postfix instance needs root (it runs its daemons as the postfix user)';
+  try {
+    execFileSync('id', ['-u', 'postfix']);
+  } catch {
+    return 'there is no postfix user';
+  }
+  return null;
+}
+
+/** A running instance. */
+export interface PostfixInstance {
+  readonly dir: string;
+  /** The STARTTLS-only submission listener on 127.0.0.1. */
+  readonly submissionPort: number;
+  /** The CA that issued the submission certificate (PEM). */
+  readonly caPem: string;
+  /** Postfix's log (maillog_file), for a failing test's message. */
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A TCP port that is free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+      socket.setTimeout(1_000, () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`Postfix did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * master.cf from Debian's, made fit for a private instance: no chroot (the chroot column `n`
+ * everywhere), the public `smtp inet` listener replaced by ours, `virtual` allowed a message
+ * size within its mailbox limit (it refuses to start otherwise).
+ */
+function masterCf(base: string, lines: { submission: string; small: string }): string {
+  const out: string[] = [];
+  for (const line of base.split('\n')) {
+    if (/^\s*(#|$)/.test(line) || /^\s/.test(line)) {
+      out.push(line);
+      continue;
+    }
+    const fields = line.trim().split(/\s+/);
+    if (fields[0] === 'smtp' && fields[1] === 'inet') {
+      out.push(lines.submission, lines.small);
+      continue;
+    }
+    if (fields.length >= 8) fields[4] = 'n';
+    if (fields[0] === 'virtual' && fields[1] === 'unix') fields.push('-o', `message_size_limit=${MAILBOX_LIMIT}`);
+    out.push(fields.join(' '));
+  }
+  return out.join('\n');
+}
+
+/**
+ * Writes a private instance's files and starts it.
+ * @param options.bounceDomain mail for it is relayed to 127.0.0.1:`listenerPort`
+ */
+export async function startPostfix(options: { readonly bounceDomain: string; readonly listenerPort: number }): Promise<PostfixInstance> {
+  const uid = Number(execFileSync('id', ['-u', 'postfix']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postfix']).toString().trim());
+  // Short path: Postfix's UNIX sockets live under the queue directory.
+  const dir = await mkdtemp('/tmp/mhpf-');
+  // The daemons run as the postfix user and must reach their directories inside.
+  await chmod(dir, 0o755);
+  const etc = join(dir, 'etc');
+  for (const d of ['etc', 'spool', 'data', 'vmail']) await mkdir(join(dir, d), { recursive: true });
+  await chown(join(dir, 'data'), uid, gid);
+  await chown(join(dir, 'vmail'), uid, gid);
+
+  const [submissionPort, smallPort] = [await freePort(), await freePort()];
+  const ca = createCertificateAuthority({ commonName: 'mail-health Postfix test CA' });
+  const leaf = ca.issue({ hosts: [PROVIDER_HOSTNAME, '127.0.0.1'] });
+  const certFile = join(etc, 'smtpd-cert.pem');
+  const keyFile = join(etc, 'smtpd-key.pem');
+  await writeFile(certFile, leaf.certPem);
+  await writeFile(keyFile, leaf.keyPem, { mode: 0o600 });
+
+  // `full` is an mbox already past the limit; `ok/` a maildir; nobody is unlisted.
+  await writeFile(join(etc, 'vmailbox'), 'ok@local.test ok/\nfull@local.test full\n');
+  const filler = `From filler@local.test Thu Jan  1 00:00:00 2026\n${'x'.repeat(99)}\n`.repeat(Math.ceil((MAILBOX_LIMIT + 1000) / 150));
+  await writeFile(join(dir, 'vmail', 'full'), filler);
+  await chown(join(dir, 'vmail', 'full'), uid, gid);
+  await writeFile(join(etc, 'transport'), `${options.bounceDomain} smtp:[127.0.0.1]:${options.listenerPort}\nbig.test smtp:[127.0.0.1]:${smallPort}\n`);
+
+  await writeFile(
+    join(etc, 'main.cf'),
+    [
+      'compatibility_level = 3.6',
+      `queue_directory = ${dir}/spool`,
+      `data_directory = ${dir}/data`,
+      'mail_owner = postfix',
+      'setgid_group = postdrop',
+      `myhostname = ${PROVIDER_HOSTNAME}`,
+      'mydomain = provider.test',
+      'myorigin = $mydomain',
+      'mydestination =',
+      'inet_interfaces = 127.0.0.1',
+      'inet_protocols = ipv4',
+      'mynetworks = 127.0.0.0/8',
+      'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+      // Unknown users are accepted and bounced afterwards: a DSN, not an in-session 550.
+      'smtpd_reject_unlisted_recipient = no',
+      'virtual_mailbox_domains = local.test',
+      `virtual_mailbox_maps = texthash:${etc}/vmailbox`,
+      `virtual_mailbox_base = ${dir}/vmail`,
+      `virtual_uid_maps = static:${uid}`,
+      `virtual_gid_maps = static:${gid}`,
+      `virtual_mailbox_limit = ${MAILBOX_LIMIT}`,
+      'message_size_limit = 10240000',
+      `transport_maps = texthash:${etc}/transport`,
+      `maillog_file = ${dir}/maillog`,
+      'maillog_file_prefixes = /var, /dev/stdout, /tmp',
+      'smtp_tls_security_level = none',
+      // A temporary failure (the full mailbox) bounces at once instead of waiting days.
+      'bounce_queue_lifetime = 0',
+      'maximal_queue_lifetime = 0',
+      'alias_maps =',
+      'alias_database =',
+      '',
+    ].join('\n'),
+  );
+  const submission = [
+    `127.0.0.1:${submissionPort} inet n - n - - smtpd`,
+    '  -o smtpd_tls_security_level=encrypt',
+    `  -o smtpd_tls_cert_file=${certFile}`,
+    `  -o smtpd_tls_key_file=${keyFile}`,
+  ].join('\n');
+  // The too-small server for big.test; its own name keeps Postfix's loop detection out of it.
+  const small = `127.0.0.1:${smallPort} inet n - n - - smtpd -o message_size_limit=100 -o myhostname=small.big.test`;
+  await writeFile(join(etc, 'master.cf'), masterCf(await readFile('/etc/postfix/master.cf', 'utf8'), { submission, small }));
+  await chmod(etc, 0o755);
+
+  const log = async () => readFile(join(dir, 'maillog'), 'utf8').catch(() => '');
+  try {
+    await run(POSTFIX, ['-c', etc, 'start'], { timeout: START_TIMEOUT_MS });
+    await waitForPort(submissionPort, START_TIMEOUT_MS);
+  } catch (err) {
+    const text = await log();
+    await run(POSTFIX, ['-c', etc, 'abort'], { timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`Postfix did not start: ${err instanceof Error ? err.message : String(err)}\n${text}`);
+  }
+
+  return {
+    dir,
+    submissionPort,
+    caPem: ca.certPem,
+    log,
+    async stop() {
+      await run(POSTFIX, ['-c', etc, 'stop'], { timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+      // The master's pid file outlives it; wait until the process itself is gone.
+      const pid = Number((await readFile(join(dir, 'spool', 'pid', 'master.pid'), 'utf8').catch(() => '')).trim());
+      const alive = () => {
+        if (!(pid > 0)) return false;
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { AlertEvent } from '#core/alert/event.ts';
+import type { TargetResult } from '#core/results.ts';
+import type { CliIO } from '#local/cli/io.ts';
+import { createTerminalReporter } from '#local/terminal.ts';
+
+class Capture extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
+
+function io(tty: boolean): CliIO & { out: Capture } {
+  const out = new Capture();
+  out.isTTY = tty;
+  return { stdout: out, stderr: new Capture(), env: {}, cwd: '/', out };
+}
+
+const result: TargetResult = {
+  name: 'shop',
+  status: 'critical',
+  canaryId: '01JGZ8W5V4N6K2M3P7Q9R1S0TX',
+  startedAt: '2026-01-05T09:00:00Z',
+  steps: [
+    { step: 'connect', ok: true, ms: 3 },
+    { step: 'auth', ok: false, ms: 40, reply: '535 5.7.8 Authentication credentials invalid' },
+  ],
+  ports: { '25': 'timeout', '587': 'open' },
+  extensions: {},
+  findings: [
+    {
+      code: 'AUTH_FAILED',
+      severity: 'critical',
+      step: 'auth',
+      message: { en: 'The server refused the password.', ja: 'パスワードが拒否されました。' },
+      remedy: { en: 'Check the password.', ja: 'パスワードを確認してください。' },
+    },
+  ],
+};
+
+const failing: AlertEvent = {
+  kind: 'failing',
+  key: 'k#failing',
+  incidentId: '01JGZ8W5V4N6K2M3P7Q9R1S0TY',
+  target: 'shop',
+  at: '2026-01-05T09:00:10Z',
+  startedAt: '2026-01-05T09:00:00Z',
+  status: 'critical',
+  findings: result.findings,
+  canaryId: result.canaryId,
+  failedStep: 'auth',
+  steps: result.steps,
+  durationMs: 10_000,
+};
+
+describe('createTerminalReporter', () => {
+  it('prints a target, its findings and the remedy once, and each alert with its channel outcome', () => {
+    // Prepare
+    const out = io(false);
+    const report = createTerminalReporter(out, { language: 'en', channelNames: { slack: 'Slack (demo capture)' } });
+
+    // Act
+    report({ kind: 'round-start', round: 1, at: '2026-01-05T09:00:00Z', targets: ['shop'] });
+    report({ kind: 'progress', text: 'round 1: sending canaries' });
+    report({ kind: 'target', round: 1, result });
+    report({ kind: 'target', round: 2, result });
+    report({ kind: 'alert', event: failing, outcomes: [{ channel: 'slack', ok: true }, { channel: 'email', ok: false, error: 'SES refused' }] });
+    report({ kind: 'alert', event: failing, outcomes: [] });
+    report.close();
+
+    // Assess: plain lines, no spinner or colour off a terminal.
+    const text = out.out.text;
+    expect(text).toContain('── round 1 · 09:00:00 UTC');
+    expect(text).toMatch(/^shop +CRITICAL {2}25 timeout · 587 open {2}auth ✗ 535 5\.7\.8 Authentication credentials invalid$/m);
+    expect(text.match(/\[critical\] AUTH_FAILED \(auth\) {2}The server refused the password\./g)).toHaveLength(2);
+    expect(text.match(/→ What to do: Check the password\./g)).toHaveLength(1);
+    expect(text).toContain('  alert → Slack (demo capture): 🔴 Mail sending is failing: shop');
+    expect(text).toContain('  alert → email ✗ SES refused: 🔴 Mail sending is failing: shop');
+    expect(text).toContain('  alert (no channel configured): 🔴 Mail sending is failing: shop');
+    expect(text).not.toContain('\u001b[');
+    expect(text).not.toContain('sending canaries');
+  });
+
+  it('shows a spinner and colours on a terminal, and clears the spinner line before each output line', () => {
+    const out = io(true);
+    const report = createTerminalReporter(out, { language: 'en' });
+    report({ kind: 'progress', text: 'round 1: sending canaries' });
+    report({ kind: 'target', round: 1, result });
+    report.close();
+    const text = out.out.text;
+    expect(text).toContain('round 1: sending canaries');
+    expect(text).toContain('\r\u001b[2K');
+    expect(text).toContain('\u001b[31mCRITICAL\u001b[39m');
+  });
+});

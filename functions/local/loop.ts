@@ -23,7 +23,6 @@ import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
 import { checkUndelivered } from '#core/health/record.ts';
-import type { CanaryRecord } from '#core/health/records.ts';
 import type { Clock, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
 import type { TargetResult } from '#core/results.ts';
@@ -138,19 +137,6 @@ export async function readRunMeta(stateDir: string): Promise<RunMeta | null> {
 }
 
 /**
- * The record of a canary the provider accepted: what the round trip waits for (canaryRecordOf),
- * or, when none of its recipients is at the bounce domain, a record with nothing to wait for
- * (no recipients, `deliveredAt` = `sentAt`, so the round-trip check passes it over). Without it,
- * a bounce of such a canary could not be traced back to its target.
- */
-export function canaryOnRecord(result: TargetResult, bounceDomain: string): CanaryRecord | null {
-  const awaited = canaryRecordOf(result, { bounceDomain });
-  if (awaited) return awaited;
-  if (!result.steps.some((s) => s.step === 'data' && s.ok)) return null;
-  return { id: result.canaryId, target: result.name, sentAt: result.startedAt, recipients: [], deliveredAt: result.startedAt };
-}
-
-/**
  * Starts a local runtime on a state directory: opens the store, starts the bounce listener when
  * configured, and queues what a previous run left in the inbox.
  * @example
@@ -238,7 +224,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       });
       if (intakeOn) {
         for (const result of results) {
-          const canary = canaryOnRecord(result, config.bounceDomain);
+          const canary = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
           if (canary) await store.putCanary(canary);
         }
       }

@@ -192,7 +192,20 @@ describe('round trip', () => {
 
   it('waits for nothing when the provider did not accept the canary', () => {
     expect(canaryRecordOf(round('critical', at(0)), { bounceDomain: 'bounces.example.jp' })).toBeNull();
-    expect(canaryRecordOf(round('ok', at(0)), { bounceDomain: 'elsewhere.example' })).toBeNull();
+  });
+
+  it('keeps a canary sent to no mailbox of the bounce domain (for its bounces) without waiting for it', async () => {
+    // Prepare: the canary went only to recipients elsewhere; long past the timeout.
+    const store = fileStore(dir);
+    const record = canaryRecordOf(round('ok', at(0), { canaryId: canaryAt(0) }), { bounceDomain: 'elsewhere.example' });
+    if (!record) throw new Error('a record expected');
+    await store.putCanary(record);
+    // Act
+    const events = await checkUndelivered(['shop'], 15, { store, clock: () => new Date(T0 + 60 * 60_000), random: countingRandom() });
+    // Assess
+    expect(record).toMatchObject({ target: 'shop', recipients: [] });
+    expect(await store.getCanary(canaryAt(0))).toMatchObject({ target: 'shop' });
+    expect(events).toEqual([]);
   });
 });
 

@@ -7,9 +7,10 @@ import type { TargetResult } from '../results.ts';
 import type { CanaryRecord } from './records.ts';
 
 /**
- * The canary record of a round whose message the provider accepted, listing the recipients at
- * the bounce domain (the mailboxes mail-health itself reads). Null when DATA was not accepted
- * or no recipient is at the bounce domain (nothing to wait for).
+ * The canary record of a round whose message the provider accepted: it ties later bounces to
+ * the target, and lists the recipients at the bounce domain (the mailboxes mail-health itself
+ * reads) that the round trip waits for; none when no recipient is there. Null when DATA was
+ * not accepted (no message went out, nothing can come back).
  * @example
  * const record = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
  * if (record) await store.putCanary(record);
@@ -22,7 +23,6 @@ export function canaryRecordOf(result: TargetResult, options: { readonly bounceD
     .filter((s) => s.step === 'rcpt' && s.ok && s.recipient !== undefined)
     .map((s) => s.recipient!)
     .filter((r) => r.toLowerCase().endsWith(`@${domain}`));
-  if (recipients.length === 0) return null;
   return { id: result.canaryId, target: result.name, sentAt: result.startedAt, recipients, deliveredAt: null };
 }
 

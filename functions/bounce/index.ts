@@ -51,6 +51,6 @@ async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][numb
     truncated: analysis.truncated,
     notes: analysis.notes,
   });
-  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language });
+  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes });
   await publishAll(topic, events, logger);
 }

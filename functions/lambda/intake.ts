@@ -20,6 +20,8 @@ export interface IntakeDeps extends HealthDeps {
   readonly logger: Logger;
   readonly sink: MetricsSink;
   readonly language: Language;
+  /** The same bounce finding for the same recipient alerts again only after this long (alerts.reminderMinutes). */
+  readonly repeatAfterMinutes?: number;
 }
 
 /**

@@ -66,6 +66,8 @@ export interface BounceIntakeOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly random: RandomSource;
+  /** The same bounce finding for the same recipient alerts again only after this long (alerts.reminderMinutes). */
+  readonly repeatAfterMinutes?: number;
   /** @default createMailParser() */
   readonly parse?: MessageParser;
   /** Delivers the alerts a message raised (the loop's notifiers). */
@@ -237,7 +239,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
       options.report({ kind: 'kept', source: job.source, keptAs, why });
       return;
     }
-    const deps = { store, clock, random, source: job.source };
+    const deps = { store, clock, random, source: job.source, ...(options.repeatAfterMinutes !== undefined ? { repeatAfterMinutes: options.repeatAfterMinutes } : {}) };
     if (analysis.deliveredCanaryId) {
       const id = analysis.deliveredCanaryId.toUpperCase();
       const seconds = await recordDelivered(id, deps);

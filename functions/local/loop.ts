@@ -160,6 +160,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     store,
     clock,
     random,
+    repeatAfterMinutes: config.alerts.reminderMinutes,
     ...(options.parse ? { parse: options.parse } : {}),
     raise: async (events) => emitAlerts(await deliverEvents(events, alertDeps)),
     report: (outcome) => report({ kind: 'intake', outcome }),

@@ -138,6 +138,27 @@ describe('recordBounce', () => {
     expect((await store.listBounces('shop', 10)).map((b) => b.recipient.recipient)).toEqual(['staff@example.jp', 'owner@example.jp']);
   });
 
+  it('alerts the same full mailbox again only after the repeat window, while recording every bounce', async () => {
+    // Prepare: three canaries of one target, each bouncing for the same full mailbox.
+    let now = T0 + 20 * 60_000;
+    const store = createFileStore({ dir, now: () => now });
+    for (const n of [0, 5, 90]) await store.putCanary({ id: canaryAt(n), target: 'shop', sentAt: at(n), recipients: [], deliveredAt: null });
+    const repeating = () => ({ store, clock: () => new Date(now), random, repeatAfterMinutes: 60 });
+
+    // Act
+    const first = await recordBounce(bounced({ canaryId: canaryAt(0) }), mailboxFull, repeating());
+    now += 5 * 60_000;
+    const withinWindow = await recordBounce(bounced({ canaryId: canaryAt(5) }), mailboxFull, repeating());
+    now += 85 * 60_000;
+    const afterWindow = await recordBounce(bounced({ canaryId: canaryAt(90) }), mailboxFull, repeating());
+
+    // Assess
+    expect(first).toHaveLength(1);
+    expect(withinWindow).toEqual([]);
+    expect(afterWindow).toHaveLength(1);
+    expect(await store.listBounces('shop', 10)).toHaveLength(3);
+  });
+
   it('matches the canary id whatever its case in the returned address', async () => {
     const store = fileStore(dir);
     await recordBounce(bounced(), mailboxFull, deps(store));

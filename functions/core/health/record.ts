@@ -104,6 +104,9 @@ export function bounceKey(recipient: BouncedRecipient, source?: string): string 
  * Records a bounced recipient (history) and raises its alert, once per canary and recipient.
  * `finding` is the bounce module's finding for it; null or an info finding (vacation,
  * feedback, delivered) is recorded but raises nothing.
+ * With `repeatAfterMinutes`, the same finding for the same recipient of the same target alerts
+ * again only after that long: a full mailbox bounces every canary, which is one problem, not
+ * one alert per round. Every bounce is still recorded.
  * @param options.source where the bounce came from (S3 key, file); it tells unmatched bounces apart
  * @example
  * for (const r of analysis.recipients) await recordBounce(r, bounceFinding(r), { store, clock, random, source: key });
@@ -111,7 +114,7 @@ export function bounceKey(recipient: BouncedRecipient, source?: string): string 
 export async function recordBounce(
   recipient: BouncedRecipient,
   finding: Finding | null,
-  deps: HealthDeps & { readonly source?: string },
+  deps: HealthDeps & { readonly source?: string; readonly repeatAfterMinutes?: number },
 ): Promise<AlertEvent[]> {
   const { store } = deps;
   const key = bounceKey(recipient, deps.source);
@@ -128,6 +131,11 @@ export async function recordBounce(
     ...(deps.source !== undefined ? { source: deps.source } : {}),
   });
   if (finding === null || finding.severity === 'info') return [];
+  if (deps.repeatAfterMinutes !== undefined) {
+    const repeatKey = `bounce-repeat#${target ?? 'unmatched'}#${recipient.recipient.toLowerCase()}#${finding.code}`;
+    const ttl = deps.repeatAfterMinutes > 0 ? deps.repeatAfterMinutes * 60 : CLAIM_TTL_SECONDS;
+    if (!(await store.claim(repeatKey, ttl))) return [];
+  }
   const event: BounceAlert = {
     kind: 'bounce',
     key,

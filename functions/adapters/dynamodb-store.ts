@@ -19,7 +19,7 @@
  * expired; a canary is marked delivered only once. History items expire through `ttl`.
  */
 import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { HealthState } from '#core/health/state.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { Store, Versioned } from '#core/ports.ts';
@@ -179,6 +179,10 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         await doc.send(new PutCommand({ TableName, Item: { pk: 'TARGETS', sk: `TARGET#${target}`, target } }));
       }
       return true;
+    },
+
+    async release(key: string): Promise<void> {
+      await doc.send(new DeleteCommand({ TableName, Key: { pk: `CLAIM#${key}`, sk: 'CLAIM' } }));
     },
 
     async claim(key: string, ttlSeconds: number): Promise<boolean> {

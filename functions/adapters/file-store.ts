@@ -210,6 +210,13 @@ export function createFileStore(options: FileStoreOptions): Store {
       });
     },
 
+    async release(key: string): Promise<void> {
+      const hash = createHash('sha256').update(key).digest('hex');
+      await unlink(join(dir, 'claims', `${hash}.json`)).catch((err: unknown) => {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      });
+    },
+
     async claim(key: string, ttlSeconds: number): Promise<boolean> {
       const claimsDir = await ensureDir(join(dir, 'claims'));
       if (now() - lastPrune > PRUNE_EVERY_MS) await pruneClaims(claimsDir);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { DeliveryError } from '#core/errors.ts';
 import { deliverAlert } from '#core/health/deliver.ts';
-import { claimDelivery } from '#core/health/record.ts';
+import { claimDelivery, releaseDelivery } from '#core/health/record.ts';
 import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
 import { parseEvent, snsEventSchema } from '../lambda/events.ts';
 import { alertNotifiers } from '../lambda/notifiers.ts';
@@ -44,7 +44,11 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
       else logger.error('alert not delivered', { ...fields, channel: o.channel, error: o.error });
     }
     if (notifiers.length === 0) logger.warn('no alert channel configured (alerts.slack, alerts.email); alert logged only', fields);
-    else if (outcomes.every((o) => !o.ok)) undelivered.push(alert.key);
+    else if (outcomes.every((o) => !o.ok)) {
+      // Give the claim back: the topic retries the message, and the retry must deliver it.
+      await releaseDelivery(alert, store());
+      undelivered.push(alert.key);
+    }
   }
   // Every channel failed: fail the invocation so the errors alarm (and its dashboard) shows it.
   if (undelivered.length > 0) throw new DeliveryError(`no channel delivered the alerts ${undelivered.join(', ')}`);

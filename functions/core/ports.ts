@@ -66,6 +66,8 @@ export interface Store {
    * expires after `ttlSeconds`. The once-only guarantee of alerts and bounces rests on it.
    */
   claim(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Gives a claim back (the work it guarded failed), so a retry can take it. */
+  release(key: string): Promise<void>;
   /** Keeps a round's result in the history of its target (bounded, newest kept). */
   appendRound(result: import('./results.ts').TargetResult): Promise<void>;
   /** The latest rounds of a target, newest first. */

@@ -63,6 +63,15 @@ export function storeContract(makeStore: StoreFactory): void {
     expect(await store.claim('alert#Y#failing', 60)).toBe(true);
   });
 
+  it('grants a released claim again, and releasing an unknown claim is harmless', async () => {
+    const store = await fresh();
+    expect(await store.claim('delivered#X#failing', 60)).toBe(true);
+    await store.release('delivered#X#failing');
+    await store.release('delivered#never-claimed');
+    expect(await store.claim('delivered#X#failing', 60)).toBe(true);
+    expect(await store.claim('delivered#X#failing', 60)).toBe(false);
+  });
+
   it('keeps each round once and lists the newest first', async () => {
     // Prepare
     const store = await fresh();

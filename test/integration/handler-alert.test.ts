@@ -291,5 +291,19 @@ describe('alert handler', () => {
       expect(failures.map((l) => l.channel).sort()).toEqual(['email', 'slack']);
       expect(failures.find((l) => l.channel === 'slack')?.error).toContain(EMPTY_SECRET);
     });
+
+    it('lets the topic\'s retry deliver an alert that no channel took the first time', async () => {
+      // Prepare: the first attempt fails on every channel.
+      const message = alertMessageBody(failingAlert());
+      await expect(broken.handler(snsEventOf(message))).rejects.toMatchObject({ code: 'DELIVERY_FAILED' });
+      const slackBefore = slack.requests.length;
+
+      // Act: SNS retries the same message once the channels work again.
+      await alert.handler(snsEventOf(message));
+
+      // Assess
+      expect(slack.requests.length - slackBefore).toBe(1);
+      expect(await ses.emails()).toHaveLength(1);
+    });
   });
 });

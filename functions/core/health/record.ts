@@ -50,6 +50,14 @@ export async function claimDelivery(event: AlertEvent, store: Store): Promise<bo
   return store.claim(`delivered#${event.key}`, CLAIM_TTL_SECONDS);
 }
 
+/**
+ * Gives back the delivery claim of an alert no channel could deliver, so the topic's retry of
+ * the message delivers it instead of dropping it as a duplicate.
+ */
+export async function releaseDelivery(event: AlertEvent, store: Store): Promise<void> {
+  await store.release(`delivered#${event.key}`);
+}
+
 async function claimed<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
   const out: T[] = [];
   for (const e of events) if (await claimAlert(e, store)) out.push(e);

@@ -151,7 +151,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 /**
  * Validates a parsed config document and fills in the defaults.
  * Throws a ConfigError whose message names the first bad field and the problem.
- * @example parseConfig(JSON.parse(text), { locale: process.env.LANG })
+ * @example parseConfig(JSON.parse(text), { locale: lang })
  */
 export function parseConfig(doc: unknown, env: { locale?: string } = {}): Config {
   const parsed = configSchema.safeParse(doc);

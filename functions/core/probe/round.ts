@@ -51,7 +51,7 @@ const IMPLICIT_TLS_PORT = 465;
  * for them. Throws ConfigError when the target needs a password the caller did not provide.
  * @example
  * const result = await runCanaryRound(config.targets[0], { bounceDomain: config.bounceDomain, password },
- *   { openSession: createSmtpSession(), probePort: createPortProber(), clock: () => new Date(), random: randomBytes });
+ *   { openSession: createSmtpSession(), probePort: createPortProber(), clock, random });
  * result.status // 'ok' | 'warning' | 'critical'
  */
 export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundContext, deps: CanaryRoundDeps): Promise<TargetResult> {

@@ -3,7 +3,7 @@
  * from AWS Secrets Manager in Lambda, read once per cold start and cached.
  * Values never appear in errors or logs; only the secret's name or the variable's name does.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '#core/errors.ts';
 
 /** Where a secret is: an env var (local), a Secrets Manager secret (AWS), or both. */
@@ -24,8 +24,11 @@ export interface SecretReader {
 
 /** Where secrets come from. */
 export interface SecretReaderOptions {
-  /** The Secrets Manager client; without it only env vars are read. */
-  readonly client?: SecretsManagerClient;
+  /**
+   * The Secrets Manager client, or a function making it on first use (a cold start that reads
+   * no secret then never loads the SDK); without it only env vars are read.
+   */
+  readonly client?: SecretsManagerClient | (() => Promise<SecretsManagerClient>);
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -39,11 +42,14 @@ export interface SecretReaderOptions {
 export function createSecretReader(options: SecretReaderOptions = {}): SecretReader {
   const env = options.env ?? process.env;
   const cache = new Map<string, Promise<string | null>>();
+  let sdk: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined;
 
   async function fetchSecret(secretName: string): Promise<string | null> {
     if (!options.client) return null;
     try {
-      const out = await options.client.send(new GetSecretValueCommand({ SecretId: secretName }));
+      const client = typeof options.client === 'function' ? await options.client() : options.client;
+      const { GetSecretValueCommand } = await (sdk ??= import('@aws-sdk/client-secrets-manager'));
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
       return out.SecretString ?? null;
     } catch (err) {
       const name = err instanceof Error ? err.name : 'Error';

@@ -3,7 +3,7 @@
  * UTF-8) from the configured sender. The client is passed in, so tests and the local loop
  * point it at `aws-ses-v2-local`. The SDK retries throttling and 5xx itself.
  */
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DeliveryError } from '#core/errors.ts';
 import type { EmailMessage } from '#core/alert/email.ts';
 import type { Notifier } from '#core/ports.ts';
@@ -25,10 +25,13 @@ export interface SesEmailOptions {
  * const email = createSesEmailNotifier({ client: new SESv2Client({}), from: config.alerts.email.from, to: config.alerts.email.to });
  */
 export function createSesEmailNotifier(options: SesEmailOptions): Extract<Notifier, { channel: 'email' }> {
+  // Loaded on the first email, not at import: most alert runs never send one.
+  let sdk: Promise<typeof import('@aws-sdk/client-sesv2')> | undefined;
   return {
     channel: 'email',
     async send(message: EmailMessage): Promise<void> {
       try {
+        const { SendEmailCommand } = await (sdk ??= import('@aws-sdk/client-sesv2'));
         await options.client.send(
           new SendEmailCommand({
             FromEmailAddress: options.from,

@@ -4,14 +4,13 @@
  * set up inside its own `send`, so a channel whose secret or client fails reports that as its
  * own failed outcome and never keeps the other channel from sending.
  */
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createSesEmailNotifier } from '#adapters/ses-email.ts';
 import { createSlackNotifier } from '#adapters/slack-webhook.ts';
 import type { Config } from '#core/config.ts';
 import { DeliveryError } from '#core/errors.ts';
 import type { Notifier } from '#core/ports.ts';
 import type { SecretReader } from '#adapters/secrets.ts';
-import { once } from './lazy.ts';
+import { onceAsync } from './lazy.ts';
 
 // The alert Lambda runs 30 s: the Slack retries must end well inside it, email included.
 const SLACK_RETRIES = 2;
@@ -44,8 +43,9 @@ export function alertNotifiers(config: Config, sources: NotifierSources): Notifi
   }
   const email = config.alerts.email;
   if (email) {
-    const ses = once(() => createSesEmailNotifier({ client: new SESv2Client({}), from: email.from, to: email.to }));
-    notifiers.push({ channel: 'email', send: (message) => ses().send(message) });
+    // The SES SDK is loaded on the first email, not at import.
+    const ses = onceAsync(async () => createSesEmailNotifier({ client: new (await import('@aws-sdk/client-sesv2')).SESv2Client({}), from: email.from, to: email.to }));
+    notifiers.push({ channel: 'email', send: async (message) => (await ses()).send(message) });
   }
   return notifiers;
 }

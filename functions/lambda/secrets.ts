@@ -2,7 +2,6 @@
  * The Secrets Manager reader of a handler, built on first use. Each secret is fetched once per
  * cold start and cached by the reader (functions/adapters/secrets.ts).
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretReader, type SecretReader } from '#adapters/secrets.ts';
 import { once } from './lazy.ts';
 
@@ -10,4 +9,10 @@ import { once } from './lazy.ts';
  * A reader over Secrets Manager only: in Lambda no environment variable may stand in for a
  * secret, so the env lookup is given an empty environment.
  */
-export const secretReader: () => SecretReader = once(() => createSecretReader({ client: new SecretsManagerClient({}), env: {} }));
+export const secretReader: () => SecretReader = once(() =>
+  createSecretReader({
+    // The SDK is loaded when the first secret is read, not at import.
+    client: async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({}),
+    env: {},
+  }),
+);

@@ -84,3 +84,17 @@ describe('config addresses', () => {
     expect(configWarnings(config).map((w) => w.code)).toEqual(['DOMAIN_TYPO']);
   });
 });
+
+describe('mailhealth.config.schema.json', () => {
+  it('is current with the zod schema (run `npm run schema` after changing the config)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { SCHEMA_FILE, schemaFileContent } = await import('../../scripts/write-config-schema.ts');
+    expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(schemaFileContent());
+  });
+
+  it('accepts the committed example config', async () => {
+    const { loadConfigFile } = await import('#adapters/config-file.ts');
+    const config = await loadConfigFile(new URL('../../mailhealth.config.example.jsonc', import.meta.url).pathname);
+    expect(config.targets.length).toBeGreaterThan(0);
+  });
+});

@@ -90,8 +90,8 @@ const TEXTS: Record<ProbeCode, (p: TextParams) => FindingText> = {
       p.variant === 'confirmed' ? `ポート25で待ち受けているはずの ${p.referenceHost} も応答しないため、ブロックされていることが確認できました。` : '';
     return {
       message: {
-        en: `Port 25 of ${p.host} does not answer (connections are silently dropped) while ${openEn}. This is outbound port 25 blocking (OP25B): your internet provider or network stops connections to port 25 to fight spam. This is normal.${confirmedEn}`,
-        ja: `${p.host} のポート25は応答しません（接続が黙って破棄されます）が、${openJa}は応答します。これは OP25B（Outbound Port 25 Blocking）です。迷惑メール対策のため、インターネット回線やネットワーク側でポート25への接続が止められている状態で、よくあることです。${confirmedJa}`,
+        en: `Port 25 of ${p.host} does not answer (connections are silently dropped) while ${openEn}. This is outbound port 25 blocking (OP25B): your internet provider or network stops connections to port 25 to fight spam. This is normal (AWS Lambda, where the monitor runs in the cloud, blocks port 25 too).${confirmedEn}`,
+        ja: `${p.host} のポート25は応答しません（接続が黙って破棄されます）が、${openJa}は応答します。これは OP25B（Outbound Port 25 Blocking）です。迷惑メール対策のため、インターネット回線やネットワーク側でポート25への接続が止められている状態で、よくあることです（クラウドで監視を動かす AWS Lambda でもポート25はブロックされています）。${confirmedJa}`,
       },
       remedy: {
         en: 'Nothing to fix as long as you send through port 587: submit mail on port 587 with STARTTLS and your user name and password (SMTP AUTH), or on port 465. Do not set up your shop system to send on port 25.',

@@ -86,8 +86,17 @@ describe('analyzeBounce', () => {
     expect(analysis).toMatchObject({ isBounce: false, kind: 'none', recipients: [], deliveredCanaryId: null });
   });
 
-  it('gives reason undefined, not an exception, for a bounce it cannot explain', async () => {
+  it('gives reason onhold, not an exception, for a failure whose stated cause it cannot read', async () => {
     const raw = new TextEncoder().encode('From: MAILER-DAEMON@mx.example.net\nTo: shop@example.jp\nSubject: Undelivered Mail\n\n<hana@example.net>: something went sideways\n');
+    const analysis = await analyzeBounce(raw, { parse: createMailParser() });
+    expect(analysis.isBounce).toBe(true);
+    expect(analysis.recipients).toMatchObject([{ recipient: 'hana@example.net', reason: 'onhold', status: null, hard: false }]);
+  });
+
+  it('gives reason undefined when the report says nothing at all about the recipient', async () => {
+    const raw = new TextEncoder().encode(
+      'From: MAILER-DAEMON@mx.example.net\nTo: shop@example.jp\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n--b\nContent-Type: text/plain\n\n--- Delivery report unavailable ---\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n--b\nContent-Type: text/rfc822-headers\n\nFrom: shop@example.jp\nTo: hana@example.net\nSubject: Your order\n--b--\n',
+    );
     const analysis = await analyzeBounce(raw, { parse: createMailParser() });
     expect(analysis.isBounce).toBe(true);
     expect(analysis.recipients).toMatchObject([{ recipient: 'hana@example.net', reason: 'undefined', status: null }]);

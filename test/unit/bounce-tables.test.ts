@@ -137,9 +137,32 @@ describe('classifyReason', () => {
     expect(result.reason).toBe('userunknown');
   });
 
-  it('falls back to the reply code, then to undefined', () => {
+  it('falls back to the reply code, then to onhold, then to undefined', () => {
     expect(classifyReason({ diagnostic: '552 Requested mail action aborted', replyCode: 552 }).reason).toBe('mailboxfull');
-    expect(classifyReason({ diagnostic: 'Something odd happened' }).reason).toBe('undefined');
+    expect(classifyReason({ diagnostic: 'Something odd happened' }).reason).toBe('onhold');
+    expect(classifyReason({ diagnostic: null }).reason).toBe('undefined');
+  });
+
+  it('reads a bare temporary failure as onhold but a named failing service as systemerror', () => {
+    expect(classifyReason({ diagnostic: '450 4.0.0 Temporary failure', status: '4.0.0', replyCode: 450 }).reason).toBe('onhold');
+    expect(classifyReason({ diagnostic: '554 Service currently unavailable', status: '5.0.0', replyCode: 554 }).reason).toBe('systemerror');
+    expect(classifyReason({ diagnostic: '421 4.2.0 Service refused, please try later', status: '4.2.0', replyCode: 421 }).reason).toBe('systemerror');
+    expect(classifyReason({ diagnostic: '451 4.3.0 Could not be delivered due to an error. Please try again later.', status: '4.3.0', replyCode: 451 }).reason).toBe('onhold');
+    expect(classifyReason({ diagnostic: '451 4.3.5 Please try again later', status: '4.3.5', replyCode: 451 }).reason).toBe('systemerror');
+  });
+
+  it('reads a receiver lacking a required feature (X.3.3) as systemerror', () => {
+    expect(classifyReason({ diagnostic: '500 Remote server does not support TLS (state 6).', replyCode: 500 }).reason).toBe('systemerror');
+    expect(classifyReason({ diagnostic: '530 5.7.0 Must issue a STARTTLS command first', status: '5.7.0', replyCode: 530 }).reason).toBe('securityerror');
+  });
+
+  it('reads "you are an open relay" as a block on the sending host, not a refusal to relay', () => {
+    expect(classifyReason({ diagnostic: '501 no access from mail server [198.51.100.7] which is an open relay.', replyCode: 501 }).reason).toBe('blocked');
+    expect(classifyReason({ diagnostic: '554 5.7.1 <kuro@example.org>: Relay access denied', status: '5.7.1', replyCode: 554 }).reason).toBe('norelaying');
+  });
+
+  it('reads a refusal naming the client IP with a block-list tag as blocked', () => {
+    expect(classifyReason({ diagnostic: '554 IP=198.51.100.7 - Refused. See our postmaster page. (BL)', status: '5.0.0', replyCode: 554 }).reason).toBe('blocked');
   });
 
   it('reads a DSN delivery action as delivered', () => {

@@ -383,7 +383,9 @@ function reasonLine(text: string): string | null {
     const t = line.trim();
     if (t && t.length <= 500 && reasonFromPhrase(t)) return t;
   }
-  return null;
+  // Lotus Notes/Domino write the reason, in the server's language, on the line under this heading.
+  const notes = /^-+ *failure reasons? *-+[ \t]*(?:\r?\n[ \t]*)+(\S[^\r\n]{0,300})/im.exec(text);
+  return notes ? notes[1]!.trim() : null;
 }
 
 /** The DSN's diagnostic, or the recipient's own lines of the text, or the text's error lines. */

@@ -36,6 +36,10 @@ export interface Classification {
 // X.7.1 "delivery not authorized, message refused" likewise names a refusal, not a missing mailbox.
 const AFTER_DATA_STATUS: ReadonlySet<string> = new Set(['X.2.1', 'X.7.1']);
 
+// The codes MTAs put on a refusal they do not classify (RFC 3463 "other or undefined" status, of
+// any kind or of the mail system): under a bare "temporary failure" they leave it undecided (onhold).
+const UNCLASSIFIED_STATUS: ReadonlySet<string> = new Set(['X.0.0', 'X.3.0']);
+
 const STATUS_INDEX = new Map(STATUS_REASONS.map((r) => [r.status, r]));
 
 // A status this precise names the cause; a phrase only overrides it with a reason of the same family.
@@ -190,7 +194,8 @@ export function classifyReason(input: ClassifyInput): Classification {
   // is giving up on a condition that was never permanent.
   const gaveUp = delayed || temporary || (!status && !replyCode);
 
-  const statusRow = STATUS_INDEX.get(statusKey(status) ?? '');
+  const key = statusKey(status) ?? '';
+  const statusRow = STATUS_INDEX.get(key);
   const byStatus = statusRow && gaveUp && statusRow.whenFinal ? statusRow.whenFinal : statusRow?.reason;
   const reply = serverReplyIn(input.diagnostic);
   let row = (reply ? phraseRowFor(reply) : undefined) ?? phraseRowFor(input.diagnostic);
@@ -201,9 +206,8 @@ export function classifyReason(input: ClassifyInput): Classification {
     if (better && !better.weak) {
       row = better;
       vague = false;
-    } else if (byStatus) row = undefined;
+    } else if (byStatus && !(row.reason === 'onhold' && UNCLASSIFIED_STATUS.has(key))) row = undefined;
   }
-  const key = statusKey(status) ?? '';
   let reason: BounceReason | undefined;
   let basis: Classification['basis'] = 'none';
   const decisive = DECISIVE_STATUS[key];
@@ -243,6 +247,12 @@ export function classifyReason(input: ClassifyInput): Classification {
       reason = rule.to;
       basis = 'command';
     }
+  }
+  // The report says this recipient failed, and says something about it, but nothing that names
+  // a cause: Sisimai's `onhold` (undecided). `undefined` stays for a recipient with nothing to read.
+  if (reason === undefined && input.diagnostic?.trim()) {
+    reason = 'onhold';
+    basis = 'none';
   }
   reason ??= 'undefined';
   return { reason, hard: isHard(reason, permanent || reason === 'userunknown'), basis };

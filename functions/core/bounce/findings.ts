@@ -188,7 +188,7 @@ const DESCRIPTIONS: Readonly<Record<BounceReason, Localized>> = {
   suspend: { en: 'the mailbox is suspended', ja: 'メールボックスが停止されています' },
   syntaxerror: { en: 'an SMTP protocol error', ja: 'SMTPの手順エラー' },
   mailererror: { en: 'a delivery program failed', ja: '配送プログラムのエラー' },
-  onhold: { en: 'held by the receiving server', ja: '受信側で保留されました' },
+  onhold: { en: 'failed, with no clear cause given (undecided)', ja: '配送失敗(原因が明示されていないため判定保留)' },
   undefined: { en: 'cause unknown', ja: '原因不明' },
   vacation: { en: 'an automatic reply', ja: '自動応答' },
   feedback: { en: 'a complaint report', ja: '苦情の報告' },

@@ -115,6 +115,9 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
       byAddress.set(key, entry);
     }
     const diag: string[] = [];
+    // Sendmail's "554 <addr>... Remote protocol error" only points at the transcript: the remote
+    // server's reply is the ">>> command / <<< reply" pair just above it.
+    if (a.kind === 'leading' && /remote protocol error/i.test(a.rest)) diag.push(...exchangeAbove(lines, a.line));
     const rest = a.rest.replace(/^(?:[\s:>)\]]|\.\.\.)+/, '').trim();
     if (rest) diag.push(rest);
     // The lines after the anchor, up to an empty line, a separator or the next anchor.
@@ -131,6 +134,17 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     for (const d of diag) if (!entry.parts.includes(d)) entry.parts.push(d);
   }
   return [...byAddress.values()].map((e) => ({ recipient: e.recipient, diagnostic: e.parts.join(' ').trim(), excluded: exclude.has(e.recipient.toLowerCase()) }));
+}
+
+// The ">>> command" and "<<< reply" lines right above line `at` (a Sendmail transcript), in order.
+function exchangeAbove(lines: readonly string[], at: number): string[] {
+  const out: string[] = [];
+  for (let j = at - 1; j >= 0 && j >= at - 6; j--) {
+    const t = lines[j]!.trim();
+    if (!/^(?:>>>|<<<)/.test(t)) break;
+    out.unshift(t);
+  }
+  return out;
 }
 
 /**

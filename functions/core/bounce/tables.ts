@@ -52,6 +52,8 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'norelaying', pattern: /email address is not verified\. the following identities failed the check/ }, // Amazon SES: it refuses to send for an identity the account has not verified
   { reason: 'rejected', pattern: /sending (?:to\/from|from|to) an address that (?:has been|is) blacklisted/ }, // an address (not an IP) on the receiver's list: the sender was refused
   { reason: 'rejected', pattern: /'send mail as' feature|send mail as' account/ },
+  { reason: 'blocked', pattern: /(?:which|that) is an open relay|(?:listed as|detected as|known|suspected) (?:an )?open relay|open relay (?:detected|listed)/ }, // the receiver judged the sending host an open relay (open-relay lists): a block on that host, not a refusal to relay for it
+  { reason: 'blocked', pattern: /\bip=[0-9a-f.:]+ - .*\(bl\)$/ }, // a refusal that names the connecting IP ("IP=192.0.2.1 - …") and tags it "(BL)": the IP is on the receiver's block list, whatever the vague sentence between says
   { reason: 'blocked', pattern: /\baup#cdrbl\b/ }, // Cox's error code CDRBL: the sending IP is on Cox's own block list (whatever the sentence around it says)
   { reason: 'toomanyconn', pattern: /\baup#in-1310\b/ }, // Spectrum/Charter code 1310: too many concurrent connections from the sending IP // Gmail / Google Groups: the "Send mail as" alias is not allowed to send as that address
 
@@ -74,6 +76,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'notaccept', pattern: /(?:no|couldn't find a|could not find a) (?:mail exchanger|mx(?: record| host)?s?) (?:or ip address|found|record|for)|mx or srv record indicated no smtp service|no mx record found/ }, // qmail "couldn't find a mail exchanger or IP address"
   { reason: 'mailererror', pattern: /mailer error|procmail|command output|operating system error|pipe to \||(?:pipe|program|delivery program|local delivery) (?:\S+ )?(?:error|failed|died|crashed)|command died with status|unknown mailer error|x-unix;|exit (?:status|code) \d+/ }, // a local delivery program failed
   { reason: 'systemerror', pattern: /internal (?:server |system )?error|system (?:error|failure|problem)|local (?:error|problem) in processing|server configuration error|misconfigured|ldap|directory server/ }, // X.3.x, 451 "Local error in processing", X.4.3
+  { reason: 'systemerror', pattern: /(?:server|system|host|mta) (?:does not|doesn't|did not) (?:support|offer|advertise) (?:starttls|tls|ssl|smtputf8|8bitmime|dsn|requiretls)|(?:starttls|tls) (?:is )?not (?:supported|offered|advertised|available)/ }, // RFC 3463 X.3.3 "System not capable of selected features": the receiver lacks what the sender requires (Gmail enforcing TLS: "Remote server does not support TLS")
   { reason: 'securityerror', pattern: /delivery not authorized|not permitted to relay (?:through this server )?without authentication|authentication required for relay|turn on smtp authentication|unauthenticated senders? not allowed/ }, // X.7.1 wording; relaying that needs AUTH
   { reason: 'onhold', pattern: /\bon hold\b/ }, // the receiving system parked the message
   { reason: 'policyviolation', pattern: /polic(?:y|ies) (?:reasons|violation)|violat(?:es?|ed|ion|ing) .{0,40}polic|not accepted for policy|against (?:our|the) polic|policy (?:restriction|rejection)|denied by policy|protocol violation|content presents a potential security issue|header error/ }, // Yahoo 5.7.9 "not accepted for policy reasons", Gmail 552-5.7.0
@@ -87,7 +90,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'hasmoved', pattern: /has moved|user not local; please try|address (?:has )?changed|no longer (?:valid|in use|available)[^.]{0,80}new address|new address is/ }, // RFC 5321 551 "User not local; please try <forward-path>"
 
   // ---- relaying was refused
-  { reason: 'norelaying', pattern: /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)|unable to relay|(?:we do not|cannot|can't|will not) relay|not permitted to relay|relay not authorized|no relaying|open relay|not configured to relay/ }, // "554 5.7.1 Relay access denied"
+  { reason: 'norelaying', pattern: /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)|unable to relay|(?:we do not|cannot|can't|will not) relay|not permitted to relay|relay not authorized|no relaying|not configured to relay/ }, // "554 5.7.1 Relay access denied"
   { reason: 'norelaying', pattern: /(?:domain|host)(?: \S+)? is(?:n't| not) in my list of allowed rcpthosts|not (?:a )?(?:gateway|local domain)|not handled by this server|does not relay/ }, // qmail rcpthosts, Exchange
 
   // ---- sender authentication (SPF, DKIM, DMARC, ARC)
@@ -162,7 +165,8 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
 
   // ---- the receiving system itself
   { reason: 'systemfull', pattern: /(?:disk|file ?system|storage|spool|system) (?:is )?full|insufficient (?:system )?(?:storage|disk space|resources)|no space left|out of disk|not enough (?:disk )?space/ }, // X.3.1, 452 "Insufficient system storage"
-  { reason: 'systemerror', weak: true, pattern: /system (?:not accepting|unavailable|busy)|server (?:error|misconfiguration|failure)|configuration error|transaction failed|service (?:is )?(?:currently )?unavailable|temporar(?:il)?y (?:unavailable|failure|problem|deferred|rejected)|resources temporarily unavailable|try again later|queue file write error|could not load/ }, // 554 "Transaction failed", 421 / 451 temporary failures
+  { reason: 'systemerror', weak: true, pattern: /system (?:not accepting|unavailable|busy)|server (?:error|misconfiguration|failure)|configuration error|transaction failed|service (?:is )?(?:currently )?(?:unavailable|refused)|temporar(?:il)?y unavailable|resources temporarily unavailable|queue file write error|could not load/ }, // 554 "Transaction failed", 421 "Service not available": the receiving system itself is named as failing
+  { reason: 'onhold', weak: true, pattern: /temporar(?:il)?y (?:failure|problem|deferred|rejected)|try again later/ }, // "450 Temporary failure": it failed, for now, and nothing says what (Sisimai's undecided `onhold`)
 
   // ---- weak signals for a missing recipient, after everything more precise
   { reason: 'securityerror', weak: true, pattern: /access denied/ }, // generic X.7.1 wording: the status and the SMTP stage say more
@@ -327,7 +331,7 @@ export const ORIGINAL_MARKERS: readonly RegExp[] = [
   /^-*\s*below is a copy of the original message/i, // OpenSMTPD
   /^-*\s*message headers follow/i, // DragonFly
   /^-*\s*included is a copy of the message header/i, // MXLogic
-  /^-*\s*(?:returned|unsent|undelivered) message(?: below)?\s*-*:?$/i, // Lotus Notes "------- Returned Message --------"
+  /^-*\s*(?:returned|unsent|undelivered) message(?: below| follows)?\s*-*:?$/i, // Lotus Notes "------- Returned Message --------", Sendmail V5 "----- Unsent message follows -----"
   /^-*\s*(?:the )?headers? of (?:the )?original (?:message|mail)/i, // Japanese ISPs translated
   /^-*\s*content-type: message\/rfc822/i, // a multipart whose boundaries were lost
   /^-*\s*original message follows\.?/i, // "--- Original message follows."

@@ -3,7 +3,6 @@
  * Lambda published, or a CloudWatch alarm notification) is formatted and sent to Slack and
  * email, once: an SNS redelivery finds the delivery already claimed.
  */
-import { randomBytes } from 'node:crypto';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { DeliveryError } from '#core/errors.ts';
 import { deliverAlert } from '#core/health/deliver.ts';
@@ -14,13 +13,14 @@ import { alertNotifiers } from '../lambda/notifiers.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { secretReader } from '../lambda/secrets.ts';
 import { tableStore } from '../lambda/store.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
 const store = tableStore(requiredEnv('TABLE_NAME'));
 // The stack sets SLACK_SECRET_ID whenever alerts.slack is configured; without it the deployment is broken.
 const notifiers = alertNotifiers(config, { slackSecretId: config.alerts.slack ? requiredEnv('SLACK_SECRET_ID') : undefined, secrets: secretReader });
-const clock = () => new Date();
-const random = (n: number) => randomBytes(n);
+const clock = systemClock;
+const random = systemRandom;
 
 /** Entry point: an SNS event of the alert topic. */
 export async function handler(event: unknown, context?: LambdaContext): Promise<void> {

@@ -4,7 +4,6 @@
  * and publishes the bounce alerts to the alert topic. Processing a message twice (a retry, a
  * duplicate event) raises nothing new (functions/lambda/intake.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { createMailParser } from '#adapters/mail-parser.ts';
 import { createS3RawMailSource } from '#adapters/s3-raw-mail.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
@@ -16,6 +15,7 @@ import { metricsSink } from '../lambda/metrics.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { publishAll } from '../lambda/publish.ts';
 import { tableStore } from '../lambda/store.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
 const store = tableStore(requiredEnv('TABLE_NAME'));
@@ -23,8 +23,8 @@ const rawMail = createS3RawMailSource({ bucket: requiredEnv('RAW_MAIL_BUCKET') }
 const prefix = requiredEnv('RAW_MAIL_PREFIX');
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
 const parse = createMailParser();
-const clock = () => new Date();
-const random = (n: number) => randomBytes(n);
+const clock = systemClock;
+const random = systemRandom;
 
 /** Entry point: the SES receipt event (headers only; the message is in S3 at prefix + messageId). */
 export async function handler(event: unknown, context?: LambdaContext): Promise<void> {

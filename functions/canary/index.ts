@@ -3,7 +3,6 @@
  * state, the round-trip check and the alerts, which go to the alert topic (the alert Lambda
  * delivers them).
  */
-import { randomBytes } from 'node:crypto';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
@@ -20,11 +19,12 @@ import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts'
 import { publishAll } from '../lambda/publish.ts';
 import { secretReader } from '../lambda/secrets.ts';
 import { tableStore } from '../lambda/store.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
 const store = tableStore(requiredEnv('TABLE_NAME'));
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
-const roundDeps = { openSession: createSmtpSession(), probePort: createPortProber(), clock: () => new Date(), random: (n: number) => randomBytes(n) };
+const roundDeps = { openSession: createSmtpSession(), probePort: createPortProber(), clock: systemClock, random: systemRandom };
 
 /** What one invocation did (async invocations drop it; handy in a console test run). */
 export interface CanaryOutcome {

@@ -11,7 +11,6 @@
  * `runLoop` runs rounds on the schedule until it is told to stop: an abort (Ctrl-C) during a
  * round lets the round finish; during the wait it stops at once.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileStore } from '#adapters/file-store.ts';
@@ -31,6 +30,7 @@ import { startBounceListener, type BounceListener } from './bounce-listener.ts';
 import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 /** What the runtime tells its reporter (the terminal, a test). In the order it happens. */
 export type LoopEvent =
@@ -146,8 +146,8 @@ export async function readRunMeta(stateDir: string): Promise<RunMeta | null> {
 export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { config, stateDir, report } = options;
   await mkdir(stateDir, { recursive: true });
-  const clock = options.clock ?? (() => new Date());
-  const random = options.random ?? ((n: number) => randomBytes(n));
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
   const store = createFileStore({ dir: stateDir, ...(options.storeNow ? { now: options.storeNow } : {}) });
   const reportPath = options.reportPath === undefined ? join(stateDir, 'report.html') : options.reportPath;
   const alertDeps = { store, config, notifiers: options.notifiers, clock, random };

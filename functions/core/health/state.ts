@@ -166,20 +166,26 @@ export function advanceHealth(
     lastAlertAt: nowIso,
     reminders: 0,
   });
+  // Every alert of an incident: its id, its start, how long it has lasted `until` then.
+  const alertOf = (
+    kind: HealthAlert['kind'],
+    incident: Incident,
+    until: string | Date,
+    extra: Pick<HealthAlert, 'recoveredFrom' | 'reminder'> = {},
+  ): HealthAlert => ({
+    ...base,
+    kind,
+    key: `${incident.id}#${kind}${extra.reminder !== undefined ? `#${extra.reminder}` : ''}`,
+    incidentId: incident.id,
+    startedAt: incident.startedAt,
+    durationMs: elapsed(incident.startedAt, until),
+    ...extra,
+  });
 
   if (prev.state === 'failing' && prev.incident !== null) {
     const incident = prev.incident;
     if (next.goodStreak >= recoveryThreshold) {
-      const goodSince = next.goodSince ?? result.startedAt;
-      const recovered: HealthAlert = {
-        ...base,
-        kind: 'recovered',
-        key: `${incident.id}#recovered`,
-        incidentId: incident.id,
-        startedAt: incident.startedAt,
-        durationMs: elapsed(incident.startedAt, goodSince),
-        recoveredFrom: 'failing',
-      };
+      const recovered = alertOf('recovered', incident, next.goodSince ?? result.startedAt, { recoveredFrom: 'failing' });
       // Warnings that outlasted the outage are named in the recovery notice, so the warning
       // incident they open is silent; its own recovery is announced later.
       const stillWarning = next.warnStreak >= failureThreshold && next.warnSince !== null;
@@ -192,15 +198,7 @@ export function advanceHealth(
     const dueMs = reminderMinutes * 60_000;
     if (reminderMinutes > 0 && elapsed(incident.lastAlertAt, ctx.now) >= dueMs) {
       const reminders = incident.reminders + 1;
-      const reminder: HealthAlert = {
-        ...base,
-        kind: 'reminder',
-        key: `${incident.id}#reminder#${reminders}`,
-        incidentId: incident.id,
-        startedAt: incident.startedAt,
-        durationMs: elapsed(incident.startedAt, ctx.now),
-        reminder: reminders,
-      };
+      const reminder = alertOf('reminder', incident, ctx.now, { reminder: reminders });
       return { kind: 'applied', state: { ...next, incident: { ...incident, reminders, lastAlertAt: nowIso } }, events: [reminder] };
     }
     return { kind: 'applied', state: next, events: [] };
@@ -208,41 +206,16 @@ export function advanceHealth(
 
   if (next.badStreak >= failureThreshold) {
     const incident = open('failing', next.badSince ?? result.startedAt);
-    const failing: HealthAlert = {
-      ...base,
-      kind: 'failing',
-      key: `${incident.id}#failing`,
-      incidentId: incident.id,
-      startedAt: incident.startedAt,
-      durationMs: elapsed(incident.startedAt, result.startedAt),
-    };
-    return { kind: 'applied', state: { ...next, state: 'failing', incident }, events: [failing] };
+    return { kind: 'applied', state: { ...next, state: 'failing', incident }, events: [alertOf('failing', incident, result.startedAt)] };
   }
 
   if (prev.state === 'ok' && next.warnStreak >= failureThreshold) {
     const incident = open('warning', next.warnSince ?? result.startedAt);
-    const warning: HealthAlert = {
-      ...base,
-      kind: 'warning',
-      key: `${incident.id}#warning`,
-      incidentId: incident.id,
-      startedAt: incident.startedAt,
-      durationMs: elapsed(incident.startedAt, result.startedAt),
-    };
-    return { kind: 'applied', state: { ...next, state: 'warning', incident }, events: [warning] };
+    return { kind: 'applied', state: { ...next, state: 'warning', incident }, events: [alertOf('warning', incident, result.startedAt)] };
   }
 
   if (prev.state === 'warning' && next.okStreak >= recoveryThreshold && prev.incident !== null) {
-    const incident = prev.incident;
-    const recovered: HealthAlert = {
-      ...base,
-      kind: 'recovered',
-      key: `${incident.id}#recovered`,
-      incidentId: incident.id,
-      startedAt: incident.startedAt,
-      durationMs: elapsed(incident.startedAt, next.okSince ?? result.startedAt),
-      recoveredFrom: 'warning',
-    };
+    const recovered = alertOf('recovered', prev.incident, next.okSince ?? result.startedAt, { recoveredFrom: 'warning' });
     return { kind: 'applied', state: { ...next, state: 'ok', incident: null }, events: [recovered] };
   }
 

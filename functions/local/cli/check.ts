@@ -3,7 +3,6 @@
  * target. Exit codes follow the monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL,
  * 3 UNKNOWN for bad config or usage), so cron, Nagios or Icinga can run it as is.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -18,9 +17,10 @@ import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.t
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
-import { padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
+import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
 import { localNotifiers, recordAndAlert } from '../alerting.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const USAGE = 'usage: mailhealth check [--config F] [--target NAME] [--json] [--state DIR]';
 /** Looked for in the working directory when --config is not given (the example config says to copy it there). */
@@ -60,11 +60,6 @@ function parse(argv: readonly string[]): CheckArgs {
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
   }
-}
-
-/** The locale string LANG-style variables give, for the config's language default. */
-function localeOf(env: NodeJS.ProcessEnv): string | undefined {
-  return env.LC_ALL || env.LC_MESSAGES || env.LANG;
 }
 
 /** The config file to read: --config, else ./mailhealth.config.json when it exists. */
@@ -108,8 +103,8 @@ function roundDeps(deps: CheckCommandDeps): CanaryRoundDeps {
   return {
     openSession: deps.openSession ?? createSmtpSession(),
     probePort: deps.probePort ?? createPortProber(),
-    clock: deps.clock ?? (() => new Date()),
-    random: deps.random ?? ((n) => randomBytes(n)),
+    clock: deps.clock ?? systemClock,
+    random: deps.random ?? systemRandom,
     ...(deps.portOverrides ? { portOverrides: deps.portOverrides } : {}),
   };
 }
@@ -265,8 +260,8 @@ async function alertFromState(report: CheckReport, config: Config, dir: string, 
   const store = createFileStore({ dir });
   const { notifiers, notes } = await localNotifiers(config, io.env);
   for (const note of notes) io.stderr.write(`mailhealth: ${note}\n`);
-  const clock = deps.clock ?? (() => new Date());
-  const random = deps.random ?? ((n: number) => randomBytes(n));
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? systemRandom;
   for (const result of report.targets) {
     const { deliveries } = await recordAndAlert(result, { store, config, notifiers, clock, random });
     for (const { event, outcomes } of deliveries) {

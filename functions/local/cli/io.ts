@@ -36,9 +36,14 @@ export function styler(io: CliIO) {
   };
 }
 
+/** The locale the environment asks for, in POSIX precedence: LC_ALL, LC_MESSAGES, LANG. */
+export function localeOf(env: NodeJS.ProcessEnv): string | undefined {
+  return env.LC_ALL || env.LC_MESSAGES || env.LANG;
+}
+
 /** The language for human output when no config says otherwise: from LANG / LC_ALL. */
 export function languageFromEnv(env: NodeJS.ProcessEnv): Language {
-  return languageFromLocale(env.LC_ALL || env.LC_MESSAGES || env.LANG);
+  return languageFromLocale(localeOf(env));
 }
 
 /** Pads a string to a display width, counting East Asian wide characters as two columns. */

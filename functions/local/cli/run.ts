@@ -12,7 +12,6 @@
  * Runs until Ctrl-C (the current round finishes first); `--once` runs one round and exits with
  * its status as exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); `--rounds N` stops after N.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -30,7 +29,8 @@ import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type Ta
 import { intervalSchedule, scheduleOf } from '../schedule.ts';
 import { createTerminalReporter, type TerminalReporter } from '../terminal.ts';
 import { configPathOf, DEFAULT_CONFIG_FILE, endpointsOf, localPassword } from './check.ts';
-import { languageFromEnv, type CliIO, type Command } from './io.ts';
+import { languageFromEnv, localeOf, type CliIO, type Command } from './io.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS]';
 /** The state directory when `--state` is not given. */
@@ -107,14 +107,14 @@ function roundDeps(deps: RunCommandDeps) {
   return {
     openSession: deps.openSession ?? createSmtpSession(),
     probePort: deps.probePort ?? createPortProber(),
-    clock: deps.clock ?? (() => new Date()),
-    random: deps.random ?? ((n: number) => randomBytes(n)),
+    clock: deps.clock ?? systemClock,
+    random: deps.random ?? systemRandom,
   };
 }
 
 async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<number> {
   const configPath = configPathOf(args.config, io);
-  const config = await loadConfigFile(configPath, { locale: io.env.LC_ALL || io.env.LC_MESSAGES || io.env.LANG });
+  const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
   const { notifiers, notes } = await localNotifiers(config, io.env);

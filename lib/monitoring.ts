@@ -101,16 +101,18 @@ export class Monitoring extends Construct {
     }
 
     const notify = new actions.SnsAction(props.alarmTopic);
-    // No label on the alarms' metric: a label turns the alarm into the metric-math form.
-    const canaryMetric = (target: string, statistic: string, label?: string) =>
+    // One target's metric as the handlers emit it (Powertools adds the service dimension).
+    const targetMetric = (metricName: string, target: string, statistic: string, period: Duration, label?: string, dimensions: Record<string, string> = {}) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
-        metricName: 'CanarySuccess',
-        dimensionsMap: { service: SERVICE_NAME, Target: target },
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME, Target: target, ...dimensions },
         statistic,
-        period: interval,
+        period,
         label,
       });
+    // No label on the alarms' metric: a label turns the alarm into the metric-math form.
+    const canaryMetric = (target: string, statistic: string, label?: string) => targetMetric('CanarySuccess', target, statistic, interval, label);
 
     const failing = new Map<string, cloudwatch.Alarm>();
     const silent = new Map<string, cloudwatch.Alarm>();
@@ -234,17 +236,7 @@ export class Monitoring extends Construct {
       ),
       new cloudwatch.GraphWidget({
         title: 'SMTP session time (ms)',
-        left: props.targets.map(
-          (t) =>
-            new cloudwatch.Metric({
-              namespace: METRICS_NAMESPACE,
-              metricName: 'StepLatency',
-              dimensionsMap: { service: SERVICE_NAME, Target: t, Step: SESSION_STEP },
-              statistic: 'Average',
-              period: interval,
-              label: t,
-            }),
-        ),
+        left: props.targets.map((t) => targetMetric('StepLatency', t, 'Average', interval, t, { Step: SESSION_STEP })),
         leftYAxis: { min: 0, showUnits: false },
         width: 12,
         height: 6,
@@ -253,17 +245,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'TLS certificate days left',
-        left: props.targets.map(
-          (t) =>
-            new cloudwatch.Metric({
-              namespace: METRICS_NAMESPACE,
-              metricName: 'TlsCertDaysLeft',
-              dimensionsMap: { service: SERVICE_NAME, Target: t },
-              statistic: 'Minimum',
-              period: Duration.hours(1),
-              label: t,
-            }),
-        ),
+        left: props.targets.map((t) => targetMetric('TlsCertDaysLeft', t, 'Minimum', Duration.hours(1), t)),
         leftAnnotations: [{ value: CERT_WARNING_DAYS, label: `${CERT_WARNING_DAYS} days`, color: cloudwatch.Color.ORANGE }],
         leftYAxis: { min: 0, showUnits: false },
         width: 8,
@@ -285,17 +267,7 @@ export class Monitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Canary round trip (s)',
-        left: props.targets.map(
-          (t) =>
-            new cloudwatch.Metric({
-              namespace: METRICS_NAMESPACE,
-              metricName: 'RoundTripSeconds',
-              dimensionsMap: { service: SERVICE_NAME, Target: t },
-              statistic: 'Maximum',
-              period: interval,
-              label: t,
-            }),
-        ),
+        left: props.targets.map((t) => targetMetric('RoundTripSeconds', t, 'Maximum', interval, t)),
         width: 8,
         height: 6,
       }),

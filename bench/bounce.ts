@@ -2,7 +2,7 @@
  * Bounce classifier benchmark: agreement with a labelled corpus and throughput.
  *
  *   npm run bench:bounce [-- --corpus DIR] [--passes N] [--min-reason PCT] [--min-recipient PCT]
- *                        [--min-rate MSG_PER_S] [--misses] [--no-fast-path]
+ *                        [--min-rate MSG_PER_S] [--min-headline PCT] [--misses] [--no-fast-path]
  *
  * The default corpus is ../shared/corpus/sisimai next to the repository (see its README.md):
  * `manifest.jsonl` has one labelled line per bounced recipient. The corpus is read in place,
@@ -37,17 +37,26 @@ const HEADLINE: Record<string, readonly string[]> = {
 };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    corpus: { type: 'string' },
-    passes: { type: 'string', default: '7' },
-    'min-reason': { type: 'string' },
-    'min-recipient': { type: 'string' },
-    'min-rate': { type: 'string' },
-    misses: { type: 'boolean', default: false },
-    'no-fast-path': { type: 'boolean', default: false },
-  },
-});
+const OPTIONS = {
+  corpus: { type: 'string' },
+  passes: { type: 'string', default: '7' },
+  'min-reason': { type: 'string' },
+  'min-recipient': { type: 'string' },
+  'min-rate': { type: 'string' },
+  'min-headline': { type: 'string' },
+  misses: { type: 'boolean', default: false },
+  'no-fast-path': { type: 'boolean', default: false },
+} as const;
+const USAGE = 'usage: npm run bench:bounce [-- --corpus DIR] [--passes N] [--min-reason PCT] [--min-recipient PCT] [--min-rate MSG_PER_S] [--min-headline PCT] [--misses] [--no-fast-path]\n';
+const parsed = (() => {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`bench:bounce: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+const { values } = parsed;
 
 const floor = (name: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
@@ -58,7 +67,7 @@ const floor = (name: string, raw: string | undefined): number | undefined => {
   }
   return n;
 };
-const floors = { reason: floor('min-reason', values['min-reason']), recipient: floor('min-recipient', values['min-recipient']), rate: floor('min-rate', values['min-rate']) };
+const floors = { reason: floor('min-reason', values['min-reason']), recipient: floor('min-recipient', values['min-recipient']), rate: floor('min-rate', values['min-rate']), headline: floor('min-headline', values['min-headline']) };
 const corpus = values.corpus ? resolve(values.corpus) : resolve(repoRoot, '..', 'shared', 'corpus', 'sisimai');
 const manifestPath = join(corpus, 'manifest.jsonl');
 if (!existsSync(manifestPath)) {
@@ -200,6 +209,8 @@ for (const [name, floor, value] of [
   ['reason agreement', floors.reason, summary.reasonAgreement],
   ['recipient agreement', floors.recipient, summary.recipientAgreement],
   ['throughput', floors.rate, summary.messagesPerSecond],
+  // Each headline reason (mailboxfull, userunknown, …) on its own: the causes a shop acts on.
+  ...Object.entries(headline).map(([reason, value]) => [`${reason} agreement`, floors.headline, value] as const),
 ] as const) {
   if (floor !== undefined && value < floor) {
     process.stderr.write(`bench:bounce: ${name} ${value} is below the floor ${floor}\n`);

@@ -34,19 +34,31 @@ const IMPORT_TIMEOUT_MS = 60_000;
 // resolve from the runtime's SDK in Lambda.
 const OUT_DIR = join(PROJECT_ROOT, 'artifacts', 'bench-lambda');
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    runs: { type: 'string', default: '15' },
-    check: { type: 'boolean', default: false },
-    'bundle-sdk': { type: 'boolean', default: false },
-  },
-});
+const USAGE = 'usage: npm run bench:lambda [-- --runs N] [--check] [--bundle-sdk] [NAME=ENTRY ...]\n';
+/** Bad usage: say what is wrong and how to call it, exit 2 (no stack trace). */
+function usageError(message: string): never {
+  process.stderr.write(`bench:lambda: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string', default: '15' },
+        check: { type: 'boolean', default: false },
+        'bundle-sdk': { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    return usageError(err instanceof Error ? err.message : String(err));
+  }
+})();
 const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs}: expected a positive integer`);
+if (!Number.isInteger(runs) || runs < 1) usageError(`--runs ${values.runs}: expected a positive integer`);
 const entries = positionals.length === 0 ? HANDLERS : positionals.map((p) => {
   const [name, entry] = p.split('=', 2);
-  if (!name || !entry) throw new Error(`${p}: expected NAME=ENTRY`);
+  if (!name || !entry) usageError(`${p}: expected NAME=ENTRY`);
   return { name, entry };
 });
 

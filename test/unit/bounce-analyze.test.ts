@@ -168,3 +168,75 @@ describe('readBounce with a reporter\'s conventions', () => {
     expect(analysis.recipients).toMatchObject([{ recipient: 'ume@example.com', reason: 'userunknown' }]);
   });
 });
+
+describe('readBounce with what a receiving system\'s words mean', () => {
+  const relayed = (recipient: string, remote: string, status: string, stage: string): ParsedMessage => ({
+    headers: [
+      { name: 'from', value: 'MAILER-DAEMON@mail.example.jp (Mail Delivery System)' },
+      { name: 'subject', value: 'Undelivered Mail Returned to Sender' },
+    ],
+    contentType: 'multipart/report',
+    contentTypeParams: { 'report-type': 'delivery-status' },
+    parts: [
+      { type: 'text/plain', text: `<${recipient}>: 550 Unknown user ${recipient}${stage}\n` },
+      { type: 'message/delivery-status', text: `Reporting-MTA: dns; mail.example.jp\n\nFinal-Recipient: rfc822; ${recipient}\nAction: failed\nStatus: ${status}\n${remote ? `Remote-MTA: dns; ${remote}\n` : ''}Diagnostic-Code: smtp; 550 Unknown user ${recipient}\n` },
+    ],
+    parser: 'hand-made',
+    notes: [],
+  });
+
+  it('reads docomo\'s "Unknown user" after DATA as its reception settings refusing the sender', () => {
+    // Act
+    const analysis = readBounce(relayed('hana@docomo.ne.jp', 'mfsmax.docomo.ne.jp', '5.0.0', ' (in reply to end of DATA command)'));
+    // Assess
+    expect(analysis.recipients).toMatchObject([{ recipient: 'hana@docomo.ne.jp', reason: 'rejected', hard: false }]);
+  });
+
+  it('keeps it the mailbox\'s filter when the reporting MTA filed it under a mailbox status', () => {
+    // Act
+    const analysis = readBounce(relayed('hana@docomo.ne.jp', 'mfsmax.docomo.ne.jp', '5.2.0', ' (in reply to end of DATA command)'));
+    // Assess
+    expect(analysis.recipients).toMatchObject([{ reason: 'filtered' }]);
+  });
+
+  it('does not call a docomo address missing when the report does not say at which stage', () => {
+    // Act
+    const docomo = readBounce(relayed('hana@docomo.ne.jp', '', '5.0.0', ''));
+    const elsewhere = readBounce(relayed('hana@mail.example.net', 'mx.example.net', '5.0.0', ''));
+    // Assess
+    expect(docomo.recipients).toMatchObject([{ reason: 'filtered', hard: false }]);
+    expect(elsewhere.recipients).toMatchObject([{ reason: 'userunknown', hard: true }]);
+  });
+
+  it('gives each recipient of a Sendmail V5 transcript its own lines, not the next host\'s', () => {
+    // Prepare: Sendmail writes "NNN host (smtp)... status" above the recipient line it belongs to
+    const text = [
+      '   ----- Transcript of session follows -----',
+      'While talking to mx.example.edu:',
+      '>>> DATA',
+      '<<< 554 Transaction failed',
+      '421 mx.example.edu (smtp)... Deferred: Connection reset by peer during result wait with mx.example.edu',
+      '554 <ken@example.edu>... Remote protocol error: Connection reset by peer during result wait with mx.example.edu',
+      '550 example.or.jp (smtp)... 550 Host unknown',
+      '554 <yui@example.or.jp>... 550 Host unknown (Authoritative answer from name server)',
+    ].join('\n');
+    const message: ParsedMessage = {
+      headers: [
+        { name: 'from', value: 'Mail Delivery Subsystem <MAILER-DAEMON@example.com>' },
+        { name: 'subject', value: 'Returned mail: Host unknown' },
+      ],
+      contentType: 'text/plain',
+      contentTypeParams: {},
+      parts: [{ type: 'text/plain', text }],
+      parser: 'hand-made',
+      notes: [],
+    };
+    // Act
+    const analysis = readBounce(message);
+    // Assess
+    const ken = analysis.recipients.find((r) => r.recipient === 'ken@example.edu');
+    expect(ken?.reason).not.toBe('hostunknown');
+    expect(ken?.diagnostic).not.toContain('Host unknown');
+    expect(analysis.recipients.find((r) => r.recipient === 'yui@example.or.jp')).toMatchObject({ reason: 'hostunknown' });
+  });
+});

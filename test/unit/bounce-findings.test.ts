@@ -124,3 +124,25 @@ describe('bounceFinding with the address diagnosis', () => {
     expect(bounceFinding(r)?.message.en).not.toMatch(/dot|typing mistake/);
   });
 });
+
+describe('bounceFinding for a Japanese mobile carrier\'s filter', () => {
+  it('asks the recipient to allow the sending domain when a carrier\'s reception settings refused the mail', () => {
+    // Prepare: docomo's reception settings turned the sender away after DATA
+    const r = bounced('rejected', { recipient: 'hana@docomo.ne.jp', replyCode: 550, diagnostic: '550 Unknown user hana@docomo.ne.jp' });
+    // Act
+    const finding = bounceFinding(r);
+    // Assess
+    expect(finding?.code).toBe('BOUNCE_BLOCKED');
+    expect(finding?.remedy.en).toMatch(/designated-domain reception/);
+    expect(finding?.remedy.ja).toMatch(/ドメイン指定受信/);
+  });
+
+  it('keeps the sender-side remedy for the same refusal elsewhere, and for a carrier\'s block of the sending server', () => {
+    // Act
+    const elsewhere = bounceFinding(bounced('filtered', { recipient: 'hana@example.net' }));
+    const carrierBlock = bounceFinding(bounced('blocked', { recipient: 'hana@ezweb.ne.jp' }));
+    // Assess
+    expect(elsewhere?.remedy.en).toMatch(/SPF, DKIM and DMARC/);
+    expect(carrierBlock?.remedy.en).toMatch(/SPF, DKIM and DMARC/);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BOUNCE_REASONS } from '#core/results.ts';
 import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromStatus, serverReplyIn } from '#core/bounce/classify.ts';
-import { COMMAND_RULES, HARD_REASONS, LIST_MANAGER_NOTICES, ORIGINAL_MARKERS, POWERMTA_CATEGORIES, REASON_PHRASES, REPLY_CODE_REASONS, REPORTER_CONVENTIONS, STATUS_REASONS } from '#core/bounce/tables.ts';
+import { COMMAND_RULES, HARD_REASONS, LIST_MANAGER_NOTICES, ORIGINAL_MARKERS, POWERMTA_CATEGORIES, REASON_PHRASES, REMOTE_HOST_CONVENTIONS, REPLY_CODE_REASONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, STATUS_REASONS } from '#core/bounce/tables.ts';
 
 describe('bounce classification tables', () => {
   it('uses only reasons of the DESIGN.md vocabulary', () => {
@@ -13,6 +13,8 @@ describe('bounce classification tables', () => {
       ...Object.values(REPLY_CODE_REASONS),
       ...COMMAND_RULES.flatMap((r) => [...r.from, r.to]),
       ...REPORTER_CONVENTIONS.flatMap((r) => [...r.from, r.to]),
+      ...REMOTE_HOST_CONVENTIONS.flatMap((r) => [...r.from, r.to]),
+      ...REPORTER_VERDICTS.map((r) => r.reason),
       ...Object.values(POWERMTA_CATEGORIES),
       ...LIST_MANAGER_NOTICES.map((r) => r.reason),
       ...HARD_REASONS,
@@ -240,6 +242,35 @@ describe('classifyReason with the SMTP stage and the status of a "user unknown"'
     // Assess
     expect(reasons).toEqual(['spamdetected', 'policyviolation', 'norelaying', 'rejected', 'rejected', 'blocked', 'toomanyconn']);
   });
+
+  it('reads "Insecure Mail Relay" as a refusal to relay and a Mimecast spam signature as spam', () => {
+    // Act
+    const relay = classifyReason({ diagnostic: '550 Insecure Mail Relay', command: 'MAIL' });
+    const mimecast = classifyReason({ diagnostic: '554 email rejected due to security policies - MCSpamSignature.sa.41.7' });
+    // Assess
+    expect(relay.reason).toBe('norelaying');
+    expect(mimecast.reason).toBe('spamdetected');
+  });
+
+  it('reads the remote reply inside Amazon SES\'s "5.1.0 - Unknown address error" title, not the title', () => {
+    // Prepare: SES titles the reply with its own label; the reply refuses the envelope sender
+    const diagnostic = "5.1.0 - Unknown address error 550-'5.7.1 <0100018c@email-bounces.example.com>... Access denied' (delivery attempts: 0)";
+    // Act
+    const c = classifyReason({ diagnostic, status: '5.7.1', replyCode: 550, context: `The reason for the problem: ${diagnostic}` });
+    // Assess
+    expect(c.reason).toBe('securityerror');
+  });
+
+  it('does not read a mailbox status on a refused connection as a disabled mailbox', () => {
+    // Prepare: a greeting that turns the client away, with a mailbox status (X.2.1) the server misused
+    const input = { diagnostic: '421 4.2.1 Service refused, please try later.', status: '4.2.1', replyCode: 421, command: 'CONN' as const };
+    // Act
+    const atConnection = classifyReason(input);
+    const atRcpt = classifyReason({ ...input, command: 'RCPT' });
+    // Assess
+    expect(atConnection.reason).toBe('blocked');
+    expect(atRcpt.reason).toBe('suspend');
+  });
 });
 
 describe('classifyReason at MAIL FROM', () => {
@@ -259,6 +290,13 @@ describe('commandIn on reporters\' stage phrases', () => {
     const stages = ['192.0.2.153 does not like recipient.\nRemote host said: 550 5.2.1 <a@example.jp>... User Unknown', 'mx.example.net [192.0.2.25] did not like our RCPT TO:\n550 5.2.1 <a@example.net>: User unknown'].map(commandIn);
     // Assess
     expect(stages).toEqual(['RCPT', 'RCPT']);
+  });
+
+  it('reads the "SMTP:RCPT host" wording as RCPT', () => {
+    // Act
+    const stage = commandIn('SMTP:RCPT host 192.0.2.8: 553 5.3.0 <a@example.com>... No such user here');
+    // Assess
+    expect(stage).toBe('RCPT');
   });
 
   it('reads a Sendmail transcript refusal under ">>> DATA" as DATA', () => {

@@ -11,3 +11,4 @@
 export { diagnoseAddress, explainAddress } from './diagnose.ts';
 export type { AddressDiagnosis, AddressFinding, AddressOptions } from './diagnose.ts';
 export { checkMailServer, withMailServerCheck } from './mail-server.ts';
+export { isLegacyCarrier } from './providers.ts';

@@ -9,7 +9,7 @@ import { classifyReason, commandIn, isHard, reasonFromPhrase, replyCodeIn, serve
 import { addressOfTyped, cleanAddress, parseFieldBlocks, parseHeaderFields, untyped, valueOf, valuesOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
 import { addressesIn, globalDiagnostic, scrapeRecipients, splitAtOriginal } from './scrape.ts';
-import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REPORTER_CONVENTIONS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type ReporterConvention, type SmtpCommand } from './tables.ts';
+import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REMOTE_HOST_CONVENTIONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type ReporterConvention, type ReporterVerdict, type SmtpCommand } from './tables.ts';
 
 /** Messages larger than this are cut (at a line end) and parsed from their first part. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -162,12 +162,20 @@ export function readBounce(message: ParsedMessage): BounceAnalysis {
   // Recognizing the reporter costs a few regex scans: only done when a reason it could rewrite came up.
   let known: ReporterConvention[] | undefined;
   const conventions = (): readonly ReporterConvention[] => (known ??= reporterConventions(headers, dsnParts, explanation));
+  const verdict = REPORTER_VERDICTS.find((v) => v.pattern.test(head.length > 4000 ? head.slice(0, 4000) : head));
+  // A gateway that bounces an earlier report (InterScan returning a Sendmail notice) may name the
+  // recipient without a cause; the returned report's own failure line for that recipient has it.
+  let innerFailures: readonly { recipient: string; diagnostic: string }[] | undefined;
+  const innerFailure = (recipient: string): string | undefined => {
+    innerFailures ??= original ? scrapeRecipients(splitAtOriginal(original.length > MAX_EXPLANATION_CHARS ? original.slice(0, MAX_EXPLANATION_CHARS) : original).explanation, new Set()).filter((s) => /(?:^|\s)[45]\d\d[\s-]/.test(s.diagnostic)) : [];
+    return innerFailures.find((s) => s.recipient.toLowerCase() === recipient.toLowerCase())?.diagnostic;
+  };
   const canaryId = canaryIdFromEnvelope(headers) ?? canaryIdFromText(original) ?? canaryIdFromText([explanation, ...dsnParts, ...feedbackParts].join('\n'));
 
   const result = (kind: BounceKind, drafts: Draft[], extra: Partial<BounceAnalysis> = {}): BounceAnalysis => ({
     isBounce: kind !== 'none',
     kind,
-    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId, conventions)),
+    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId, conventions, verdict, innerFailure)),
     canaryId: kind === 'none' ? null : canaryId,
     deliveredCanaryId: null,
     feedbackType: null,
@@ -425,7 +433,7 @@ function reporterConventions(headers: readonly MessageHeader[], dsnParts: readon
 // Every reason some reporter convention rewrites.
 const CONVENTION_REASONS: ReadonlySet<BounceReason> = new Set(REPORTER_CONVENTIONS.flatMap((c) => c.from));
 
-function finish(d: Draft, explanation: string, count: number, canaryId: string | null, conventions: () => readonly ReporterConvention[]): BouncedRecipient {
+function finish(d: Draft, explanation: string, count: number, canaryId: string | null, conventions: () => readonly ReporterConvention[], verdict: ReporterVerdict | undefined, innerFailure: (recipient: string) => string | undefined): BouncedRecipient {
   let reason: BounceReason;
   let hard = false;
   if (d.reason) reason = d.reason;
@@ -438,6 +446,27 @@ function finish(d: Draft, explanation: string, count: number, canaryId: string |
     if (convention) {
       reason = convention.to;
       hard = isHard(reason, hard);
+    }
+    const domain = d.recipient.slice(d.recipient.lastIndexOf('@') + 1);
+    const remote = REMOTE_HOST_CONVENTIONS.find(
+      (r) => r.command === (d.command ?? null) && r.from.includes(reason) && ((d.remoteMta !== null && r.host.test(d.remoteMta)) || (r.domain?.test(domain) ?? false)) && !r.unlessStatus?.test(d.status ?? ''),
+    );
+    if (remote) {
+      reason = remote.to;
+      hard = isHard(reason, hard);
+    }
+    const inner = reason === 'onhold' || reason === 'undefined' ? innerFailure(d.recipient) : undefined;
+    if (inner) {
+      const c2 = classifyReason({ diagnostic: inner, command: commandIn(inner), action: d.action });
+      if (c2.reason !== 'onhold' && c2.reason !== 'undefined') {
+        ({ reason, hard } = c2);
+        d.status ??= statusIn(serverReplyIn(inner) ?? inner);
+        d.replyCode ??= replyCodeIn(inner);
+      }
+    }
+    if (verdict) {
+      reason = verdict.reason;
+      hard = isHard(reason, !/^4/.test(d.status ?? '') && !/^delayed/.test(d.action ?? ''));
     }
     if (d.vendorReason && d.vendorReason !== reason) {
       reason = d.vendorReason;

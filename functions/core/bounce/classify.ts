@@ -130,9 +130,9 @@ export function serverReplyIn(text: string | null | undefined): string | null {
 }
 
 const COMMANDS: readonly [SmtpCommand, RegExp][] = [
-  ['DATA', /smtp command\W*\n\s*data\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/i],
-  ['RCPT', /in reply to rcpt to command|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command|did not like our rcpt|does not like recipient/i],
-  ['MAIL', /in reply to mail from command|after mail from\b|\[mail_from\]|error following mail command/i],
+  ['DATA', /smtp command\W*\n\s*data\b|\bsmtp:data host\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/i],
+  ['RCPT', /in reply to rcpt to command|\bsmtp:rcpt host\b|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command|did not like our rcpt|does not like recipient/i],
+  ['MAIL', /in reply to mail from command|\bsmtp:mail host\b|after mail from\b|\[mail_from\]|error following mail command/i],
   ['HELO', /in reply to (?:helo|ehlo) command|after (?:helo|ehlo)\b|my name was rejected/i],
   ['CONN', /refused to talk to me|after (?:the )?initial connection|in reply to (?:the )?(?:initial )?(?:greeting|banner)|on (?:initial )?connect\b/i],
 ];
@@ -194,7 +194,10 @@ export function classifyReason(input: ClassifyInput): Classification {
   // is giving up on a condition that was never permanent.
   const gaveUp = delayed || temporary || (!status && !replyCode);
 
-  const key = statusKey(status) ?? '';
+  // Before any envelope no mailbox or address has been named: a mailbox or address status on a
+  // refused connection (a "421 4.2.1 Service refused" greeting) does not describe a mailbox.
+  const statusKeyOf = statusKey(status) ?? '';
+  const key = input.command === 'CONN' && /^X\.[12]\./.test(statusKeyOf) ? '' : statusKeyOf;
   const statusRow = STATUS_INDEX.get(key);
   const byStatus = statusRow && gaveUp && statusRow.whenFinal ? statusRow.whenFinal : statusRow?.reason;
   const reply = serverReplyIn(input.diagnostic);

@@ -3,7 +3,7 @@
  * the reason's alert group decides the code, the text says what happened and what to do, in
  * English and Japanese.
  */
-import { explainAddress } from '../address/index.ts';
+import { explainAddress, isLegacyCarrier } from '../address/index.ts';
 import type { BounceCode, Finding, Localized, Severity } from '../findings.ts';
 import type { BouncedRecipient, BounceReason } from '../results.ts';
 
@@ -195,6 +195,14 @@ const DESCRIPTIONS: Readonly<Record<BounceReason, Localized>> = {
   delivered: { en: 'delivered', ja: '配送済み' },
 };
 
+// Japanese mobile carriers refuse mail that the recipient's reception settings (designated-domain
+// reception, the spam filter) do not allow, the commonest reason a shop's mail never reaches a
+// phone; docomo even words it "Unknown user". The fix is on the recipient's side.
+const CARRIER_FILTER_REMEDY: Localized = {
+  en: 'The recipient’s mobile carrier refused it under their reception settings. Ask the recipient to add your sending domain to their allowed senders (designated-domain reception) in the carrier’s mail settings, then send again.',
+  ja: '受信者の携帯キャリアの受信設定で拒否されました。受信者に、キャリアのメール設定（迷惑メール対策・ドメイン指定受信）で送信元ドメインを受信許可に追加してもらってから再送してください。',
+};
+
 /** A short description of a reason in both languages (for tables and alert lines). */
 export function reasonText(reason: BounceReason): Localized {
   return DESCRIPTIONS[reason];
@@ -209,7 +217,11 @@ export function reasonText(reason: BounceReason): Localized {
 export function bounceFinding(r: BouncedRecipient, options: BounceFindingOptions = {}): Finding | null {
   const group = GROUPS[r.reason];
   if (!group) return null;
-  const { message, remedy } = TEXTS[group](r);
+  const texts = TEXTS[group](r);
+  const domain = r.recipient.slice(r.recipient.lastIndexOf('@') + 1);
+  const carrierFilter = (r.reason === 'filtered' || r.reason === 'rejected') && isLegacyCarrier(domain);
+  const { message } = texts;
+  const remedy = carrierFilter ? CARRIER_FILTER_REMEDY : texts.remedy;
   // An invalid-address bounce is most often a mistyped address: say what looks wrong with it.
   const note = group === 'invalid-address' ? (options.addressNote === undefined ? explainAddress(r.recipient) : options.addressNote) : null;
   return {

@@ -56,6 +56,10 @@ const INLINE: readonly RegExp[] = [
   new RegExp(String.raw`\bmailing list\s+<(${ADDR})>`, 'i'),
 ];
 const SEPARATOR = /^\s*(?:[-=_*#~]{4,}|[-=_*#~]+\s.*\s[-=_*#~]+)\s*$/;
+// Sendmail's per-host status line ("550 example.org (smtp)... 550 Host unknown") and the start
+// of a transcript section ("While talking to host:"): both open the story of the next recipient.
+const SENDMAIL_HOST_STATUS = /^\s*[245]\d\d [^\s@]+ \([a-z0-9-]+\)\.\.\. /i;
+const TRANSCRIPT_SECTION = /^\s*(?:\.\.\.\s*)?while talking to /i;
 
 interface Anchor {
   readonly line: number;
@@ -123,7 +127,7 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     // The lines after the anchor, up to an empty line, a separator or the next anchor.
     for (let j = a.line + 1; j < lines.length && j <= a.line + 12; j++) {
       const next = lines[j]!;
-      if (next.trim() === '' || SEPARATOR.test(next) || anchorLines.has(j)) {
+      if (next.trim() === '' || SEPARATOR.test(next) || anchorLines.has(j) || SENDMAIL_HOST_STATUS.test(next) || TRANSCRIPT_SECTION.test(next)) {
         if (a.kind === 'transcript' && anchorLines.has(j)) break;
         if (a.kind === 'transcript' && next.trim() === '') continue;
         break;
@@ -141,7 +145,8 @@ function exchangeAbove(lines: readonly string[], at: number): string[] {
   const out: string[] = [];
   for (let j = at - 1; j >= 0 && j >= at - 6; j--) {
     const t = lines[j]!.trim();
-    if (!/^(?:>>>|<<<)/.test(t)) break;
+    // Sendmail writes its own status of the host between the transcript and the recipient line.
+    if (!/^(?:>>>|<<<)/.test(t) && !(out.length === 0 && SENDMAIL_HOST_STATUS.test(t))) break;
     out.unshift(t);
   }
   return out;

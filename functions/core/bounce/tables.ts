@@ -48,6 +48,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
 
   // ---- provider wordings that name their cause only by the provider's own convention
   { reason: 'spamdetected', pattern: /mail rejete\. mail rejected\./ }, // Orange (orange.fr, wanadoo.fr) after DATA: its content filter judged the message spam ("Mail rejeté")
+  { reason: 'spamdetected', pattern: /\bmcspamsignature\b/ }, // Mimecast names the check that refused the message: its anti-spam signatures ("MCSpamSignature.sa…"), whatever "security policies" the sentence cites
   { reason: 'policyviolation', pattern: /host network not allowed/ }, // Mimecast 554: the sending network is outside what the recipient's permitted-senders policy allows
   { reason: 'norelaying', pattern: /email address is not verified\. the following identities failed the check/ }, // Amazon SES: it refuses to send for an identity the account has not verified
   { reason: 'rejected', pattern: /sending (?:to\/from|from|to) an address that (?:has been|is) blacklisted/ }, // an address (not an IP) on the receiver's list: the sender was refused
@@ -91,6 +92,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
 
   // ---- relaying was refused
   { reason: 'norelaying', pattern: /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)|unable to relay|(?:we do not|cannot|can't|will not) relay|not permitted to relay|relay not authorized|no relaying|not configured to relay/ }, // "554 5.7.1 Relay access denied"
+  { reason: 'norelaying', pattern: /insecure mail relay/ }, // old Sendmail-era rule sets: "550 Insecure Mail Relay" refuses to relay (the word "insecure" is not a TLS requirement here)
   { reason: 'norelaying', pattern: /(?:domain|host)(?: \S+)? is(?:n't| not) in my list of allowed rcpthosts|not (?:a )?(?:gateway|local domain)|not handled by this server|does not relay/ }, // qmail rcpthosts, Exchange
 
   // ---- sender authentication (SPF, DKIM, DMARC, ARC)
@@ -132,6 +134,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   // ---- the recipient does not exist
   { reason: 'filtered', pattern: /(?:^|\s): user unknown/ }, // au/KDDI answer "550 : User unknown", naming no address, when the reception filter refuses after DATA (an unknown address is "550 <addr>: User unknown" at RCPT)
   { reason: 'userunknown', pattern: /(?:user|account) (?:\S+ )?doesn't have an? (?:\S+ )?account|(?:does not|doesn't) have an? (?:\S+ )?account/ }, // Yahoo "This user doesn't have a yahoo.com account"
+  { reason: 'userunknown', weak: true, pattern: /\b5\.1\.0 - unknown address error\b/ }, // Amazon SES titles a relayed reply with its own label for the status class ("5.1.0 - Unknown address error"): the remote reply after it says what happened
   { reason: 'userunknown', afterData: 'filtered', pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?(?:unknown|not (?:found|known|listed|recogni[sz]ed|valid|exist)|does ?n[o']t exist|non-?existent|no longer exists?|not present)/ }, // "user unknown", "mailbox not found"
   { reason: 'userunknown', pattern: /(?:^|[\s.])invalid recipient\b/ }, // "Invalid recipient" judges the address itself, at whatever stage: filters hide behind the terse "user unknown", not this
   { reason: 'userunknown', afterData: 'filtered', pattern: /(?:unknown|invalid|bad|non-?existent|nonexistent|no such|illegal|no valid) (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "unknown user", "no such mailbox", "invalid recipient"
@@ -411,6 +414,60 @@ export const REPORTER_CONVENTIONS: readonly ReporterConvention[] = [
   // Amazon SES receiving has no mailboxes: "Mailbox does not exist" means no receipt rule of the
   // receiving account accepts the address, a refusal by its configuration.
   { name: 'Amazon SES receiving', signature: /^reporting-mta: dns; ?inbound-smtp\.[a-z0-9-]+\.amazonaws\.com/im, from: ['userunknown'], to: 'filtered', overStatus: true },
+];
+
+/**
+ * A verdict a reporter writes in its own words above the reply it relays: the system that
+ * refused knew the cause, while the reply it passes on is often a generic "user unknown".
+ * Tested against the explanation text (its start); a match decides for every recipient of the
+ * report, over the relayed reply's text and status.
+ */
+export interface ReporterVerdict {
+  readonly name: string;
+  readonly pattern: RegExp;
+  readonly reason: BounceReason;
+}
+
+export const REPORTER_VERDICTS: readonly ReporterVerdict[] = [
+  // au (KDDI) heads its notice with a one-line verdict; for a suspended line it says the account
+  // is disabled, while the relayed RCPT reply only says "550 user unknown".
+  { name: 'au EZweb', pattern: /^the user\(s\) account is disabled\.?\s*$/im, reason: 'suspend' },
+  // Dovecot's LDA/LMTP rejection notice ("Your message to <rcpt> was automatically rejected:"
+  // and its reason on the next line): "Not enough disk space" is Dovecot's error string for a
+  // mailbox over its quota, and "Quota exceeded" the start of its default quota message.
+  { name: 'Dovecot', pattern: /^your message to <[^>\n]*> was automatically rejected:\s*\n\s*(?:not enough disk space|quota exceeded)/im, reason: 'mailboxfull' },
+];
+
+/**
+ * How a known receiving system words a refusal, recognized from the host that gave the reply
+ * (the DSN's Remote-MTA, or the host a text bounce names) or from the recipient's domain when
+ * only that system receives for it: a reason read from its words means something else when it
+ * comes from that system, at that SMTP stage (null: the report does not say).
+ */
+export interface RemoteHostConvention {
+  readonly name: string;
+  readonly host: RegExp;
+  readonly domain?: RegExp;
+  readonly command: SmtpCommand | null;
+  readonly from: readonly BounceReason[];
+  readonly to: BounceReason;
+  /** Not when the reporting MTA's status says otherwise (e.g. a mailbox status, X.2.x). */
+  readonly unlessStatus?: RegExp;
+}
+
+// NTT docomo answers "550 Unknown user" both for an address that does not exist and when the
+// recipient's reception settings (designated or refused sender domains, the spam filter) turn the
+// mail away, which its MX decides after DATA, once it has seen the sender and the message.
+const DOCOMO_MX = /(?:^|\.)docomo\.ne\.jp\.?$/i;
+const DOCOMO_DOMAIN = /^docomo\.ne\.jp$/i;
+
+export const REMOTE_HOST_CONVENTIONS: readonly RemoteHostConvention[] = [
+  // After DATA, under no mailbox status: the reception settings refused this sender. A reporting
+  // MTA that filed it under a mailbox status (X.2.x) judged it the mailbox's filter (`filtered`,
+  // the after-DATA reading of the words), and that reading stays.
+  { name: 'NTT docomo', host: DOCOMO_MX, command: 'DATA', from: ['filtered'], to: 'rejected', unlessStatus: /^\d\.2\./ },
+  // With the stage unknown the words do not show the address is missing: the filter's reading.
+  { name: 'NTT docomo', host: DOCOMO_MX, domain: DOCOMO_DOMAIN, command: null, from: ['userunknown'], to: 'filtered' },
 ];
 
 /**

@@ -9,7 +9,7 @@ import { classifyReason, commandIn, isHard, reasonFromPhrase, replyCodeIn, serve
 import { addressOfTyped, cleanAddress, parseFieldBlocks, parseHeaderFields, untyped, valueOf, valuesOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
 import { addressesIn, globalDiagnostic, scrapeRecipients, splitAtOriginal } from './scrape.ts';
-import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REMOTE_HOST_CONVENTIONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type ReporterConvention, type ReporterVerdict, type SmtpCommand } from './tables.ts';
+import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REMOTE_HOST_CONVENTIONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type RemoteHostConvention, type ReporterConvention, type ReporterVerdict, type SmtpCommand } from './tables.ts';
 
 /** Messages larger than this are cut (at a line end) and parsed from their first part. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -175,7 +175,7 @@ export function readBounce(message: ParsedMessage): BounceAnalysis {
   const result = (kind: BounceKind, drafts: Draft[], extra: Partial<BounceAnalysis> = {}): BounceAnalysis => ({
     isBounce: kind !== 'none',
     kind,
-    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId, conventions, verdict, innerFailure)),
+    recipients: drafts.map((d) => finish(d, head, drafts.length, canaryId, { conventions, verdict, innerFailure })),
     canaryId: kind === 'none' ? null : canaryId,
     deliveredCanaryId: null,
     feedbackType: null,
@@ -433,56 +433,71 @@ function reporterConventions(headers: readonly MessageHeader[], dsnParts: readon
 // Every reason some reporter convention rewrites.
 const CONVENTION_REASONS: ReadonlySet<BounceReason> = new Set(REPORTER_CONVENTIONS.flatMap((c) => c.from));
 
-function finish(d: Draft, explanation: string, count: number, canaryId: string | null, conventions: () => readonly ReporterConvention[], verdict: ReporterVerdict | undefined, innerFailure: (recipient: string) => string | undefined): BouncedRecipient {
+/** What the whole report says beyond one recipient's lines, consulted while finishing each recipient. */
+interface ReportContext {
+  /** The reporter's conventions (recognized lazily: only when a reason they rewrite came up). */
+  readonly conventions: () => readonly ReporterConvention[];
+  /** The reporter's own verdict line, when it wrote one. */
+  readonly verdict: ReporterVerdict | undefined;
+  /** The failure line for a recipient in a report returned inside this one. */
+  readonly innerFailure: (recipient: string) => string | undefined;
+}
+
+function finish(d: Draft, explanation: string, count: number, canaryId: string | null, report: ReportContext): BouncedRecipient {
   let reason: BounceReason;
   let hard = false;
+  let status = d.status;
+  let replyCode = d.replyCode;
+  const permanent = () => !/^4/.test(status ?? '') && !/^delayed/.test(d.action ?? '');
   if (d.reason) reason = d.reason;
   else {
     const context = [d.own ?? '', count === 1 ? explanation : ''].join('\n');
-    const c = classifyReason({ diagnostic: d.diagnostic, status: d.status, replyCode: d.replyCode, action: d.action, command: d.command ?? null, context, program: d.program ?? false });
+    const c = classifyReason({ diagnostic: d.diagnostic, status, replyCode, action: d.action, command: d.command ?? null, context, program: d.program ?? false });
     reason = c.reason;
     hard = c.hard;
-    const convention = d.command === 'RCPT' || !CONVENTION_REASONS.has(reason) ? undefined : conventions().find((r) => r.from.includes(reason) && (c.basis !== 'status' || r.overStatus) && !(r.withoutStatus && (d.status || statusIn(context))));
-    if (convention) {
-      reason = convention.to;
+    const convention = d.command === 'RCPT' || !CONVENTION_REASONS.has(reason) ? undefined : report.conventions().find((r) => r.from.includes(reason) && (c.basis !== 'status' || r.overStatus) && !(r.withoutStatus && (status || statusIn(context))));
+    const remote = convention ? undefined : remoteHostConvention(d, reason);
+    const rewritten = convention?.to ?? remote?.to;
+    if (rewritten) {
+      reason = rewritten;
       hard = isHard(reason, hard);
     }
-    const domain = d.recipient.slice(d.recipient.lastIndexOf('@') + 1);
-    const remote = REMOTE_HOST_CONVENTIONS.find(
-      (r) => r.command === (d.command ?? null) && r.from.includes(reason) && ((d.remoteMta !== null && r.host.test(d.remoteMta)) || (r.domain?.test(domain) ?? false)) && !r.unlessStatus?.test(d.status ?? ''),
-    );
-    if (remote) {
-      reason = remote.to;
-      hard = isHard(reason, hard);
+    const inner = reason === 'onhold' || reason === 'undefined' ? report.innerFailure(d.recipient) : undefined;
+    const innerClass = inner ? classifyReason({ diagnostic: inner, command: commandIn(inner), action: d.action }) : undefined;
+    if (inner && innerClass && innerClass.reason !== 'onhold' && innerClass.reason !== 'undefined') {
+      ({ reason, hard } = innerClass);
+      status ??= statusIn(serverReplyIn(inner) ?? inner);
+      replyCode ??= replyCodeIn(inner);
     }
-    const inner = reason === 'onhold' || reason === 'undefined' ? innerFailure(d.recipient) : undefined;
-    if (inner) {
-      const c2 = classifyReason({ diagnostic: inner, command: commandIn(inner), action: d.action });
-      if (c2.reason !== 'onhold' && c2.reason !== 'undefined') {
-        ({ reason, hard } = c2);
-        d.status ??= statusIn(serverReplyIn(inner) ?? inner);
-        d.replyCode ??= replyCodeIn(inner);
-      }
-    }
-    if (verdict) {
-      reason = verdict.reason;
-      hard = isHard(reason, !/^4/.test(d.status ?? '') && !/^delayed/.test(d.action ?? ''));
-    }
-    if (d.vendorReason && d.vendorReason !== reason) {
-      reason = d.vendorReason;
-      hard = isHard(reason, !/^4/.test(d.status ?? '') && !/^delayed/.test(d.action ?? ''));
+    // The reporter's own words, then its vendor category, know the cause better than the relayed text.
+    const own = report.verdict?.reason ?? (d.vendorReason !== reason ? d.vendorReason : undefined);
+    if (own) {
+      reason = own;
+      hard = isHard(reason, permanent());
     }
   }
   return {
     recipient: d.recipient,
     reason,
-    status: d.status,
-    replyCode: d.replyCode,
+    status,
+    replyCode,
     hard,
     diagnostic: d.diagnostic && d.diagnostic.length > MAX_DIAGNOSTIC_CHARS ? `${d.diagnostic.slice(0, MAX_DIAGNOSTIC_CHARS)}…` : d.diagnostic,
     remoteMta: d.remoteMta,
     canaryId,
   };
+}
+
+/** The receiving system's convention that rewrites `reason` for this recipient, if any. */
+function remoteHostConvention(d: Draft, reason: BounceReason): RemoteHostConvention | undefined {
+  const domain = d.recipient.slice(d.recipient.lastIndexOf('@') + 1);
+  return REMOTE_HOST_CONVENTIONS.find(
+    (r) =>
+      r.command === (d.command ?? null) &&
+      r.from.includes(reason) &&
+      ((d.remoteMta !== null && r.host.test(d.remoteMta)) || (r.domain?.test(domain) ?? false)) &&
+      !r.unlessStatus?.test(d.status ?? ''),
+  );
 }
 
 function excludedAddresses(headers: readonly MessageHeader[], originalHeaders: readonly Field[]): Set<string> {

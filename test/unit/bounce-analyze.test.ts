@@ -80,6 +80,13 @@ describe('analyzeBounce', () => {
     expect(analysis.recipients.map((r) => r.recipient)).toContain('ichiro@qmail.example.com');
   });
 
+  it('shows the returned report\'s failure line when a gateway\'s own notice names no cause', async () => {
+    // Act
+    const analysis = await analyzeBounce(bytes('interscan-returned-bounce.eml'), { parse: createMailParser() });
+    // Assess
+    expect(analysis.recipients[0]?.diagnostic).toMatch(/550 5\.1\.1 <momo@partner\.example\.net>\.\.\. Invalid recipient/);
+  });
+
   it('returns "not a bounce" for an ordinary message', async () => {
     const raw = new TextEncoder().encode('From: friend@example.com\nTo: shop@example.jp\nSubject: Hello\n\nSee you tomorrow.\n');
     const analysis = await analyzeBounce(raw, { parse: createMailParser() });

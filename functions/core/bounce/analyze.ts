@@ -448,6 +448,7 @@ function finish(d: Draft, explanation: string, count: number, canaryId: string |
   let hard = false;
   let status = d.status;
   let replyCode = d.replyCode;
+  let diagnostic = d.diagnostic;
   const permanent = () => !/^4/.test(status ?? '') && !/^delayed/.test(d.action ?? '');
   if (d.reason) reason = d.reason;
   else {
@@ -468,6 +469,7 @@ function finish(d: Draft, explanation: string, count: number, canaryId: string |
       ({ reason, hard } = innerClass);
       status ??= statusIn(serverReplyIn(inner) ?? inner);
       replyCode ??= replyCodeIn(inner);
+      diagnostic = inner; // the outer report's own words named no cause
     }
     // The reporter's own words, then its vendor category, know the cause better than the relayed text.
     const own = report.verdict?.reason ?? (d.vendorReason !== reason ? d.vendorReason : undefined);
@@ -482,7 +484,7 @@ function finish(d: Draft, explanation: string, count: number, canaryId: string |
     status,
     replyCode,
     hard,
-    diagnostic: d.diagnostic && d.diagnostic.length > MAX_DIAGNOSTIC_CHARS ? `${d.diagnostic.slice(0, MAX_DIAGNOSTIC_CHARS)}…` : d.diagnostic,
+    diagnostic: diagnostic && diagnostic.length > MAX_DIAGNOSTIC_CHARS ? `${diagnostic.slice(0, MAX_DIAGNOSTIC_CHARS)}…` : diagnostic,
     remoteMta: d.remoteMta,
     canaryId,
   };

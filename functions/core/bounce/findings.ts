@@ -199,8 +199,8 @@ const DESCRIPTIONS: Readonly<Record<BounceReason, Localized>> = {
 // reception, the spam filter) do not allow, the commonest reason a shop's mail never reaches a
 // phone; docomo even words it "Unknown user". The fix is on the recipient's side.
 const CARRIER_FILTER_REMEDY: Localized = {
-  en: 'The recipient’s mobile carrier refused it under their reception settings. Ask the recipient to add your sending domain to their allowed senders (designated-domain reception) in the carrier’s mail settings, then send again.',
-  ja: '受信者の携帯キャリアの受信設定で拒否されました。受信者に、キャリアのメール設定（迷惑メール対策・ドメイン指定受信）で送信元ドメインを受信許可に追加してもらってから再送してください。',
+  en: 'The recipient’s mobile carrier refused it, most often because of the recipient’s reception settings (some carriers answer "Unknown user" for this too). Ask the recipient to add your sending domain to their allowed senders (designated-domain reception) in the carrier’s mail settings and to confirm the address, then send again.',
+  ja: '受信者の携帯キャリアが受信を拒否しました。多くは受信者の受信設定によるものです（この場合も「Unknown user」と返すキャリアがあります）。受信者に、キャリアのメール設定（迷惑メール対策・ドメイン指定受信）で送信元ドメインを受信許可に追加し、アドレスが正しいかも確認してもらってから再送してください。',
 };
 
 /** A short description of a reason in both languages (for tables and alert lines). */

@@ -8,7 +8,7 @@ import { canaryIdFromEnvelope, canaryIdFromText, canaryIdOfMessage } from './can
 import { classifyReason, commandIn, isHard, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
 import { addressOfTyped, cleanAddress, parseFieldBlocks, parseHeaderFields, untyped, valueOf, valuesOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
-import { addressesIn, globalDiagnostic, scrapeRecipients, splitAtOriginal } from './scrape.ts';
+import { addressesIn, globalDiagnostic, scrapeRecipients, splitAtOriginal, type ScrapedRecipient } from './scrape.ts';
 import { AUTO_REPLY_SUBJECTS, BOUNCE_SENDERS, BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, POWERMTA_CATEGORIES, REMOTE_HOST_CONVENTIONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, SES_BOUNCE_SUBTYPES, UNSUBSCRIBE_SUBJECTS, type RemoteHostConvention, type ReporterConvention, type ReporterVerdict, type SmtpCommand } from './tables.ts';
 
 /** Messages larger than this are cut (at a line end) and parsed from their first part. */
@@ -165,7 +165,7 @@ export function readBounce(message: ParsedMessage): BounceAnalysis {
   const verdict = REPORTER_VERDICTS.find((v) => v.pattern.test(head.length > 4000 ? head.slice(0, 4000) : head));
   // A gateway that bounces an earlier report (InterScan returning a Sendmail notice) may name the
   // recipient without a cause; the returned report's own failure line for that recipient has it.
-  let innerFailures: readonly { recipient: string; diagnostic: string }[] | undefined;
+  let innerFailures: readonly ScrapedRecipient[] | undefined;
   const innerFailure = (recipient: string): string | undefined => {
     innerFailures ??= original ? scrapeRecipients(splitAtOriginal(original.length > MAX_EXPLANATION_CHARS ? original.slice(0, MAX_EXPLANATION_CHARS) : original).explanation, new Set()).filter((s) => /(?:^|\s)[45]\d\d[\s-]/.test(s.diagnostic)) : [];
     return innerFailures.find((s) => s.recipient.toLowerCase() === recipient.toLowerCase())?.diagnostic;

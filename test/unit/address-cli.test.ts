@@ -86,6 +86,23 @@ describe('addressCommand', () => {
     expect(out).not.toMatch(/\u001b\[/);
   });
 
+  it('calls a quoted name part with a space valid, with its warning (ok: true, exit 1)', async () => {
+    // Prepare
+    const json = fakeIO();
+    const human = fakeIO({ LANG: 'C.UTF-8' });
+
+    // Act
+    const code = await addressCommand(['--json', '"first last"@example.jp'], json);
+    await addressCommand(['"first last"@example.jp'], human);
+
+    // Assess
+    expect(code).toBe(1);
+    const [entry] = (JSON.parse(json.out()) as { addresses: Record<string, unknown>[] }).addresses;
+    expect(entry).toMatchObject({ input: '"first last"@example.jp', normalized: '"first last"@example.jp', ok: true, findings: [{ code: 'UNUSUAL_CHARACTER', severity: 'warning' }] });
+    expect(human.out()).toMatch(/^! "first last"@example\.jp +VALID, CHECK$/m);
+    expect(human.out()).toMatch(/many mail services and web forms refuse such addresses/);
+  });
+
   it('speaks Japanese when LANG says so', async () => {
     const io = fakeIO({ LANG: 'ja_JP.UTF-8' });
     await addressCommand(['shop＠example．jp', 'taro@docomo.ne.jp'], io);

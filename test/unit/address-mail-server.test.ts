@@ -105,6 +105,14 @@ describe('withMailServerCheck', () => {
     expect(after).toEqual(before);
   });
 
+  it('keeps a valid quoted address valid unless its domain takes no mail', async () => {
+    const served = await withMailServerCheck(diagnoseAddress('"first last"@example.jp'), zoneResolver(ZONE));
+    const unserved = await withMailServerCheck(diagnoseAddress('"first last"@no-such-domain.example'), zoneResolver(ZONE));
+    expect(served.ok).toBe(true);
+    expect(unserved.ok).toBe(false);
+    expect(unserved.findings.map((f) => f.code)).toEqual(['NO_MAIL_SERVER', 'UNUSUAL_CHARACTER']);
+  });
+
   it('does not look up addresses that could not be normalized', async () => {
     const asked: string[] = [];
     const d = await withMailServerCheck(diagnoseAddress('no at sign'), zoneResolver(ZONE, asked));

@@ -13,7 +13,9 @@
  *   provider that only issues ASCII addresses.
  * - warning: likely a problem, though the address may be real or the RFC allows it. `taro.@` and
  *   `ta..ro@` at the legacy carriers (real addresses many servers refuse), `/` `?` or a quoted
- *   name part (RFC-valid, refused by many providers and forms), non-ASCII in the name part
+ *   name part (RFC-valid, refused by many providers and forms; a quoted name part such as
+ *   `"first last"@example.jp` is the one warning that leaves `ok` true: RFC 5321 defines that
+ *   form, so the address is valid and only other software may fail it), non-ASCII in the name part
  *   (needs SMTPUTF8), domain typos ("did you mean"; only DNS can prove a domain wrong, so
  *   NO_MAIL_SERVER is the critical one), a domain without a dot or with a TLD that cannot exist,
  *   IP-address domains, and spaces only before or after the address (most programs trim them).
@@ -45,7 +47,10 @@ export interface AddressDiagnosis {
   readonly input: string;
   /** The address as it should be written (certain fixes only), or null when none can be made. */
   readonly normalized: string | null;
-  /** True when no finding is a warning or critical (info notes do not count). */
+  /**
+   * True when the address is valid as written: no critical finding, and no warning except the
+   * caution that many services refuse an RFC-valid quoted name part (info notes do not count).
+   */
   readonly ok: boolean;
   /** Most severe first. */
   readonly findings: readonly AddressFinding[];
@@ -64,6 +69,11 @@ interface Draft {
   readonly severity: Severity;
   readonly fix: Fix;
   readonly message: Localized;
+  /**
+   * The address is valid as written (RFC 5321 allows this form); the warning is about other
+   * software that refuses it, so it does not make the address invalid (`ok` stays true).
+   */
+  readonly rfcValid?: true;
 }
 
 interface Analysis {
@@ -202,7 +212,8 @@ function fullwidthMessage(chars: readonly string[]): Localized {
 
 function analyse(input: string, knownDomains: ReadonlySet<string>, depth: number): Analysis {
   const drafts: Draft[] = [];
-  const add = (code: AddressCode, severity: Severity, fix: Fix, message: Localized) => drafts.push({ code, severity, fix, message });
+  const add = (code: AddressCode, severity: Severity, fix: Fix, message: Localized, rfcValid?: true) =>
+    drafts.push({ code, severity, fix, message, ...(rfcValid ? { rfcValid } : {}) });
   const fail = (): Analysis => ({ drafts, normalized: null, best: null, guessed: false });
 
   // A name and angle brackets around the address ("Taro <taro@example.jp>"): keep what is inside.
@@ -388,10 +399,11 @@ function analyse(input: string, knownDomains: ReadonlySet<string>, depth: number
   let fixDots = false;
   if (quoted) {
     const content = local.slice(1, -1);
+    // RFC 5321 allows a quoted name part (`"first last"@example.jp`): valid, but many refuse it.
     if (DOT_ATOM.test(content)) {
-      add('UNUSUAL_CHARACTER', 'warning', 'certain', MESSAGES.needlessQuotes());
+      add('UNUSUAL_CHARACTER', 'warning', 'certain', MESSAGES.needlessQuotes(), true);
       normLocal = content;
-    } else add('UNUSUAL_CHARACTER', 'warning', 'none', MESSAGES.quoted());
+    } else add('UNUSUAL_CHARACTER', 'warning', 'none', MESSAGES.quoted(), true);
   }
   const unquoted = !normLocal.startsWith('"');
   if (unquoted) {
@@ -508,7 +520,8 @@ export function diagnoseAddress(input: string, options: AddressOptions = {}): Ad
         message: { en: `${d.message.en} ${sentence.en}`, ja: `${d.message.ja}${sentence.ja}` },
       };
     });
-  return { input, normalized: analysis.normalized, ok: findings.every((f) => f.severity === 'info'), findings };
+  const ok = analysis.drafts.every((d) => d.severity === 'info' || d.rfcValid === true);
+  return { input, normalized: analysis.normalized, ok, findings };
 }
 
 /**

@@ -90,5 +90,5 @@ export async function withMailServerCheck(diagnosis: AddressDiagnosis, resolver:
     };
   }
   const findings = [...diagnosis.findings, added].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return { ...diagnosis, ok: findings.every((f) => f.severity === 'info'), findings };
+  return { ...diagnosis, ok: diagnosis.ok && added.severity === 'info', findings };
 }

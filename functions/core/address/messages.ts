@@ -101,8 +101,8 @@ export const MESSAGES = {
     ja: `@ の前に ${chars} が含まれています。規格上は使える文字ですが珍しく、受け付けない入力フォームもあります。`,
   }),
   quoted: (): Localized => ({
-    en: 'The part before @ is in quotation marks ("…"). The mail standard allows this, but most mail services and web forms refuse such addresses.',
-    ja: '@ の前が引用符（"…"）で囲まれています。規格上は認められていますが、多くのメールサービスや入力フォームでは使えません。',
+    en: 'The address is valid: the mail standard (RFC 5321) allows the part before @ in quotation marks ("…"), spaces included. But many mail services and web forms refuse such addresses, so mail to it may be refused on the way; if it comes back, ask the recipient for another address.',
+    ja: 'このアドレスは有効です。規格（RFC 5321）では @ の前を引用符（"…"）で囲む書き方（空白を含むものも）が認められています。ただし、このようなアドレスを受け付けないメールサービスや入力フォームが多く、途中で拒否されることがあります。届かずに戻ってきた場合は、別のアドレスを相手に確認してください。',
   }),
   needlessQuotes: (): Localized => ({
     en: 'The part before @ is in quotation marks ("…") that it does not need; many mail services and web forms refuse quotation marks.',

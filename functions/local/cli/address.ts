@@ -12,9 +12,9 @@ import { languageFromEnv, padDisplay, styler, writeJson, type CliIO, type Comman
 
 const USAGE = 'usage: mailhealth address ADDR... [--json] [--dns]';
 
-const VERDICT: Record<Language, Record<Exclude<Status, 'unknown'>, string>> = {
-  en: { ok: 'OK', warning: 'CHECK', critical: 'ERROR' },
-  ja: { ok: '問題なし', warning: '要確認', critical: 'エラー' },
+const VERDICT: Record<Language, Record<Exclude<Status, 'unknown'> | 'valid-warning', string>> = {
+  en: { ok: 'OK', warning: 'CHECK', critical: 'ERROR', 'valid-warning': 'VALID, CHECK' },
+  ja: { ok: '問題なし', warning: '要確認', critical: 'エラー', 'valid-warning': '有効・要確認' },
 };
 const SEVERITY_LABEL: Record<Language, Record<Severity, string>> = {
   en: { critical: 'error', warning: 'warning', info: 'note' },
@@ -57,7 +57,9 @@ function printHuman(io: CliIO, diagnoses: readonly AddressDiagnosis[]): void {
   for (const d of diagnoses) {
     const status = statusOf(d.findings) as Exclude<Status, 'unknown'>;
     const mark = status === 'ok' ? s.green('✓') : status === 'warning' ? s.yellow('!') : s.red('✗');
-    const verdict = status === 'ok' ? s.green(VERDICT[lang].ok) : status === 'warning' ? s.yellow(VERDICT[lang].warning) : s.red(VERDICT[lang].critical);
+    // A warning on a valid address (a quoted name part many services refuse) says both.
+    const warning = d.ok ? VERDICT[lang]['valid-warning'] : VERDICT[lang].warning;
+    const verdict = status === 'ok' ? s.green(VERDICT[lang].ok) : status === 'warning' ? s.yellow(warning) : s.red(VERDICT[lang].critical);
     io.stdout.write(`${mark} ${s.bold(padDisplay(d.input, width))}${verdict}\n`);
     for (const f of d.findings) {
       const label = padDisplay(SEVERITY_LABEL[lang][f.severity], 8);

@@ -96,6 +96,9 @@ describe('mailhealth check', () => {
     expect(Object.keys(t)).toEqual(['name', 'status', 'canaryId', 'steps', 'ports', 'tls', 'extensions', 'findings']);
     expect(t.steps[0]).toEqual({ step: 'connect', ok: true, ms: 3 });
     expect(t.steps[1]).toEqual({ step: 'greeting', ok: true, ms: 20, reply: '220 smtp.example.jp ESMTP' });
+    // RCPT steps name their recipient, as the text output does; no other step has the field.
+    expect(t.steps.find((s: { step: string }) => s.step === 'rcpt')).toEqual({ step: 'rcpt', ok: true, ms: 2, reply: '250 ok', recipient: 'owner@example.jp' });
+    expect(t.steps.filter((s: { recipient?: string }) => s.recipient !== undefined).map((s: { step: string }) => s.step)).toEqual(['rcpt']);
     expect(t.ports).toEqual({ '25': 'timeout', '587': 'open', '465': 'open' });
     expect(t.tls).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', certDaysLeft: 90, authorized: true });
     expect(t.extensions).toEqual({ AUTH: ['PLAIN', 'LOGIN'], SIZE: 20971520, STARTTLS: true });

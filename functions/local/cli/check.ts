@@ -140,7 +140,14 @@ export function checkJson(report: CheckReport): unknown {
       name: t.name,
       status: t.status,
       canaryId: t.canaryId,
-      steps: t.steps.map((s) => ({ step: s.step, ok: s.ok, ms: s.ms, ...(s.reply !== undefined ? { reply: s.reply } : {}) })),
+      steps: t.steps.map((s) => ({
+        step: s.step,
+        ok: s.ok,
+        ms: s.ms,
+        ...(s.reply !== undefined ? { reply: s.reply } : {}),
+        // RCPT runs once per recipient: without the address the steps could not be told apart.
+        ...(s.recipient !== undefined ? { recipient: s.recipient } : {}),
+      })),
       ports: t.ports,
       ...(t.tls ? { tls: { version: t.tls.version, cipher: t.tls.cipher, certDaysLeft: t.tls.certDaysLeft, authorized: t.tls.authorized } } : {}),
       extensions: t.extensions,

@@ -70,6 +70,22 @@ describe('port probe in a canary round (OP25B)', () => {
     expect(result.status).toBe('ok');
   });
 
+  it('concludes OP25B from the session itself when submission runs on a port outside probePorts (10587)', async () => {
+    // Prepare: port 25 silent, nothing else probed answers, submission on the non-standard 10587
+    const [silent, submission, closed] = [await startSilentServer(), await startSmtpServer(pki), await closedPort()];
+    const target = testTarget({ port: 10587, probePorts: [25, 587, 465] });
+
+    // Act
+    const result = await roundWith({ 25: silent.port, 587: closed, 465: closed, 10587: submission.port }, target);
+
+    // Assess
+    expect(result.ports).toEqual({ '25': 'timeout', '587': 'refused', '465': 'refused' });
+    expect(result.findings).toMatchObject([{ code: 'PORT25_BLOCKED', severity: 'info', step: 'connect' }]);
+    expect(result.findings[0]?.message.en).toContain('while port 10587 answers');
+    expect(result.status).toBe('ok');
+    expect(submission.received).toHaveLength(1);
+  });
+
   it('does not call a refused 25 OP25B: that host just does not listen on 25', async () => {
     const [submission, closed] = [await startSmtpServer(pki), await closedPort()];
     const result = await roundWith({ 25: closed, 587: submission.port, 465: closed });

@@ -15,6 +15,20 @@ describe('analysePorts', () => {
     expect(findings[0]?.remedy.ja).toContain('587');
   });
 
+  it('counts the port the SMTP session used as answering when it is not among the probed ports (submission on 10587)', () => {
+    // Act
+    const findings = analysePorts({ host, configuredPort: 10587, ports: { '25': 'timeout', '587': 'refused', '465': 'refused' }, sessionAnswered: true });
+
+    // Assess
+    expect(findings).toMatchObject([{ code: 'PORT25_BLOCKED', severity: 'info', step: 'connect' }]);
+    expect(findings[0]?.message.en).toContain('while port 10587 answers');
+    expect(findings[0]?.message.ja).toContain('ポート10587は応答します');
+  });
+
+  it('makes no OP25B claim from the session port when the session never got an SMTP answer', () => {
+    expect(analysePorts({ host, configuredPort: 10587, ports: { '25': 'timeout' }, sessionAnswered: false })).toEqual([]);
+  });
+
   it('says a refused 25 only means that host does not listen there, never OP25B', () => {
     const findings = analysePorts({ host, configuredPort: 587, ports: { '25': 'refused', '587': 'open' } });
     expect(findings).toMatchObject([{ code: 'PORT_UNREACHABLE', severity: 'info' }]);

@@ -18,13 +18,18 @@ export interface PortAnalysisInput {
   readonly reference?: { readonly host: string; readonly state: PortState };
   /** The target's name did not resolve: port states say nothing then (DNS_NOT_FOUND is raised by the session). */
   readonly dnsFailed?: boolean;
+  /**
+   * The SMTP session got an SMTP reply on `configuredPort`: that port answers, probed or not
+   * (submission on a non-standard port such as 10587 is outside the default probePorts).
+   */
+  readonly sessionAnswered?: boolean;
 }
 
 /**
  * The findings of the port probe.
  *
- * OP25B drops port 25 silently, so only a *silent* 25 next to an answering 587/465 on the same
- * host is PORT25_BLOCKED (info: the remedy is what we already do, submission on 587). A *refused*
+ * OP25B drops port 25 silently, so only a *silent* 25 next to an answering 587/465 (or the
+ * session's own port, whatever its number) on the same host is PORT25_BLOCKED (info: the remedy is what we already do, submission on 587). A *refused*
  * 25 means that host does not listen there, and saying "blocked" would be the false positive
  * users of other tools complain about. When a reference host is configured, its port 25 decides:
  * silent too confirms the block, answering (or refusing) shows our side can reach port 25.
@@ -35,9 +40,11 @@ export function analysePorts(input: PortAnalysisInput): Finding[] {
   if (input.dnsFailed) return [];
   const p25 = input.ports['25'];
   if (p25 === undefined) return [];
-  const openPorts = Object.entries(input.ports)
+  const probedOpen = Object.entries(input.ports)
     .filter(([port, state]) => port !== '25' && state === 'open')
     .map(([port]) => Number(port));
+  const sessionPort = input.sessionAnswered && input.configuredPort !== 25 ? [input.configuredPort] : [];
+  const openPorts = [...new Set([...probedOpen, ...sessionPort])].sort((a, b) => a - b);
   const base: TextParams = { host: input.host, port: input.configuredPort, probedPort: 25, openPorts };
   const make = (code: 'PORT25_BLOCKED' | 'PORT_UNREACHABLE', params: TextParams): Finding => {
     const text = probeText(code, params);

@@ -13,6 +13,7 @@ import type { PortState, TargetResult } from '../results.ts';
 import { buildCanaryMessage } from './canary-message.ts';
 import { diagnoseSession } from './diagnosis.ts';
 import { analysePorts } from './ports-analysis.ts';
+import { parseReply } from './reply.ts';
 import type { SessionRequest, SmtpSession } from './types.ts';
 
 /** Per-round values that do not live in the target config. */
@@ -102,12 +103,14 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     now: started,
   });
   const dnsFailed = transcript.steps.some((s) => s.failure?.kind === 'dns');
+  const sessionAnswered = transcript.steps.some((s) => s.reply !== undefined && parseReply(s.reply) !== null);
   const portFindings = analysePorts({
     host: target.host,
     configuredPort: target.port,
     ports,
     ...(reference ? { reference } : {}),
     dnsFailed,
+    sessionAnswered,
   });
 
   const findings = [...preflight, ...portFindings, ...session.findings];

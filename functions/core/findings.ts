@@ -27,6 +27,7 @@ export const PROBE_CODES = [
   'CONNECTION_LOST',
   'STEP_TIMEOUT',
   'SLOW_STEP',
+  'TLS_MODE_MISMATCH',
 ] as const;
 
 /** Codes raised from returned bounces and the round trip. */

@@ -92,6 +92,44 @@ describe('SMTP canary session (real smtp-server on 127.0.0.1)', () => {
     expect(result.tls?.authorized).toBe(true);
   });
 
+  it('reports implicit TLS against a STARTTLS port as TLS_MODE_MISMATCH, not as an outdated TLS version', async () => {
+    // Prepare: a STARTTLS server (plain greeting first), the target set to implicit TLS
+    const server = await startSmtpServer(pki);
+
+    // Act
+    const result = await round(server.port, testTarget({ port: 465, tls: 'implicit' }));
+
+    // Assess
+    const f = only(result);
+    expect(f).toMatchObject({ code: 'TLS_MODE_MISMATCH', severity: 'critical', step: 'connect' });
+    expect(f.message.en).toMatch(/speaks plain SMTP first/);
+    expect(f.remedy.en).toMatch(/"tls": "starttls"/);
+    expect(f.remedy.en).toMatch(/port 465/);
+    expect(f.remedy.en).not.toMatch(/outdated/);
+    expect(server.authAttempts).toEqual([]);
+  });
+
+  it('reports STARTTLS against an implicit-TLS port (it never greets in plain text) as TLS_MODE_MISMATCH', async () => {
+    // Prepare: a server that speaks TLS from the first byte, the target set to STARTTLS
+    const server = await startSmtpServer(pki, { secure: true });
+
+    // Act
+    const result = await round(server.port, testTarget({ timeouts: { connectMs: 1_000, stepMs: 500, probeMs: 1_000 } }));
+
+    // Assess
+    const f = only(result);
+    expect(f).toMatchObject({ code: 'TLS_MODE_MISMATCH', severity: 'critical', step: 'greeting' });
+    expect(f.message.en).toMatch(/never greets in plain text/);
+    expect(f.remedy.en).toMatch(/"tls": "implicit"/);
+    expect(server.received).toEqual([]);
+  });
+
+  it('keeps TLS_HANDSHAKE_FAILED for a port that speaks neither TLS nor SMTP', async () => {
+    const raw = await startRawServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const result = await round(raw.port, testTarget({ port: 465, tls: 'implicit' }));
+    expect(only(result)).toMatchObject({ code: 'TLS_HANDSHAKE_FAILED', step: 'connect' });
+  });
+
   it('reports a refused port as PORT_UNREACHABLE at connect', async () => {
     const result = await round(await closedPort());
     expect(only(result)).toMatchObject({ code: 'PORT_UNREACHABLE', severity: 'critical', step: 'connect' });

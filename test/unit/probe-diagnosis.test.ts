@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROBE_CODES, type SmtpStep } from '#core/findings.ts';
-import { CERT_EXPIRING_DAYS, DIAGNOSIS_RULES, classifyStep, diagnoseSession, stepSucceeded, type SessionContext } from '#core/probe/diagnosis.ts';
+import { CERT_EXPIRING_DAYS, DIAGNOSIS_RULES, classifyStep, diagnoseSession, stepSucceeded, tlsModeSuspect, type SessionContext } from '#core/probe/diagnosis.ts';
 import { parseEhlo } from '#core/probe/ehlo.ts';
 import { isTransient, parseReply, replyClass } from '#core/probe/reply.ts';
 import { probeText } from '#core/probe/texts.ts';
@@ -225,10 +225,45 @@ describe('diagnoseSession', () => {
   });
 });
 
+describe('TLS mode mismatch', () => {
+  const implicitOnPlain: SessionTranscript = { steps: [{ step: 'connect', ms: 4, failure: { kind: 'tls-handshake', detail: 'ERR_SSL_WRONG_VERSION_NUMBER' } }] };
+  const starttlsOnImplicit: SessionTranscript = { steps: [ok('connect'), { step: 'greeting', ms: 15_000, failure: { kind: 'timeout' } }] };
+
+  it('suspects the other mode only for the failures a wrong "tls" setting causes', () => {
+    expect(tlsModeSuspect(implicitOnPlain, 'implicit')).toEqual({ index: 0, otherMode: 'starttls' });
+    expect(tlsModeSuspect(starttlsOnImplicit, 'starttls')).toEqual({ index: 1, otherMode: 'implicit' });
+    // a refused or silent port, a bad certificate or a clean session say nothing about the mode
+    expect(tlsModeSuspect({ steps: [{ step: 'connect', ms: 1, failure: { kind: 'refused' } }] }, 'implicit')).toBeNull();
+    expect(tlsModeSuspect({ steps: [{ step: 'connect', ms: 1, failure: { kind: 'tls-untrusted' } }] }, 'implicit')).toBeNull();
+    expect(tlsModeSuspect({ steps: happy }, 'starttls')).toBeNull();
+    expect(tlsModeSuspect(starttlsOnImplicit, 'implicit')).toBeNull();
+  });
+
+  it('reports TLS_MODE_MISMATCH at the failed step when the other mode answered, with the remedy for each direction', () => {
+    // Act
+    const implicit = diagnoseSession(implicitOnPlain, { ...ctx, port: 587, tlsMode: 'implicit', otherTlsModeAnswers: true });
+    const starttls = diagnoseSession(starttlsOnImplicit, { ...ctx, port: 465, tlsMode: 'starttls', otherTlsModeAnswers: true });
+
+    // Assess
+    expect(implicit.findings).toMatchObject([{ code: 'TLS_MODE_MISMATCH', severity: 'critical', step: 'connect' }]);
+    expect(implicit.findings[0]?.message.en).toMatch(/speaks plain SMTP first/);
+    expect(implicit.findings[0]?.remedy.en).toMatch(/"tls": "starttls".*587.*465.*"tls": "implicit"/);
+    expect(implicit.findings[0]?.remedy.ja).toMatch(/"tls": "starttls"/);
+    expect(starttls.findings).toMatchObject([{ code: 'TLS_MODE_MISMATCH', severity: 'critical', step: 'greeting' }]);
+    expect(starttls.findings[0]?.message.en).toMatch(/never greets in plain text/);
+    expect(starttls.findings[0]?.remedy.en).toMatch(/"tls": "implicit"/);
+  });
+
+  it('keeps the plain diagnosis when the other mode did not answer either', () => {
+    expect(diagnoseSession(implicitOnPlain, { ...ctx, tlsMode: 'implicit', otherTlsModeAnswers: false }).findings.map((f) => f.code)).toEqual(['TLS_HANDSHAKE_FAILED']);
+    expect(diagnoseSession(starttlsOnImplicit, { ...ctx, tlsMode: 'starttls' }).findings.map((f) => f.code)).toEqual(['GREETING_TIMEOUT']);
+  });
+});
+
 describe('probeText', () => {
   it('has a message and a remedy in English and Japanese for every probe code', () => {
     for (const code of PROBE_CODES) {
-      const text = probeText(code, { host: 'smtp.example.jp', port: 587, recipient: 'a@example.jp', reply: '550 no', sizeLimitBytes: 5_242_880, maxMessageBytes: 10_485_760, daysLeft: 3, ms: 6000, limitMs: 5000, openPorts: [587] });
+      const text = probeText(code, { host: 'smtp.example.jp', port: 587, recipient: 'a@example.jp', reply: '550 no', sizeLimitBytes: 5_242_880, maxMessageBytes: 10_485_760, daysLeft: 3, ms: 6000, limitMs: 5000, openPorts: [587], tlsMode: 'implicit' });
       for (const s of [text.message.en, text.message.ja, text.remedy.en, text.remedy.ja]) expect(s.length, code).toBeGreaterThan(10);
       expect(text.message.ja, code).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
       expect(text.message.en, code).not.toMatch(/undefined|NaN/);

@@ -113,6 +113,27 @@ describe('runCanaryRound', () => {
     expect(result.status).toBe('critical');
   });
 
+  it('asks the port once in the other TLS mode when the session failed like a wrong "tls" setting', async () => {
+    // Prepare: implicit TLS configured on 587, whose server greets in plain text
+    const calls: string[] = [];
+    const implicit = targetSchema.parse({ ...target, auth: undefined, tls: 'implicit', probePorts: [] });
+    const session = async (): Promise<SessionTranscript> => ({ steps: [{ step: 'connect', ms: 3, failure: { kind: 'tls-handshake', detail: 'ERR_SSL_WRONG_VERSION_NUMBER' } }] });
+
+    // Act
+    const result = await runCanaryRound(implicit, { bounceDomain: 'b.example.jp' }, deps({ openSession: session, probePort: fakeProber({ 'smtp.example.jp:587': 'open' }, calls) }));
+
+    // Assess
+    expect(calls).toEqual(['smtp.example.jp:587']);
+    expect(result.findings.map((f) => f.code)).toEqual(['TLS_MODE_MISMATCH']);
+    expect(result.status).toBe('critical');
+  });
+
+  it('does not probe the other TLS mode after a session that went through', async () => {
+    const calls: string[] = [];
+    await runCanaryRound(targetSchema.parse({ ...target, probePorts: [] }), { bounceDomain: 'b.example.jp', password: 'x' }, deps({ probePort: fakeProber({}, calls) }));
+    expect(calls).toEqual([]);
+  });
+
   it('runs the preflight hook first and keeps its findings', async () => {
     const result = await runCanaryRound(target, { bounceDomain: 'b.example.jp', password: 'x' }, deps({
       preflight: () => [{ code: 'DOT_BEFORE_AT', severity: 'warning', message: { en: 'm', ja: 'm' }, remedy: { en: 'r', ja: 'r' } }],

@@ -141,11 +141,46 @@ export function classifyStep(step: TranscriptStep): { code: ProbeCode; severity:
   return { code: 'CONNECTION_LOST', severity: 'critical' };
 }
 
+/** How a target's TLS starts: STARTTLS after a plain greeting, or TLS from the first byte. */
+export type TlsMode = 'starttls' | 'implicit';
+
+// How a session fails when its `tls` setting does not match the port. Implicit TLS against a
+// port that greets in plain text reads the "220 …" as a broken TLS record (OpenSSL's "wrong
+// version number") or is hung up on; STARTTLS against an implicit-TLS port waits for a greeting
+// that never comes, because that server waits for our TLS hello.
+const IMPLICIT_ON_PLAIN: readonly StepFailureKind[] = ['tls-handshake', 'closed', 'error'];
+const STARTTLS_ON_IMPLICIT: readonly StepFailureKind[] = ['timeout', 'closed'];
+
+/**
+ * When a session failed the way a wrong `tls` setting makes it fail, the step that failed and
+ * the mode worth trying on the same port; null otherwise. Only a probe in that other mode tells
+ * a mode mismatch from a broken server, so this names the question, the round asks it.
+ * @example tlsModeSuspect({ steps: [{ step: 'connect', ms: 4, failure: { kind: 'tls-handshake' } }] }, 'implicit')
+ * // { index: 0, otherMode: 'starttls' }
+ */
+export function tlsModeSuspect(transcript: SessionTranscript, mode: TlsMode): { readonly index: number; readonly otherMode: TlsMode } | null {
+  if (transcript.tls) return null;
+  const index = transcript.steps.findIndex((s) => !stepSucceeded(s));
+  const failed = transcript.steps[index];
+  const kind = failed?.failure?.kind;
+  if (!failed || !kind) return null;
+  if (mode === 'implicit' && failed.step === 'connect' && IMPLICIT_ON_PLAIN.includes(kind)) return { index, otherMode: 'starttls' };
+  if (mode === 'starttls' && failed.step === 'greeting' && STARTTLS_ON_IMPLICIT.includes(kind)) return { index, otherMode: 'implicit' };
+  return null;
+}
+
 /** The target facts the session diagnosis needs besides the transcript. */
 export interface SessionContext {
   readonly host: string;
   /** The logical port (587, 465...), as the user configured it. */
   readonly port: number;
+  /** The target's `tls` setting. */
+  readonly tlsMode?: TlsMode;
+  /**
+   * The same port answered in the other TLS mode after the session failed as `tlsModeSuspect`
+   * describes: the failure is TLS_MODE_MISMATCH, not a broken server.
+   */
+  readonly otherTlsModeAnswers?: boolean;
   readonly servername?: string;
   readonly sender: string;
   readonly maxMessageBytes: number;
@@ -219,11 +254,14 @@ export function diagnoseSession(transcript: SessionTranscript, ctx: SessionConte
   const base: TextParams = {
     host: ctx.host,
     port: ctx.port,
+    ...(ctx.tlsMode ? { tlsMode: ctx.tlsMode } : {}),
     sender: ctx.sender,
     maxMessageBytes: ctx.maxMessageBytes,
     ...(ctx.servername ? { servername: ctx.servername } : {}),
     ...(sizeLimit ? { sizeLimitBytes: sizeLimit } : {}),
   };
+
+  const mismatch = ctx.otherTlsModeAnswers && ctx.tlsMode ? tlsModeSuspect(transcript, ctx.tlsMode) : null;
 
   let acceptedRecipients = 0;
   let sawRcpt = false;
@@ -234,7 +272,8 @@ export function diagnoseSession(transcript: SessionTranscript, ctx: SessionConte
     if (step.step === 'ehlo' && next?.step === 'ehlo' && next.command === 'HELO' && stepSucceeded(next)) continue;
     // With every recipient refused, the DATA refusal that follows is only a consequence.
     if (step.step === 'data' && sawRcpt && acceptedRecipients === 0) break;
-    const verdict = classifyStep(step);
+    const verdict: { code: ProbeCode; severity: Severity } | null =
+      mismatch?.index === index ? { code: 'TLS_MODE_MISMATCH', severity: 'critical' } : classifyStep(step);
     if (!verdict) {
       if (step.step === 'rcpt' && stepSucceeded(step)) acceptedRecipients++;
       continue;

@@ -11,7 +11,7 @@ import { statusOf, type Finding } from '../findings.ts';
 import type { Clock, PortProber, RandomSource } from '../ports.ts';
 import type { PortState, TargetResult } from '../results.ts';
 import { buildCanaryMessage } from './canary-message.ts';
-import { diagnoseSession } from './diagnosis.ts';
+import { diagnoseSession, tlsModeSuspect } from './diagnosis.ts';
 import { analysePorts } from './ports-analysis.ts';
 import { parseReply } from './reply.ts';
 import type { SessionRequest, SmtpSession } from './types.ts';
@@ -92,9 +92,17 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
   })();
   const [{ ports, reference }, transcript] = await Promise.all([probing, deps.openSession(request)]);
 
+  // A session that failed like a wrong `tls` setting: does the port answer in the other mode?
+  const suspect = tlsModeSuspect(transcript, target.tls);
+  const otherTlsModeAnswers =
+    suspect !== null &&
+    (await deps.probePort(target.host, dial(target.port), { timeoutMs: target.timeouts.probeMs, implicitTls: suspect.otherMode === 'implicit' })) === 'open';
+
   const session = diagnoseSession(transcript, {
     host: target.host,
     port: target.port,
+    tlsMode: target.tls,
+    otherTlsModeAnswers,
     ...(target.servername ? { servername: target.servername } : {}),
     sender,
     maxMessageBytes: target.maxMessageBytes,

@@ -28,6 +28,8 @@ export interface TextParams {
   readonly probedPort?: number;
   readonly openPorts?: readonly number[];
   readonly referenceHost?: string;
+  /** The target's `tls` setting (TLS_MODE_MISMATCH says which way round it is wrong). */
+  readonly tlsMode?: 'starttls' | 'implicit';
   /** For port findings: which situation (see ports-analysis.ts). */
   readonly variant?: 'confirmed' | 'not-listening' | 'dropped-here-only';
 }
@@ -218,6 +220,29 @@ const TEXTS: Record<ProbeCode, (p: TextParams) => FindingText> = {
       ja: 'サーバーが古い TLS バージョンにしか対応していない可能性があります。対応している TLS バージョンを事業者に確認してください。',
     },
   }),
+
+  TLS_MODE_MISMATCH: (p) =>
+    p.tlsMode === 'starttls'
+      ? {
+          message: {
+            en: `Port ${p.port} of ${p.host} expects encryption from the first byte (implicit TLS, as on port 465) and never greets in plain text, but this target is set to "tls": "starttls" (a plain greeting first, then STARTTLS). Nothing was sent.`,
+            ja: `${p.host} のポート${p.port}は最初から暗号化された通信（暗黙の TLS、ポート465と同じ方式）を待っており、暗号化なしのあいさつ（グリーティング）を返しません。一方、この対象は "tls": "starttls"（暗号化なしで始めて STARTTLS で暗号化する方式）に設定されています。メールは送信されていません。`,
+          },
+          remedy: {
+            en: 'This port speaks TLS from the start: set "tls": "implicit" for it (the usual setting for port 465), or send on port 587 with "tls": "starttls".',
+            ja: 'このポートは最初から TLS で通信します。このポートには "tls": "implicit" を設定する（ポート465の通常の設定）か、ポート587で "tls": "starttls" を使って送信してください。',
+          },
+        }
+      : {
+          message: {
+            en: `Port ${p.port} of ${p.host} speaks plain SMTP first (it greets without encryption and switches to encryption with STARTTLS), but this target is set to "tls": "implicit" (encryption from the first byte). The two sides could not understand each other; nothing was sent. This is a setting mismatch, not an outdated server.`,
+            ja: `${p.host} のポート${p.port}は暗号化なしの SMTP で始まる方式（あいさつの後に STARTTLS で暗号化）ですが、この対象は "tls": "implicit"（最初から暗号化する方式）に設定されています。方式が合わないため通信できず、メールは送信されていません。サーバーが古いのではなく、設定の不一致です。`,
+          },
+          remedy: {
+            en: 'The port speaks plain SMTP first: set "tls": "starttls" for it (the usual setting for port 587), or use port 465 with "tls": "implicit" for encryption from the start.',
+            ja: 'このポートは暗号化なしの SMTP で始まります。このポートには "tls": "starttls" を設定する（ポート587の通常の設定）か、最初から暗号化する場合はポート465で "tls": "implicit" を使ってください。',
+          },
+        },
 
   TLS_CERT_INVALID: (p) => {
     const name = p.servername ?? p.host;

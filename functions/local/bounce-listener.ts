@@ -21,8 +21,13 @@ export interface BounceListenerOptions {
   readonly maxBytes?: number;
   /** The host name in the greeting. @default 'mail-health bounce listener' host */
   readonly name?: string;
-  /** Stores the message (with its trace headers); the sender gets 250 once this resolves. */
-  accept(raw: Uint8Array, envelope: { readonly from: string; readonly to: readonly string[] }): Promise<void>;
+  /**
+   * Stores the message (with its trace headers); the sender gets 250 once this resolves.
+   * `receivedAt` is when the end of DATA arrived (ISO), the message's arrival time.
+   */
+  accept(raw: Uint8Array, envelope: { readonly from: string; readonly to: readonly string[]; readonly receivedAt: string }): Promise<void>;
+  /** The time of arrival stamps. @default the system clock */
+  readonly now?: () => Date;
 }
 
 /** A running listener. */
@@ -53,6 +58,7 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
   const host = options.host ?? '127.0.0.1';
   const domains = options.domains.map((d) => d.toLowerCase());
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const now = options.now ?? (() => new Date());
   const server = new SMTPServer({
     name: options.name ?? 'bounces.mail-health.local',
     banner: 'mail-health bounce listener',
@@ -72,11 +78,12 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        const receivedAt = now().toISOString();
         if (stream.sizeExceeded) return callback(smtpError(552, `5.3.4 message larger than ${maxBytes} bytes`));
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((r) => r.address);
         const raw = Buffer.concat([Buffer.from(traceHeaders(from, to), 'latin1'), ...chunks]);
-        options.accept(raw, { from, to }).then(
+        options.accept(raw, { from, to, receivedAt }).then(
           () => callback(),
           () => callback(smtpError(451, '4.3.0 could not store the message; try again later')),
         );

@@ -78,8 +78,11 @@ export interface BounceIntakeOptions {
 
 /** The intake of one local runtime. */
 export interface BounceIntake {
-  /** Writes a message to the inbox (durably) and queues it; resolves once it is on disk. */
-  accept(raw: Uint8Array, envelope?: { readonly to: readonly string[] }): Promise<void>;
+  /**
+   * Writes a message to the inbox (durably) and queues it; resolves once it is on disk.
+   * `receivedAt` (ISO) is when the message arrived; default now.
+   */
+  accept(raw: Uint8Array, envelope?: { readonly to?: readonly string[]; readonly receivedAt?: string }): Promise<void>;
   /** Queues the .eml files of `dir` (recursively) not processed before. Resolves with how many. */
   scanDir(dir: string): Promise<number>;
   /** Queues what an earlier run left in the inbox. Resolves with how many. */
@@ -134,6 +137,19 @@ async function walkEml(dir: string): Promise<string[]> {
   return out;
 }
 
+/** `20260301T091500123Z`: a receipt time in a file name, to the millisecond. */
+function receiptStamp(at: Date): string {
+  return at.toISOString().replace(/[-:.]/g, '');
+}
+
+/** The receipt time an inbox file name starts with; null for a name this intake did not make. */
+export function receivedAtOfName(name: string): string | null {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(name);
+  if (!m) return null;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`;
+  return Number.isNaN(Date.parse(iso)) ? null : iso;
+}
+
 /** Why a message is kept instead of recorded, or null when it was understood. */
 function keptReason(kind: BounceKind, recipients: number, deliveredCanaryId: string | null): string | null {
   if (deliveredCanaryId) return null;
@@ -160,7 +176,9 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
   let running: Promise<void> | null = null;
   let counter = 0;
 
-  const uniqueName = () => `${clock().toISOString().replace(/[-:.]/g, '')}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}.eml`;
+  // The name starts with the receipt time: the round trip counts to when a message arrived, not
+  // to when the intake got to it (it waits while a round sends its canaries).
+  const uniqueName = (receivedAt: Date = clock()) => `${receiptStamp(receivedAt)}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}.eml`;
 
   function enqueue(job: Job): boolean {
     if (queued.has(job.path)) return false;
@@ -229,8 +247,19 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
     return keptAs;
   }
 
+  /** When the message arrived: stamped in the inbox name, or the folder file's modification time. */
+  async function receivedAtOf(job: Job): Promise<string> {
+    if (job.origin === 'inbox') {
+      const stamped = receivedAtOfName(basename(job.path));
+      if (stamped) return stamped;
+    }
+    const info = await stat(job.path).catch(() => null);
+    return info ? info.mtime.toISOString() : clock().toISOString();
+  }
+
   async function processJob(job: Job): Promise<void> {
     const raw = await readFile(job.path);
+    const receivedAt = await receivedAtOf(job);
     const analysis = await analyzeBounce(raw, { parse });
     const why = keptReason(analysis.kind, analysis.recipients.length, analysis.deliveredCanaryId);
     if (why) {
@@ -242,7 +271,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
     const deps = { store, clock, random, source: job.source, ...(options.repeatAfterMinutes !== undefined ? { repeatAfterMinutes: options.repeatAfterMinutes } : {}) };
     if (analysis.deliveredCanaryId) {
       const id = analysis.deliveredCanaryId.toUpperCase();
-      const seconds = await recordDelivered(id, deps);
+      const seconds = await recordDelivered(id, { ...deps, at: receivedAt });
       const canary = await store.getCanary(id);
       options.report({ kind: 'delivered', source: job.source, canaryId: id, target: canary?.target ?? null, seconds, recipients: canary?.recipients ?? [] });
     }
@@ -265,9 +294,9 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
   return {
     keptDir,
 
-    async accept(raw) {
+    async accept(raw, envelope) {
       await mkdir(inboxDir, { recursive: true });
-      const name = uniqueName();
+      const name = uniqueName(envelope?.receivedAt ? new Date(envelope.receivedAt) : clock());
       const path = join(inboxDir, name);
       await writeDurable(path, raw);
       enqueue({ path, source: `inbox/${name}`, origin: 'inbox' });

@@ -171,7 +171,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   if (listen) {
     const port = options.listenerPort ?? listen.port;
     try {
-      listener = await startBounceListener({ host: listen.host, port, domains: [config.bounceDomain], accept: (raw) => intake.accept(raw) });
+      listener = await startBounceListener({ host: listen.host, port, domains: [config.bounceDomain], now: clock, accept: (raw, envelope) => intake.accept(raw, envelope) });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
       throw new ConfigError(`local.bounceListener: cannot listen on ${listen.host}:${port} (${code})`, 'local.bounceListener', { cause: err });

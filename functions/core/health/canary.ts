@@ -23,7 +23,21 @@ export function canaryRecordOf(result: TargetResult, options: { readonly bounceD
     .filter((s) => s.step === 'rcpt' && s.ok && s.recipient !== undefined)
     .map((s) => s.recipient!)
     .filter((r) => r.toLowerCase().endsWith(`@${domain}`));
-  return { id: result.canaryId, target: result.name, sentAt: result.startedAt, recipients, deliveredAt: null };
+  return { id: result.canaryId, target: result.name, sentAt: acceptedAt(result), recipients, deliveredAt: null };
+}
+
+/**
+ * When the provider took the canary: the round's start plus the SMTP steps up to the accepted
+ * DATA. The session starts with the round, beside the port probes, so a silent port's probe
+ * timeout is not part of it; the round trip counts from here, not from the round's start.
+ */
+function acceptedAt(result: TargetResult): string {
+  let ms = 0;
+  for (const step of result.steps) {
+    ms += step.ms;
+    if (step.step === 'data') break;
+  }
+  return new Date(Date.parse(result.startedAt) + Math.round(ms)).toISOString();
 }
 
 /**

@@ -206,10 +206,12 @@ export async function checkUndelivered(
  * Records that a canary arrived at the bounce domain's mailbox. Returns the round-trip time in
  * seconds the first time (for the RoundTripSeconds metric), null for an unknown canary or a
  * duplicate arrival.
- * @example const seconds = await recordDelivered(analysis.deliveredCanaryId, { store, clock });
+ * @param deps.at when the message arrived (the receipt stamp of the listener, the SES receipt
+ *   time); processing may come much later, so the clock is only the fallback
+ * @example const seconds = await recordDelivered(analysis.deliveredCanaryId, { store, clock, at: mail.timestamp });
  */
-export async function recordDelivered(canaryId: string, deps: { readonly store: Store; readonly clock: Clock }): Promise<number | null> {
-  const marked = await deps.store.markDelivered(canaryId.toUpperCase(), deps.clock().toISOString());
+export async function recordDelivered(canaryId: string, deps: { readonly store: Store; readonly clock: Clock; readonly at?: string }): Promise<number | null> {
+  const marked = await deps.store.markDelivered(canaryId.toUpperCase(), deps.at ?? deps.clock().toISOString());
   if (marked === null || !marked.first || marked.record.deliveredAt === null) return null;
   return Math.max(0, (Date.parse(marked.record.deliveredAt) - Date.parse(marked.record.sentAt)) / 1000);
 }

@@ -20,7 +20,7 @@ commands:
   check   [--config F] [--target NAME] [--json] [--state DIR]   one canary round per target
   bounce  FILE_OR_DIR... [--json]                               classify bounce messages (.eml)
   address ADDR... [--json] [--dns]                              diagnose recipient addresses
-  run     [--config F] [--state DIR] [--once] [--rounds N] [--interval S]
+  run     [--config F] [--state DIR] [--once] [--rounds N] [--interval S] [--drain S]
                                                                 the scheduled loop (no config: the demo world)
   report  [--state DIR] [--out FILE] [--lang ja|en]             an HTML dashboard of the local history
 `;

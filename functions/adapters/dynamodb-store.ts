@@ -185,6 +185,13 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       await doc.send(new DeleteCommand({ TableName, Key: { pk: `CLAIM#${key}`, sk: 'CLAIM' } }));
     },
 
+    async claimedUntil(key: string): Promise<string | null> {
+      const { Item } = await doc.send(new GetCommand({ TableName, Key: { pk: `CLAIM#${key}`, sk: 'CLAIM' }, ConsistentRead: true }));
+      const expires = Number(Item?.[TABLE_SCHEMA.ttlAttribute]);
+      if (!Item || !Number.isFinite(expires) || expires * 1000 <= now()) return null;
+      return new Date(expires * 1000).toISOString();
+    },
+
     async claim(key: string, ttlSeconds: number): Promise<boolean> {
       const nowSeconds = Math.floor(now() / 1000);
       try {

@@ -217,6 +217,13 @@ export function createFileStore(options: FileStoreOptions): Store {
       });
     },
 
+    async claimedUntil(key: string): Promise<string | null> {
+      const hash = createHash('sha256').update(key).digest('hex');
+      const claim = await readJson<{ expiresAt?: number } | null>(join(dir, 'claims', `${hash}.json`), null).catch(() => null);
+      if (!claim || typeof claim.expiresAt !== 'number' || claim.expiresAt <= now()) return null;
+      return new Date(claim.expiresAt).toISOString();
+    },
+
     async claim(key: string, ttlSeconds: number): Promise<boolean> {
       const claimsDir = await ensureDir(join(dir, 'claims'));
       if (now() - lastPrune > PRUNE_EVERY_MS) await pruneClaims(claimsDir);

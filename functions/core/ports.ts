@@ -68,6 +68,8 @@ export interface Store {
   claim(key: string, ttlSeconds: number): Promise<boolean>;
   /** Gives a claim back (the work it guarded failed), so a retry can take it. */
   release(key: string): Promise<void>;
+  /** When a live claim expires (ISO); null when the key is not claimed or its claim expired. */
+  claimedUntil(key: string): Promise<string | null>;
   /** Keeps a round's result in the history of its target (bounded, newest kept). */
   appendRound(result: import('./results.ts').TargetResult): Promise<void>;
   /** The latest rounds of a target, newest first. */

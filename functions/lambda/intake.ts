@@ -43,7 +43,7 @@ export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps):
   for (const r of analysis.recipients) {
     const finding = bounceFinding(r);
     if (finding) logFinding(logger, finding, { target: about?.target ?? null, language: deps.language, canaryId: r.canaryId });
-    events.push(...(await recordBounce(r, finding, deps)));
+    events.push(...(await recordBounce(r, finding, deps)).events);
   }
   observeAlerts(events, { logger, sink, language: deps.language });
   // Claimed after the recipients were recorded: a run that failed before this point is counted by its retry.

@@ -35,6 +35,8 @@ export interface IntakeRecipient {
   readonly finding: Finding | null;
   /** The target of its canary; null when it matched no canary sent from here. */
   readonly target: string | null;
+  /** The same finding for this recipient alerted recently: no alert before this ISO time (alerts.reminderMinutes). */
+  readonly heldUntil: string | null;
 }
 
 /** What became of one message. */
@@ -92,6 +94,8 @@ export interface BounceIntake {
   release(): void;
   /** Resolves when the queue is empty and nothing is being processed. */
   drain(): Promise<void>;
+  /** Date.now() of the last message accepted or processed (0: none yet), to tell when mail stopped coming. */
+  readonly lastActivityMs: number;
   /** Where kept (unreadable) messages go. */
   readonly keptDir: string;
 }
@@ -175,6 +179,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
   let held = false;
   let running: Promise<void> | null = null;
   let counter = 0;
+  let lastActivityMs = 0;
 
   // The name starts with the receipt time: the round trip counts to when a message arrived, not
   // to when the intake got to it (it waits while a round sends its canaries).
@@ -200,6 +205,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
           options.report({ kind: 'failed', source: job.source, error: err instanceof Error ? err.message : String(err) });
         } finally {
           queued.delete(job.path);
+          lastActivityMs = Date.now();
         }
       }
     })().finally(() => {
@@ -281,8 +287,9 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
       const events: AlertEvent[] = [];
       for (const r of analysis.recipients) {
         const finding = bounceFinding(r);
-        events.push(...(await recordBounce(r, finding, deps)));
-        recipients.push({ recipient: r, finding, target: canary?.target ?? null });
+        const recorded = await recordBounce(r, finding, deps);
+        events.push(...recorded.events);
+        recipients.push({ recipient: r, finding, target: canary?.target ?? null, heldUntil: recorded.heldUntil });
       }
       options.report({ kind: 'bounce', source: job.source, messageKind: analysis.kind, recipients, events });
       if (events.length > 0) await options.raise(events);
@@ -293,12 +300,16 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
 
   return {
     keptDir,
+    get lastActivityMs() {
+      return lastActivityMs;
+    },
 
     async accept(raw, envelope) {
       await mkdir(inboxDir, { recursive: true });
       const name = uniqueName(envelope?.receivedAt ? new Date(envelope.receivedAt) : clock());
       const path = join(inboxDir, name);
       await writeDurable(path, raw);
+      lastActivityMs = Date.now();
       enqueue({ path, source: `inbox/${name}`, origin: 'inbox' });
     },
 

@@ -45,6 +45,10 @@ export type LoopEvent =
   | { readonly kind: 'report'; readonly path: string }
   | { readonly kind: 'round-end'; readonly round: number; readonly status: Status; readonly durationMs: number }
   | { readonly kind: 'waiting'; readonly until: string }
+  /** After the last round: waiting (at most `maxMs`) for what it sent to come back. */
+  | { readonly kind: 'draining'; readonly round: number; readonly maxMs: number; readonly canaries: number }
+  /** The wait is over; `missing` are the last round's canaries that did not arrive in it. */
+  | { readonly kind: 'drained'; readonly waitedMs: number; readonly missing: readonly string[] }
   | { readonly kind: 'stopping' }
   | { readonly kind: 'stopped'; readonly rounds: number }
   | { readonly kind: 'note'; readonly text: string };
@@ -111,6 +115,12 @@ export interface LocalRuntime {
   readonly intake: BounceIntake;
   /** Runs one round (see the file comment). */
   runRound(): Promise<RoundSummary>;
+  /**
+   * Waits, at most `maxMs`, for what the last round sent to come back: until each of its
+   * canaries that must arrive has arrived and no mail came in for `quietMs` (the bounces of the
+   * other recipients come about the same time). Resolves at once without a bounce intake.
+   */
+  awaitReturns(options: { readonly maxMs: number; readonly quietMs?: number; readonly signal?: AbortSignal }): Promise<{ readonly waitedMs: number; readonly missing: readonly string[] }>;
   /** Stops the bounce listener (the state stays). */
   close(): Promise<void>;
 }
@@ -126,6 +136,11 @@ export interface RunMeta {
 }
 
 const META_FILE = 'run.json';
+/** Mail that stopped coming for this long after the last round (and its canaries are in) is all there is. */
+const DRAIN_QUIET_MS = 2_000;
+const DRAIN_POLL_MS = 200;
+/** How long `runLoop` waits after its last round for what that round sent. */
+export const DEFAULT_DRAIN_MS = 60_000;
 
 /** Reads `<state>/run.json`; null when there is none (or it is unreadable: it only numbers rounds). */
 export async function readRunMeta(stateDir: string): Promise<RunMeta | null> {
@@ -201,6 +216,45 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     return { bounceDomain: config.bounceDomain, ...(s.password !== undefined ? { password: s.password } : {}), ...(s.ca !== undefined ? { ca: s.ca } : {}) };
   };
   const names = config.targets.map((t) => t.name);
+  // The canaries of the last round that must arrive at the bounce domain, and when it ended.
+  let lastSent: string[] = [];
+  let lastRoundEndMs = 0;
+
+  async function writeReport(): Promise<void> {
+    if (!reportPath) return;
+    try {
+      await writeReportFile(store, reportPath, { language: config.language, stateDir, now: clock() });
+      report({ kind: 'report', path: reportPath });
+    } catch (err) {
+      report({ kind: 'note', text: `the report could not be written to ${reportPath}: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  async function awaitReturns(wait: { readonly maxMs: number; readonly quietMs?: number; readonly signal?: AbortSignal }) {
+    const started = Date.now();
+    const quietMs = Math.min(wait.quietMs ?? DRAIN_QUIET_MS, wait.maxMs);
+    const missing = async () => {
+      const out: string[] = [];
+      for (const id of lastSent) if ((await store.getCanary(id))?.deliveredAt == null) out.push(id);
+      return out;
+    };
+    if (!intakeOn || wait.maxMs <= 0) return { waitedMs: 0, missing: intakeOn ? await missing() : [] };
+    report({ kind: 'draining', round: meta.rounds, maxMs: wait.maxMs, canaries: (await missing()).length });
+    for (;;) {
+      if (bounceDir) await intake.scanDir(bounceDir);
+      await intake.drain();
+      const left = await missing();
+      const quietSince = Math.max(intake.lastActivityMs, lastRoundEndMs);
+      const waited = Date.now() - started;
+      if ((left.length === 0 && Date.now() - quietSince >= quietMs) || waited >= wait.maxMs || wait.signal?.aborted) {
+        report({ kind: 'drained', waitedMs: waited, missing: left });
+        // What came back meanwhile belongs in the report of the last round.
+        if (intake.lastActivityMs > lastRoundEndMs) await writeReport();
+        return { waitedMs: waited, missing: left };
+      }
+      await abortableSleep(Math.min(DRAIN_POLL_MS, wait.maxMs - waited), wait.signal);
+    }
+  }
 
   async function runRound(): Promise<RoundSummary> {
     const round = meta.rounds + 1;
@@ -223,10 +277,12 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
           report({ kind: 'target-error', round, target: names[i]!, error: s.reason instanceof Error ? s.reason.message : String(s.reason) });
         }
       });
+      lastSent = [];
       if (intakeOn) {
         for (const result of results) {
           const canary = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
           if (canary) await store.putCanary(canary);
+          if (canary && canary.recipients.length > 0) lastSent.push(canary.id);
         }
       }
       report({ kind: 'progress', text: `round ${round}: recording` });
@@ -250,18 +306,12 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     const metaPath = join(stateDir, META_FILE);
     await writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta, null, 2));
     await rename(`${metaPath}.${process.pid}.tmp`, metaPath);
-    if (reportPath) {
-      report({ kind: 'progress', text: `round ${round}: writing the report` });
-      try {
-        await writeReportFile(store, reportPath, { language: config.language, stateDir, now: clock() });
-        report({ kind: 'report', path: reportPath });
-      } catch (err) {
-        report({ kind: 'note', text: `the report could not be written to ${reportPath}: ${err instanceof Error ? err.message : String(err)}` });
-      }
-    }
+    if (reportPath) report({ kind: 'progress', text: `round ${round}: writing the report` });
+    await writeReport();
     report({ kind: 'progress', text: null });
     const status = worstStatus([...results.map((r) => r.status), ...(failedTargets > 0 ? (['unknown'] as const) : [])]);
     report({ kind: 'round-end', round, status, durationMs: Date.now() - startedMs });
+    lastRoundEndMs = Date.now();
     return { round, status, results };
   }
 
@@ -272,6 +322,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     listener: listener ? { host: listener.host, port: listener.port } : null,
     intake,
     runRound,
+    awaitReturns,
     async close() {
       await listener?.close();
       // Whatever arrived before the listener closed is on disk; let it be processed before leaving.
@@ -292,6 +343,12 @@ export interface LoopOptions {
   readonly now?: () => Date;
   /** Waits `ms`, resolving early when `signal` aborts. @default a timer */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * After the last of `rounds`, wait at most this long for what it sent to come back (its
+   * canaries, their bounces), so that round is complete in the state. 0: do not wait.
+   * @default DEFAULT_DRAIN_MS (a minute)
+   */
+  readonly drainMs?: number;
 }
 
 /** What a loop did. */
@@ -335,7 +392,11 @@ export async function runLoop(runtime: LocalRuntime, options: LoopOptions): Prom
       signal?.removeEventListener('abort', onAbort);
     }
     count++;
-    if ((options.rounds !== undefined && count >= options.rounds) || signal?.aborted) break;
+    if (signal?.aborted) break;
+    if (options.rounds !== undefined && count >= options.rounds) {
+      await runtime.awaitReturns({ maxMs: options.drainMs ?? DEFAULT_DRAIN_MS, ...(signal ? { signal } : {}) });
+      break;
+    }
     const next = options.schedule.next(started, now());
     report({ kind: 'waiting', until: next.toISOString() });
     await sleep(next.getTime() - now().getTime(), signal);

@@ -50,6 +50,19 @@ const L = {
   report: { en: 'report', ja: 'レポート' },
   next: { en: 'next round at %s · Ctrl-C stops', ja: '次のラウンド %s · Ctrl-C で停止' },
   stopping: { en: 'Ctrl-C: stopping after this round…', ja: 'Ctrl-C: このラウンドが終わったら停止します…' },
+  draining: {
+    en: 'waiting up to %s s for what round %d sent to come back (%s) · --drain SECONDS changes this',
+    ja: 'ラウンド %d で送ったメールの戻りを最大 %s 秒待ちます（%s）· 待ち時間は --drain 秒数 で変更できます',
+  },
+  drainingWhat: {
+    en: { some: '%d canary(s) on the way, and the bounces', none: 'the last bounces' },
+    ja: { some: '到着待ちのテストメール %d 通とバウンス', none: '残りのバウンス' },
+  },
+  drainedAll: { en: 'everything the last round sent is back (waited %s s)', ja: '最後のラウンドで送ったメールはすべて戻りました（%s 秒待機）' },
+  drainedMissing: {
+    en: 'stopped waiting after %s s: %s not arrived yet (a later run raises CANARY_NOT_DELIVERED once deliveryTimeoutMinutes have passed)',
+    ja: '%s 秒で待機を終了しました: %s が未着です（deliveryTimeoutMinutes を過ぎると次回の実行で CANARY_NOT_DELIVERED になります）',
+  },
   stopped: { en: 'stopped after %d round(s). The state stays in %s; run again to continue.', ja: '%d ラウンドで停止しました。状態は %s に残っています。再実行すると続きから再開します。' },
   noChannel: { en: 'alert (no channel configured)', ja: 'アラート（通知先の設定なし）' },
   unmatched: { en: 'no canary of ours', ja: 'このマシンのテストメールではありません' },
@@ -58,6 +71,10 @@ const L = {
   again: { en: 'arrived again (already counted)', ja: '再到着（記録済み）' },
   unknownCanary: { en: 'a canary not sent from this state directory', ja: 'この状態ディレクトリから送信したものではないテストメール' },
   kept: { en: 'kept', ja: '保管' },
+  held: {
+    en: 'held back: %s for %s was alerted less than alerts.reminderMinutes ago; the next alert for it not before %s (recorded all the same)',
+    ja: '通知を保留: %s（%s）は alerts.reminderMinutes 以内に通知済みです。次の通知は %s 以降です（記録はしています）',
+  },
   failed: { en: 'could not process %s: %s (it stays in the inbox and is tried again next round)', ja: '%s を処理できませんでした: %s（受信箱に残し、次のラウンドで再試行します）' },
   couldNotRun: { en: 'could not run', ja: '実行できませんでした' },
   note: { en: 'note', ja: '注意' },
@@ -168,6 +185,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
             explained.add(`${r.target ?? ''}|${r.finding.code}|${b.recipient}`);
             finding(r.finding, r.target ?? '', '    ');
           }
+          if (r.finding && r.heldUntil) line(`    ${s.dim(fill(L.held[lang], r.finding.code, b.recipient, reportTime(r.heldUntil, lang)))}`);
         }
         break;
       case 'delivered': {
@@ -242,6 +260,20 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
       case 'stopping':
         line(s.yellow(L.stopping[lang]));
         break;
+      case 'draining': {
+        const seconds = String(Math.round(e.maxMs / 1000));
+        const what = e.canaries > 0 ? fill(L.drainingWhat[lang].some, e.canaries) : L.drainingWhat[lang].none;
+        line(s.dim(lang === 'ja' ? fill(L.draining.ja, e.round, seconds, what) : fill(L.draining.en, seconds, e.round, what)));
+        spin(() => (lang === 'ja' ? 'メールの戻りを待っています…' : 'waiting for the last round’s mail…'));
+        break;
+      }
+      case 'drained': {
+        spin(null);
+        const seconds = (e.waitedMs / 1000).toFixed(1);
+        if (e.missing.length === 0) line(s.dim(fill(L.drainedAll[lang], seconds)));
+        else line(s.yellow(fill(L.drainedMissing[lang], seconds, e.missing.map((id) => `canary ${id}`).join(', '))));
+        break;
+      }
       case 'stopped':
         spin(null);
         break;

@@ -63,6 +63,15 @@ export function storeContract(makeStore: StoreFactory): void {
     expect(await store.claim('alert#Y#failing', 60)).toBe(true);
   });
 
+  it('tells until when a claim holds, and nothing for an expired or unknown one', async () => {
+    const store = await fresh();
+    expect(await store.claim('bounce-repeat#shop#a@example.jp', 600)).toBe(true);
+    expect(await store.claimedUntil('bounce-repeat#shop#a@example.jp')).toBe(new Date(clockMs + 600_000).toISOString());
+    expect(await store.claimedUntil('never-claimed')).toBeNull();
+    clockMs += 601_000;
+    expect(await store.claimedUntil('bounce-repeat#shop#a@example.jp')).toBeNull();
+  });
+
   it('grants a released claim again, and releasing an unknown claim is harmless', async () => {
     const store = await fresh();
     expect(await store.claim('delivered#X#failing', 60)).toBe(true);
@@ -149,7 +158,7 @@ export function storeContract(makeStore: StoreFactory): void {
     const store = await fresh();
     const deps = { store, clock: () => new Date(clockMs), random: countingRandom(), source: 's3://bucket/raw/1' };
     const raised = await Promise.all([recordBounce(bounced(), mailboxFull, deps), recordBounce(bounced(), mailboxFull, deps)]);
-    expect(raised.flat()).toHaveLength(1);
-    expect(await recordBounce(bounced(), mailboxFull, deps)).toEqual([]);
+    expect(raised.flatMap((r) => r.events)).toHaveLength(1);
+    expect((await recordBounce(bounced(), mailboxFull, deps)).events).toEqual([]);
   });
 }

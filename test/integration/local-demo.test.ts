@@ -61,6 +61,22 @@ describe('mailhealth run without a config (the demo)', () => {
     expect(firstTwo).toMatch(/arrived ← canary [0-9A-Z]{26} \(shop\) → ok@bounces\.demo\.mail-health\.test/);
   });
 
+  it('says that the repeated bounces of round 2 are held back, and until when', () => {
+    // The same full mailbox and unknown user bounce every round; alerts.reminderMinutes (60) holds the repeats.
+    const [, r1, r2] = rounds(output);
+    const held = (code: string, address: string) =>
+      new RegExp(`held back: ${code} for ${address.replace(/\./g, '\\.')} was alerted less than alerts\\.reminderMinutes ago; the next alert for it not before (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) UTC`);
+    const full = held('BOUNCE_MAILBOX_FULL', 'full@customers.demo.mail-health.test');
+    expect(r1).not.toMatch(full);
+    const until = full.exec(r2!)?.[1];
+    expect(until, r2).toBeDefined();
+    expect(r2).toMatch(held('BOUNCE_INVALID_ADDRESS', 'nobody@customers.demo.mail-health.test'));
+    // An hour after round 1's alert (the demo's first round is seconds before round 2).
+    const roundOne = /^── round 1 · (\d\d:\d\d:\d\d)/m.exec(output)![1]!;
+    const expected = new Date(`${until!.slice(0, 10)}T${roundOne}Z`).getTime() + 3600_000;
+    expect(Math.abs(Date.parse(`${until!.replace(' ', 'T')}Z`) - expected)).toBeLessThan(30_000);
+  });
+
   it('raises one alert in round 2 and its recovery in round 4, captured instead of sent', () => {
     const [, r1, r2, r3, r4] = rounds(output);
     const failing = 'alert → Slack (demo capture): 🔴 Mail sending is failing: clinic';

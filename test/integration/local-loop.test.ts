@@ -280,6 +280,58 @@ describe('the local loop', () => {
     expect(await readdir(join(stateDir, 'inbox'))).toEqual([]);
   });
 
+  it('waits after the last of --rounds for what that round sent: the canary arrives and its bounce is matched', async () => {
+    // Prepare: a provider whose queue holds each message a second before it delivers the canary
+    // to the bounce listener and returns a DSN for the other recipient.
+    let runtime: LocalRuntime | undefined;
+    const relayed: Promise<void>[] = [];
+    const server = await startSmtpServer(pki, {
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+          const dsn = buildDsn({
+            reportingMta: 'smtp.example.jp',
+            returnTo: sender,
+            arrivalDate: new Date(),
+            date: new Date(),
+            recipients: [{ recipient: 'owner@example.jp', action: 'failed', status: '5.1.1', remoteMta: 'mx.example.jp', diagnostic: '550 5.1.1 User unknown' }],
+            original: raw,
+            token: 'Q1',
+          });
+          const port = runtime!.listener!.port;
+          relayed.push(
+            new Promise<void>((r) => setTimeout(r, 1_000)).then(async () => {
+              await sendRaw(port, `canary@${BOUNCE_DOMAIN}`, raw, sender);
+              await sendRaw(port, sender, dsn);
+            }),
+          );
+          callback();
+        });
+      },
+    });
+    const events: LoopEvent[] = [];
+    const config = configFor(server.port, { to: [`canary@${BOUNCE_DOMAIN}`, 'owner@example.jp'], local: { bounceListener: { host: HOST, port: 2525 } } });
+    runtime = await runtimeFor(config, await tempDir(), events, { listenerPort: 0 });
+
+    // Act
+    const result = await runLoop(runtime, { schedule: intervalSchedule(60), rounds: 1, drainMs: 20_000, report: (e) => events.push(e) });
+    await Promise.all(relayed);
+
+    // Assess: the loop returned only once both were in, and said so.
+    const canaryId = result.last!.results[0]!.canaryId;
+    const kinds = events.map((e) => e.kind);
+    expect(kinds.indexOf('draining')).toBeGreaterThan(kinds.indexOf('round-end'));
+    expect(kinds.indexOf('drained')).toBeLessThan(kinds.indexOf('stopped'));
+    expect(events.find((e) => e.kind === 'drained')).toMatchObject({ missing: [] });
+    const outcomes = intakeOf(events);
+    expect(outcomes.find((o) => o.kind === 'delivered')).toMatchObject({ canaryId, target: 'shop', seconds: expect.closeTo(1, 0) });
+    expect(outcomes.find((o) => o.kind === 'bounce')).toMatchObject({ recipients: [{ target: 'shop', recipient: { recipient: 'owner@example.jp', canaryId } }] });
+    expect(kinds.lastIndexOf('intake')).toBeLessThan(kinds.indexOf('drained'));
+  });
+
   it('says which setting is wrong when the bounce listener cannot listen', async () => {
     // Prepare: the port is taken.
     const taken = net.createServer();

@@ -125,20 +125,20 @@ describe('recordBounce', () => {
     await store.putCanary({ id: canaryAt(0), target: 'shop', sentAt: at(0), recipients: ['canary@bounces.example.jp'], deliveredAt: null });
 
     // Act
-    const first = await recordBounce(bounced(), mailboxFull, deps(store, 's3://raw/1'));
+    const first = (await recordBounce(bounced(), mailboxFull, deps(store, 's3://raw/1'))).events;
     const duplicate = await recordBounce(bounced(), mailboxFull, deps(fileStore(dir), 's3://raw/1-copy'));
-    const otherRecipient = await recordBounce(bounced({ recipient: 'staff@example.jp' }), mailboxFull, deps(store));
+    const otherRecipient = (await recordBounce(bounced({ recipient: 'staff@example.jp' }), mailboxFull, deps(store))).events;
 
     // Assess
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ kind: 'bounce', target: 'shop', canaryId: canaryAt(0), status: 'warning' });
-    expect(duplicate).toEqual([]);
+    expect(duplicate).toEqual({ first: false, events: [], heldUntil: null });
     expect(otherRecipient).toHaveLength(1);
     expect(otherRecipient[0]?.incidentId).not.toBe(first[0]?.incidentId);
     expect((await store.listBounces('shop', 10)).map((b) => b.recipient.recipient)).toEqual(['staff@example.jp', 'owner@example.jp']);
   });
 
-  it('alerts the same full mailbox again only after the repeat window, while recording every bounce', async () => {
+  it('alerts the same full mailbox again only after the repeat window, saying until when, while recording every bounce', async () => {
     // Prepare: three canaries of one target, each bouncing for the same full mailbox.
     let now = T0 + 20 * 60_000;
     const store = createFileStore({ dir, now: () => now });
@@ -153,16 +153,17 @@ describe('recordBounce', () => {
     const afterWindow = await recordBounce(bounced({ canaryId: canaryAt(90) }), mailboxFull, repeating());
 
     // Assess
-    expect(first).toHaveLength(1);
-    expect(withinWindow).toEqual([]);
-    expect(afterWindow).toHaveLength(1);
+    expect(first.events).toHaveLength(1);
+    expect(first.heldUntil).toBeNull();
+    expect(withinWindow).toEqual({ first: true, events: [], heldUntil: new Date(T0 + 80 * 60_000).toISOString() });
+    expect(afterWindow.events).toHaveLength(1);
     expect(await store.listBounces('shop', 10)).toHaveLength(3);
   });
 
   it('matches the canary id whatever its case in the returned address', async () => {
     const store = fileStore(dir);
     await recordBounce(bounced(), mailboxFull, deps(store));
-    expect(await recordBounce(bounced({ canaryId: canaryAt(0).toLowerCase() }), mailboxFull, deps(store))).toEqual([]);
+    expect((await recordBounce(bounced({ canaryId: canaryAt(0).toLowerCase() }), mailboxFull, deps(store))).first).toBe(false);
   });
 
   it('records a bounce without a finding but raises nothing for it', async () => {
@@ -170,7 +171,7 @@ describe('recordBounce', () => {
     const store = fileStore(dir);
 
     // Act
-    const events = await recordBounce(bounced({ reason: 'vacation', canaryId: null }), null, deps(store, 'file:auto-reply.eml'));
+    const { events } = await recordBounce(bounced({ reason: 'vacation', canaryId: null }), null, deps(store, 'file:auto-reply.eml'));
 
     // Assess
     expect(events).toEqual([]);
@@ -202,8 +203,11 @@ describe('round trip', () => {
     const first = await checkUndelivered(['shop'], 15, deps);
     const again = await checkUndelivered(['shop'], 15, deps);
 
-    // Assess
-    expect(seconds).toBe(120);
+    // Assess: the round trip runs from the accepted DATA (the session's steps after the round's start).
+    const sessionMs = Date.parse(arrived.sentAt) - Date.parse(at(5));
+    expect(sessionMs).toBeGreaterThan(0);
+    expect(sessionMs).toBe(round('ok', at(5)).steps.slice(0, round('ok', at(5)).steps.findIndex((s) => s.step === 'data') + 1).reduce((sum, s) => sum + s.ms, 0));
+    expect(seconds).toBe(120 - sessionMs / 1000);
     expect(await recordDelivered(canaryAt(5), { store, clock: () => new Date(T0 + 8 * 60_000) })).toBeNull();
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ kind: 'undelivered', canaryId: canaryAt(0), target: 'shop', recipients: ['canary@bounces.example.jp'] });

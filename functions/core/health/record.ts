@@ -108,6 +108,20 @@ export function bounceKey(recipient: BouncedRecipient, source?: string): string 
   return `bounce#unmatched:${origin}#${who}`;
 }
 
+/** What recording one bounced recipient did. */
+export interface RecordedBounce {
+  /** False when this bounce was recorded before (a retried message, a duplicate DSN): nothing else happened. */
+  readonly first: boolean;
+  /** The alerts to deliver (none for a duplicate, a non-failure, or a repeat held back). */
+  readonly events: AlertEvent[];
+  /**
+   * Set when the same finding for the same recipient of the same target alerted less than
+   * `repeatAfterMinutes` ago: this one is recorded but held back, and no alert for it goes out
+   * before this ISO time.
+   */
+  readonly heldUntil: string | null;
+}
+
 /**
  * Records a bounced recipient (history) and raises its alert, once per canary and recipient.
  * `finding` is the bounce module's finding for it; null or an info finding (vacation,
@@ -117,16 +131,17 @@ export function bounceKey(recipient: BouncedRecipient, source?: string): string 
  * one alert per round. Every bounce is still recorded.
  * @param options.source where the bounce came from (S3 key, file); it tells unmatched bounces apart
  * @example
- * for (const r of analysis.recipients) await recordBounce(r, bounceFinding(r), { store, clock, random, source: key });
+ * for (const r of analysis.recipients) events.push(...(await recordBounce(r, bounceFinding(r), { store, clock, random, source: key })).events);
  */
 export async function recordBounce(
   recipient: BouncedRecipient,
   finding: Finding | null,
   deps: HealthDeps & { readonly source?: string; readonly repeatAfterMinutes?: number },
-): Promise<AlertEvent[]> {
+): Promise<RecordedBounce> {
   const { store } = deps;
   const key = bounceKey(recipient, deps.source);
-  if (!(await store.claim(key, CLAIM_TTL_SECONDS))) return [];
+  const none = (first: boolean, heldUntil: string | null = null): RecordedBounce => ({ first, events: [], heldUntil });
+  if (!(await store.claim(key, CLAIM_TTL_SECONDS))) return none(false);
   const now = deps.clock().toISOString();
   const canary = recipient.canaryId ? await store.getCanary(recipient.canaryId.toUpperCase()) : null;
   const target = canary?.target ?? null;
@@ -138,11 +153,11 @@ export async function recordBounce(
     finding,
     ...(deps.source !== undefined ? { source: deps.source } : {}),
   });
-  if (finding === null || finding.severity === 'info') return [];
+  if (finding === null || finding.severity === 'info') return none(true);
   if (deps.repeatAfterMinutes !== undefined) {
     const repeatKey = `bounce-repeat#${target ?? 'unmatched'}#${recipient.recipient.toLowerCase()}#${finding.code}`;
     const ttl = deps.repeatAfterMinutes > 0 ? deps.repeatAfterMinutes * 60 : CLAIM_TTL_SECONDS;
-    if (!(await store.claim(repeatKey, ttl))) return [];
+    if (!(await store.claim(repeatKey, ttl))) return none(true, (await store.claimedUntil(repeatKey)) ?? now);
   }
   const event: BounceAlert = {
     kind: 'bounce',
@@ -156,7 +171,7 @@ export async function recordBounce(
     canaryId: recipient.canaryId,
     bounce: recipient,
   };
-  return claimed([event], store);
+  return { first: true, events: await claimed([event], store), heldUntil: null };
 }
 
 /**

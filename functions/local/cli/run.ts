@@ -11,6 +11,8 @@
  *
  * Runs until Ctrl-C (the current round finishes first); `--once` runs one round and exits with
  * its status as exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); `--rounds N` stops after N.
+ * After the last of those rounds it waits, at most `--drain SECONDS` (default 60), for what
+ * that round sent to come back.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -32,7 +34,9 @@ import { configPathOf, DEFAULT_CONFIG_FILE, endpointsOf, localPassword } from '.
 import { languageFromEnv, localeOf, type CliIO, type Command } from './io.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
-const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS]';
+const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]';
+/** How long `--once` / `--rounds N` wait after the last round for its mail, unless --drain says otherwise. */
+export const DEFAULT_DRAIN_SECONDS = 60;
 /** The state directory when `--state` is not given. */
 export const DEFAULT_STATE_DIR = '.mailhealth';
 const DEMO_MARKER = '.mailhealth-demo';
@@ -51,6 +55,8 @@ interface RunArgs {
   readonly rounds: number | undefined;
   readonly interval: number | undefined;
   readonly once: boolean;
+  /** Seconds to wait after the last round for what it sent (0: none). */
+  readonly drain: number;
 }
 
 function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
@@ -71,6 +77,7 @@ function parse(argv: readonly string[]): RunArgs {
         once: { type: 'boolean', default: false },
         rounds: { type: 'string' },
         interval: { type: 'string' },
+        drain: { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -81,7 +88,9 @@ function parse(argv: readonly string[]): RunArgs {
   const once = values.once ?? false;
   const rounds = positive('rounds', values.rounds, true);
   if (once && rounds !== undefined) throw new UsageError(`--once and --rounds do not go together\n${USAGE}`);
-  return { config: values.config, state: values.state, once, rounds: once ? 1 : rounds, interval: positive('interval', values.interval, false) };
+  const drain = values.drain === undefined ? DEFAULT_DRAIN_SECONDS : Number(values.drain);
+  if (!Number.isFinite(drain) || drain < 0) throw new UsageError(`--drain needs a number of seconds, 0 or more (got ${values.drain})\n${USAGE}`);
+  return { config: values.config, state: values.state, once, rounds: once ? 1 : rounds, interval: positive('interval', values.interval, false), drain };
 }
 
 /** The passwords (env vars, inline) and CA files of every target; a missing one fails before anything runs. */
@@ -135,7 +144,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
       // Like `ca`, a relative bounce folder is read relative to the config file.
       ...(bounceDir ? { bounceDir: isAbsolute(bounceDir) ? bounceDir : resolve(dirname(configPath), bounceDir) } : {}),
     });
-    const result = await runLoop(runtime, { schedule, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report: reporter });
+    const result = await runLoop(runtime, { schedule, drainMs: args.drain * 1000, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report: reporter });
     if (result.stopped) reporter.line(`stopped after ${result.rounds} round(s); the state stays in ${stateDir}: run again to continue.`);
     return args.once ? exitCodeOf(result.last?.status ?? 'unknown') : 0;
   } finally {
@@ -191,7 +200,7 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
       },
     });
     const schedule = intervalSchedule(seconds);
-    const result = await runLoop(runtime, { schedule, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report });
+    const result = await runLoop(runtime, { schedule, drainMs: args.drain * 1000, ...(args.rounds !== undefined ? { rounds: args.rounds } : {}), ...(io.stopSignal ? { signal: io.stopSignal } : {}), report });
     if (result.stopped) terminal.line(`demo stopped after ${result.rounds} round(s). Report: ${runtime.reportPath ?? '-'}`);
     return args.once ? exitCodeOf(result.last?.status ?? 'unknown') : 0;
   } finally {

@@ -1,36 +1,67 @@
 /**
- * Reads the config file from disk: JSON syntax errors and schema errors both become a
- * ConfigError naming the file and the field. Relative `ca` paths resolve against the file.
+ * Reads the config file from disk (JSON with comments, through jsonc-parser): syntax errors
+ * become a ConfigError naming the file, line and column; schema errors one naming the field. Relative `ca` paths resolve against the file.
  */
 import { readFile } from 'node:fs/promises';
+import { parse, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseConfig, type Config } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 
 /**
- * Removes // and /* *\/ comments outside strings, so the committed example can explain itself
- * (JSONC, as editors accept it). Line breaks are kept so JSON errors keep their positions.
+ * Parses JSON with comments and trailing commas (JSONC, as editors accept it, so the committed
+ * example can explain itself). A syntax error is a ConfigError naming `source`, the line and
+ * the column (1-based) and what was expected there.
+ * @example parseJsonc('{ "language": "ja", // comment\n }', 'x.jsonc') // { language: 'ja' }
  */
-export function stripJsonComments(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j;
-    } else if (ch === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (ch === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end === -1 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, '');
-      i = stop - 1;
-    } else out += ch;
+export function parseJsonc(text: string, source: string): unknown {
+  const errors: ParseError[] = [];
+  const doc: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineAndColumn(text, first.offset);
+    const found = text.slice(first.offset, first.offset + Math.min(Math.max(first.length, 1), 20)).replace(/\s+/g, ' ');
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''} after it)` : '';
+    throw new ConfigError(`${source}:${line}:${column}: invalid JSON: ${describeError(first.error)}${found ? ` at '${found}'` : ''}${more}`);
   }
-  return out;
+  return doc;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+// jsonc-parser's error codes in words a config author acts on.
+const ERROR_TEXT: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'a property name in double quotes expected',
+  ValueExpected: 'a value expected',
+  ColonExpected: "':' expected",
+  CommaExpected: "',' expected",
+  CloseBraceExpected: "'}' expected",
+  CloseBracketExpected: "']' expected",
+  EndOfFileExpected: 'nothing more expected after the closing brace',
+  InvalidCommentToken: 'malformed comment',
+  UnexpectedEndOfComment: 'comment not closed (*/ missing)',
+  UnexpectedEndOfString: 'string not closed (" missing)',
+  UnexpectedEndOfNumber: 'number cut short',
+  InvalidUnicode: 'malformed \\u escape',
+  InvalidEscapeCharacter: 'unknown escape after \\',
+  InvalidCharacter: 'a control character inside a string',
+};
+
+function describeError(code: ParseErrorCode): string {
+  const name = printParseErrorCode(code);
+  return ERROR_TEXT[name] ?? name;
 }
 
 export async function loadConfigFile(path: string, env: { locale?: string } = {}): Promise<Config> {
@@ -40,12 +71,7 @@ export async function loadConfigFile(path: string, env: { locale?: string } = {}
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, undefined, { cause: err });
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stripJsonComments(text));
-  } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
-  }
+  const doc = parseJsonc(text, path);
   let config: Config;
   try {
     config = parseConfig(doc, env);

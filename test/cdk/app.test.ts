@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripJsonComments } from '#adapters/config-file.ts';
+import { parseJsonc } from '#adapters/config-file.ts';
 import { PROJECT_ROOT } from '../../lib/mail-function.ts';
 import { EXAMPLE_CONFIG_PATH } from './helpers.ts';
 
@@ -35,7 +35,7 @@ function runApp(context: Record<string, unknown>, outdir: string): Promise<{ cod
 }
 
 function writeConfig(name: string, patch: (doc: Record<string, any>) => void): string {
-  const doc = JSON.parse(stripJsonComments(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'))) as Record<string, any>;
+  const doc = parseJsonc(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH) as Record<string, any>;
   patch(doc);
   const path = join(scratch, name);
   writeFileSync(path, JSON.stringify(doc));

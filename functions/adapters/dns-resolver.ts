@@ -44,7 +44,13 @@ export function createDnsResolver(options: DnsResolverOptions = {}): Resolver {
         reject(timeoutError(name, rrtype, timeoutMs));
       }, timeoutMs);
     });
-    const query = rrtype === 'MX' ? resolver.resolveMx(name) : rrtype === 'A' ? resolver.resolve4(name) : resolver.resolve6(name);
+    // Node 24's resolveMx adds `type: 'MX'` to each record; the port's records are the same on every Node.
+    const query =
+      rrtype === 'MX'
+        ? resolver.resolveMx(name).then((records) => records.map(({ exchange, priority }) => ({ exchange, priority })))
+        : rrtype === 'A'
+          ? resolver.resolve4(name)
+          : resolver.resolve6(name);
     try {
       return await Promise.race([query, deadline]);
     } finally {

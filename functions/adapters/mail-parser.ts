@@ -12,7 +12,7 @@
  * well over a thousand bounces a second; mailparser still sees every message the splitter
  * declines. `createMailParser({ fastPath: false })` forces mailparser for everything.
  */
-import { simpleParser, type Attachment } from 'mailparser';
+import type { Attachment } from 'mailparser';
 import type { MessageHeader, MessagePart, ParsedMessage } from '#core/bounce/message.ts';
 import type { MessageParser } from '#core/ports.ts';
 
@@ -78,7 +78,13 @@ async function parseWithMailparser(raw: Uint8Array): Promise<ParsedMessage> {
   }
 }
 
+// mailparser (with its charset, HTML and entity tables) takes longer to load than hundreds of
+// bounces take to classify, and the fast splitter reads almost every bounce without it: load
+// it the first time a message needs it.
+let mailparser: Promise<typeof import('mailparser')> | undefined;
+
 async function mailparserShape(buf: Buffer, raw: Uint8Array): Promise<ParsedMessage> {
+  const { simpleParser } = await (mailparser ??= import('mailparser'));
   const mail = await simpleParser(buf, {
     keepDeliveryStatus: true,
     // Returned originals stay attachments: their headers are read, their bodies are not ours.

@@ -35,3 +35,134 @@ function isSeparatorAt(raw: Uint8Array, at: number): boolean {
   for (let i = at; i < end; i++) line += String.fromCharCode(raw[i]!);
   return SEPARATOR.test(line.replace(/\r$/, ''));
 }
+
+/** Splits a mailbox as it is read: chunks in, whole messages out (see {@link createMailboxSplitter}). */
+export interface MailboxSplitter {
+  /** Takes the next chunk of the file; returns the messages it completed, in order. */
+  push(chunk: Uint8Array): Uint8Array[];
+  /** The file ended: returns the last message (none for an empty input). */
+  end(): Uint8Array[];
+}
+
+/** Options of {@link createMailboxSplitter}. */
+export interface MailboxSplitterOptions {
+  /**
+   * Bytes kept of one message; the rest of it is skipped (still scanned for the next
+   * separator), so one huge message cannot hold the whole file in memory. A cut message is
+   * returned one byte longer than this, so the analysis sees and reports that it was cut.
+   */
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * The streaming form of {@link splitMailbox}: the same messages, found chunk by chunk, so a
+ * mailbox of any size is split holding about one message and one chunk. An input whose first
+ * line is not an mbox `From ` line is one message (cut like any other).
+ * @example
+ * const splitter = createMailboxSplitter({ maxMessageBytes: MAX_MESSAGE_BYTES });
+ * for await (const chunk of stream) for (const message of splitter.push(chunk)) analyze(message);
+ * for (const message of splitter.end()) analyze(message);
+ */
+export function createMailboxSplitter(options: MailboxSplitterOptions): MailboxSplitter {
+  const keep = options.maxMessageBytes + 1;
+  // The incomplete last line of the previous chunk (short: a long line goes to the message).
+  let carry: Uint8Array = new Uint8Array(0);
+  // Whether `carry` (or the next chunk when carry is empty) starts at the start of a line.
+  let atLineStart = true;
+  // Whether the last complete line was empty: a separator must follow an empty line.
+  let previousBlank = false;
+  // null until the first line is seen; then whether the input is a mailbox at all.
+  let isMailbox: boolean | null = null;
+  let parts: Uint8Array[] = [];
+  let size = 0;
+
+  const append = (bytes: Uint8Array) => {
+    if (bytes.length === 0 || size >= keep) return;
+    const room = keep - size;
+    const piece = bytes.length > room ? bytes.subarray(0, room) : bytes;
+    parts.push(piece);
+    size += piece.length;
+  };
+  const finish = (): Uint8Array | null => {
+    if (parts.length === 0) return null;
+    const message = parts.length === 1 ? parts[0]! : concat(parts, size);
+    parts = [];
+    size = 0;
+    return message;
+  };
+
+  // Scans complete lines [0, end) of `data` for separators; appends everything to messages.
+  const scan = (data: Uint8Array, end: number, out: Uint8Array[]) => {
+    if (isMailbox === false) {
+      append(data.subarray(0, end));
+      return;
+    }
+    let segment = 0;
+    let lineStart = atLineStart ? 0 : nextLineStart(data, 0, end);
+    if (!atLineStart && lineStart > 0) previousBlank = false;
+    while (lineStart < end) {
+      const lineEnd = nextLineStart(data, lineStart, end);
+      if (isMailbox === null) {
+        isMailbox = isSeparatorAt(data, lineStart);
+      } else if (isMailbox && previousBlank && data[lineStart] === 0x46 && isSeparatorAt(data, lineStart)) {
+        append(data.subarray(segment, lineStart));
+        const message = finish();
+        if (message) out.push(message);
+        segment = lineStart;
+      }
+      previousBlank = lineEnd - lineStart === 1 || (lineEnd - lineStart === 2 && data[lineStart] === 0x0d);
+      lineStart = lineEnd;
+    }
+    append(data.subarray(segment, end));
+  };
+
+  return {
+    push(chunk) {
+      const out: Uint8Array[] = [];
+      const data = carry.length === 0 ? chunk : concat([carry, chunk], carry.length + chunk.length);
+      const lastNewline = data.lastIndexOf(0x0a);
+      if (lastNewline === -1) {
+        // No line ends here: a long line is no separator and need not be kept apart.
+        if (data.length > MAX_LINE) {
+          if (isMailbox === null) isMailbox = atLineStart && isSeparatorAt(data, 0);
+          append(data);
+          carry = new Uint8Array(0);
+          atLineStart = false;
+          previousBlank = false;
+        } else carry = data;
+        return out;
+      }
+      scan(data, lastNewline + 1, out);
+      carry = data.slice(lastNewline + 1);
+      atLineStart = true;
+      return out;
+    },
+    end() {
+      const out: Uint8Array[] = [];
+      if (carry.length > 0) {
+        const data = carry;
+        carry = new Uint8Array(0);
+        scan(data, data.length, out);
+      }
+      const message = finish();
+      if (message) out.push(message);
+      return out;
+    },
+  };
+}
+
+// Where the line starting at `from` ends (after its LF), or `end`.
+function nextLineStart(data: Uint8Array, from: number, end: number): number {
+  const nl = data.indexOf(0x0a, from);
+  return nl === -1 || nl >= end ? end : nl + 1;
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

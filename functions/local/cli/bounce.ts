@@ -1,70 +1,341 @@
 /**
- * `mailhealth bounce FILE_OR_DIR... [--json]`: classify returned messages (.eml) with the same
- * core the bounce Lambda runs. Exit 0, or 3 when an input cannot be read at all; a malformed
- * message is a result, not an error.
+ * `mailhealth bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR]`:
+ * classify returned messages with the same core the bounce Lambda runs.
+ *
+ * Built for a support desk's exports (thousands of files, or an mbox of hundreds of MB): small
+ * files are read whole, an mbox is split as it is read, and each
+ * result is written as soon as it is ready, so memory stays flat whatever the input size.
+ * Exit codes (DESIGN.md): 0 no failure found, 1 only temporary failures, 2 a failure the sender
+ * must act on, 3 bad usage or an unreadable input (the other inputs are still read). A
+ * malformed message is a result, not an error.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createMailParser } from '#adapters/mail-parser.ts';
-import { analyzeBounce, MAX_MESSAGE_BYTES, type BounceAnalysis } from '#core/bounce/analyze.ts';
+import { createFileStore } from '#adapters/file-store.ts';
+import { analyzeBounce, MAX_MESSAGE_BYTES, type AnalyzeDeps, type BounceAnalysis } from '#core/bounce/analyze.ts';
 import { alertGroupOf } from '#core/bounce/findings.ts';
-import { splitMailbox } from '#core/bounce/mbox.ts';
+import { createMailboxSplitter, splitMailbox } from '#core/bounce/mbox.ts';
+import { asPastedReport } from '#core/bounce/pasted.ts';
 import { UsageError } from '#core/errors.ts';
+import type { CanaryRecord } from '#core/health/records.ts';
 import type { BouncedRecipient } from '#core/results.ts';
-import { languageFromEnv, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
+import { createProgress, type Progress } from './progress.ts';
+import { languageFromEnv, padDisplay, styler, type CliIO, type Command } from './io.ts';
 
-/** One analysed file, as the JSON contract shows it. */
-interface MessageResult {
+/** One analysed message, as the output shows it. */
+export interface MessageResult {
   readonly file: string;
   readonly isBounce: boolean;
   readonly recipients: readonly BouncedRecipient[];
   readonly kind: BounceAnalysis['kind'];
+  /** A delivered canary (not a report): its id. */
+  readonly deliveredCanaryId: string | null;
 }
 
 const DIAGNOSTIC_WIDTH = 72;
-// A mailbox export can hold many messages; past this, the rest of the file is not read.
-const MAX_MAILBOX_BYTES = 512 * 1024 * 1024;
+// Up to this many table rows are held to size the columns; past it the rows already held set
+// the widths, the rest stream out as they come, and a summary follows.
+const TABLE_ROWS_HELD = 200;
+// Files at most this large are read whole; larger ones are streamed.
+const READ_WHOLE_BYTES = 1024 * 1024;
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+// Output is written in blocks of about this size (one write per message costs more than the JSON).
+const OUTPUT_BLOCK_CHARS = 64 * 1024;
+const TOP_DOMAINS = 10;
 
 /** The `bounce` command. */
 export const bounceCommand: Command = async (argv, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (err) {
-    throw new UsageError(`bounce: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  const { values, positionals: inputs } = parseCommandArgs('bounce', argv, { allowPositionals: true });
+  const format = values.flag('json') ? 'json' : values.flag('jsonl') ? 'jsonl' : 'text';
+  if (values.flag('json') && values.flag('jsonl')) throw new UsageError(`bounce: --json and --jsonl do not go together\n${usageLine('bounce')}`);
+  if (inputs.length === 0) throw new UsageError(`bounce: give one or more .eml files, mbox files or folders, or - for stdin\n${usageLine('bounce')}`);
+  if (inputs.filter((i) => i === '-').length > 1) throw new UsageError(`bounce: stdin (-) can be read once\n${usageLine('bounce')}`);
+  const stateDir = values.text('state');
+  if (stateDir !== undefined && !existsSync(resolve(io.cwd, stateDir))) {
+    throw new UsageError(`bounce: no state directory ${resolve(io.cwd, stateDir)}\n${usageLine('bounce')}`);
   }
-  const inputs = parsed.positionals;
-  if (inputs.length === 0) throw new UsageError('bounce: give one or more .eml files or directories (mailhealth bounce FILE_OR_DIR... [--json])');
 
-  const { files, unreadable } = await expandInputs(inputs, io.cwd);
-  const parse = createMailParser();
-  const results: MessageResult[] = [];
-  for (const file of files) {
-    const raw = await readCapped(resolve(io.cwd, file));
-    if (raw === null) {
-      unreadable.push(file);
+  const { sources, unreadable } = await expandInputs(inputs, io.cwd);
+  const summaryOnly = values.flag('summary');
+  const showProgress = format === 'text' && !values.flag('quiet') && Boolean(io.stderr.isTTY);
+  const progress = showProgress ? createProgress(io.stderr, { files: sources.length, bytes: await totalBytes(sources, io.cwd) }) : null;
+
+  const out = createOutput(io);
+  const sink = format === 'json' ? jsonSink(out) : format === 'jsonl' ? jsonlSink(out) : tableSink(out, io, { summaryOnly });
+  const tally = createTally();
+  const deps = analysisDeps(stateDir === undefined ? undefined : resolve(io.cwd, stateDir));
+
+  for await (const item of readMessages(sources, io, progress)) {
+    if (item.kind === 'unreadable') {
+      unreadable.push(item.file);
       continue;
     }
-    // A mailbox file (mbox) gives one entry per message, all under its file name.
-    for (const message of splitMailbox(raw)) {
-      const analysis = await analyzeBounce(message, { parse });
-      results.push({ file, isBounce: analysis.isBounce, recipients: analysis.recipients, kind: analysis.kind });
-    }
+    const analysis = await analyzeBounce(item.bytes, deps);
+    const result: MessageResult = {
+      file: item.file,
+      isBounce: analysis.isBounce,
+      recipients: analysis.recipients,
+      kind: analysis.kind,
+      deliveredCanaryId: analysis.deliveredCanaryId,
+    };
+    tally.add(result);
+    progress?.message();
+    await sink.add(result);
   }
-
-  if (parsed.values.json) {
-    writeJson(io, {
-      messages: results.map((m) => ({ file: m.file, isBounce: m.isBounce, recipients: m.recipients.map(contractRecipient) })),
-    });
-  } else {
-    io.stdout.write(renderTable(results, io));
-  }
+  progress?.done();
+  await sink.end(tally);
+  await out.flush();
   for (const file of unreadable) io.stderr.write(`mailhealth: bounce: cannot read ${file}\n`);
-  return unreadable.length ? 3 : 0;
+  return unreadable.length ? 3 : tally.exitCode();
 };
 
-function contractRecipient(r: BouncedRecipient): BouncedRecipient {
+/**
+ * What the analysis needs. With `--state DIR`, the canary records of the local state tell
+ * which recipients a canary was sent to.
+ */
+function analysisDeps(stateDir: string | undefined): AnalyzeDeps {
+  const parse = createMailParser();
+  if (stateDir === undefined) return { parse };
+  const lookup = canaryLookup(stateDir);
+  // Seam for the classifier's optional canary lookup (recipients inferred from the canary
+  // record when the report names none, marked `recipientInferred`): until AnalyzeDeps has
+  // that field, the lookup is built (so --state is validated) but the analysis cannot use it.
+  return { parse, ...({ canaryRecord: lookup } as object) };
+}
+
+/** Reads canary records from a state directory, each id once. */
+function canaryLookup(stateDir: string): (canaryId: string) => Promise<CanaryRecord | null> {
+  const store = createFileStore({ dir: stateDir });
+  const seen = new Map<string, Promise<CanaryRecord | null>>();
+  return (canaryId) => {
+    let record = seen.get(canaryId);
+    if (!record) {
+      record = store.getCanary(canaryId);
+      seen.set(canaryId, record);
+    }
+    return record;
+  };
+}
+
+// ---- inputs
+
+type Source = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'stdin' };
+type Item = { readonly kind: 'message'; readonly file: string; readonly bytes: Uint8Array } | { readonly kind: 'unreadable'; readonly file: string };
+
+/** Files to read: explicit files as given, directories walked for `*.eml` (sorted), `-` for stdin. */
+async function expandInputs(inputs: readonly string[], cwd: string): Promise<{ sources: Source[]; unreadable: string[] }> {
+  const sources: Source[] = [];
+  const unreadable: string[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      sources.push({ kind: 'stdin' });
+      continue;
+    }
+    const info = await stat(resolve(cwd, input)).catch(() => null);
+    if (!info) unreadable.push(input);
+    else if (info.isDirectory()) for (const file of await walk(input, cwd, unreadable)) sources.push({ kind: 'file', file });
+    else sources.push({ kind: 'file', file: input });
+  }
+  return { sources, unreadable };
+}
+
+async function walk(dir: string, cwd: string, unreadable: string[]): Promise<string[]> {
+  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true }).catch(() => null);
+  if (entries === null) {
+    unreadable.push(dir);
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(path, cwd, unreadable)));
+    else if (e.isFile() && /\.eml$/i.test(e.name)) out.push(path);
+  }
+  return out;
+}
+
+/** The size of all inputs, for the progress line's time left (stdin counts as unknown). */
+async function totalBytes(sources: readonly Source[], cwd: string): Promise<number> {
+  let total = 0;
+  for (const s of sources) if (s.kind === 'file') total += (await stat(resolve(cwd, s.file)).catch(() => null))?.size ?? 0;
+  return total;
+}
+
+/** A small file read whole (with its size); a large one only flagged for streaming. */
+type Fetched = { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly size: number } | { readonly kind: 'large'; readonly size: number } | { readonly kind: 'unreadable' };
+
+/**
+ * Every message of every source, in input order. Small files are read whole and synchronously
+ * (measured: over the 589-file corpus, 9% less CPU than 16 asynchronous reads in flight, the
+ * thread pool's hand-offs costing more than the reads); a large file (an mbox export) or stdin
+ * is streamed through the splitter.
+ */
+async function* readMessages(sources: readonly Source[], io: CliIO, progress: Progress | null): AsyncGenerator<Item> {
+  for (const source of sources) {
+    const name = source.kind === 'file' ? source.file : '-';
+    const fetched: Fetched = source.kind === 'file' ? readSmall(resolve(io.cwd, source.file)) : { kind: 'large', size: 0 };
+    if (fetched.kind === 'unreadable') {
+      yield { kind: 'unreadable', file: name };
+      continue;
+    }
+    if (fetched.kind === 'bytes') {
+      for (const bytes of splitMailbox(fetched.bytes)) yield { kind: 'message', file: name, bytes };
+      progress?.file(fetched.size);
+      continue;
+    }
+    const stream = source.kind === 'stdin' ? stdinOf(io) : createReadStream(resolve(io.cwd, source.file), { highWaterMark: STREAM_CHUNK_BYTES });
+    try {
+      yield* streamMessages(stream, name, source.kind === 'stdin', progress);
+    } catch {
+      yield { kind: 'unreadable', file: name };
+    }
+    progress?.file(0);
+  }
+}
+
+function readSmall(path: string): Fetched {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size > READ_WHOLE_BYTES) return { kind: 'large', size };
+    const buf = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buf, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { kind: 'bytes', bytes: buf.subarray(0, read), size };
+  } catch {
+    return { kind: 'unreadable' };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A large file or stdin, split as it is read; each message at most one byte past the analysis cap. */
+async function* streamMessages(stream: AsyncIterable<Uint8Array | string>, name: string, pasted: boolean, progress: Progress | null): AsyncGenerator<Item> {
+  const splitter = createMailboxSplitter({ maxMessageBytes: MAX_MESSAGE_BYTES });
+  let first = true;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    progress?.bytes(bytes.length);
+    for (const message of splitter.push(bytes)) {
+      yield { kind: 'message', file: name, bytes: pasted && first ? asPastedReport(message) : message };
+      first = false;
+    }
+  }
+  for (const message of splitter.end()) {
+    yield { kind: 'message', file: name, bytes: pasted && first ? asPastedReport(message) : message };
+    first = false;
+  }
+}
+
+function stdinOf(io: CliIO): AsyncIterable<Uint8Array | string> {
+  if (!io.stdin) throw new UsageError('bounce: no standard input to read');
+  return io.stdin as AsyncIterable<Uint8Array | string>;
+}
+
+// ---- what was found
+
+/** Counts by reason and recipient domain, and the exit code: constant memory per message. */
+export interface Tally {
+  add(result: MessageResult): void;
+  readonly messages: number;
+  readonly byReason: ReadonlyMap<string, number>;
+  readonly byDomain: ReadonlyMap<string, number>;
+  readonly notBounces: number;
+  readonly deliveredCanaries: number;
+  /** 0 no failure, 1 only temporary failures, 2 a failure the sender must act on. */
+  exitCode(): number;
+}
+
+function createTally(): Tally {
+  const byReason = new Map<string, number>();
+  const byDomain = new Map<string, number>();
+  let messages = 0;
+  let notBounces = 0;
+  let deliveredCanaries = 0;
+  let worst = 0;
+  return {
+    add(result) {
+      messages++;
+      if (result.recipients.length === 0) {
+        if (result.deliveredCanaryId !== null) deliveredCanaries++;
+        else if (!result.isBounce) notBounces++;
+      }
+      for (const r of result.recipients) {
+        byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+        const domain = r.recipient.slice(r.recipient.lastIndexOf('@') + 1).toLowerCase();
+        if (domain) byDomain.set(domain, (byDomain.get(domain) ?? 0) + 1);
+        worst = Math.max(worst, exitCodeOfReason(r.reason));
+      }
+    },
+    get messages() {
+      return messages;
+    },
+    byReason,
+    byDomain,
+    get notBounces() {
+      return notBounces;
+    },
+    get deliveredCanaries() {
+      return deliveredCanaries;
+    },
+    exitCode: () => worst,
+  };
+}
+
+/**
+ * 0 for reports that are not failures (delivered, vacation, feedback), 1 for temporary
+ * failures (delays and transient reasons: the mail may still arrive), 2 for failures the
+ * sender must act on (invalid address, mailbox full, too large, blocked, other).
+ */
+export function exitCodeOfReason(reason: BouncedRecipient['reason']): 0 | 1 | 2 {
+  const group = alertGroupOf(reason);
+  if (group === null) return 0;
+  return group === 'transient' ? 1 : 2;
+}
+
+// ---- output
+
+interface Output {
+  write(text: string): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** Buffers stdout into blocks and waits when the reader is slower than the classifier. */
+function createOutput(io: CliIO): Output {
+  let buffered = '';
+  const flush = async () => {
+    if (buffered === '') return;
+    const text = buffered;
+    buffered = '';
+    if (!io.stdout.write(text)) await new Promise<void>((done) => io.stdout.once('drain', () => done()));
+  };
+  return {
+    async write(text) {
+      buffered += text;
+      if (buffered.length >= OUTPUT_BLOCK_CHARS) await flush();
+    },
+    flush,
+  };
+}
+
+interface Sink {
+  add(result: MessageResult): Promise<void>;
+  end(tally: Tally): Promise<void>;
+}
+
+function contractMessage(m: MessageResult) {
+  return { file: m.file, isBounce: m.isBounce, recipients: m.recipients.map(contractRecipient) };
+}
+
+function contractRecipient(r: BouncedRecipient & { readonly recipientInferred?: boolean }) {
   return {
     recipient: r.recipient,
     reason: r.reason,
@@ -74,77 +345,44 @@ function contractRecipient(r: BouncedRecipient): BouncedRecipient {
     diagnostic: r.diagnostic,
     remoteMta: r.remoteMta,
     canaryId: r.canaryId,
+    ...(r.recipientInferred === true ? { recipientInferred: true } : {}),
   };
 }
 
-/** Files to read: explicit files as given, directories walked for `*.eml` (sorted). */
-async function expandInputs(inputs: readonly string[], cwd: string): Promise<{ files: string[]; unreadable: string[] }> {
-  const files: string[] = [];
-  const unreadable: string[] = [];
-  for (const input of inputs) {
-    const info = await stat(resolve(cwd, input)).catch(() => null);
-    if (!info) unreadable.push(input);
-    else if (info.isDirectory()) files.push(...(await walk(input, cwd)));
-    else files.push(input);
-  }
-  return { files, unreadable };
+/** `--json`: one document `{ "messages": [ … ] }`, written one message at a time. */
+function jsonSink(out: Output): Sink {
+  let count = 0;
+  return {
+    async add(m) {
+      const body = JSON.stringify(contractMessage(m), null, 2).replace(/\n/g, '\n    ');
+      await out.write(`${count++ === 0 ? '{\n  "messages": [\n    ' : ',\n    '}${body}`);
+    },
+    async end() {
+      await out.write(count === 0 ? '{\n  "messages": []\n}\n' : '\n  ]\n}\n');
+    },
+  };
 }
 
-async function walk(dir: string, cwd: string): Promise<string[]> {
-  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(path, cwd)));
-    else if (e.isFile() && /\.eml$/i.test(e.name)) out.push(path);
-  }
-  return out;
+/** `--jsonl`: one line per message, the same object as an entry of `--json`'s `messages`. */
+function jsonlSink(out: Output): Sink {
+  return {
+    add: (m) => out.write(`${JSON.stringify(contractMessage(m))}\n`),
+    end: async () => undefined,
+  };
 }
 
 /**
- * Reads a message file, at most one byte past the size cap (the analysis then flags and cuts
- * it); a mailbox file (starting with an mbox `From ` line) is read whole, up to MAX_MAILBOX_BYTES.
+ * The human table: file, recipient, reason, status, diagnostic. Small inputs get the table
+ * sized to fit; past TABLE_ROWS_HELD rows the widths are fixed and the rest streams, then a
+ * summary. `--summary` prints only the summary.
  */
-async function readCapped(path: string): Promise<Uint8Array | null> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-    const size = (await handle.stat()).size;
-    const start = Buffer.alloc(5);
-    await handle.read(start, 0, 5, 0);
-    const cap = start.toString('latin1') === 'From ' ? MAX_MAILBOX_BYTES : MAX_MESSAGE_BYTES + 1;
-    const length = Math.min(size, cap);
-    const buf = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const { bytesRead } = await handle.read(buf, read, length - read, read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return buf.subarray(0, read);
-  } catch {
-    return null;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** The human table: file, recipient, reason, status, diagnostic. */
-export function renderTable(results: readonly MessageResult[], io: CliIO): string {
+function tableSink(out: Output, io: CliIO, options: { summaryOnly: boolean }): Sink {
   const ja = languageFromEnv(io.env) === 'ja';
   const s = styler(io);
   const head = ja ? ['ファイル', '宛先', '理由', 'ステータス', '診断'] : ['FILE', 'RECIPIENT', 'REASON', 'STATUS', 'DIAGNOSTIC'];
-  const rows: string[][] = [];
-  for (const m of results) {
-    if (m.recipients.length === 0) {
-      const what = m.isBounce ? (ja ? '（宛先を特定できません）' : '(no recipient found)') : ja ? '（バウンスではありません）' : '(not a bounce)';
-      rows.push([m.file, '-', what, '-', '']);
-      continue;
-    }
-    for (const r of m.recipients) rows.push([m.file, r.recipient, r.reason, r.status ?? '-', oneLine(r.diagnostic ?? '')]);
-  }
-  const widths = head.slice(0, 4).map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
-  const line = (cells: string[], colour?: (t: string) => string) =>
+  let held: string[][] | null = [];
+  let widths: number[] = [];
+  const line = (cells: readonly string[], colour?: (t: string) => string) =>
     cells
       .map((c, i) => {
         if (i === 4) return c;
@@ -153,9 +391,66 @@ export function renderTable(results: readonly MessageResult[], io: CliIO): strin
       })
       .join('  ')
       .trimEnd();
-  const out = [s.bold(line(head))];
-  for (const r of rows) out.push(line(r, colourOf(r[2]!, s)));
-  return `${out.join('\n')}\n`;
+  const emit = (row: readonly string[]) => out.write(`${line(row, colourOf(row[2]!, s))}\n`);
+  const release = async () => {
+    const rows = held ?? [];
+    held = null;
+    widths = head.slice(0, 4).map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
+    await out.write(`${s.bold(line(head))}\n`);
+    for (const r of rows) await emit(r);
+  };
+  return {
+    async add(m) {
+      if (options.summaryOnly) return;
+      for (const row of rowsOf(m, ja)) {
+        if (held) {
+          held.push(row);
+          if (held.length > TABLE_ROWS_HELD) await release();
+        } else await emit(row);
+      }
+    },
+    async end(tally) {
+      if (options.summaryOnly) {
+        await out.write(renderSummary(tally, ja));
+        return;
+      }
+      const large = held === null;
+      if (held) await release();
+      if (large) await out.write(`\n${renderSummary(tally, ja)}`);
+    },
+  };
+}
+
+function rowsOf(m: MessageResult, ja: boolean): string[][] {
+  if (m.recipients.length === 0) {
+    let what: string;
+    if (m.deliveredCanaryId !== null) what = ja ? `（配達されたカナリア ${m.deliveredCanaryId}）` : `(delivered canary ${m.deliveredCanaryId})`;
+    else if (m.isBounce) what = ja ? '（宛先を特定できません）' : '(no recipient found)';
+    else what = ja ? '（バウンスではありません）' : '(not a bounce)';
+    return [[m.file, '-', what, '-', '']];
+  }
+  return m.recipients.map((r) => [m.file, r.recipient, r.reason, r.status ?? '-', oneLine(r.diagnostic ?? '')]);
+}
+
+/** The summary of a run: messages, counts by reason, top recipient domains. */
+export function renderSummary(tally: Tally, ja: boolean): string {
+  const lines: string[] = [];
+  const recipients = [...tally.byReason.values()].reduce((a, b) => a + b, 0);
+  lines.push(ja ? `メッセージ ${tally.messages} 件、宛先 ${recipients} 件` : `${tally.messages} messages, ${recipients} recipients`);
+  if (tally.deliveredCanaries) lines.push(ja ? `  配達されたカナリア ${tally.deliveredCanaries} 件` : `  ${tally.deliveredCanaries} delivered canaries`);
+  if (tally.notBounces) lines.push(ja ? `  バウンスではないもの ${tally.notBounces} 件` : `  ${tally.notBounces} not bounces`);
+  const ranked = (map: ReadonlyMap<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (tally.byReason.size) {
+    lines.push('', ja ? '理由別' : 'by reason');
+    for (const [reason, n] of ranked(tally.byReason)) lines.push(`  ${reason.padEnd(16)} ${String(n).padStart(7)}`);
+  }
+  if (tally.byDomain.size) {
+    const top = ranked(tally.byDomain).slice(0, TOP_DOMAINS);
+    lines.push('', ja ? `宛先ドメイン上位 ${top.length}` : `top ${top.length} recipient domains`);
+    const width = Math.max(16, ...top.map(([d]) => d.length));
+    for (const [domain, n] of top) lines.push(`  ${domain.padEnd(width)} ${String(n).padStart(7)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function colourOf(reason: string, s: ReturnType<typeof styler>): ((t: string) => string) | undefined {

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests that start `mailhealth` as a process run the build (dist/), made current here.
+    globalSetup: ['test/setup/build-cli.ts'],
     // Integration tests open real sockets on 127.0.0.1; every one is bounded by its own timeouts.
     testTimeout: 30_000,
     hookTimeout: 60_000,

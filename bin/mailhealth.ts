@@ -1,40 +1,35 @@
-#!/usr/bin/env -S node --import=tsx
+#!/usr/bin/env node
 /**
  * mailhealth: the local shell over the same core the Lambdas run (DESIGN.md "CLI").
- * Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+ * Built by `npm run build` into dist/mailhealth.js (package.json "bin"); in the checkout,
+ * `npm run mailhealth -- <command>` runs this source through tsx.
+ *
+ * Start-up stays small: this file loads only the command table; `--help` and `--version` are
+ * answered from it, and a command's implementation is imported only when it runs.
  */
-import { MailHealthError } from '#core/errors.ts';
-import { processIO, type Command } from '#local/cli/io.ts';
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  check: async () => (await import('#local/cli/check.ts')).checkCommand,
-  bounce: async () => (await import('#local/cli/bounce.ts')).bounceCommand,
-  address: async () => (await import('#local/cli/address.ts')).addressCommand,
-  run: async () => (await import('#local/cli/run.ts')).runCommand,
-  report: async () => (await import('#local/cli/report.ts')).reportCommand,
-};
-
-const USAGE = `usage: mailhealth <command> [options]
-
-commands:
-  check   [--config F] [--target NAME] [--json] [--state DIR]   one canary round per target
-  bounce  FILE_OR_DIR... [--json]                               classify bounce messages (.eml)
-  address ADDR... [--json] [--dns]                              diagnose recipient addresses
-  run     [--config F] [--state DIR] [--once] [--rounds N] [--interval S] [--drain S]
-                                                                the scheduled loop (no config: the demo world)
-  report  [--state DIR] [--out FILE] [--lang ja|en]             an HTML dashboard of the local history
-`;
+import { MailHealthError, UsageError } from '#core/errors.ts';
+import { asksForHelp, commandHelp, commandSpec, topLevelHelp, usageLine } from '#local/cli/commands.ts';
+import { cliVersion } from '#local/cli/version.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`mailhealth ${await cliVersion()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE);
+    const about = name === 'help' && rest[0] ? commandSpec(rest[0]) : undefined;
+    process.stdout.write(about ? commandHelp(about) : topLevelHelp());
     return name ? 0 : 3;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`mailhealth: unknown command '${name}'\n\n${USAGE}`);
+  const spec = commandSpec(name);
+  if (!spec) {
+    process.stderr.write(`mailhealth: unknown command '${name}'\n\n${topLevelHelp()}`);
     return 3;
+  }
+  if (asksForHelp(rest)) {
+    process.stdout.write(commandHelp(spec));
+    return 0;
   }
   const stop = new AbortController();
   // The first Ctrl-C asks a running loop to finish its round; a second one exits at once.
@@ -43,8 +38,14 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   process.once('SIGTERM', () => stop.abort());
-  const command = await load();
-  return command(rest, processIO(stop.signal));
+  const [command, { processIO }] = await Promise.all([spec.load(), import('#local/cli/io.ts')]);
+  try {
+    return await command(rest, processIO(stop.signal));
+  } catch (err) {
+    // A usage error names the command's usage, whatever the command itself wrote.
+    if (err instanceof UsageError && !err.message.includes('usage: mailhealth')) throw new UsageError(`${err.message}\n${usageLine(name)}`, { cause: err });
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { diagnoseAddress } from './address/index.ts';
 import { ConfigError } from './errors.ts';
 import type { Language, Localized } from './findings.ts';
+import { languageFromLocale } from './language.ts';
 
 /** Anything that ends up in an SMTP command or a header must be a single line. */
 const singleLine = (what: string) =>
@@ -137,10 +138,7 @@ export type TargetConfig = z.output<typeof targetSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
 export type Config = Omit<z.output<typeof configSchema>, 'language'> & { language: Language };
 
-/** The language a `LANG`-style locale string asks for: ja when it starts with `ja`. */
-export function languageFromLocale(locale: string | undefined): Language {
-  return locale?.toLowerCase().startsWith('ja') ? 'ja' : 'en';
-}
+export { languageFromLocale } from './language.ts';
 
 function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';

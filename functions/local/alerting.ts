@@ -3,7 +3,6 @@
  * notifiers built from the config (Slack webhook URL from the env var the config names; email
  * through SES only when configured), and one call that records a round and delivers its alerts.
  */
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '#core/config.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
 import { deliverAlert } from '#core/health/deliver.ts';
@@ -34,7 +33,11 @@ export async function localNotifiers(config: Config, env: NodeJS.ProcessEnv): Pr
     else notes.push(`Slack alerts off: set ${slack.webhookUrlEnv ?? 'alerts.slack.webhookUrlEnv'} to the webhook URL`);
   }
   const email = config.alerts.email;
-  if (email) notifiers.push(createSesEmailNotifier({ client: new SESv2Client({}), from: email.from, to: email.to }));
+  if (email) {
+    // The SES SDK is a large chunk of the built CLI: loaded only when email alerts are configured.
+    const { SESv2Client } = await import('@aws-sdk/client-sesv2');
+    notifiers.push(createSesEmailNotifier({ client: new SESv2Client({}), from: email.from, to: email.to }));
+  }
   return { notifiers, notes };
 }
 

@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
 import { closeAll, HOST, makePki, PASSWORD, SERVERNAME, smtpError, startSmtpServer, USER } from '../helpers/smtp.ts';
+import { BUILT_CLI } from '../helpers/built-cli.ts';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../../bin/mailhealth.ts');
 
 describe('mailhealth check --state', () => {
   let dir: string;
@@ -66,7 +66,7 @@ describe('mailhealth check --state', () => {
 
   async function check(): Promise<number> {
     try {
-      await run(process.execPath, ['--import=tsx', CLI, 'check', '--config', configPath, '--state', join(dir, 'state'), '--json'], {
+      await run(process.execPath, [BUILT_CLI, 'check', '--config', configPath, '--state', join(dir, 'state'), '--json'], {
         env: { ...process.env, SHOP_SMTP_PASSWORD: PASSWORD, SLACK_WEBHOOK_URL: `${slack.url}/services/T0/B0/secret`, LANG: 'C' },
         timeout: 30_000,
       });

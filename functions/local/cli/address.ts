@@ -2,15 +2,13 @@
  * `mailhealth address ADDR... [--json] [--dns]`: diagnoses recipient addresses.
  * Exit 0 when every address is fine, 1 on warnings, 2 on errors (info notes do not count).
  */
-import { parseArgs } from 'node:util';
 import { createDnsResolver } from '#adapters/dns-resolver.ts';
 import { diagnoseAddress, withMailServerCheck, type AddressDiagnosis } from '#core/address/index.ts';
 import { UsageError } from '#core/errors.ts';
 import { exitCodeOf, statusOf, worstStatus, type Language, type Severity, type Status } from '#core/findings.ts';
 import type { Resolver } from '#core/ports.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
-
-const USAGE = 'usage: mailhealth address ADDR... [--json] [--dns]';
 
 const VERDICT: Record<Language, Record<Exclude<Status, 'unknown'> | 'valid-warning', string>> = {
   en: { ok: 'OK', warning: 'CHECK', critical: 'ERROR', 'valid-warning': 'VALID, CHECK' },
@@ -30,19 +28,9 @@ export interface AddressCommandDeps {
 }
 
 function parse(argv: readonly string[]): { addresses: string[]; json: boolean; dns: boolean } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: { json: { type: 'boolean', default: false }, dns: { type: 'boolean', default: false } },
-      allowPositionals: true,
-      strict: true,
-    });
-    if (positionals.length === 0) throw new UsageError(`address needs at least one address\n${USAGE}`);
-    return { addresses: positionals, json: values.json ?? false, dns: values.dns ?? false };
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
-  }
+  const { values, positionals } = parseCommandArgs('address', argv, { allowPositionals: true });
+  if (positionals.length === 0) throw new UsageError(`address needs at least one address\n${usageLine('address')}`);
+  return { addresses: positionals, json: values.flag('json'), dns: values.flag('dns') };
 }
 
 function printHuman(io: CliIO, diagnoses: readonly AddressDiagnosis[]): void {

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { loadConfigFile } from '#adapters/config-file.ts';
@@ -17,12 +16,12 @@ import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.t
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
 import { localNotifiers, recordAndAlert } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
-const USAGE = 'usage: mailhealth check [--config F] [--target NAME] [--json] [--state DIR]';
 /** Looked for in the working directory when --config is not given (the example config says to copy it there). */
 export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
 
@@ -44,22 +43,8 @@ interface CheckArgs {
 }
 
 function parse(argv: readonly string[]): CheckArgs {
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        target: { type: 'string', short: 't' },
-        json: { type: 'boolean', default: false },
-        state: { type: 'string' },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-    return { config: values.config, target: values.target, json: values.json ?? false, state: values.state };
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
-  }
+  const { values } = parseCommandArgs('check', argv, { allowPositionals: false });
+  return { config: values.text('config'), target: values.text('target'), json: values.flag('json'), state: values.text('state') };
 }
 
 /** The config file to read: --config, else ./mailhealth.config.json when it exists. */
@@ -67,7 +52,7 @@ export function configPathOf(explicit: string | undefined, io: CliIO): string {
   if (explicit) return resolve(io.cwd, explicit);
   const fallback = resolve(io.cwd, DEFAULT_CONFIG_FILE);
   if (existsSync(fallback)) return fallback;
-  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}, see mailhealth.config.example.jsonc)\n${USAGE}`);
+  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}, see mailhealth.config.example.jsonc)\n${usageLine('check')}`);
 }
 
 /**

@@ -3,11 +3,13 @@
  * Colours and spinners only when stdout is a terminal; `--json` output stays clean.
  */
 import type { Language } from '#core/findings.ts';
-import { languageFromLocale } from '#core/config.ts';
+import { languageFromLocale } from '#core/language.ts';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Standard input, for commands that read `-` (absent in tests that give none). */
+  readonly stdin?: NodeJS.ReadableStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C); used by long-running commands. */
@@ -17,8 +19,19 @@ export interface CliIO {
 /** A command: parses its own arguments, returns the process exit code. */
 export type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
 
+/** The real process's streams, environment and working directory. */
 export function processIO(stopSignal?: AbortSignal): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stopSignal };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // A getter: touching process.stdin opens it, which only `bounce -` needs.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    stopSignal,
+  };
 }
 
 /** ANSI styling that disappears when stdout is not a TTY (or NO_COLOR is set). */

@@ -7,30 +7,22 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createFileStore } from '#adapters/file-store.ts';
 import { UsageError } from '#core/errors.ts';
 import type { Language } from '#core/findings.ts';
 import { readRunMeta } from '../loop.ts';
 import { writeReportFile } from '../report/write.ts';
 import { DEFAULT_STATE_DIR } from './run.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, type CliIO, type Command } from './io.ts';
 
-const USAGE = 'usage: mailhealth report [--state DIR] [--out FILE] [--lang ja|en]';
-
-function parse(argv: readonly string[]) {
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { state: { type: 'string' }, out: { type: 'string', short: 'o' }, lang: { type: 'string' } },
-      allowPositionals: false,
-      strict: true,
-    });
-    if (values.lang !== undefined && values.lang !== 'ja' && values.lang !== 'en') throw new Error(`--lang must be ja or en (got ${values.lang})`);
-    return values as { state?: string; out?: string; lang?: Language };
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
-  }
+function parse(argv: readonly string[]): { state?: string; out?: string; lang?: Language } {
+  const { values } = parseCommandArgs('report', argv, { allowPositionals: false });
+  const lang = values.text('lang');
+  if (lang !== undefined && lang !== 'ja' && lang !== 'en') throw new UsageError(`report: --lang must be ja or en (got ${lang})\n${usageLine('report')}`);
+  const state = values.text('state');
+  const out = values.text('out');
+  return { ...(state !== undefined ? { state } : {}), ...(out !== undefined ? { out } : {}), ...(lang !== undefined ? { lang } : {}) };
 }
 
 /** Builds the `report` command (`now` for tests). */
@@ -38,7 +30,7 @@ export function createReportCommand(deps: { readonly now?: () => Date } = {}): C
   return async (argv: readonly string[], io: CliIO) => {
     const args = parse(argv);
     const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
-    if (!existsSync(stateDir)) throw new UsageError(`no state directory ${stateDir}: run \`mailhealth run\` first (or pass --state DIR)\n${USAGE}`);
+    if (!existsSync(stateDir)) throw new UsageError(`no state directory ${stateDir}: run \`mailhealth run\` first (or pass --state DIR)\n${usageLine('report')}`);
     const meta = await readRunMeta(stateDir);
     const language = args.lang ?? meta?.language ?? languageFromEnv(io.env);
     const out = resolve(io.cwd, args.out ?? join(stateDir, 'report.html'));

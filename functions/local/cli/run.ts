@@ -17,7 +17,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfigFile } from '#adapters/config-file.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
@@ -31,10 +30,10 @@ import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type Ta
 import { intervalSchedule, scheduleOf } from '../schedule.ts';
 import { createTerminalReporter, type TerminalReporter } from '../terminal.ts';
 import { configPathOf, DEFAULT_CONFIG_FILE, endpointsOf, localPassword } from './check.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, localeOf, type CliIO, type Command } from './io.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
-const USAGE = 'usage: mailhealth run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]';
 /** How long `--once` / `--rounds N` wait after the last round for its mail, unless --drain says otherwise. */
 export const DEFAULT_DRAIN_SECONDS = 60;
 /** The state directory when `--state` is not given. */
@@ -62,34 +61,18 @@ interface RunArgs {
 function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} needs a positive ${integer ? 'whole ' : ''}number (got ${text})\n${USAGE}`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} needs a positive ${integer ? 'whole ' : ''}number (got ${text})\n${usageLine('run')}`);
   return n;
 }
 
 function parse(argv: readonly string[]): RunArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        state: { type: 'string' },
-        once: { type: 'boolean', default: false },
-        rounds: { type: 'string' },
-        interval: { type: 'string' },
-        drain: { type: 'string' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
-  }
-  const once = values.once ?? false;
+  const { values: options } = parseCommandArgs('run', argv, { allowPositionals: false });
+  const values = { config: options.text('config'), state: options.text('state'), once: options.flag('once'), rounds: options.text('rounds'), interval: options.text('interval'), drain: options.text('drain') };
+  const once = values.once;
   const rounds = positive('rounds', values.rounds, true);
-  if (once && rounds !== undefined) throw new UsageError(`--once and --rounds do not go together\n${USAGE}`);
+  if (once && rounds !== undefined) throw new UsageError(`--once and --rounds do not go together\n${usageLine('run')}`);
   const drain = values.drain === undefined ? DEFAULT_DRAIN_SECONDS : Number(values.drain);
-  if (!Number.isFinite(drain) || drain < 0) throw new UsageError(`--drain needs a number of seconds, 0 or more (got ${values.drain})\n${USAGE}`);
+  if (!Number.isFinite(drain) || drain < 0) throw new UsageError(`--drain needs a number of seconds, 0 or more (got ${values.drain})\n${usageLine('run')}`);
   return { config: values.config, state: values.state, once, rounds: once ? 1 : rounds, interval: positive('interval', values.interval, false), drain };
 }
 

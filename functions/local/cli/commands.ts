@@ -1,0 +1,235 @@
+/**
+ * The command table of `mailhealth`: what each command is called, its usage, every option with
+ * its default, examples and exit codes. `--help` and usage errors are served from here without
+ * loading the command's implementation; the implementation is a dynamic import (one chunk per
+ * command in the build), loaded only when the command runs.
+ *
+ * Adding a command is one entry in COMMANDS below: its name, summary, usage line, options (the
+ * same spec the command then parses with `parseCommandArgs`), at least two examples, its exit
+ * codes, and `load: async () => (await import('./name.ts')).nameCommand`. Nothing else lists
+ * commands: the top-level help, `--help` and dispatch all read this table.
+ *
+ * Keep this module light (it is loaded on every start): node built-ins and `#core/errors.ts` only.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '#core/errors.ts';
+import type { Command } from './io.ts';
+
+/** One option of a command, as `parseArgs` reads it and `--help` shows it. */
+export interface OptionSpec {
+  readonly type: 'boolean' | 'string';
+  readonly short?: string;
+  /** The option may be given several times; its values are collected in order. */
+  readonly multiple?: boolean;
+  /** The placeholder shown after a string option in help, e.g. `FILE`. */
+  readonly value?: string;
+  /** One line: what it does. */
+  readonly description: string;
+  /** What applies when the option is not given, as help shows it (`off` for flags). */
+  readonly default: string;
+}
+
+/** One command of the table. */
+export interface CommandSpec {
+  readonly name: string;
+  /** One line for the top-level help. */
+  readonly summary: string;
+  /** The usage line after `mailhealth `. */
+  readonly usage: string;
+  /** What the positional arguments are, when the command takes any. */
+  readonly operands?: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Whole command lines, each with a one-line comment. */
+  readonly examples: readonly [Example, Example, ...Example[]];
+  /** The exit codes, one line each. */
+  readonly exitCodes: readonly string[];
+  /** Loads the implementation (a dynamic import: its own chunk in the build). */
+  readonly load: () => Promise<Command>;
+}
+
+interface Example {
+  readonly command: string;
+  readonly comment: string;
+}
+
+const MONITORING_EXIT_CODES = ['0  OK', '1  WARNING', '2  CRITICAL', '3  UNKNOWN: bad config or usage'];
+
+/** Every command, in the order the top-level help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'check',
+    summary: 'one canary round per target: ports, a timed SMTP session, findings',
+    usage: 'check [--config F] [--target NAME] [--json] [--state DIR]',
+    options: {
+      config: { type: 'string', short: 'c', value: 'F', description: 'the config file (JSON with comments)', default: './mailhealth.config.json' },
+      target: { type: 'string', short: 't', value: 'NAME', description: 'check only this target', default: 'every target' },
+      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md) instead of the human one', default: 'off' },
+      state: { type: 'string', value: 'DIR', description: 'record the round there and send the alerts it raises', default: 'none: nothing recorded' },
+    },
+    examples: [
+      { command: 'mailhealth check --config mailhealth.config.json', comment: 'every target, human report' },
+      { command: 'mailhealth check --target shop --json', comment: 'one target as JSON, for scripts and monitoring' },
+    ],
+    exitCodes: MONITORING_EXIT_CODES,
+    load: async () => (await import('./check.ts')).checkCommand,
+  },
+  {
+    name: 'bounce',
+    summary: 'classify returned mail (.eml files, folders, mbox, or a paste on stdin)',
+    usage: 'bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR]',
+    operands: 'FILE_OR_DIR  a message (.eml), an mbox file, or a folder (searched for *.eml); - reads stdin',
+    options: {
+      json: { type: 'boolean', description: 'one JSON document (DESIGN.md), written as results come', default: 'off' },
+      jsonl: { type: 'boolean', description: 'one JSON line per message, for pipes', default: 'off' },
+      summary: { type: 'boolean', description: 'only the summary: counts by reason, top recipient domains (large inputs get it after the table)', default: 'off' },
+      quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr (shown only when stderr is a terminal)', default: 'off' },
+      state: { type: 'string', value: 'DIR', description: "the local state, to take a canary's recipients from its record", default: 'none' },
+    },
+    examples: [
+      { command: 'mailhealth bounce returned/ --summary', comment: 'a folder of .eml files: counts by reason and domain' },
+      { command: 'mailhealth bounce export.mbox --jsonl | jq -c "select(.isBounce)"', comment: 'a mailbox, one line per message' },
+      { command: 'xclip -o | mailhealth bounce -', comment: 'a bounce pasted from a mail client' },
+    ],
+    exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage or unreadable input'],
+    load: async () => (await import('./bounce.ts')).bounceCommand,
+  },
+  {
+    name: 'address',
+    summary: 'diagnose recipient addresses (typos, carrier addresses, full-width characters)',
+    usage: 'address ADDR... [--json] [--dns]',
+    operands: 'ADDR  an address as the customer typed it (quote it for the shell)',
+    options: {
+      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+      dns: { type: 'boolean', description: 'also ask DNS whether the domain has a mail server', default: 'off' },
+    },
+    examples: [
+      { command: "mailhealth address 'taro.@docomo.ne.jp' 'shop＠example．jp'", comment: 'human report in the language of LANG' },
+      { command: 'mailhealth address --json info@gmial.com', comment: 'JSON, with the suggested address' },
+    ],
+    exitCodes: ['0  every address is fine', '1  warnings', '2  errors', '3  bad usage'],
+    load: async () => (await import('./address.ts')).addressCommand,
+  },
+  {
+    name: 'run',
+    summary: 'the scheduled loop on this machine (no config: the embedded demo)',
+    usage: 'run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]',
+    options: {
+      config: { type: 'string', short: 'c', value: 'F', description: 'the config file', default: './mailhealth.config.json, else the demo' },
+      state: { type: 'string', value: 'DIR', description: 'state, history and report', default: '.mailhealth' },
+      once: { type: 'boolean', description: 'one round, exit with its status', default: 'off' },
+      rounds: { type: 'string', value: 'N', description: 'stop after N rounds', default: 'run until Ctrl-C' },
+      interval: { type: 'string', value: 'SECONDS', description: "seconds between rounds, overriding the config's schedule", default: 'the schedule (demo: 10)' },
+      drain: { type: 'string', value: 'SECONDS', description: 'with --once or --rounds: how long to wait after the last round for the mail it sent (0: do not wait)', default: '60' },
+    },
+    examples: [
+      { command: 'mailhealth run', comment: 'the demo world on 127.0.0.1 (what npm start runs)' },
+      { command: 'mailhealth run --config mailhealth.config.json --once', comment: 'one round from cron, exit 0/1/2/3' },
+    ],
+    exitCodes: ['0  stopped (with --once: OK)', '1  WARNING, 2  CRITICAL (with --once)', '3  bad config or usage'],
+    load: async () => (await import('./run.ts')).runCommand,
+  },
+  {
+    name: 'report',
+    summary: 'an HTML dashboard of the local history',
+    usage: 'report [--state DIR] [--out FILE] [--lang ja|en]',
+    options: {
+      state: { type: 'string', value: 'DIR', description: 'the state directory to read', default: '.mailhealth' },
+      out: { type: 'string', short: 'o', value: 'FILE', description: 'where to write the page', default: 'DIR/report.html' },
+      lang: { type: 'string', value: 'ja|en', description: 'the language of the page', default: "the last run's, else LANG" },
+    },
+    examples: [
+      { command: 'mailhealth report', comment: 'writes .mailhealth/report.html' },
+      { command: 'mailhealth report --state .mailhealth/demo --out /tmp/mail-health.html --lang en', comment: "the demo's history, in English" },
+    ],
+    exitCodes: ['0  written', '3  bad usage or no state directory'],
+    load: async () => (await import('./report.ts')).reportCommand,
+  },
+];
+
+/** The command of that name, or undefined. */
+export function commandSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** `mailhealth --help` and `mailhealth` alone. */
+export function topLevelHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const lines = [
+    'usage: mailhealth <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    "Run 'mailhealth <command> --help' for its options, defaults and examples.",
+    "'mailhealth --version' prints the version.",
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `mailhealth <command> --help`: usage, every option with its default, examples, exit codes. */
+export function commandHelp(spec: CommandSpec): string {
+  const label = (name: string, o: OptionSpec) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}${o.multiple ? ' (repeatable)' : ''}`;
+  const entries = Object.entries(spec.options);
+  const width = Math.max(16, ...entries.map(([n, o]) => label(n, o).length)) + 2;
+  const lines = [`usage: mailhealth ${spec.usage}`, '', spec.summary, ''];
+  if (spec.operands) lines.push(`  ${spec.operands}`, '');
+  lines.push('options:');
+  for (const [name, o] of entries) lines.push(`  ${label(name, o).padEnd(width)}${o.description} (default: ${o.default})`);
+  lines.push(`  ${'-h, --help'.padEnd(width)}this help`, '', 'examples:');
+  for (const e of spec.examples) lines.push(`  ${e.command}`, `      ${e.comment}`);
+  lines.push('', 'exit codes:', ...spec.exitCodes.map((c) => `  ${c}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The one-line usage to append to a usage error. */
+export function usageLine(name: string): string {
+  const spec = commandSpec(name);
+  return spec ? `usage: mailhealth ${spec.usage}\nRun 'mailhealth ${name} --help' for details.` : 'usage: mailhealth <command> [options]';
+}
+
+/** True when the arguments ask for help (before any `--` end-of-options marker). */
+export function asksForHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * Parses a command's arguments with its table entry (strict: an unknown option or a missing
+ * value is a UsageError naming the command's usage, which the CLI turns into exit 3).
+ */
+export function parseCommandArgs(name: string, argv: readonly string[], options: { allowPositionals: boolean }) {
+  const spec = commandSpec(name);
+  if (!spec) throw new Error(`no command '${name}' in the command table`);
+  const parseOptions: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {};
+  for (const [key, o] of Object.entries(spec.options)) {
+    parseOptions[key] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: options.allowPositionals, strict: true });
+    return { values: new ParsedOptions(values as Record<string, unknown>), positionals };
+  } catch (err) {
+    throw new UsageError(`${name}: ${err instanceof Error ? err.message : String(err)}\n${usageLine(name)}`, { cause: err });
+  }
+}
+
+/** The option values of one parse, read by type. */
+export class ParsedOptions {
+  constructor(private readonly values: Readonly<Record<string, unknown>>) {}
+  /** A flag: true when given. */
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+  /** A string option's value, or undefined when not given. */
+  text(name: string): string | undefined {
+    const v = this.values[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  /** A repeatable string option's values, in order (empty when not given). */
+  texts(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The built CLI (dist/mailhealth.js) as a user runs it: help and version from the command
+ * table, usage errors, exit codes. The build is made current by the global setup.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '#local/cli/commands.ts';
+import { BUILT_CLI } from '../helpers/built-cli.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function mailhealth(args: readonly string[], options: { cli?: string; cwd?: string; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [options.cli ?? BUILT_CLI, ...args], { cwd: options.cwd, timeout: 20_000, env: { ...process.env, LANG: 'C' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+describe('mailhealth (built)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mailhealth-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const run = await mailhealth(['--version']);
+    expect(run).toEqual({ code: 0, stdout: `mailhealth ${version}\n`, stderr: '' });
+  });
+
+  it('lists every command in the top-level help', async () => {
+    const run = await mailhealth(['--help']);
+    expect(run.code).toBe(0);
+    for (const c of COMMANDS) expect(run.stdout).toMatch(new RegExp(`^  ${c.name} +\\S`, 'm'));
+  });
+
+  it.each(COMMANDS.map((c) => c.name))('answers `%s --help` with its usage, every option and its default, and two examples', async (name) => {
+    // Act
+    const run = await mailhealth([name, '--help']);
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^usage: mailhealth ${name} `));
+    const spec = COMMANDS.find((c) => c.name === name)!;
+    for (const option of Object.keys(spec.options)) expect(run.stdout).toMatch(new RegExp(`--${option}\\b.*\\(default: [^)]+\\)`));
+    const examples = run.stdout.split('examples:\n')[1]!.split('\n\n')[0]!;
+    expect(examples.match(/^ {2}\S.*$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(run.stdout).toContain('exit codes:');
+  });
+
+  it('serves help without loading the command (its chunk removed, help still answers)', async () => {
+    // Prepare: a copy of the build without the bounce command's own chunk.
+    const copy = join(dir, 'dist-without-bounce');
+    cpSync(join(BUILT_CLI, '..'), copy, { recursive: true });
+    const chunks = join(copy, 'chunks');
+    for (const f of readdirSync(chunks)) if (/^bounce-.*\.js$/.test(f)) rmSync(join(chunks, f));
+    const cli = join(copy, 'mailhealth.js');
+    // Act
+    const help = await mailhealth(['bounce', '--help'], { cli });
+    const running = await mailhealth(['bounce', join(FIXTURES, 'postfix-userunknown.eml')], { cli });
+    // Assess
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: mailhealth bounce/);
+    expect(running.code).not.toBe(0);
+  });
+
+  it('names the command usage and exits 3 on a wrong option', async () => {
+    const run = await mailhealth(['bounce', '--jsn', 'x.eml']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain("Unknown option '--jsn'");
+    expect(run.stderr).toContain('usage: mailhealth bounce FILE_OR_DIR...');
+    expect(run.stderr).toContain("Run 'mailhealth bounce --help'");
+  });
+
+  it('exits 3 on an unknown command, listing the commands', async () => {
+    const run = await mailhealth(['bonce']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/unknown command 'bonce'[^]*commands:/);
+  });
+
+  it('classifies a bounce as a process: JSON on stdout, the exit code of what it found', async () => {
+    const run = await mailhealth(['bounce', '--json', join(FIXTURES, 'postfix-userunknown.eml'), join(FIXTURES, 'delivered-canary.eml')]);
+    expect(run.code).toBe(2);
+    const doc = JSON.parse(run.stdout) as { messages: { isBounce: boolean; recipients: { reason: string }[] }[] };
+    expect(doc.messages.map((m) => [m.isBounce, m.recipients.map((r) => r.reason)])).toEqual([
+      [true, ['userunknown']],
+      [false, []],
+    ]);
+  });
+
+  it('reads a pasted bounce from stdin with -', async () => {
+    const run = await mailhealth(['bounce', '-', '--jsonl'], { input: '<taro@example.jp>: host mx.example.jp said: 550 5.1.1 User unknown\n' });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ file: '-', isBounce: true, recipients: [{ recipient: 'taro@example.jp', reason: 'userunknown' }] });
+  });
+
+  it('names the line and column of a JSONC syntax error in the config, exit 3', async () => {
+    const config = join(dir, 'broken.jsonc');
+    writeFileSync(config, '{\n  // the shop\n  "targets": [\n    { "name": "shop" "host": "smtp.example.jp" }\n  ]\n}\n');
+    const run = await mailhealth(['check', '--config', config]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${config}:4:22: invalid JSON: ',' expected`);
+  });
+});

@@ -8,6 +8,7 @@ import { createMailParser } from '#adapters/mail-parser.ts';
 import { createS3RawMailSource } from '#adapters/s3-raw-mail.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
 import { analyzeBounce } from '#core/bounce/analyze.ts';
+import { canaryRecipientsFromStore } from '#core/bounce/canary.ts';
 import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
 import { parseEvent, sesReceiptEventSchema, type SesReceiptEvent } from '../lambda/events.ts';
 import { recordMessage } from '../lambda/intake.ts';
@@ -39,7 +40,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
 async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][number]['ses']): Promise<void> {
   const key = `${prefix}${mail.messageId}`;
-  const analysis = await analyzeBounce(await rawMail(key), { parse });
+  const analysis = await analyzeBounce(await rawMail(key), { parse, canaryRecipients: canaryRecipientsFromStore(store()) });
   logger.info('message read', {
     messageId: mail.messageId,
     spam: receipt.spamVerdict?.status,

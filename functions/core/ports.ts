@@ -40,6 +40,13 @@ export interface MetricsSink {
  */
 export type MessageParser = (raw: Uint8Array) => Promise<import('./bounce/message.ts').ParsedMessage>;
 
+/**
+ * The recipients a canary was sent to, looked up by its id in the canary records (the local
+ * state, the Lambdas' table): how the bounce classifier names the recipient of a report that
+ * names none. Resolves null when the canary is unknown.
+ */
+export type CanaryRecipientLookup = (canaryId: string) => Promise<readonly string[] | null> | readonly string[] | null;
+
 /** A value with the version it was stored at, for optimistic concurrency. */
 export interface Versioned<T> {
   readonly value: T;

@@ -67,6 +67,12 @@ export interface BouncedRecipient {
   readonly remoteMta: string | null;
   /** The canary this bounce belongs to, from VERP, X-Mail-Health-Canary or Message-ID. */
   readonly canaryId: string | null;
+  /**
+   * Present (true) when the report itself did not name this recipient and it was taken from
+   * elsewhere: the canary's record (by its VERP id), the returned message's `To:` or the
+   * subject. The reason is then what the report says about its one failure.
+   */
+  readonly recipientInferred?: boolean;
 }
 
 /** The bounce reasons of DESIGN.md: Sisimai's vocabulary, lower case. */

@@ -22,6 +22,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { createMailParser } from '#adapters/mail-parser.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { analyzeBounce, type BounceKind } from '#core/bounce/analyze.ts';
+import { canaryRecipientsFromStore } from '#core/bounce/canary.ts';
 import { bounceFinding } from '#core/bounce/findings.ts';
 import type { Finding } from '#core/findings.ts';
 import { recordBounce, recordDelivered } from '#core/health/record.ts';
@@ -266,7 +267,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
   async function processJob(job: Job): Promise<void> {
     const raw = await readFile(job.path);
     const receivedAt = await receivedAtOf(job);
-    const analysis = await analyzeBounce(raw, { parse });
+    const analysis = await analyzeBounce(raw, { parse, canaryRecipients: canaryRecipientsFromStore(store) });
     const why = keptReason(analysis.kind, analysis.recipients.length, analysis.deliveredCanaryId);
     if (why) {
       const keptAs = await keep(job, why, analysis.notes);

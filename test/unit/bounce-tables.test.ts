@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BOUNCE_REASONS } from '#core/results.ts';
-import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromStatus, serverReplyIn } from '#core/bounce/classify.ts';
+import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromStatus, replyCodeIn, serverReplyIn } from '#core/bounce/classify.ts';
 import { COMMAND_RULES, HARD_REASONS, LIST_MANAGER_NOTICES, ORIGINAL_MARKERS, POWERMTA_CATEGORIES, REASON_PHRASES, REMOTE_HOST_CONVENTIONS, REPLY_CODE_REASONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, STATUS_REASONS } from '#core/bounce/tables.ts';
 
 describe('bounce classification tables', () => {
@@ -187,6 +187,24 @@ describe('commandIn', () => {
     expect(commandIn('SMTP error from remote mail server after MAIL FROM:<a@example.jp> SIZE=1234:')).toBe('MAIL');
     expect(commandIn('SMTP error from remote mail server after initial connection:')).toBe('CONN');
     expect(commandIn('550 5.1.1 User unknown')).toBeNull();
+  });
+});
+
+describe('replyCodeIn', () => {
+  it('reads the three digits that open an SMTP reply', () => {
+    expect(replyCodeIn('550 5.1.1 <taro@example.jp>... User unknown')).toBe(550);
+    expect(replyCodeIn('host mx.example.jp[192.0.2.1] said: 552-5.2.2 Mailbox full (in reply to RCPT TO command)')).toBe(552);
+    expect(replyCodeIn('<<< 450 4.7.1 Try again later')).toBe(450);
+    expect(replyCodeIn('The error that the other server returned was: 550 5.7.1 Denied')).toBe(550);
+    expect(replyCodeIn('Remote server replied 554 5.7.1 Message refused')).toBe(554);
+  });
+
+  it('never takes another number of the text for a reply code', () => {
+    // Postfix's own verdict on a too-large message names the server's limit, not a reply.
+    expect(replyCodeIn('message size 1092 exceeds size limit 200 of server mx.example.jp[192.0.2.1]')).toBeNull();
+    expect(replyCodeIn('message size 1092 exceeds size limit 452 of server mx.example.jp[192.0.2.1]')).toBeNull();
+    expect(replyCodeIn('Delivery to 250 recipients failed after 421 attempts')).toBeNull();
+    expect(replyCodeIn('connect to mx.example.jp[203.0.113.250]:25: Connection timed out')).toBeNull();
   });
 });
 

@@ -4,6 +4,7 @@
  * `Message-ID: <<id>@mail-health>` and `X-Mail-Health-Canary: <id>`. Remote MTAs return
  * different parts, so every one is looked for.
  */
+import type { CanaryRecipientLookup, Store } from '../ports.ts';
 import type { MessageHeader } from './message.ts';
 
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
@@ -53,4 +54,26 @@ export function canaryIdOfMessage(headers: readonly MessageHeader[]): string | n
     }
   }
   return null;
+}
+
+// How far back a target's rounds are searched for a canary (a day of rounds every 5 minutes):
+// a report that names no recipient comes back within hours.
+const ROUNDS_SEARCHED = 288;
+
+/**
+ * The canary record lookup of {@link analyzeBounce}'s `canaryRecipients`, over the state store:
+ * the canary's record gives its target, and that target's round with the canary's id lists the
+ * recipients the provider accepted (the canary record itself keeps only the bounce domain's own
+ * mailboxes). Null for an unknown canary.
+ * @example analyzeBounce(bytes, { parse, canaryRecipients: canaryRecipientsFromStore(store) })
+ */
+export function canaryRecipientsFromStore(store: Pick<Store, 'getCanary' | 'listRounds'>): CanaryRecipientLookup {
+  return async (canaryId) => {
+    const canary = await store.getCanary(canaryId.toUpperCase());
+    if (!canary) return null;
+    const rounds = await store.listRounds(canary.target, ROUNDS_SEARCHED);
+    const round = rounds.find((r) => r.canaryId.toUpperCase() === canary.id.toUpperCase());
+    const accepted = round?.steps.filter((s) => s.step === 'rcpt' && s.ok && s.recipient !== undefined).map((s) => s.recipient!) ?? [];
+    return accepted.length ? accepted : canary.recipients;
+  };
 }

@@ -4,7 +4,7 @@
  * The knowledge is in tables.ts; this file only decides the order in which it is consulted.
  */
 import type { BounceReason } from '../results.ts';
-import { ENHANCED_STATUS, REPLY_CODE } from './fields.ts';
+import { ENHANCED_STATUS, REPLY_CODE, REPLY_CODE_WITH_STATUS } from './fields.ts';
 import { COMMAND_RULES, HARD_REASONS, REASON_PHRASES, REPLY_CODE_REASONS, STATUS_REASONS, type PhraseRow, type SmtpCommand } from './tables.ts';
 
 /** What is known about one failed recipient. */
@@ -111,11 +111,18 @@ export function statusIn(text: string | null | undefined): string | null {
   return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
 }
 
-/** The SMTP reply code in a text, or null. */
+/**
+ * The SMTP reply code in a text: the three digits that open a reply, never another number of
+ * the text (see {@link REPLY_CODE}); null when the text quotes no reply.
+ * @example replyCodeIn('host mx.example.jp said: 552 5.2.2 Mailbox full') // 552
+ * @example replyCodeIn('message size 1092 exceeds size limit 200 of server mx.example.jp') // null
+ */
 export function replyCodeIn(text: string | null | undefined): number | null {
   if (!text) return null;
   const m = REPLY_CODE.exec(text);
-  return m ? Number(m[1]) : null;
+  if (m) return Number(m[1]);
+  const withStatus = REPLY_CODE_WITH_STATUS.exec(text);
+  return withStatus ? Number(`${withStatus[1]}${withStatus[2]}`) : null;
 }
 
 /**

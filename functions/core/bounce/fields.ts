@@ -79,8 +79,20 @@ export function untyped(value: string): string {
 /** RFC 3463 enhanced status code in a text: `5.1.1`, `4.7.650`. */
 export const ENHANCED_STATUS = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
 
-/** SMTP reply code at the start of a reply line (`550 `, `550-`, `550 5.1.1`). */
-export const REPLY_CODE = /(?:^|[\s:(>"'#[])([245][0-9][0-9])(?=[ -]|$|\]|\))/;
+/**
+ * An SMTP reply code where a reply starts (RFC 5321 §4.2: the three digits open the reply line):
+ * at the start of the text or of a line, after a label's colon ("host mx said: 550 …"), a
+ * transcript's `<<<`, an address in brackets ("<a@example.jp> 550 …"), or an opening bracket or
+ * quote. A number inside a sentence ("exceeds size limit 200 of server") is not a reply code.
+ */
+export const REPLY_CODE = /(?:^|\n|[:(["'#>]|<<<)[ \t]*([245]\d\d)(?=[ -]|\r?$|[\])"'])/m;
+
+/**
+ * A reply code inside a sentence, recognisable by what follows it: the enhanced status of the
+ * same class ("… returned 550 5.1.1 …"), or the continuation hyphen of a multi-line reply
+ * quoted as is ("error 550-'5.7.1 …").
+ */
+export const REPLY_CODE_WITH_STATUS = /(?<![\w.])([245])(\d\d)(?:[ -]['"]?#?\1\.\d{1,3}\.\d{1,3}(?![\d.])|-(?=['"A-Za-z#]))/;
 
 /** All values of a field (name in lower case) in a list of fields. */
 export function valuesOf(fields: readonly Field[], name: string): string[] {

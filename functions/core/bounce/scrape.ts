@@ -187,6 +187,35 @@ export function globalDiagnostic(explanation: string): string {
   return out.join(' ').slice(0, 4000);
 }
 
+// A heading that introduces a list of recipients ("Your mail to the following recipients could
+// not be delivered because …:", "did not reach the following recipient(s):").
+const LIST_HEADING = /\b(?:following|these|the) (?:recipients?|addresses|address\(es\)|recipient\(s\)|users?)\b[^\n]*:[ \t]*$/i;
+// A line holding nothing but a local part (a user name without its domain).
+const BARE_LOCAL_PART = /^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*$/;
+
+/**
+ * User names listed without a domain under a recipients heading (AOL and IMail write
+ * "Your mail to the following recipients could not be delivered …:" and then only the name);
+ * each comes with the heading sentence, which states why.
+ */
+export function bareLocalPartsIn(explanation: string): { local: string; diagnostic: string }[] {
+  const lines = explanation.split(/\r?\n/, 400);
+  const out: { local: string; diagnostic: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const heading = lines[i]!;
+    if (heading.length > 400 || !LIST_HEADING.test(heading)) continue;
+    // A heading wrapped over two lines: its first half is the line above.
+    const sentence = [i > 0 && lines[i - 1]!.trim() && !/[.:]\s*$/.test(lines[i - 1]!) ? lines[i - 1]!.trim() : '', heading.trim()].filter(Boolean).join(' ');
+    for (let j = i + 1; j < lines.length && j <= i + 20; j++) {
+      const m = BARE_LOCAL_PART.exec(lines[j]!);
+      if (!m) break;
+      out.push({ local: m[1]!, diagnostic: sentence });
+    }
+    if (out.length) break;
+  }
+  return out;
+}
+
 /** Addresses in a header value (To, X-Failed-Recipients), cleaned. */
 export function addressesIn(value: string | undefined): string[] {
   return value ? findAddresses(value).map(cleanAddress) : [];

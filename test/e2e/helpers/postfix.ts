@@ -4,7 +4,7 @@
  *   certificate from a CA made at test time) and relays for 127.0.0.0/8;
  * - local destinations that fail for real: `nobody@local.test` (unknown user, bounced after
  *   acceptance), `full@local.test` (an mbox over `virtual_mailbox_limit`), and `big.test`,
- *   relayed to a second listener whose `message_size_limit` is 100 bytes;
+ *   relayed to a second listener whose `message_size_limit` is 452 bytes;
  * - the bounce domain relayed to the test's bounce listener, so the DSNs Postfix writes (and
  *   delivered canaries) come back to mail-health.
  * Everything lives in one temporary directory (config, queue, mailboxes, log), removed by stop().
@@ -178,7 +178,8 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
     `  -o smtpd_tls_key_file=${keyFile}`,
   ].join('\n');
   // The too-small server for big.test; its own name keeps Postfix's loop detection out of it.
-  const small = `127.0.0.1:${smallPort} inet n - n - - smtpd -o message_size_limit=100 -o myhostname=small.big.test`;
+  // Its limit, 452, reads like a reply code: the DSN's "exceeds size limit 452" must not become one.
+  const small = `127.0.0.1:${smallPort} inet n - n - - smtpd -o message_size_limit=452 -o myhostname=small.big.test`;
   await writeFile(join(etc, 'master.cf'), masterCf(await readFile('/etc/postfix/master.cf', 'utf8'), { submission, small }));
   await chmod(etc, 0o755);
 

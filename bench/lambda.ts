@@ -11,7 +11,7 @@
  * `--bundle-sdk` bundles the AWS SDK too (MailFunction's `bundleAwsSdk`), to compare.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -63,11 +63,16 @@ const entries = positionals.length === 0 ? HANDLERS : positionals.map((p) => {
 });
 
 const example = await loadConfigFile(join(PROJECT_ROOT, 'mailhealth.config.example.jsonc'), { locale: 'en' });
+rmSync(OUT_DIR, { recursive: true, force: true });
+mkdirSync(OUT_DIR, { recursive: true });
+// The deployed config as the stack puts it beside each bundle.
+const configFile = join(OUT_DIR, 'mailhealth.config.json');
+writeFileSync(configFile, JSON.stringify(deployedConfig(example)));
 const env: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   AWS_REGION: 'us-east-1',
-  [HANDLER_ENV.config]: JSON.stringify(deployedConfig(example)),
+  [HANDLER_ENV.configFile]: configFile,
   [HANDLER_ENV.tableName]: 'bench-table',
   [HANDLER_ENV.alertTopicArn]: 'arn:aws:sns:us-east-1:123456789012:bench-alerts',
   [HANDLER_ENV.rawMailBucket]: 'bench-raw-mail',
@@ -103,8 +108,6 @@ function median(xs: readonly number[]): number {
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-rmSync(OUT_DIR, { recursive: true, force: true });
-mkdirSync(OUT_DIR, { recursive: true });
 const external = values['bundle-sdk'] ? 'AWS SDK bundled' : `external ${BUNDLE.externalModules.join(' ')}`;
 process.stdout.write(`node ${process.version}, ${runs} fresh processes per measurement, esbuild ${BUNDLE.format} ${BUNDLE.target} minified, ${external}\n\n`);
 

@@ -21,6 +21,11 @@ export interface AlertingProps {
   /** Environment shared by every handler (the stack's contract). */
   readonly environment: Readonly<Record<string, string>>;
   /**
+   * Files copied into the function's bundle (the deployed config), keyed by their path in it.
+   * @default none
+   */
+  readonly extraFiles?: Readonly<Record<string, string>>;
+  /**
    * Log retention of the alert function.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -102,6 +107,7 @@ export class Alerting extends Construct {
       entry: 'functions/alert/index.ts',
       description: 'mail-health: delivers alerts and alarm notifications to Slack and email',
       environment,
+      extraFiles: props.extraFiles,
       logRetention: props.logRetention,
     });
     this.topic.addSubscription(new subscriptions.LambdaSubscription(this.alertFunction.function));

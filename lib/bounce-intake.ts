@@ -22,6 +22,11 @@ export interface BounceIntakeProps {
   /** Environment shared by every handler (the stack's contract). */
   readonly environment: Readonly<Record<string, string>>;
   /**
+   * Files copied into the function's bundle (the deployed config), keyed by their path in it.
+   * @default none
+   */
+  readonly extraFiles?: Readonly<Record<string, string>>;
+  /**
    * Name of the receipt rule set (unique in the account and region).
    * @default `<stack name>-bounce-intake`
    */
@@ -116,6 +121,7 @@ export class BounceIntake extends Construct {
       // mailparser holds the whole message in memory; SES accepts messages up to 40 MB.
       memorySize: 512,
       environment: { ...props.environment, [BOUNCE_ENV.bucket]: this.bucket.bucketName, [BOUNCE_ENV.prefix]: RAW_MAIL_PREFIX },
+      extraFiles: props.extraFiles,
       logRetention: props.logRetention,
     });
     iam.Grant.addToPrincipal({

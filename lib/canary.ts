@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { LAMBDA_TASK_ROOT, MailFunction } from './mail-function.ts';
+import { MailFunction } from './mail-function.ts';
 
 /** SMTP steps after connect that wait for one reply each: greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL, DATA, QUIT. */
 const STEPS_BESIDES_RCPT = 8;
@@ -25,12 +25,8 @@ export interface CanaryScheduleInput {
   readonly target: string;
 }
 
-/** Where a target's private CA file (config `ca`) is found inside the canary bundle at run time. */
-export function canaryCaPath(targetName: string): string {
-  return `${LAMBDA_TASK_ROOT}/${canaryCaBundlePath(targetName)}`;
-}
-
-function canaryCaBundlePath(targetName: string): string {
+/** Where a target's private CA file (config `ca`) is in the canary bundle, relative to its root and to the config file. */
+export function canaryCaBundlePath(targetName: string): string {
   return `ca/${targetName}.pem`;
 }
 
@@ -65,6 +61,11 @@ export interface CanaryProps {
   readonly interval: Duration;
   /** Environment shared by every handler (the stack's contract). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Files copied into the function's bundle (the deployed config), keyed by their path in it.
+   * @default none
+   */
+  readonly extraFiles?: Readonly<Record<string, string>>;
   /**
    * Log retention of the canary function.
    * @default logs.RetentionDays.ONE_MONTH
@@ -133,7 +134,7 @@ export class Canary extends Construct {
     // A round delivered after the next one is due is worthless: the next round checks again.
     const maxEventAge = Duration.seconds(Math.min(Math.max(props.interval.toSeconds(), 60), 86_400));
 
-    const extraFiles: Record<string, string> = {};
+    const extraFiles: Record<string, string> = { ...props.extraFiles };
     for (const t of props.targets) if (t.ca) extraFiles[canaryCaBundlePath(t.name)] = t.ca;
 
     this.canaryFunction = new MailFunction(this, 'CanaryFunction', {

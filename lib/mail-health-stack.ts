@@ -7,7 +7,7 @@
  *
  * | variable | functions | value |
  * |---|---|---|
- * | `MAILHEALTH_CONFIG` | canary, bounce, alert | The resolved `Config` as JSON: validated at synth with every default filled in and `language` resolved, so read it with `JSON.parse(value) as Config` and do not import the zod schema (it would add about 440 KB to each bundle and break the bundle size targets). No secrets and no `local` section: `auth` keeps `user` and `secretName` only, `alerts.slack` keeps `secretName` only, a target's `ca` is the path of its PEM copied into the canary bundle (`/var/task/ca/<target>.pem`). It still passes `parseConfig`. |
+ * | `MAILHEALTH_CONFIG_FILE` | canary, bounce, alert | `mailhealth.config.json`: the path, relative to the bundle root (`LAMBDA_TASK_ROOT`, `/var/task`), of the deployed config, a JSON file the stack writes into every function's bundle (see below). |
  * | `TABLE_NAME` | canary, bounce, alert | The DynamoDB table: partition key `pk` (S), sort key `sk` (S), TTL attribute `ttl` (epoch seconds), on demand. |
  * | `ALERT_TOPIC_ARN` | canary, bounce | The encrypted SNS alert topic: publish alerts here; the alert Lambda delivers them. |
  * | `RAW_MAIL_BUCKET` | bounce | The bucket SES stores each received message in. |
@@ -17,6 +17,16 @@
  * | `POWERTOOLS_METRICS_NAMESPACE` | all | `MailHealth`. |
  * | `POWERTOOLS_LOG_LEVEL` | all | `INFO`. |
  * | `NODE_OPTIONS` | all | `--enable-source-maps`. |
+ *
+ * The deployed config file: the resolved `Config` as JSON, validated at synth with every default
+ * filled in and `language` resolved, so read it with `JSON.parse(text) as Config`
+ * (`readDeployedConfig` in functions/lambda/env.ts) and do not import the zod schema (it would add
+ * about 440 KB to each bundle and break the bundle size targets). No secrets and no `local`
+ * section: `auth` keeps `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName`
+ * only, a target's `ca` is the path of its PEM copied into the bundle, relative to the config
+ * file (`ca/<target>.pem`). It still passes `parseConfig`, and it may be of any size (an
+ * environment variable would hold 4 KB; 500 targets make about 180 KB). A changed config
+ * changes the bundles' hashes, so a deploy updates the functions' code.
  *
  * Secrets: an SMTP target's secret (`auth.secretName`) holds the password as plain text; the
  * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
@@ -42,7 +52,10 @@
  * `sessionMs` and `stepMs.<step>` (connect … quit, summed when a step repeats), which the
  * per-step latency charts read.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CfnOutput, Duration, Stack, Stage, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
@@ -51,12 +64,13 @@ import type { Config } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
-import { Canary, canaryCaPath } from './canary.ts';
+import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
+import { Canary, canaryCaBundlePath } from './canary.ts';
 import { Monitoring } from './monitoring.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
-  config: 'MAILHEALTH_CONFIG',
+  configFile: CONFIG_FILE_ENV,
   tableName: 'TABLE_NAME',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   rawMailBucket: BOUNCE_ENV.bucket,
@@ -64,11 +78,8 @@ export const HANDLER_ENV = {
   slackSecretId: SLACK_SECRET_ENV,
 } as const;
 
-/**
- * Lambda allows 4 KB for all environment variables together; the config gets most of it and the
- * rest is left for the resolved names and ARNs.
- */
-const MAX_CONFIG_ENV_BYTES = 3072;
+/** The deployed config's file name inside every bundle (and `MAILHEALTH_CONFIG_FILE`'s value). */
+export const DEPLOYED_CONFIG_FILE = 'mailhealth.config.json';
 
 /** Properties of {@link MailHealthStack}. */
 export interface MailHealthStackProps extends StackProps {
@@ -113,9 +124,10 @@ export function rateInterval(schedule: string): Duration | undefined {
 }
 
 /**
- * The config as the Lambdas receive it in `MAILHEALTH_CONFIG`: resolved (defaults filled), secrets
- * and local-only fields removed, CA files pointing into the bundle. Throws a ConfigError naming
- * the field when the config cannot be deployed (a target with auth but no `secretName`).
+ * The config as the Lambdas read it from their bundle: resolved (defaults filled), secrets and
+ * local-only fields removed, CA files pointing into the bundle (relative to the config file).
+ * Throws a ConfigError naming the field when the config cannot be deployed (a target with auth
+ * but no `secretName`).
  */
 export function deployedConfig(config: Config): Config {
   const targets = config.targets.map((t, i) => {
@@ -128,8 +140,8 @@ export function deployedConfig(config: Config): Config {
     }
     return {
       ...rest,
-      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName } } : {}),
-      ...(ca ? { ca: canaryCaPath(t.name) } : {}),
+      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName, ...(auth.secretKey !== undefined ? { secretKey: auth.secretKey } : {}) } } : {}),
+      ...(ca ? { ca: canaryCaBundlePath(t.name) } : {}),
     };
   });
   const { slack, ...alerts } = config.alerts;
@@ -155,6 +167,8 @@ export class MailHealthStack extends Stack {
   readonly alerting: Alerting;
   /** The dashboard and alarms. */
   readonly monitoring: Monitoring;
+  /** The deployed config file on the synthesizing machine, as copied into every bundle. */
+  readonly configFile: string;
 
   constructor(scope: Construct, id: string, props: MailHealthStackProps) {
     super(scope, id, props);
@@ -167,14 +181,7 @@ export class MailHealthStack extends Stack {
         'schedule',
       );
     }
-    const configJson = JSON.stringify(deployedConfig(config));
-    const configBytes = Buffer.byteLength(configJson);
-    if (configBytes > MAX_CONFIG_ENV_BYTES) {
-      throw new ConfigError(
-        `targets: the config for the Lambdas is ${configBytes} bytes, above the ${MAX_CONFIG_ENV_BYTES} bytes that fit in Lambda's 4 KB environment; deploy fewer targets per stack`,
-        'targets',
-      );
-    }
+    this.configFile = this.writeDeployedConfig(deployedConfig(config));
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -185,9 +192,10 @@ export class MailHealthStack extends Stack {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
     });
 
-    const shared = { [HANDLER_ENV.config]: configJson, [HANDLER_ENV.tableName]: this.table.tableName };
+    const shared = { [HANDLER_ENV.configFile]: DEPLOYED_CONFIG_FILE, [HANDLER_ENV.tableName]: this.table.tableName };
+    const configFiles = { [DEPLOYED_CONFIG_FILE]: this.configFile };
 
-    this.alerting = new Alerting(this, 'Alerting', { alerts: config.alerts, environment: shared, logRetention: props.logRetention });
+    this.alerting = new Alerting(this, 'Alerting', { alerts: config.alerts, environment: shared, extraFiles: configFiles, logRetention: props.logRetention });
     const publishing = { ...shared, [HANDLER_ENV.alertTopicArn]: this.alerting.topic.topicArn };
 
     this.canary = new Canary(this, 'Canary', {
@@ -195,11 +203,13 @@ export class MailHealthStack extends Stack {
       schedule: config.schedule,
       interval,
       environment: publishing,
+      extraFiles: configFiles,
       logRetention: props.logRetention,
     });
     this.bounceIntake = new BounceIntake(this, 'BounceIntake', {
       bounceDomain: config.bounceDomain,
       environment: publishing,
+      extraFiles: configFiles,
       activateRuleSet: props.activateRuleSet,
       rawMailRetention: props.rawMailRetention,
       logRetention: props.logRetention,
@@ -241,6 +251,18 @@ export class MailHealthStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     this.suppressNagFindings();
+  }
+
+  /**
+   * Writes the deployed config where the bundling step copies it from: a file in the cloud
+   * assembly's directory (cdk.out), one per stack.
+   */
+  private writeDeployedConfig(config: Config): string {
+    const dir = join(Stage.of(this)?.outdir ?? tmpdir(), `${this.artifactId}.mailhealth`);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, DEPLOYED_CONFIG_FILE);
+    writeFileSync(path, JSON.stringify(config));
+    return path;
   }
 
   /** The cdk-nag AwsSolutions findings we accept, each with the reason. */

@@ -42,10 +42,19 @@ const authSchema = z
     passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
     /** Secrets Manager secret name holding the password (AWS). */
     secretName: z.string().min(1).optional(),
+    /**
+     * When one secret holds the passwords of several targets as a JSON object
+     * (`{"shop": "…", "clinic": "…"}`): the field holding this target's password.
+     */
+    secretKey: z.string().min(1).optional(),
   })
   .strict()
   .refine((a) => a.password !== undefined || a.passwordEnv !== undefined || a.secretName !== undefined, {
     message: 'auth needs one of password, passwordEnv or secretName',
+  })
+  .refine((a) => a.secretKey === undefined || a.secretName !== undefined, {
+    message: 'auth.secretKey names a field of the secret auth.secretName, which is missing',
+    path: ['secretKey'],
   });
 
 export const targetSchema = z

@@ -1,7 +1,8 @@
 /**
  * What the canary Lambda resolves before a round: which target the schedule named, its SMTP
- * password (Secrets Manager, by `auth.secretName`) and its private CA file (copied into the
- * bundle by the stack). Both are read once per cold start and kept.
+ * password (Secrets Manager, by `auth.secretName`, or a field `auth.secretKey` of a JSON secret
+ * several targets share) and its private CA file (copied into the bundle by the stack). Both are
+ * read once per cold start and kept.
  */
 import { readFile } from 'node:fs/promises';
 import type { Config, TargetConfig } from '#core/config.ts';
@@ -38,8 +39,12 @@ export async function roundContext(target: TargetConfig, config: Config, secrets
   if (target.auth) {
     const secretName = target.auth.secretName;
     if (!secretName) throw new ConfigError(`target ${target.name}: auth.secretName is required in AWS`, 'auth.secretName');
-    const value = await secrets().get({ secretName });
-    if (value === null) throw new ConfigError(`target ${target.name}: the secret ${secretName} is empty; put the SMTP password into it`, 'auth.secretName');
+    const secretKey = target.auth.secretKey;
+    const value = await secrets().get({ secretName, ...(secretKey !== undefined ? { jsonKey: secretKey } : {}) });
+    if (value === null) {
+      const where = secretKey !== undefined ? `has no field ${secretKey}` : 'is empty';
+      throw new ConfigError(`target ${target.name}: the secret ${secretName} ${where}; put the SMTP password into it`, 'auth.secretName');
+    }
     password = value;
   }
   let ca: string | undefined;

@@ -147,10 +147,11 @@ describe('MailHealthStack', () => {
   });
 
   describe('environment contract', () => {
-    it("gives the handlers the config without secrets, valid against the schema", () => {
+    it("gives the handlers the config as a file in their bundle, without secrets, valid against the schema", () => {
       for (const [, fn] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
         // Act
-        const json = fn.Properties.Environment.Variables.MAILHEALTH_CONFIG as string;
+        expect(fn.Properties.Environment.Variables.MAILHEALTH_CONFIG_FILE).toBe('mailhealth.config.json');
+        const json = readFileSync(join(outdir, String(fn.Metadata?.['aws:asset:path']), 'mailhealth.config.json'), 'utf8');
         const parsed = parseConfig(JSON.parse(json));
         // Assess
         expect(parsed.targets.map((t) => t.name)).toEqual(['shop']);
@@ -158,6 +159,7 @@ describe('MailHealthStack', () => {
         expect(parsed.alerts.slack).toEqual({ secretName: 'mail-health/slack-webhook' });
         expect(json).not.toMatch(/password"|passwordEnv|webhookUrlEnv|"local"/);
         expect(JSON.parse(json)).toEqual(parsed);
+        expect(fn.Properties.Environment.Variables.MAILHEALTH_CONFIG).toBeUndefined();
         expect(fn.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
       }
     });

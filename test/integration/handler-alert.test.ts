@@ -16,7 +16,7 @@ import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
 import { startSesLocal, type SesLocalHandle } from '../helpers/ses-local.ts';
 import { closedPort } from '../helpers/smtp.ts';
-import { captureOutput, handlerEnv, loadHandler, snsEvent, startSecretsManager, type OutputCapture, type SecretsStandIn } from './handler-stand-ins.ts';
+import { captureOutput, handlerEnv, loadHandler, snsEvent, startSecretsManager, writeDeployedConfig, type OutputCapture, type SecretsStandIn } from './handler-stand-ins.ts';
 
 type AlertModule = typeof import('../../functions/alert/index.ts');
 
@@ -109,7 +109,7 @@ function deployedEnvConfig(): string {
     },
     { locale: 'ja' },
   );
-  return JSON.stringify(deployedConfig(config));
+  return writeDeployedConfig(deployedConfig(config));
 }
 
 describe('alert handler', () => {
@@ -133,7 +133,7 @@ describe('alert handler', () => {
     secrets = await startSecretsManager({ [SLACK_SECRET]: `${slack.url}${WEBHOOK_PATH}`, [EMPTY_SECRET]: '' });
     const env = handlerEnv(
       { dynamodb: ddb.endpoint, secretsManager: secrets.endpoint, sesv2: ses.endpoint },
-      { MAILHEALTH_CONFIG: deployedEnvConfig(), TABLE_NAME: tableName, SLACK_SECRET_ID: SLACK_SECRET },
+      { MAILHEALTH_CONFIG_FILE: deployedEnvConfig(), TABLE_NAME: tableName, SLACK_SECRET_ID: SLACK_SECRET },
     );
     const loaded = await loadHandler<AlertModule>('../../functions/alert/index.ts', env);
     alert = loaded.module;
@@ -270,7 +270,7 @@ describe('alert handler', () => {
       // An empty Slack secret (not filled in after deploy) and nothing listening for SES.
       const env = handlerEnv(
         { dynamodb: ddb.endpoint, secretsManager: secrets.endpoint, sesv2: `http://127.0.0.1:${await closedPort()}` },
-        { MAILHEALTH_CONFIG: deployedEnvConfig(), TABLE_NAME: tableName, SLACK_SECRET_ID: EMPTY_SECRET },
+        { MAILHEALTH_CONFIG_FILE: deployedEnvConfig(), TABLE_NAME: tableName, SLACK_SECRET_ID: EMPTY_SECRET },
       );
       const loaded = await loadHandler<AlertModule>('../../functions/alert/index.ts', env);
       broken = loaded.module;

@@ -25,6 +25,7 @@ import {
   type OutputCapture,
   type S3StandIn,
   type SnsStandIn,
+  writeDeployedConfig,
 } from './handler-stand-ins.ts';
 
 type BounceModule = typeof import('../../functions/bounce/index.ts');
@@ -56,7 +57,7 @@ describe('bounce handler', () => {
   let bounce: BounceModule;
   let restoreEnv: () => void;
   let out: OutputCapture;
-  let configJson: string;
+  let configFile: string;
 
   beforeAll(async () => {
     ddb = await startDynalite();
@@ -72,10 +73,10 @@ describe('bounce handler', () => {
       },
       { locale: 'en' },
     );
-    configJson = JSON.stringify(deployedConfig(config));
+    configFile = writeDeployedConfig(deployedConfig(config));
     const env = handlerEnv(
       { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: sns.endpoint },
-      { MAILHEALTH_CONFIG: configJson, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
+      { MAILHEALTH_CONFIG_FILE: configFile, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
     );
     const loaded = await loadHandler<BounceModule>('../../functions/bounce/index.ts', env);
     bounce = loaded.module;
@@ -208,7 +209,7 @@ describe('bounce handler', () => {
       failingSns = await startSns({ fail: () => true });
       const env = handlerEnv(
         { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: failingSns.endpoint },
-        { MAILHEALTH_CONFIG: configJson, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
+        { MAILHEALTH_CONFIG_FILE: configFile, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
       );
       const loaded = await loadHandler<BounceModule>('../../functions/bounce/index.ts', env);
       failing = loaded.module;

@@ -25,6 +25,7 @@ import {
   type OutputCapture,
   type SecretsStandIn,
   type SnsStandIn,
+  writeDeployedConfig,
 } from './handler-stand-ins.ts';
 
 type CanaryModule = typeof import('../../functions/canary/index.ts');
@@ -32,6 +33,7 @@ type CanaryModule = typeof import('../../functions/canary/index.ts');
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:mail-health-alerts';
 const SECRET = 'mail-health/shop-smtp';
 const MISSING_SECRET = 'mail-health/not-created';
+const SHARED_SECRET = 'mail-health/smtp-passwords';
 const BOUNCE_DOMAIN = 'bounces.example.jp';
 const timeouts = { connectMs: 2_000, stepMs: 2_000, probeMs: 500 };
 
@@ -53,7 +55,7 @@ describe('canary handler', () => {
     const tableName = await ddb.createTable();
     store = createDynamoDbStore({ client: ddb.client, tableName });
     sns = await startSns();
-    secrets = await startSecretsManager({ [SECRET]: PASSWORD });
+    secrets = await startSecretsManager({ [SECRET]: PASSWORD, [SHARED_SECRET]: JSON.stringify({ clinic: PASSWORD, other: 'not-this-one' }) });
     dir = await mkdtemp(join(tmpdir(), 'mail-health-canary-'));
     const caPath = join(dir, 'private-ca.pem');
     await writeFile(caPath, pki.caPem);
@@ -77,19 +79,32 @@ describe('canary handler', () => {
             timeouts,
           },
           { name: 'down', host: '127.0.0.1', port: await closedPort(), from: USER, to: [`canary@${BOUNCE_DOMAIN}`], probePorts: [], timeouts },
+          {
+            name: 'clinic',
+            host: '127.0.0.1',
+            port: smtp.port,
+            servername: SERVERNAME,
+            ca: caPath,
+            auth: { user: USER, secretName: SHARED_SECRET, secretKey: 'clinic' },
+            from: USER,
+            to: [`canary@${BOUNCE_DOMAIN}`],
+            probePorts: [],
+            timeouts,
+          },
+          { name: 'nokey', host: '127.0.0.1', port: smtp.port, auth: { user: USER, secretName: SHARED_SECRET, secretKey: 'absent' }, from: USER, to: [`canary@${BOUNCE_DOMAIN}`], probePorts: [], timeouts },
           { name: 'nosecret', host: '127.0.0.1', port: smtp.port, auth: { user: USER, secretName: MISSING_SECRET }, from: USER, to: [`canary@${BOUNCE_DOMAIN}`], probePorts: [], timeouts },
         ],
         alerts: { failureThreshold: 2, recoveryThreshold: 2 },
       },
       { locale: 'en' },
     );
-    // Exactly what the stack puts into MAILHEALTH_CONFIG, except the CA path, which points at
-    // the test's file instead of /var/task/ca/shop.pem.
+    // Exactly what the stack puts into the bundle's config file, except the CA path, which points
+    // at the test's file instead of ca/shop.pem beside the config.
     const deployed = deployedConfig(config);
-    const targets = deployed.targets.map((t) => (t.name === 'shop' ? { ...t, ca: caPath } : t));
+    const targets = deployed.targets.map((t) => (t.ca ? { ...t, ca: caPath } : t));
     const env = handlerEnv(
       { dynamodb: ddb.endpoint, sns: sns.endpoint, secretsManager: secrets.endpoint },
-      { MAILHEALTH_CONFIG: JSON.stringify({ ...deployed, targets }), TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC },
+      { MAILHEALTH_CONFIG_FILE: writeDeployedConfig({ ...deployed, targets }), TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC },
     );
     const loaded = await loadHandler<CanaryModule>('../../functions/canary/index.ts', env);
     canary = loaded.module;
@@ -206,6 +221,18 @@ describe('canary handler', () => {
       expect.objectContaining({ value: 1, dimensions: { service: 'mail-health', Target: 'shop', Code: 'CANARY_NOT_DELIVERED' } }),
     ]);
     expect(out.logs().filter((l) => (l.finding as { code?: string } | undefined)?.code === 'CANARY_NOT_DELIVERED')).toHaveLength(1);
+  });
+
+  it("logs in with the target's field of a secret that holds the passwords of several targets", async () => {
+    // Act
+    const outcome = await canary.handler({ target: 'clinic' });
+    const missing = canary.handler({ target: 'nokey' });
+
+    // Assess
+    expect(outcome).toMatchObject({ target: 'clinic', status: 'ok' });
+    expect(smtp.authAttempts.at(-1)).toEqual({ method: 'PLAIN', secure: true });
+    await expect(missing).rejects.toThrow(`target nokey: the secret ${SHARED_SECRET} has no field absent`);
+    expect(secrets.requests.filter((id) => id === SHARED_SECRET)).toHaveLength(1);
   });
 
   it('fails naming the secret when the SMTP secret does not exist, before any mail is sent', async () => {

@@ -33,6 +33,7 @@ import {
   type S3StandIn,
   type SecretsStandIn,
   type SnsStandIn,
+  writeDeployedConfig,
 } from './handler-stand-ins.ts';
 
 type CanaryModule = typeof import('../../functions/canary/index.ts');
@@ -101,7 +102,7 @@ describe('canary, bounce and alert handlers', () => {
     const env = handlerEnv(
       { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: sns.endpoint, secretsManager: secrets.endpoint, sesv2: ses.endpoint },
       {
-        MAILHEALTH_CONFIG: JSON.stringify({ ...deployed, targets: deployed.targets.map((t) => ({ ...t, ca: caPath })) }),
+        MAILHEALTH_CONFIG_FILE: writeDeployedConfig({ ...deployed, targets: deployed.targets.map((t) => ({ ...t, ca: caPath })) }),
         TABLE_NAME: tableName,
         ALERT_TOPIC_ARN: TOPIC,
         RAW_MAIL_BUCKET: BUCKET,

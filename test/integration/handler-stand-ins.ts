@@ -5,13 +5,15 @@
  * of a handler under that environment, and a capture of what it writes (Powertools log lines
  * and EMF metric lines). Everything listens on 127.0.0.1 only.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { vi } from 'vitest';
+import { afterAll, vi } from 'vitest';
+import type { Config } from '#core/config.ts';
 import { startHttpCapture, type CaptureReply, type HttpCapture } from '../helpers/http-capture.ts';
 
 /** s3rver's built-in account: it checks SigV4 signatures against these. */
@@ -131,6 +133,24 @@ export async function startSecretsManager(secrets: Readonly<Record<string, strin
 
 // ---------------------------------------------------------------------------------------------
 // The handler environment
+
+const configDirs: string[] = [];
+afterAll(() => {
+  for (const dir of configDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Writes a deployed config (as `deployedConfig` makes it) the way the stack puts it into a
+ * bundle, in a temporary directory removed after the test file, and returns its absolute path
+ * for `MAILHEALTH_CONFIG_FILE`.
+ */
+export function writeDeployedConfig(config: Config): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mail-health-config-'));
+  configDirs.push(dir);
+  const path = join(dir, 'mailhealth.config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
 
 /** Endpoints of the stand-ins a handler talks to. */
 export interface Endpoints {

@@ -47,6 +47,14 @@ describe('parseConfig', () => {
     expect(errorOf({ ...minimal, bounceDomain: 'a.example\nX: y' }).field).toBe('bounceDomain');
   });
 
+  it('takes a field of a shared secret only together with the secret name', () => {
+    const withKey = (auth: Record<string, string>) => ({ ...minimal, targets: [{ ...minimal.targets[0], auth: { user: 'shop@example.jp', ...auth } }] });
+    expect(parseConfig(withKey({ secretName: 'mail-health/smtp', secretKey: 'shop' })).targets[0]?.auth?.secretKey).toBe('shop');
+    const err = errorOf(withKey({ passwordEnv: 'P', secretKey: 'shop' }));
+    expect(err.field).toBe('targets[0].auth.secretKey');
+    expect(err.message).toContain('auth.secretName, which is missing');
+  });
+
   it('rejects unknown fields instead of ignoring a typo', () => {
     const err = errorOf({ ...minimal, targets: [{ ...minimal.targets[0], prot: 25 }] });
     expect(err.message).toMatch(/prot/);

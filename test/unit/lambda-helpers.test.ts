@@ -4,7 +4,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmfMetricsSink } from '#adapters/emf-metrics.ts';
 import type { MetricsSink } from '#core/ports.ts';
 import { readDeployedConfig, requiredEnv } from '../../functions/lambda/env.ts';
@@ -27,16 +30,39 @@ function recordingSink(): MetricsSink & { points: { name: string; value: number;
 }
 
 describe('requiredEnv and readDeployedConfig', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mail-health-env-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('names the variable that is missing', () => {
     expect(() => requiredEnv('TABLE_NAME', {})).toThrow(/TABLE_NAME is not set/);
-    expect(() => readDeployedConfig({})).toThrow(/MAILHEALTH_CONFIG is not set/);
+    expect(() => readDeployedConfig({})).toThrow(/MAILHEALTH_CONFIG_FILE is not set/);
   });
 
-  it('names the variable and the fields when the config is not a resolved one', () => {
-    expect(() => readDeployedConfig({ MAILHEALTH_CONFIG: '{"targets":' })).toThrow(/MAILHEALTH_CONFIG is not JSON/);
-    expect(() => readDeployedConfig({ MAILHEALTH_CONFIG: JSON.stringify({ bounceDomain: 'b.example.jp', targets: [] }) })).toThrow(
-      /language, deliveryTimeoutMinutes, alerts, targets/,
-    );
+  it('names the file when it is missing, not JSON or not a resolved config', () => {
+    // Prepare
+    writeFileSync(join(dir, 'broken.json'), '{"targets":');
+    writeFileSync(join(dir, 'empty.json'), JSON.stringify({ bounceDomain: 'b.example.jp', targets: [] }));
+    const env = (file: string) => ({ MAILHEALTH_CONFIG_FILE: file, LAMBDA_TASK_ROOT: dir });
+    // Assess
+    expect(() => readDeployedConfig(env('absent.json'))).toThrow(`the config file ${join(dir, 'absent.json')} (MAILHEALTH_CONFIG_FILE) cannot be read: ENOENT`);
+    expect(() => readDeployedConfig(env('broken.json'))).toThrow(/broken\.json is not JSON/);
+    expect(() => readDeployedConfig(env('empty.json'))).toThrow(/language, deliveryTimeoutMinutes, alerts, targets/);
+  });
+
+  it('reads the file relative to the task root and resolves CA paths against it', () => {
+    // Prepare: a config of 500 targets, far beyond what a 4 KB environment holds
+    const target = (i: number) => ({ name: `t${i}`, host: 'smtp.example.jp', timeouts: { connectMs: 1, stepMs: 1, probeMs: 1 }, ...(i === 0 ? { ca: 'ca/t0.pem' } : {}) });
+    const doc = { language: 'en', bounceDomain: 'b.example.jp', deliveryTimeoutMinutes: 15, alerts: {}, targets: Array.from({ length: 500 }, (_, i) => target(i)) };
+    writeFileSync(join(dir, 'mailhealth.config.json'), JSON.stringify(doc));
+    // Act
+    const config = readDeployedConfig({ MAILHEALTH_CONFIG_FILE: 'mailhealth.config.json', LAMBDA_TASK_ROOT: dir });
+    // Assess
+    expect(config.targets).toHaveLength(500);
+    expect(config.targets[0]!.ca).toBe(join(dir, 'ca', 't0.pem'));
+    expect(config.targets[1]!.ca).toBeUndefined();
   });
 });
 

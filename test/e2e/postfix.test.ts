@@ -7,7 +7,6 @@
  * Skipped, saying why, only where Postfix (or root, which a private instance needs) is missing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { parseConfig } from '#core/config.ts';
 import type { TargetResult } from '#core/results.ts';
 import type { IntakeOutcome, IntakeRecipient } from '#local/intake.ts';
 import { createLocalRuntime, type LocalRuntime, type LoopEvent } from '#local/loop.ts';
-import { freePort, postfixUnavailable, PROVIDER_HOSTNAME, startPostfix, type PostfixInstance } from './helpers/postfix.ts';
+import { freePort, plainSession, postfixUnavailable, PROVIDER_HOSTNAME, startPostfix, type PostfixInstance } from './helpers/postfix.ts';
 
 const unavailable = postfixUnavailable();
 if (unavailable) console.log(`SKIPPED test/e2e/postfix.test.ts: ${unavailable}`);
@@ -34,48 +33,6 @@ const EXPECTED = [
   { target: 'full', recipient: 'full@local.test', reason: 'mailboxfull', status: '5.2.2', replyCode: null, code: 'BOUNCE_MAILBOX_FULL' },
   { target: 'big', recipient: 'x@big.test', reason: 'mesgtoobig', status: '5.3.4', replyCode: null, code: 'BOUNCE_MESSAGE_TOO_LARGE' },
 ] as const;
-
-/** Reads SMTP replies line by line from a raw socket (for the plain-text refusal check). */
-async function plainSession(port: number, commands: readonly string[]): Promise<string[]> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.setEncoding('utf8');
-  let buffer = '';
-  const replies: string[] = [];
-  let waiting: (() => void) | null = null;
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    // A reply is complete at a line whose fourth character is a space ("250 ok", not "250-ok").
-    let m: RegExpExecArray | null;
-    while ((m = /^(?:\d{3}-.*\r?\n)*\d{3}(?: .*)?\r?\n/.exec(buffer))) {
-      replies.push(m[0].trim());
-      buffer = buffer.slice(m[0].length);
-      waiting?.();
-    }
-  });
-  const next = (count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply from Postfix; got ${JSON.stringify(replies)}`)), 10_000);
-      const check = () => {
-        if (replies.length >= count) {
-          clearTimeout(timer);
-          waiting = null;
-          resolve();
-        }
-      };
-      waiting = check;
-      check();
-    });
-  try {
-    await next(1);
-    for (const [i, command] of commands.entries()) {
-      socket.write(`${command}\r\n`);
-      await next(i + 2);
-    }
-    return replies;
-  } finally {
-    socket.destroy();
-  }
-}
 
 describe.skipIf(unavailable !== null)('real Postfix as the provider', () => {
   let postfix: PostfixInstance | undefined;

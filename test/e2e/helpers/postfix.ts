@@ -1,13 +1,22 @@
 /**
- * A private Postfix instance on loopback for the end-to-end test, playing the mail provider:
+ * A private Postfix instance on loopback for the end-to-end tests, playing the mail provider:
  * - a submission listener that requires STARTTLS (`smtpd_tls_security_level=encrypt`, a
  *   certificate from a CA made at test time) and relays for 127.0.0.0/8;
+ * - with a Dovecot instance (`options.dovecot`): a second submission listener that requires
+ *   STARTTLS before AUTH and SASL AUTH through Dovecot before it relays anything, an implicit-TLS
+ *   listener (`smtpd_tls_wrappermode`, the port-465 style) with the same login, and Dovecot's
+ *   domains delivered over LMTP (so Dovecot's own refusals, such as its quota, make the DSNs);
  * - local destinations that fail for real: `nobody@local.test` (unknown user, bounced after
  *   acceptance), `full@local.test` (an mbox over `virtual_mailbox_limit`), and `big.test`,
  *   relayed to a second listener whose `message_size_limit` is 452 bytes;
  * - the bounce domain relayed to the test's bounce listener, so the DSNs Postfix writes (and
  *   delivered canaries) come back to mail-health.
  * Everything lives in one temporary directory (config, queue, mailboxes, log), removed by stop().
+ *
+ * Off the network whatever an address names: no DNS at all (`smtp_dns_support_level` and
+ * `lmtp_dns_support_level = disabled`, no reverse lookup of clients), every domain the tests
+ * send to is routed by the transport map to a bracketed 127.0.0.1 address, and anything else
+ * goes to the `error` transport (`default_transport`, `relay_transport`): bounced, never sent.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -39,11 +48,25 @@ export function postfixUnavailable(): string | null {
   return null;
 }
 
+/** Where Postfix finds the Dovecot instance (see helpers/dovecot.ts). */
+export interface DovecotEndpoints {
+  /** Dovecot's SASL socket (absolute path). */
+  readonly authSocket: string;
+  /** Dovecot's LMTP listener on 127.0.0.1. */
+  readonly lmtpPort: number;
+  /** The domains whose mail Postfix hands to Dovecot over LMTP. */
+  readonly domains: readonly string[];
+}
+
 /** A running instance. */
 export interface PostfixInstance {
   readonly dir: string;
-  /** The STARTTLS-only submission listener on 127.0.0.1. */
+  /** The STARTTLS-only submission listener on 127.0.0.1 (relays for 127.0.0.0/8 without AUTH). */
   readonly submissionPort: number;
+  /** With Dovecot: the submission listener that requires STARTTLS, then SASL AUTH, before it relays. */
+  readonly authSubmissionPort?: number;
+  /** With Dovecot: the implicit-TLS listener (TLS from the first byte, then SASL AUTH). */
+  readonly smtpsPort?: number;
   /** The CA that issued the submission certificate (PEM). */
   readonly caPem: string;
   /** Postfix's log (maillog_file), for a failing test's message. */
@@ -59,7 +82,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`; throws after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -84,7 +108,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
  * everywhere), the public `smtp inet` listener replaced by ours, `virtual` allowed a message
  * size within its mailbox limit (it refuses to start otherwise).
  */
-function masterCf(base: string, lines: { submission: string; small: string }): string {
+function masterCf(base: string, listeners: readonly string[]): string {
   const out: string[] = [];
   for (const line of base.split('\n')) {
     if (/^\s*(#|$)/.test(line) || /^\s/.test(line)) {
@@ -93,7 +117,7 @@ function masterCf(base: string, lines: { submission: string; small: string }): s
     }
     const fields = line.trim().split(/\s+/);
     if (fields[0] === 'smtp' && fields[1] === 'inet') {
-      out.push(lines.submission, lines.small);
+      out.push(...listeners);
       continue;
     }
     if (fields.length >= 8) fields[4] = 'n';
@@ -107,7 +131,11 @@ function masterCf(base: string, lines: { submission: string; small: string }): s
  * Writes a private instance's files and starts it.
  * @param options.bounceDomain mail for it is relayed to 127.0.0.1:`listenerPort`
  */
-export async function startPostfix(options: { readonly bounceDomain: string; readonly listenerPort: number }): Promise<PostfixInstance> {
+export async function startPostfix(options: {
+  readonly bounceDomain: string;
+  readonly listenerPort: number;
+  readonly dovecot?: DovecotEndpoints;
+}): Promise<PostfixInstance> {
   const uid = Number(execFileSync('id', ['-u', 'postfix']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postfix']).toString().trim());
   // Short path: Postfix's UNIX sockets live under the queue directory.
@@ -120,6 +148,8 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
   await chown(join(dir, 'vmail'), uid, gid);
 
   const [submissionPort, smallPort] = [await freePort(), await freePort()];
+  const dovecot = options.dovecot;
+  const [authSubmissionPort, smtpsPort] = dovecot ? [await freePort(), await freePort()] : [undefined, undefined];
   const ca = createCertificateAuthority({ commonName: 'mail-health Postfix test CA' });
   const leaf = ca.issue({ hosts: [PROVIDER_HOSTNAME, '127.0.0.1'] });
   const certFile = join(etc, 'smtpd-cert.pem');
@@ -132,7 +162,12 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
   const filler = `From filler@local.test Thu Jan  1 00:00:00 2026\n${'x'.repeat(99)}\n`.repeat(Math.ceil((MAILBOX_LIMIT + 1000) / 150));
   await writeFile(join(dir, 'vmail', 'full'), filler);
   await chown(join(dir, 'vmail', 'full'), uid, gid);
-  await writeFile(join(etc, 'transport'), `${options.bounceDomain} smtp:[127.0.0.1]:${options.listenerPort}\nbig.test smtp:[127.0.0.1]:${smallPort}\n`);
+  const routes = [
+    `${options.bounceDomain} smtp:[127.0.0.1]:${options.listenerPort}`,
+    `big.test smtp:[127.0.0.1]:${smallPort}`,
+    ...(dovecot ? dovecot.domains.map((domain) => `${domain} lmtp:inet:[127.0.0.1]:${dovecot.lmtpPort}`) : []),
+  ];
+  await writeFile(join(etc, 'transport'), `${routes.join('\n')}\n`);
 
   await writeFile(
     join(etc, 'main.cf'),
@@ -160,6 +195,12 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
       `virtual_mailbox_limit = ${MAILBOX_LIMIT}`,
       'message_size_limit = 10240000',
       `transport_maps = texthash:${etc}/transport`,
+      // No DNS, ever: the routes above are bracketed addresses, everything else is refused.
+      'smtp_dns_support_level = disabled',
+      'lmtp_dns_support_level = disabled',
+      'smtpd_peername_lookup = no',
+      'default_transport = error:no route outside the test',
+      'relay_transport = error:no route outside the test',
       `maillog_file = ${dir}/maillog`,
       'maillog_file_prefixes = /var, /dev/stdout, /tmp',
       'smtp_tls_security_level = none',
@@ -180,13 +221,30 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
   // The too-small server for big.test; its own name keeps Postfix's loop detection out of it.
   // Its limit, 452, reads like a reply code: the DSN's "exceeds size limit 452" must not become one.
   const small = `127.0.0.1:${smallPort} inet n - n - - smtpd -o message_size_limit=452 -o myhostname=small.big.test`;
-  await writeFile(join(etc, 'master.cf'), masterCf(await readFile('/etc/postfix/master.cf', 'utf8'), { submission, small }));
+  const listeners = [submission, small];
+  if (dovecot && authSubmissionPort !== undefined && smtpsPort !== undefined) {
+    // Login through Dovecot, and nothing relayed without it; the password only after STARTTLS.
+    const login = [
+      `  -o smtpd_tls_cert_file=${certFile}`,
+      `  -o smtpd_tls_key_file=${keyFile}`,
+      '  -o smtpd_sasl_auth_enable=yes',
+      '  -o smtpd_sasl_type=dovecot',
+      `  -o smtpd_sasl_path=${dovecot.authSocket}`,
+      '  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject',
+      '  -o smtpd_client_restrictions=',
+    ];
+    listeners.push(
+      [`127.0.0.1:${authSubmissionPort} inet n - n - - smtpd`, '  -o smtpd_tls_security_level=encrypt', '  -o smtpd_tls_auth_only=yes', ...login].join('\n'),
+      [`127.0.0.1:${smtpsPort} inet n - n - - smtpd`, '  -o smtpd_tls_wrappermode=yes', ...login].join('\n'),
+    );
+  }
+  await writeFile(join(etc, 'master.cf'), masterCf(await readFile('/etc/postfix/master.cf', 'utf8'), listeners));
   await chmod(etc, 0o755);
 
   const log = async () => readFile(join(dir, 'maillog'), 'utf8').catch(() => '');
   try {
     await run(POSTFIX, ['-c', etc, 'start'], { timeout: START_TIMEOUT_MS });
-    await waitForPort(submissionPort, START_TIMEOUT_MS);
+    for (const port of [submissionPort, authSubmissionPort, smtpsPort]) if (port !== undefined) await waitForPort(port, START_TIMEOUT_MS);
   } catch (err) {
     const text = await log();
     await run(POSTFIX, ['-c', etc, 'abort'], { timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
@@ -197,6 +255,8 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
   return {
     dir,
     submissionPort,
+    ...(authSubmissionPort !== undefined ? { authSubmissionPort } : {}),
+    ...(smtpsPort !== undefined ? { smtpsPort } : {}),
     caPem: ca.certPem,
     log,
     async stop() {
@@ -217,4 +277,49 @@ export async function startPostfix(options: { readonly bounceDomain: string; rea
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A plain-text SMTP dialogue on 127.0.0.1:`port`: the greeting, then one reply per command
+ * (multi-line replies joined), for checks of what a server refuses before STARTTLS.
+ */
+export async function plainSession(port: number, commands: readonly string[]): Promise<string[]> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setEncoding('utf8');
+  let buffer = '';
+  const replies: string[] = [];
+  let waiting: (() => void) | null = null;
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    // A reply is complete at a line whose fourth character is a space ("250 ok", not "250-ok").
+    let m: RegExpExecArray | null;
+    while ((m = /^(?:\d{3}-.*\r?\n)*\d{3}(?: .*)?\r?\n/.exec(buffer))) {
+      replies.push(m[0].trim());
+      buffer = buffer.slice(m[0].length);
+      waiting?.();
+    }
+  });
+  const next = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply from Postfix; got ${JSON.stringify(replies)}`)), 10_000);
+      const check = () => {
+        if (replies.length >= count) {
+          clearTimeout(timer);
+          waiting = null;
+          resolve();
+        }
+      };
+      waiting = check;
+      check();
+    });
+  try {
+    await next(1);
+    for (const [i, command] of commands.entries()) {
+      socket.write(`${command}\r\n`);
+      await next(i + 2);
+    }
+    return replies;
+  } finally {
+    socket.destroy();
+  }
 }

@@ -61,10 +61,38 @@ export const ADDRESS_CODES = [
   'NO_MAIL_SERVER',
 ] as const;
 
+/**
+ * Codes raised by the authentication checks: the sending domain's published records (SPF,
+ * DMARC, DKIM keys, MX), the sending server's reputation (reverse DNS, blocklists) and the
+ * verdicts on a delivered canary (functions/core/auth).
+ */
+export const AUTH_CODES = [
+  'SPF_MISSING',
+  'SPF_MULTIPLE_RECORDS',
+  'SPF_SYNTAX',
+  'SPF_TOO_MANY_LOOKUPS',
+  'SPF_ALLOWS_ALL',
+  'DMARC_MISSING',
+  'DMARC_SYNTAX',
+  'DMARC_POLICY_NONE',
+  'DKIM_KEY_MISSING',
+  'DKIM_KEY_WEAK',
+  'DKIM_KEY_REVOKED',
+  'MX_MISSING',
+  'PTR_MISSING',
+  'PTR_MISMATCH',
+  'DNSBL_LISTED',
+  'DNSBL_UNAVAILABLE',
+  'CANARY_SPF_FAIL',
+  'CANARY_DKIM_FAIL',
+  'CANARY_DMARC_FAIL',
+] as const;
+
 export type ProbeCode = (typeof PROBE_CODES)[number];
 export type BounceCode = (typeof BOUNCE_CODES)[number];
 export type AddressCode = (typeof ADDRESS_CODES)[number];
-export type FindingCode = ProbeCode | BounceCode | AddressCode;
+export type AuthCode = (typeof AUTH_CODES)[number];
+export type FindingCode = ProbeCode | BounceCode | AddressCode | AuthCode;
 
 export type Severity = 'info' | 'warning' | 'critical';
 export type Language = 'en' | 'ja';

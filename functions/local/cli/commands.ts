@@ -110,6 +110,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./address.ts')).addressCommand,
   },
   {
+    name: 'dns',
+    summary: "a sending domain's SPF, DMARC, DKIM keys and MX; a sending server's reverse DNS and blocklists",
+    usage: 'dns [DOMAIN...] [--selector NAME]... [--ip ADDR]... [--dnsbl ZONE]... [--dns-server HOST[:PORT]] [--json]',
+    operands: 'DOMAIN  the domain of your sending address (the part after @)',
+    options: {
+      selector: { type: 'string', short: 's', multiple: true, value: 'NAME', description: 'a DKIM selector whose key to check (the s= of your signatures)', default: 'none: no DKIM key checked' },
+      ip: { type: 'string', multiple: true, value: 'ADDR', description: "a sending server's address: reverse DNS and blocklists", default: 'none' },
+      dnsbl: { type: 'string', multiple: true, value: 'ZONE', description: 'a blocklist to ask about --ip (replaces the default list)', default: 'zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org, psbl.surriel.com' },
+      'dns-server': { type: 'string', value: 'HOST[:PORT]', description: 'send every lookup to this DNS server', default: "the system's resolvers" },
+      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+    },
+    examples: [
+      { command: 'mailhealth dns example.jp --selector mail2025', comment: 'SPF, DMARC, MX and the DKIM key of selector mail2025' },
+      { command: 'mailhealth dns --ip 203.0.113.25 --json', comment: "a sending server's reverse DNS and blocklist listings, as JSON" },
+      { command: 'mailhealth dns example.jp --dns-server 127.0.0.1:5353', comment: 'every lookup to a DNS server of your choice' },
+    ],
+    exitCodes: [...MONITORING_EXIT_CODES.slice(0, 3), '3  UNKNOWN: bad usage, or a DNS server that did not answer'],
+    load: async () => (await import('./dns.ts')).dnsCommand,
+  },
+  {
     name: 'run',
     summary: 'the scheduled loop on this machine (no config: the embedded demo)',
     usage: 'run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]',

@@ -4,6 +4,7 @@
  * keys generated now): every authentication code of DESIGN.md, a clean domain and a clean
  * sending address with nothing above info, the JSON contract, the exit codes.
  */
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '#core/errors.ts';
@@ -11,6 +12,7 @@ import type { CliIO } from '#local/cli/io.ts';
 import { createDnsCommand } from '#local/cli/dns.ts';
 import { startDnsServer, type DnsServer } from '#local/dns-server.ts';
 import { authWorld, DNSBL, IPS } from '../helpers/auth-zone.ts';
+import { BUILT_CLI } from '../helpers/built-cli.ts';
 
 function fakeIO(env: NodeJS.ProcessEnv = { LANG: 'C' }): CliIO & { out: () => string } {
   const chunks: string[] = [];
@@ -186,6 +188,22 @@ describe('mailhealth dns against a DNS server on 127.0.0.1', () => {
     expect(out).toContain('[警告] SPF_MISSING');
     expect(out).toContain('対処:');
     expect(out).toContain('総合: WARNING（警告） (exit 1)');
+  });
+
+  it('answers as the built program, with the exit code of the worst status', async () => {
+    const spawn = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(process.execPath, [BUILT_CLI, 'dns', ...args, '--dns-server', dns.address], { timeout: 20_000, env: { ...process.env, LANG: 'C' } }, (err, stdout) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout }),
+        );
+      });
+    const clean = await spawn('clean.test', '--json');
+    expect(clean.code).toBe(0);
+    expect((JSON.parse(clean.stdout) as Doc).domains[0]!.status).toBe('ok');
+    const broken = await spawn('syntax.test', '--ip', IPS.noPtr, '--dnsbl', DNSBL.lists);
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toContain('[critical] SPF_SYNTAX');
+    expect(broken.stdout).toContain('[critical] PTR_MISSING');
   });
 
   it.each([

@@ -35,8 +35,7 @@ interface DnsArgs {
 
 function parse(argv: readonly string[]): DnsArgs {
   const { values: options, positionals } = parseCommandArgs('dns', argv, { allowPositionals: true });
-  const values = { ip: options.texts('ip'), selector: options.texts('selector'), dnsbl: options.texts('dnsbl'), 'dns-server': options.text('dns-server'), json: options.flag('json') };
-  const ips = values.ip ?? [];
+  const ips = options.texts('ip');
   if (positionals.length === 0 && ips.length === 0) throw new UsageError(`dns needs a domain or --ip ADDR\n${USAGE}`);
   const domains = positionals.map((d) => {
     const name = lookupName(d);
@@ -44,16 +43,17 @@ function parse(argv: readonly string[]): DnsArgs {
     return name;
   });
   for (const ip of ips) if (canonicalIp(ip) === null) throw new UsageError(`not an IP address: "${ip}" (e.g. --ip 192.0.2.25)\n${USAGE}`);
-  const selectors = (values.selector ?? []).map((s) => {
+  const selectors = options.texts('selector').map((s) => {
     if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i.test(s)) throw new UsageError(`not a DKIM selector: "${s}" (the s= of your DKIM signature, e.g. --selector mail2025)\n${USAGE}`);
     return s;
   });
-  const dnsbl = (values.dnsbl.length > 0 ? values.dnsbl : undefined)?.map((z) => {
+  const zones = options.texts('dnsbl');
+  const dnsbl = (zones.length > 0 ? zones : undefined)?.map((z) => {
     const name = lookupName(z);
     if (name === null || !name.includes('.')) throw new UsageError(`not a blocklist zone: "${z}" (e.g. --dnsbl zen.spamhaus.org)\n${USAGE}`);
     return name;
   });
-  const server = values['dns-server'];
+  const server = options.text('dns-server');
   if (server !== undefined) {
     try {
       parseDnsServer(server);
@@ -62,7 +62,7 @@ function parse(argv: readonly string[]): DnsArgs {
     }
   }
   if (dnsbl !== undefined && ips.length === 0) throw new UsageError(`--dnsbl goes with --ip ADDR (the blocklists are asked about an address)\n${USAGE}`);
-  return { domains, selectors, ips, dnsbl, server, json: values.json ?? false };
+  return { domains, selectors, ips, dnsbl, server, json: options.flag('json') };
 }
 
 function findingJson(f: Finding) {

@@ -19,6 +19,8 @@
  * on stderr). Throughput is the median of several in-process passes over the Sisimai set
  * (the own set when it is missing), after one warm-up. Ends with one JSON summary line.
  * Exits 1 when a floor is missed, 2 on bad usage or an unreadable set given by option.
+ * `--vs-sisimai`, `--copies N` and `--mbox-copies N` time the built CLI as whole processes
+ * instead (bench/bounce-process.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +30,10 @@ import { performance } from 'node:perf_hooks';
 import { createMailParser } from '#adapters/mail-parser.ts';
 import { splitMailbox } from '#core/bounce/mbox.ts';
 import { analyzeFile, readJsonLines, scorePasted, scoreReasons, scoreRecipientSets, titleOf, type FileResult, type ReasonRow, type RecipientRow, type SetScore } from './bounce-sets.ts';
+import { runProcessBench, wantsProcessBench } from './bounce-process.ts';
+
+// The whole-process modes (--vs-sisimai, --copies, --mbox-copies) live in bench/bounce-process.ts.
+if (wantsProcessBench(process.argv.slice(2))) process.exit(await runProcessBench(process.argv.slice(2)));
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OPTIONS = {

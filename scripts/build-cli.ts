@@ -24,7 +24,8 @@ export function cliBuildOptions(outdir: string, options: { external?: boolean } 
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   return {
     absWorkingDir: ROOT,
-    entryPoints: { mailhealth: 'bin/mailhealth.ts' },
+    // The CLI, and the worker threads `mailhealth bounce` spreads large inputs over.
+    entryPoints: { mailhealth: 'bin/mailhealth.ts', 'bounce-worker': 'functions/local/cli/bounce-worker.ts' },
     outdir,
     bundle: true,
     splitting: true,
@@ -41,7 +42,7 @@ export function cliBuildOptions(outdir: string, options: { external?: boolean } 
     // ESM entry points of dependencies first, so esbuild can drop what a command does not use.
     mainFields: ['module', 'main'],
     chunkNames: 'chunks/[name]-[hash]',
-    define: { MAILHEALTH_VERSION: JSON.stringify(pkg.version) },
+    define: { MAILHEALTH_VERSION: JSON.stringify(pkg.version), MAILHEALTH_BUILT: 'true' },
     // CommonJS dependencies (nodemailer, mailparser, smtp-server) call require() for Node
     // built-ins, which an ESM chunk does not define.
     banner: { js: "import{createRequire as __mhRequire}from'node:module';const require=__mhRequire(import.meta.url);" },

@@ -26,6 +26,14 @@ export function splitMailbox(raw: Uint8Array): Uint8Array[] {
   return starts.map((start, k) => raw.subarray(start, starts[k + 1] ?? raw.length));
 }
 
+/**
+ * True when the bytes start with an mbox envelope line (`From sender date`): a mailbox file.
+ * @example startsMailbox(utf8('From MAILER-DAEMON  Thu Apr 29 23:34:45 2015\n…')) // true
+ */
+export function startsMailbox(raw: Uint8Array): boolean {
+  return isSeparatorAt(raw, 0);
+}
+
 function isSeparatorAt(raw: Uint8Array, at: number): boolean {
   // "From "
   if (raw[at] !== 0x46 || raw[at + 1] !== 0x72 || raw[at + 2] !== 0x6f || raw[at + 3] !== 0x6d || raw[at + 4] !== 0x20) return false;

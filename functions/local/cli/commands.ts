@@ -76,7 +76,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'bounce',
     summary: 'classify returned mail (.eml files, folders, mbox, or a paste on stdin)',
-    usage: 'bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR]',
+    usage: 'bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR] [--jobs N]',
     operands: 'FILE_OR_DIR  a message (.eml), an mbox file, or a folder (searched for *.eml); - reads stdin',
     options: {
       json: { type: 'boolean', description: 'one JSON document (DESIGN.md), written as results come', default: 'off' },
@@ -84,6 +84,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       summary: { type: 'boolean', description: 'only the summary: counts by reason, top recipient domains (large inputs get it after the table)', default: 'off' },
       quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr (shown only when stderr is a terminal)', default: 'off' },
       state: { type: 'string', value: 'DIR', description: "the local state, to take a canary's recipients from its record", default: 'none' },
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'for folders of 48 files or more: classify on N worker threads (1: none)', default: 'the cores, at most 2' },
     },
     examples: [
       { command: 'mailhealth bounce returned/ --summary', comment: 'a folder of .eml files: counts by reason and domain' },

@@ -3,7 +3,7 @@
  * table, usage errors, exit codes. The build is made current by the global setup.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,5 +112,19 @@ describe('mailhealth (built)', () => {
     const run = await mailhealth(['check', '--config', config]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`${config}:4:22: invalid JSON: ',' expected`);
+  });
+  it('gives the same results, in the same order, on worker threads as in one thread', async () => {
+    // Prepare: a folder past the size that uses workers, of every fixture.
+    const folder = join(dir, 'many');
+    const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml'));
+    mkdirSync(folder);
+    for (let i = 0; i < 80; i++) copyFileSync(join(FIXTURES, fixtures[i % fixtures.length]!), join(folder, `${String(i).padStart(3, '0')}.eml`));
+    // Act
+    const threads = await mailhealth(['bounce', folder, '--json', '--jobs', '2']);
+    const one = await mailhealth(['bounce', folder, '--json', '--jobs', '1']);
+    // Assess
+    expect(threads.code).toBe(one.code);
+    expect(threads.stdout).toBe(one.stdout);
+    expect((JSON.parse(threads.stdout) as { messages: unknown[] }).messages).toHaveLength(80);
   });
 });

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFileStore } from '#adapters/file-store.ts';
 import { bounceCommand } from '#local/cli/bounce.ts';
 import { UsageError } from '#core/errors.ts';
 import type { CliIO } from '#local/cli/io.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
+const CANARY = '01JDQ7Z3K4M5N6P7Q8R9S0T1V2';
 
 function capture(env: NodeJS.ProcessEnv = {}, cwd = process.cwd(), extra: Partial<CliIO> & { stderrIsTTY?: boolean } = {}): { io: CliIO; out: () => string; err: () => string } {
   let out = '';
@@ -251,5 +253,25 @@ describe('bounceCommand', () => {
 
   it('refuses a state directory that does not exist, naming it', async () => {
     await expect(bounceCommand(['a.eml', '--state', 'nowhere'], capture({}, dir).io)).rejects.toThrow(/no state directory .*nowhere[^]*usage: mailhealth bounce/);
+  });
+  it('names the recipient from the canary record of --state when the report names none', async () => {
+    // Prepare: a state directory that knows the canary, and a notice naming only its canary.
+    const state = join(dir, 'state');
+    await createFileStore({ dir: state }).putCanary({ id: CANARY, target: 'shop', sentAt: '2026-11-30T00:00:00Z', recipients: ['hanako@customer.example.com'], deliveredAt: null });
+    writeFileSync(
+      join(dir, 'no-recipient.eml'),
+      `From: MAILER-DAEMON@mx.example.net\nTo: bounce+${CANARY}@bounces.example.jp\nSubject: Undelivered Mail Returned to Sender\n\nYour message could not be delivered: the mailbox is full (552 5.2.2).\n`,
+    );
+    const without = capture({}, dir);
+    const withState = capture({}, dir);
+    // Act
+    await bounceCommand(['no-recipient.eml', '--jsonl'], without.io);
+    const code = await bounceCommand(['no-recipient.eml', '--jsonl', '--state', 'state'], withState.io);
+    // Assess
+    expect(JSON.parse(without.out()).recipients).toEqual([]);
+    expect(code).toBe(2);
+    expect(JSON.parse(withState.out()).recipients).toEqual([
+      expect.objectContaining({ recipient: 'hanako@customer.example.com', reason: 'mailboxfull', canaryId: CANARY, recipientInferred: true }),
+    ]);
   });
 });

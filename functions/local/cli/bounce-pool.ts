@@ -10,7 +10,7 @@ import { createMessageAnalyzer, type MessageResult } from './bounce-analysis.ts'
 import type { WorkerAnswer, WorkerBatch } from './bounce-worker.ts';
 
 /** What the reader yields: a message of a file, or a file that could not be read. */
-export type Incoming = { readonly kind: 'message'; readonly file: string; readonly bytes: Uint8Array } | { readonly kind: 'unreadable'; readonly file: string };
+export type Incoming = { readonly kind: 'message'; readonly file: string; readonly bytes: Uint8Array; readonly pasted?: boolean } | { readonly kind: 'unreadable'; readonly file: string };
 
 /** Where results go, in input order. */
 export interface ResultHandlers {
@@ -45,7 +45,7 @@ async function classifyHere(items: AsyncIterable<Incoming>, handlers: ResultHand
   const analyze = createMessageAnalyzer(options.stateDir === undefined ? {} : { stateDir: options.stateDir });
   for await (const item of items) {
     if (item.kind === 'unreadable') handlers.unreadable(item.file);
-    else await handlers.result(await analyze(item.bytes, item.file));
+    else await handlers.result(await analyze(item.bytes, item.file, item.pasted));
   }
 }
 
@@ -81,7 +81,7 @@ async function classifyInWorkers(items: AsyncIterable<Incoming>, handlers: Resul
   // Batches in input order; each resolves to its results.
   const queue: Promise<readonly MessageResult[]>[] = [];
   let nextId = 0;
-  let batch: { file: string; bytes: Uint8Array }[] = [];
+  let batch: { file: string; bytes: Uint8Array; pasted?: boolean }[] = [];
   let batchBytes = 0;
 
   const send = () => {
@@ -90,7 +90,7 @@ async function classifyInWorkers(items: AsyncIterable<Incoming>, handlers: Resul
     const to = pool.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = nextId++;
     // Each message in a buffer of its own, moved (not copied) to the worker.
-    const messages = batch.map((m) => ({ file: m.file, bytes: new Uint8Array(m.bytes) }));
+    const messages = batch.map((m) => ({ file: m.file, bytes: new Uint8Array(m.bytes), pasted: m.pasted === true }));
     const transfer = messages.map((m) => m.bytes.buffer as ArrayBuffer);
     const answered = new Promise<readonly MessageResult[]>((resolve, reject) => waiting.set(id, { resolve, reject, from: to }));
     // A worker failure rejects every batch at once; the oldest one reports it, the rest must not crash the process unheard.

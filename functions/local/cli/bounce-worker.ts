@@ -8,7 +8,7 @@ import { createMessageAnalyzer, type MessageResult } from './bounce-analysis.ts'
 /** A batch sent to a worker. */
 export interface WorkerBatch {
   readonly id: number;
-  readonly messages: readonly { readonly file: string; readonly bytes: Uint8Array }[];
+  readonly messages: readonly { readonly file: string; readonly bytes: Uint8Array; readonly pasted: boolean }[];
 }
 
 /** A worker's answer to a batch. */
@@ -21,6 +21,6 @@ const analyze = createMessageAnalyzer(workerData as { stateDir?: string });
 
 parentPort?.on('message', async (batch: WorkerBatch) => {
   const results: MessageResult[] = [];
-  for (const m of batch.messages) results.push(await analyze(m.bytes, m.file));
+  for (const m of batch.messages) results.push(await analyze(m.bytes, m.file, m.pasted));
   parentPort!.postMessage({ id: batch.id, results } satisfies WorkerAnswer);
 });

@@ -15,8 +15,7 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { MAX_MESSAGE_BYTES } from '#core/bounce/analyze.ts';
 import { alertGroupOf } from '#core/bounce/findings.ts';
-import { createMailboxSplitter, splitMailbox } from '#core/bounce/mbox.ts';
-import { asPastedReport } from '#core/bounce/pasted.ts';
+import { createMailboxSplitter, splitMailbox, startsMailbox } from '#core/bounce/mbox.ts';
 import { UsageError } from '#core/errors.ts';
 import type { BouncedRecipient } from '#core/results.ts';
 import type { MessageResult } from './bounce-analysis.ts';
@@ -196,20 +195,17 @@ function readSmall(path: string): Fetched {
 }
 
 /** A large file or stdin, split as it is read; each message at most one byte past the analysis cap. */
-async function* streamMessages(stream: AsyncIterable<Uint8Array | string>, name: string, pasted: boolean, progress: Progress | null): AsyncGenerator<Item> {
+async function* streamMessages(stream: AsyncIterable<Uint8Array | string>, name: string, fromStdin: boolean, progress: Progress | null): AsyncGenerator<Item> {
   const splitter = createMailboxSplitter({ maxMessageBytes: MAX_MESSAGE_BYTES });
-  let first = true;
   for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     progress?.bytes(bytes.length);
     for (const message of splitter.push(bytes)) {
-      yield { kind: 'message', file: name, bytes: pasted && first ? asPastedReport(message) : message };
-      first = false;
+      yield { kind: 'message', file: name, bytes: message, pasted: fromStdin && !startsMailbox(message) };
     }
   }
   for (const message of splitter.end()) {
-    yield { kind: 'message', file: name, bytes: pasted && first ? asPastedReport(message) : message };
-    first = false;
+    yield { kind: 'message', file: name, bytes: message, pasted: fromStdin && !startsMailbox(message) };
   }
 }
 

@@ -2,6 +2,7 @@
  * The shapes of a canary round's result: the `check --json` contract of DESIGN.md, also what
  * the Lambdas store and the alerts and the report read.
  */
+import type { RoundAuthentication } from './auth/round.ts';
 import type { Finding, SmtpStep, Status } from './findings.ts';
 
 export type PortState = 'open' | 'refused' | 'timeout' | 'unreachable';
@@ -39,6 +40,8 @@ export interface TargetResult {
   readonly tls?: TlsFacts;
   readonly extensions: Extensions;
   readonly findings: readonly Finding[];
+  /** The sending domain's authentication as the round saw it (not in `check --json`). */
+  readonly authentication?: RoundAuthentication;
 }
 
 export interface CheckReport {

@@ -90,6 +90,10 @@ export function authWorld(): AuthWorld {
     '_dmarc.dmarc-none.test': [{ type: 'TXT', data: 'v=DMARC1; p=none; rua=mailto:dmarc@dmarc-none.test' }],
     'nullmx.test': [spf('v=spf1 -all'), mx('.', 0)],
     '_dmarc.nullmx.test': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
+    // A shop whose SPF names another server than the one its mail leaves from: the canary
+    // from IPS.clean fails SPF, is unsigned, so DMARC (p=reject) fails too.
+    'spf-broken.test': [spf('v=spf1 ip4:198.51.100.7 -all'), mx('mx.clean.test')],
+    '_dmarc.spf-broken.test': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
     'keys.test': [spf(`v=spf1 ip4:${IPS.clean} -all`), mx('mx.clean.test')],
     '_dmarc.keys.test': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
     's1024._domainkey.keys.test': [dkimRecord(k1024)],

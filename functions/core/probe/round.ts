@@ -3,6 +3,7 @@
  * The CLI, the local loop and the canary Lambda all call `runCanaryRound`; only the adapters
  * they pass differ.
  */
+import type { RoundAuthentication } from '../auth/round.ts';
 import { addressPreflight } from './preflight.ts';
 import { newCanaryId, verpSender } from '../canary-id.ts';
 import type { TargetConfig } from '../config.ts';
@@ -43,6 +44,12 @@ export interface CanaryRoundDeps {
    * come first in the result.
    */
   readonly preflight?: (target: TargetConfig) => readonly Finding[];
+  /**
+   * The sending domain's authentication (functions/core/auth/round.ts), run beside the session:
+   * its findings join the round's, its facts are kept on the result. Never rejects for DNS
+   * trouble (a lookup that fails is a value); a rejection anyway leaves the round without it.
+   */
+  readonly authentication?: (target: TargetConfig) => Promise<{ readonly findings: readonly Finding[]; readonly facts: RoundAuthentication } | null>;
 }
 
 const IMPLICIT_TLS_PORT = 465;
@@ -90,7 +97,11 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     const reference = refHost && ports['25'] === 'timeout' ? { host: refHost, state: await probe(refHost, 25) } : undefined;
     return { ports, reference };
   })();
-  const [{ ports, reference }, transcript] = await Promise.all([probing, deps.openSession(request)]);
+  const [{ ports, reference }, transcript, auth] = await Promise.all([
+    probing,
+    deps.openSession(request),
+    deps.authentication ? deps.authentication(target).catch(() => null) : null,
+  ]);
 
   // A session that failed like a wrong `tls` setting: does the port answer in the other mode?
   const suspect = tlsModeSuspect(transcript, target.tls);
@@ -121,7 +132,7 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     sessionAnswered,
   });
 
-  const findings = [...preflight, ...portFindings, ...session.findings];
+  const findings = [...preflight, ...portFindings, ...session.findings, ...(auth?.findings ?? [])];
   return {
     name: target.name,
     status: statusOf(findings),
@@ -132,5 +143,6 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     ...(session.tls ? { tls: session.tls } : {}),
     extensions: session.extensions,
     findings,
+    ...(auth ? { authentication: auth.facts } : {}),
   };
 }

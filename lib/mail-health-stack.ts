@@ -152,6 +152,7 @@ export function deployedConfig(config: Config): Config {
     deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
     targets,
     alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
+    retention: config.retention,
   };
 }
 

@@ -94,6 +94,11 @@ export const alertsSchema = z
     failureThreshold: z.number().int().min(1).default(2),
     recoveryThreshold: z.number().int().min(1).default(2),
     reminderMinutes: z.number().int().min(0).default(60),
+    /**
+     * Bounce alerts are grouped: the first bounce of a kind (per target) alerts at once, the
+     * rest within this many minutes goes into one digest per target. 0: every bounce alerts.
+     */
+    bounceDigestMinutes: z.number().min(0).default(10),
     slack: z
       .object({
         webhookUrlEnv: z.string().optional(),
@@ -105,6 +110,8 @@ export const alertsSchema = z
       .object({
         from: mailbox('alerts.email.from'),
         to: z.array(mailbox('alerts.email.to[]')).min(1),
+        /** Alert emails sent per second at most (the SES account's sending rate; 1 in the SES sandbox). */
+        maxPerSecond: z.number().positive().default(1),
       })
       .strict()
       .optional(),
@@ -119,6 +126,18 @@ export const localSchema = z
     bounceListener: z.object({ host: hostname('local.bounceListener.host').default('127.0.0.1'), port }).strict().optional(),
     /** A folder of .eml files to read bounces from, instead of or besides the listener. */
     bounceDir: z.string().optional(),
+  })
+  .strict();
+
+/** How long what mail-health receives and records is kept, in AWS and locally alike. */
+export const retentionSchema = z
+  .object({
+    /** Days raw received messages are kept: the S3 bucket's lifecycle in AWS, `<state>/raw/` locally. */
+    rawMailDays: z.number().int().min(1).default(30),
+    /** Days rounds, bounces and alerts stay in the history (the table's TTL in AWS, the state directory locally). */
+    historyDays: z.number().int().min(1).default(35),
+    /** Locally: at most this many records per target and list (rounds, bounces, alerts); the oldest go first. */
+    historyMaxRecords: z.number().int().min(100).default(100_000),
   })
   .strict();
 
@@ -138,6 +157,7 @@ export const configSchema = z
       .min(1, 'targets needs at least one target')
       .refine((ts) => new Set(ts.map((t) => t.name)).size === ts.length, { message: 'target names must be unique' }),
     alerts: alertsSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
     local: localSchema.optional(),
   })
   .strict();
@@ -145,6 +165,7 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
+export type RetentionConfig = z.output<typeof retentionSchema>;
 export type Config = Omit<z.output<typeof configSchema>, 'language'> & { language: Language };
 
 export { languageFromLocale } from './language.ts';

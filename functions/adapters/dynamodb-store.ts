@@ -13,6 +13,7 @@
  *   CANARY#<id>             CANARY                                 target, sentAt, recipients, deliveredAt, ttl
  *   TARGET#<name>           CANARY#<sentAt>#<id>                   the same, to list a target's canaries by time
  *   CLAIM#<key>             CLAIM                                  ttl               (once-only claims)
+ *   DIGESTS                 TARGET#<name>|NOTARGET                 data (DigestWindow or null), version
  *
  * Conditional writes: the state is written only at the version read (`version = :v`, or
  * `attribute_not_exists(pk)` for the first write); a claim is created only when absent or
@@ -20,6 +21,7 @@
  */
 import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DigestWindow } from '#core/alert/digest.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { Store, Versioned } from '#core/ports.ts';
@@ -64,6 +66,7 @@ export interface DynamoDbStoreOptions {
 }
 
 const STATE_SK = 'STATE';
+const DIGESTS_PK = 'DIGESTS';
 const NO_TARGET = 'NOTARGET';
 const targetPk = (target: string | null) => (target === null ? NO_TARGET : `TARGET#${target}`);
 const canaryPk = (id: string) => `CANARY#${id}`;
@@ -280,6 +283,52 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     },
 
     getCanary,
+
+    async listCanaries(target: string, limit: number): Promise<CanaryRecord[]> {
+      if (limit <= 0) return [];
+      const items = await queryAll(
+        {
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': targetPk(target), ':prefix': 'CANARY#' },
+          ScanIndexForward: false,
+          Limit: limit,
+        },
+        limit,
+      );
+      return items.map(canaryOf);
+    },
+
+    async getDigest(target: string | null): Promise<Versioned<DigestWindow | null> | null> {
+      const out = await doc.send(new GetCommand({ TableName, Key: { pk: DIGESTS_PK, sk: targetPk(target) }, ConsistentRead: true }));
+      if (!out.Item) return null;
+      return { value: JSON.parse(String(out.Item.data)) as DigestWindow | null, version: Number(out.Item.version) };
+    },
+
+    async putDigest(target: string | null, window: DigestWindow | null, expectedVersion: number | null): Promise<boolean> {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: DIGESTS_PK, sk: targetPk(target), data: JSON.stringify(window), version: (expectedVersion ?? 0) + 1 },
+            ...(expectedVersion === null
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : { ConditionExpression: '#version = :v', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
+    },
+
+    async listDigests(): Promise<Versioned<DigestWindow>[]> {
+      const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': DIGESTS_PK }, ConsistentRead: true }, Number.POSITIVE_INFINITY);
+      return items.flatMap((i) => {
+        const value = JSON.parse(String(i.data)) as DigestWindow | null;
+        return value === null ? [] : [{ value, version: Number(i.version) }];
+      });
+    },
 
     async markDelivered(id: string, at: string) {
       let record: CanaryRecord;

@@ -107,7 +107,11 @@ export function createSlackNotifier(options: SlackWebhookOptions): SlackNotifier
           }
         }
         if (!retryable || attempt >= retries) {
-          throw new DeliveryError(scrub(`${reason}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`));
+          // The caller may retry later itself (the local outbox): tell it whether that can help, and when.
+          throw new DeliveryError(scrub(`${reason}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`), {
+            retryAfterMs: retryAfterMs(lastRetryAfter),
+            permanent: !retryable,
+          });
         }
         const backoff = baseDelayMs * 2 ** attempt;
         const delay = Math.min(retryAfterMs(lastRetryAfter) ?? backoff, maxDelayMs);

@@ -43,4 +43,13 @@ export class StateError extends MailHealthError {
 /** An alert channel that failed after its retries. */
 export class DeliveryError extends MailHealthError {
   override readonly code = 'DELIVERY_FAILED' as const;
+  /** How long the channel asked to wait before the next try (HTTP Retry-After); null when it did not say. */
+  readonly retryAfterMs: number | null;
+  /** True when trying again cannot help (a revoked webhook, a malformed message). */
+  readonly permanent: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number | null; permanent?: boolean }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs ?? null;
+    this.permanent = options?.permanent ?? false;
+  }
 }

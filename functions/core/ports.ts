@@ -116,9 +116,20 @@ export interface Store {
   listAlerts(target: string | null, limit: number): Promise<import('./health/records.ts').AlertRecord[]>;
   /** Every target that has a health state, sorted by name. */
   listTargets(): Promise<string[]>;
+  /** The open bounce digest window of a target (null: the bounces without a target). */
+  getDigest(target: string | null): Promise<Versioned<import('./alert/digest.ts').DigestWindow | null> | null>;
+  /**
+   * Writes a target's digest window (null: none open) if the stored version is still
+   * `expectedVersion` (null: only if never written). False when someone else wrote first.
+   */
+  putDigest(target: string | null, window: import('./alert/digest.ts').DigestWindow | null, expectedVersion: number | null): Promise<boolean>;
+  /** Every open digest window with its version (to send the digests that are due). */
+  listDigests(): Promise<Versioned<import('./alert/digest.ts').DigestWindow>[]>;
   /** Records a sent canary (idempotent; an existing record keeps its delivery time). */
   putCanary(record: import('./health/records.ts').CanaryRecord): Promise<void>;
   getCanary(id: string): Promise<import('./health/records.ts').CanaryRecord | null>;
+  /** The latest canaries of a target (delivered or not), newest first: the round trip over time. */
+  listCanaries(target: string, limit: number): Promise<import('./health/records.ts').CanaryRecord[]>;
   /**
    * Marks a canary delivered at `at`. `first` is true only for the call that set it (a duplicate
    * arrival keeps the first time). Null when the canary is unknown.

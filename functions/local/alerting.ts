@@ -1,7 +1,8 @@
 /**
  * The local runtime's alert wiring, shared by `mailhealth check --state` and `mailhealth run`:
  * notifiers built from the config (Slack webhook URL from the env var the config names; email
- * through SES only when configured), and one call that records a round and delivers its alerts.
+ * through SES only when configured), and, for the one-shot `check --state`, one call that
+ * records a round and delivers its alerts at once (`run` queues them in its outbox instead).
  */
 import type { Config } from '#core/config.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
@@ -22,14 +23,16 @@ export interface NotifierSetup {
 /**
  * The alert channels a local run can use. Locally secrets come from environment variables only:
  * a Slack channel whose `webhookUrlEnv` is unset is skipped with a note, not an error.
+ * @param options.slackRetries retries inside one Slack send; `run` passes 0 because its outbox
+ *   retries at the channel's pace itself (a 429 must not hold the sender for half a minute)
  */
-export async function localNotifiers(config: Config, env: NodeJS.ProcessEnv): Promise<NotifierSetup> {
+export async function localNotifiers(config: Config, env: NodeJS.ProcessEnv, options: { readonly slackRetries?: number } = {}): Promise<NotifierSetup> {
   const notifiers: Notifier[] = [];
   const notes: string[] = [];
   const slack = config.alerts.slack;
   if (slack) {
     const url = slack.webhookUrlEnv ? await createSecretReader({ env }).get({ envVar: slack.webhookUrlEnv }).catch(() => undefined) : undefined;
-    if (url) notifiers.push(createSlackNotifier({ url }));
+    if (url) notifiers.push(createSlackNotifier({ url, ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}) }));
     else notes.push(`Slack alerts off: set ${slack.webhookUrlEnv ?? 'alerts.slack.webhookUrlEnv'} to the webhook URL`);
   }
   const email = config.alerts.email;

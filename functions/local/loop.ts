@@ -21,13 +21,13 @@ import type { Config } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
-import { checkUndelivered } from '#core/health/record.ts';
+import { checkUndelivered, flushDigests, recordRound } from '#core/health/record.ts';
 import type { Clock, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
 import type { TargetResult } from '#core/results.ts';
-import { deliverEvents, recordAndAlert } from './alerting.ts';
 import { startBounceListener, type BounceListener } from './bounce-listener.ts';
 import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
+import { createOutbox, type Outbox } from './outbox.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
@@ -40,7 +40,12 @@ export type LoopEvent =
   | { readonly kind: 'progress'; readonly text: string | null }
   | { readonly kind: 'target'; readonly round: number; readonly result: TargetResult }
   | { readonly kind: 'target-error'; readonly round: number; readonly target: string; readonly error: string }
+  /** An alert is done: sent on every channel, or given up on some (the outcomes say). */
   | { readonly kind: 'alert'; readonly event: AlertEvent; readonly outcomes: readonly DeliveryOutcome[] }
+  /** A channel failed to take an alert and tries again at `retryAt`. */
+  | { readonly kind: 'alert-retry'; readonly event: AlertEvent; readonly channel: 'slack' | 'email'; readonly error: string; readonly retryAt: string }
+  /** Stopping with alerts still in the outbox: they go out at the next start. */
+  | { readonly kind: 'outbox-left'; readonly count: number }
   | { readonly kind: 'intake'; readonly outcome: IntakeOutcome }
   | { readonly kind: 'report'; readonly path: string }
   | { readonly kind: 'round-end'; readonly round: number; readonly status: Status; readonly durationMs: number }
@@ -95,6 +100,13 @@ export interface LocalRuntimeOptions {
   readonly hooks?: RoundHooks;
   /** The file store's own clock in ms (claim expiry, retention). @default Date.now */
   readonly storeNow?: () => number;
+  /**
+   * The least time between two alerts of a channel, in ms.
+   * @default slack 1000 (a webhook takes about one post a second), email 1000 / alerts.email.maxPerSecond
+   */
+  readonly alertPaceMs?: Partial<Record<'slack' | 'email', number>>;
+  /** How often due bounce digests are looked for, in ms. @default 5000 */
+  readonly digestTickMs?: number;
 }
 
 /** The outcome of one round. */
@@ -121,8 +133,14 @@ export interface LocalRuntime {
    * other recipients come about the same time). Resolves at once without a bounce intake.
    */
   awaitReturns(options: { readonly maxMs: number; readonly quietMs?: number; readonly signal?: AbortSignal }): Promise<{ readonly waitedMs: number; readonly missing: readonly string[] }>;
-  /** Stops the bounce listener (the state stays). */
-  close(): Promise<void>;
+  /** The alerts waiting for their channels. */
+  readonly outbox: Outbox;
+  /**
+   * Stops the bounce listener, processes what it took, sends what is due (the bounce digests so
+   * far included) for at most `maxMs` (default 10 s), and stops the sender; the state stays, and
+   * what is still in the outbox goes out at the next start.
+   */
+  close(options?: { readonly maxMs?: number }): Promise<void>;
 }
 
 /** What the runtime keeps besides the store: `<state>/run.json`. */
@@ -136,6 +154,10 @@ export interface RunMeta {
 }
 
 const META_FILE = 'run.json';
+/** A round waits at most this long for its own health alerts to reach their channels, to print them in order. */
+const ROUND_ALERT_WAIT_MS = 5_000;
+const DEFAULT_DIGEST_TICK_MS = 5_000;
+const CLOSE_FLUSH_MS = 10_000;
 /** Mail that stopped coming for this long after the last round (and its canaries are in) is all there is. */
 const DRAIN_QUIET_MS = 2_000;
 const DRAIN_POLL_MS = 200;
@@ -163,12 +185,20 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   await mkdir(stateDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
-  const store = createFileStore({ dir: stateDir, ...(options.storeNow ? { now: options.storeNow } : {}) });
+  const store = createFileStore({ dir: stateDir, retention: config.retention, ...(options.storeNow ? { now: options.storeNow } : {}) });
   const reportPath = options.reportPath === undefined ? join(stateDir, 'report.html') : options.reportPath;
-  const alertDeps = { store, config, notifiers: options.notifiers, clock, random };
-  const emitAlerts = (deliveries: readonly { event: AlertEvent; outcomes: DeliveryOutcome[] }[]) => {
-    for (const d of deliveries) report({ kind: 'alert', event: d.event, outcomes: d.outcomes });
-  };
+  const outbox = createOutbox({
+    dir: join(stateDir, 'outbox'),
+    store,
+    notifiers: options.notifiers,
+    language: config.language,
+    clock,
+    paceMs: { slack: 1000, email: Math.ceil(1000 / (config.alerts.email?.maxPerSecond ?? 1)), ...options.alertPaceMs },
+    report: (r) => report(r.kind === 'delivered' ? { kind: 'alert', event: r.event, outcomes: r.outcomes } : { kind: 'alert-retry', event: r.event, channel: r.channel, error: r.error, retryAt: r.retryAt }),
+  });
+  const digestMinutes = config.alerts.bounceDigestMinutes;
+  const seeAlso = { command: `mailhealth suppressions --state ${stateDir}`, ...(reportPath ? { report: reportPath } : {}) };
+  const healthDeps = { store, clock, random };
 
   const intake = createBounceIntake({
     stateDir,
@@ -176,10 +206,19 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     clock,
     random,
     repeatAfterMinutes: config.alerts.reminderMinutes,
+    digestMinutes,
+    seeAlso,
+    rawMailDays: config.retention.rawMailDays,
     ...(options.parse ? { parse: options.parse } : {}),
-    raise: async (events) => emitAlerts(await deliverEvents(events, alertDeps)),
+    raise: (events) => outbox.enqueue(events),
     report: (outcome) => report({ kind: 'intake', outcome }),
   });
+
+  /** Queues the bounce digests that are due (all that counted anything, when `force`). */
+  async function sendDueDigests(force = false): Promise<void> {
+    if (digestMinutes <= 0) return;
+    await outbox.enqueue(await flushDigests({ ...healthDeps, digestMinutes, seeAlso, force }));
+  }
 
   let listener: BounceListener | null = null;
   const listen = config.local?.bounceListener;
@@ -198,8 +237,15 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   if (!intakeOn) {
     report({ kind: 'note', text: 'no bounce intake configured (local.bounceListener or local.bounceDir): bounces and the round trip are not checked from this machine' });
   }
-  // What a previous process accepted but did not get to process.
+  // What a previous process accepted but did not get to process, and the alerts it left.
   await intake.recover();
+  outbox.start();
+  const tickMs = options.digestTickMs ?? DEFAULT_DIGEST_TICK_MS;
+  let ticking: Promise<void> = Promise.resolve();
+  const digestTimer = setInterval(() => {
+    ticking = ticking.then(() => sendDueDigests()).catch((err: unknown) => report({ kind: 'note', text: `bounce digests: ${err instanceof Error ? err.message : String(err)}` }));
+  }, tickMs);
+  digestTimer.unref();
 
   let meta: RunMeta = (await readRunMeta(stateDir)) ?? { rounds: 0, lastRoundAt: null, language: config.language, targets: [] };
   const session = options.openSession ?? createSmtpSession();
@@ -265,6 +311,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
     // Bounces that come back while the canaries are being sent wait until their canary is on record.
     intake.hold();
+    const roundAlerts: AlertEvent[] = [];
     const results: TargetResult[] = [];
     let failedTargets = 0;
     try {
@@ -288,8 +335,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       report({ kind: 'progress', text: `round ${round}: recording` });
       for (const result of results) {
         report({ kind: 'target', round, result });
-        emitAlerts((await recordAndAlert(result, alertDeps)).deliveries);
+        roundAlerts.push(...(await recordRound(result, { ...healthDeps, config: config.alerts })));
       }
+      await outbox.enqueue(roundAlerts);
     } finally {
       intake.release();
     }
@@ -299,8 +347,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       await options.hooks?.afterSend?.(round);
       if (bounceDir) await intake.scanDir(bounceDir);
       await intake.drain();
-      emitAlerts(await deliverEvents(await checkUndelivered(names, config.deliveryTimeoutMinutes, { store, clock, random }), alertDeps));
+      const late = await checkUndelivered(names, config.deliveryTimeoutMinutes, healthDeps);
+      await outbox.enqueue(late);
+      roundAlerts.push(...late);
     }
+    await sendDueDigests();
+    // The round's own alerts (health first in the outbox) are printed with the round.
+    if (roundAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: roundAlerts.map((e) => e.key) });
 
     meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names };
     const metaPath = join(stateDir, META_FILE);
@@ -321,12 +374,20 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     reportPath,
     listener: listener ? { host: listener.host, port: listener.port } : null,
     intake,
+    outbox,
     runRound,
     awaitReturns,
-    async close() {
+    async close(closing = {}) {
+      clearInterval(digestTimer);
       await listener?.close();
       // Whatever arrived before the listener closed is on disk; let it be processed before leaving.
       await intake.drain();
+      await ticking;
+      // What the digests counted so far goes out now rather than waiting for this process's next start.
+      await sendDueDigests(true).catch(() => undefined);
+      const left = await outbox.settle({ maxMs: closing.maxMs ?? CLOSE_FLUSH_MS });
+      await outbox.stop();
+      if (left > 0) report({ kind: 'outbox-left', count: await outbox.pending() });
     },
   };
 }

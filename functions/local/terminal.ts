@@ -32,6 +32,9 @@ export interface TerminalReporter extends LoopReporter {
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** Bounce lines shown one by one per round; a storm beyond that is summed up. */
+const DETAILED_BOUNCES = 20;
+const QUIET_SUMMARY_MS = 2_000;
 const SPIN_MS = 100;
 
 const L = {
@@ -66,6 +69,18 @@ const L = {
   stopped: { en: 'stopped after %d round(s). The state stays in %s; run again to continue.', ja: '%d ラウンドで停止しました。状態は %s に残っています。再実行すると続きから再開します。' },
   noChannel: { en: 'alert (no channel configured)', ja: 'アラート（通知先の設定なし）' },
   unmatched: { en: 'no canary of ours', ja: 'このマシンのテストメールではありません' },
+  ownMail: { en: 'your own mail, not a canary', ja: 'テストメールではない通常のメール' },
+  digested: { en: 'counted in the bounce digest of %s (due %s)', ja: '%s の返送まとめに集計（%s に送信）' },
+  noTarget: { en: 'your own mail', ja: '通常のメール' },
+  quiet: {
+    en: '… %d more bounce(s) (%s): %d counted in the digests, %d held back · `mailhealth suppressions` lists the addresses',
+    ja: '… ほか %d 件の返送（%s）: %d 件を返送まとめに集計、%d 件は通知を保留 · 宛先一覧は `mailhealth suppressions` で確認できます',
+  },
+  retry: { en: 'retry at %s', ja: '%s に再送' },
+  outboxLeft: {
+    en: '%d alert(s) still wait in the outbox (%s): they go out at the next start',
+    ja: '%d 件のアラートが送信待ちです（%s）。次回の起動時に送信します',
+  },
   arrived: { en: 'arrived', ja: '到着' },
   after: { en: 'after %s s', ja: '%s 秒後' },
   again: { en: 'arrived again (already counted)', ja: '再到着（記録済み）' },
@@ -169,13 +184,33 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
     for (const f of r.findings) finding(f, r.name);
   };
 
+  // A storm's bounces beyond the first DETAILED_BOUNCES of a round are summed up.
+  let detailed = 0;
+  let quiet = { count: 0, digest: 0, held: 0, reasons: new Map<string, number>() };
+  let lastSummary = 0;
+  const flushQuiet = () => {
+    if (quiet.count === 0) return;
+    const reasons = [...quiet.reasons.entries()].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
+    line(`  ${s.yellow(fill(L.quiet[lang], quiet.count, reasons, quiet.digest, quiet.held))}`);
+    quiet = { count: 0, digest: 0, held: 0, reasons: new Map() };
+    lastSummary = Date.now();
+  };
+
   const intake = (o: IntakeOutcome) => {
     switch (o.kind) {
       case 'bounce':
         for (const r of o.recipients) {
           const b = r.recipient;
+          if (detailed >= DETAILED_BOUNCES) {
+            quiet.count++;
+            if (r.digestAt) quiet.digest++;
+            if (r.heldUntil) quiet.held++;
+            quiet.reasons.set(b.reason, (quiet.reasons.get(b.reason) ?? 0) + 1);
+            continue;
+          }
+          detailed++;
           const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
-          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${L.unmatched[lang]}, ${o.source}`;
+          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${b.canaryId === null ? L.ownMail[lang] : L.unmatched[lang]}, ${o.source}`;
           const arrow = r.finding ? ` → ${s.bold(r.finding.code)}` : '';
           // Success DSNs, complaints and auto-replies come in here too; only failures are "bounce".
           const label = o.messageKind === 'bounce' ? 'bounce ←' : `${o.messageKind} ←`;
@@ -186,7 +221,9 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
             finding(r.finding, r.target ?? '', '    ');
           }
           if (r.finding && r.heldUntil) line(`    ${s.dim(fill(L.held[lang], r.finding.code, b.recipient, reportTime(r.heldUntil, lang)))}`);
+          if (r.digestAt) line(`    ${s.dim(fill(L.digested[lang], r.target ?? L.noTarget[lang], time(r.digestAt)))}`);
         }
+        if (quiet.count > 0 && Date.now() - lastSummary >= QUIET_SUMMARY_MS) flushQuiet();
         break;
       case 'delivered': {
         const where = o.recipients.length ? ` → ${o.recipients.join(', ')}` : '';
@@ -217,6 +254,8 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         break;
       }
       case 'round-start':
+        flushQuiet();
+        detailed = 0;
         line('');
         line(s.bold(`── ${L.round[lang]} ${e.round} · ${time(e.at)} ${'─'.repeat(40)}`));
         break;
@@ -239,6 +278,15 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         }
         break;
       }
+      case 'alert-retry': {
+        const view = alertView(e.event, lang);
+        const name = options.channelNames?.[e.channel] ?? (e.channel === 'slack' ? 'Slack' : 'email');
+        line(`  ${s.yellow(`alert → ${name} ✗ ${e.error}`)}: ${view.emoji} ${view.title} ${s.dim(`(${fill(L.retry[lang], time(e.retryAt))})`)}`);
+        break;
+      }
+      case 'outbox-left':
+        line(s.yellow(fill(L.outboxLeft[lang], e.count, 'outbox/')));
+        break;
       case 'intake':
         intake(e.outcome);
         break;
@@ -246,6 +294,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         line(s.dim(`  ${L.report[lang]} → ${e.path}`));
         break;
       case 'round-end':
+        flushQuiet();
         break;
       case 'waiting': {
         const until = e.until;
@@ -268,6 +317,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         break;
       }
       case 'drained': {
+        flushQuiet();
         spin(null);
         const seconds = (e.waitedMs / 1000).toFixed(1);
         if (e.missing.length === 0) line(s.dim(fill(L.drainedAll[lang], seconds)));
@@ -275,6 +325,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         break;
       }
       case 'stopped':
+        flushQuiet();
         spin(null);
         break;
       case 'note':
@@ -283,6 +334,9 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
     }
   }) as TerminalReporter;
   reporter.line = line;
-  reporter.close = () => spin(null);
+  reporter.close = () => {
+    flushQuiet();
+    spin(null);
+  };
   return reporter;
 }

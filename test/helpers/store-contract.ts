@@ -8,6 +8,7 @@
  * });
  */
 import { expect, it } from 'vitest';
+import { emptyTally, type DigestWindow } from '#core/alert/digest.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { recordBounce, recordRound } from '#core/health/record.ts';
 import { initialHealthState } from '#core/health/state.ts';
@@ -136,6 +137,38 @@ export function storeContract(makeStore: StoreFactory): void {
     expect(unknown).toBeNull();
     expect(late.map((c) => c.sentAt)).toEqual([at(0), at(10)]);
     expect(await store.listUndelivered('shop', { sentAfter: at(0), sentBefore: at(30), limit: 1 })).toHaveLength(1);
+  });
+
+  it('keeps one digest window per target at a version, and lists the open ones', async () => {
+    // Prepare
+    const store = await fresh();
+    const window = (target: string | null): DigestWindow => ({ target, openedAt: at(0), closesAt: at(10), alerted: ['BOUNCE_INVALID_ADDRESS'], tally: emptyTally(), digests: 0 });
+
+    // Act
+    const first = await store.putDigest('shop', window('shop'), null);
+    const stale = await store.putDigest('shop', window('shop'), null);
+    const none = await store.putDigest(null, window(null), null);
+    const racing = await Promise.all(Array.from({ length: 4 }, () => store.putDigest(null, null, 1)));
+
+    // Assess
+    expect([first, stale, none]).toEqual([true, false, true]);
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    expect(await store.getDigest('shop')).toEqual({ value: window('shop'), version: 1 });
+    expect(await store.getDigest(null)).toEqual({ value: null, version: 2 });
+    expect(await store.getDigest('clinic')).toBeNull();
+    expect(await store.listDigests()).toEqual([{ value: window('shop'), version: 1 }]);
+  });
+
+  it("lists a target's canaries newest first, delivered or not", async () => {
+    const store = await fresh();
+    for (const m of [0, 5, 10]) await store.putCanary({ id: canaryAt(m), target: 'shop', sentAt: at(m), recipients: ['c@bounces.example.jp'], deliveredAt: null });
+    await store.putCanary({ id: canaryAt(1, 3), target: 'clinic', sentAt: at(1), recipients: [], deliveredAt: null });
+    await store.markDelivered(canaryAt(5), at(6));
+    const listed = await store.listCanaries('shop', 2);
+    expect(listed.map((c) => [c.id, c.deliveredAt])).toEqual([
+      [canaryAt(10), null],
+      [canaryAt(5), at(6)],
+    ]);
   });
 
   it('raises one alert when the same round is written twice, even at the same time', async () => {

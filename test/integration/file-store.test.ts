@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFileStore } from '#adapters/file-store.ts';
+import { createFileStore, readRetentionNotes } from '#adapters/file-store.ts';
 import { StateError } from '#core/errors.ts';
 import { initialHealthState } from '#core/health/state.ts';
-import { at, canaryAt, round, T0 } from '../helpers/alert-fixtures.ts';
+import { at, bounced, canaryAt, mailboxFull, round, T0 } from '../helpers/alert-fixtures.ts';
 import { storeContract } from '../helpers/store-contract.ts';
 
 const dirs: string[] = [];
@@ -56,7 +57,11 @@ describe('createFileStore', () => {
     const text = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(f, 'utf8')] as const)));
     expect(files.filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
     expect(files.length).toBeGreaterThanOrEqual(4);
-    for (const f of files) expect(() => JSON.parse(text[f] ?? '')).not.toThrow();
+    // A claim is an empty file whose modification time is its expiry.
+    for (const f of files.filter((f) => !f.includes('/claims/'))) {
+      const docs = f.endsWith('.jsonl') ? (text[f] ?? '').trimEnd().split('\n') : [text[f] ?? ''];
+      for (const doc of docs) expect(() => JSON.parse(doc)).not.toThrow();
+    }
   });
 
   it('ignores a temp file left by a crash in the middle of a write', async () => {
@@ -72,15 +77,98 @@ describe('createFileStore', () => {
     expect(health?.version).toBe(1);
   });
 
-  it('keeps only the last maxRounds rounds per target', async () => {
+  it('appends each record as one line and never rewrites what is there', async () => {
     // Prepare
-    const store = createFileStore({ dir: await freshDir(), maxRounds: 3 });
+    const dir = await freshDir();
+    const store = createFileStore({ dir, now: () => T0 });
+    const path = join(dir, 'history', 'shop', 'bounces.jsonl');
+    await store.appendBounce({ at: at(1), key: 'bounce#A#a@example.jp', target: 'shop', canaryId: canaryAt(0), recipient: bounced({ recipient: 'a@example.jp' }), finding: mailboxFull });
+    const before = await readFile(path, 'utf8');
 
     // Act
-    for (let m = 0; m < 6; m++) await store.appendRound(round('ok', at(m), { canaryId: canaryAt(m) }));
+    await store.appendBounce({ at: at(2), key: 'bounce#A#b@example.jp', target: 'shop', canaryId: canaryAt(0), recipient: bounced({ recipient: 'b@example.jp' }), finding: mailboxFull });
+    await store.appendBounce({ at: at(2), key: 'bounce#A#b@example.jp', target: 'shop', canaryId: canaryAt(0), recipient: bounced({ recipient: 'b@example.jp' }), finding: mailboxFull });
+
+    // Assess: the old bytes are untouched, a record written twice lists once.
+    const after = await readFile(path, 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.trimEnd().split('\n')).toHaveLength(3);
+    expect((await store.listBounces('shop', 10)).map((b) => b.recipient.recipient)).toEqual(['b@example.jp', 'a@example.jp']);
+  });
+
+  it('removes what is older than historyDays or beyond historyMaxRecords, and writes down what it removed', async () => {
+    // Prepare: ten rounds a day apart, written by a store without retention.
+    const dir = await freshDir();
+    const day = 86_400_000;
+    const writer = createFileStore({ dir, now: () => T0 });
+    for (let d = 0; d < 10; d++) await writer.appendRound(round('ok', new Date(T0 + d * day).toISOString(), { canaryId: canaryAt(d * 1440) }));
+
+    // Act: a store keeping 7 days and at most 5 records opens the directory on day 10.
+    const store = createFileStore({ dir, now: () => T0 + 10 * day, retention: { historyDays: 7, historyMaxRecords: 5 } });
+    const rounds = await store.listRounds('shop', 100);
+
+    // Assess: days 0–2 went for their age, days 3–4 for the count; the notes say so.
+    expect(rounds.map((r) => r.startedAt)).toEqual([9, 8, 7, 6, 5].map((d) => new Date(T0 + d * day).toISOString()));
+    const notes = await readRetentionNotes(dir);
+    expect(notes.map((n) => ({ target: n.target, list: n.note.list, removed: n.note.removed, reason: n.note.reason, upTo: n.note.upTo }))).toEqual([
+      { target: 'shop', list: 'rounds', removed: 3, reason: 'age', upTo: new Date(T0 + 2 * day).toISOString() },
+      { target: 'shop', list: 'rounds', removed: 2, reason: 'count', upTo: new Date(T0 + 4 * day).toISOString() },
+    ]);
+    expect(await createFileStore({ dir, now: () => T0 }).listRounds('shop', 100)).toHaveLength(5);
+  });
+
+  it('never removes anything without a retention setting (a reader of the directory)', async () => {
+    const dir = await freshDir();
+    await createFileStore({ dir, now: () => T0 }).appendRound(round('ok', at(0), { canaryId: canaryAt(0) }));
+    expect(await createFileStore({ dir, now: () => T0 + 400 * 86_400_000 }).listRounds('shop', 10)).toHaveLength(1);
+    expect(await readRetentionNotes(dir)).toEqual([]);
+  });
+
+  it('reads the history of an older version (a JSON array) and continues it as JSON Lines', async () => {
+    // Prepare
+    const dir = await freshDir();
+    await mkdir(join(dir, 'history', 'shop'), { recursive: true });
+    await writeFile(join(dir, 'history', 'shop', 'rounds.json'), JSON.stringify([round('ok', at(0), { canaryId: canaryAt(0) }), round('ok', at(5), { canaryId: canaryAt(5) })]));
+    const store = createFileStore({ dir, now: () => T0 });
+
+    // Act
+    await store.appendRound(round('ok', at(10), { canaryId: canaryAt(10) }));
 
     // Assess
-    expect((await store.listRounds('shop', 10)).map((r) => r.startedAt)).toEqual([at(5), at(4), at(3)]);
+    expect((await store.listRounds('shop', 10)).map((r) => r.canaryId)).toEqual([canaryAt(10), canaryAt(5), canaryAt(0)]);
+    expect(existsSync(join(dir, 'history', 'shop', 'rounds.json'))).toBe(false);
+  });
+
+  it('skips a line a crash cut short, and retention reports it as unreadable', async () => {
+    // Prepare: a complete record, then half of one (the process died during the append).
+    const dir = await freshDir();
+    await createFileStore({ dir, now: () => T0 }).appendRound(round('ok', at(0), { canaryId: canaryAt(0) }));
+    await appendFile(join(dir, 'history', 'shop', 'rounds.jsonl'), '{"name":"shop","sta');
+
+    // Act
+    const store = createFileStore({ dir, now: () => T0, retention: { historyDays: 35, historyMaxRecords: 1000 } });
+    const rounds = await store.listRounds('shop', 10);
+
+    // Assess
+    expect(rounds).toHaveLength(1);
+    expect((await readRetentionNotes(dir)).map((n) => n.note)).toMatchObject([{ list: 'rounds', removed: 1, reason: 'unreadable' }]);
+  });
+
+  it('removes the temp files a killed process left, and keeps those of a living one', async () => {
+    // Prepare: temp files of a process that is gone (pid 2^22 + 1 is above Linux's pid_max) and of this one.
+    const dir = await freshDir();
+    await mkdir(join(dir, 'health'), { recursive: true });
+    const dead = join(dir, 'health', 'shop.json.4194305.7.tmp');
+    const ours = join(dir, 'health', `clinic.json.${process.pid}.1.tmp`);
+    await writeFile(dead, '');
+    await writeFile(ours, '{');
+
+    // Act
+    await createFileStore({ dir }).getHealth('shop');
+
+    // Assess
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(ours)).toBe(true);
   });
 
   it('names the file when a state file is not JSON', async () => {

@@ -4,6 +4,7 @@ import { escapeHtml, formatEmail } from '#core/alert/email.ts';
 import { escapeMrkdwn, formatSlack } from '#core/alert/slack.ts';
 import { alarmAlertFromCloudWatch } from '#core/alert/sns.ts';
 import { formatDuration, formatTime } from '#core/alert/view.ts';
+import { bounceFinding as bounceFindingOf } from '#core/bounce/findings.ts';
 import { canaryNotDeliveredFinding } from '#core/health/canary.ts';
 import { advanceHealth, initialHealthState, type HealthState } from '#core/health/state.ts';
 import type { Language, Status } from '#core/findings.ts';
@@ -82,6 +83,49 @@ const events: Record<string, AlertEvent> = {
     canaryId: canaryAt(0),
     bounce: bounced(),
   },
+  'customer bounce': {
+    kind: 'bounce',
+    key: 'bounce#unmatched:raw/2026-01-05/x.eml#taro@example.com',
+    incidentId: '01KE5R0000INCIDENT0000000D',
+    target: null,
+    at: at(12),
+    startedAt: at(12),
+    status: 'critical',
+    findings: [bounceFindingOf(bounced({ recipient: 'taro@example.com', reason: 'userunknown', status: '5.1.1', replyCode: 550, hard: true, canaryId: null, diagnostic: '550 5.1.1 <taro@example.com>: User unknown' }))!],
+    canaryId: null,
+    bounce: bounced({ recipient: 'taro@example.com', reason: 'userunknown', status: '5.1.1', replyCode: 550, hard: true, canaryId: null, diagnostic: '550 5.1.1 <taro@example.com>: User unknown' }),
+  },
+  digest: {
+    kind: 'digest',
+    key: `digest#shop#${at(12)}`,
+    incidentId: '01KE5R0000INCIDENT0000000E',
+    target: 'shop',
+    at: at(22),
+    startedAt: at(12),
+    status: 'critical',
+    findings: [],
+    windowStart: at(12),
+    windowEnd: at(22),
+    total: 1234,
+    canary: 0,
+    customer: 1234,
+    byReason: [
+      { reason: 'userunknown', count: 1100 },
+      { reason: 'hostunknown', count: 100 },
+      { reason: 'mailboxfull', count: 34 },
+    ],
+    topDomains: [
+      { domain: 'docomo.ne.jp', count: 400 },
+      { domain: 'ezweb.ne.jp', count: 300 },
+      { domain: 'gmail.com', count: 200 },
+      { domain: 'yahoo.co.jp', count: 100 },
+      { domain: 'example.com', count: 50 },
+    ],
+    otherDomains: 184,
+    sample: ['a@docomo.ne.jp', 'b@ezweb.ne.jp', 'c@gmail.com', 'd@docomo.ne.jp', 'e@yahoo.co.jp'],
+    alertedAtOnce: ['BOUNCE_INVALID_ADDRESS', 'BOUNCE_MAILBOX_FULL'],
+    seeAlso: { command: 'mailhealth suppressions --state /var/lib/mailhealth', report: '/var/lib/mailhealth/report.html' },
+  },
   undelivered: {
     kind: 'undelivered',
     key: `undelivered#${canaryAt(0)}`,
@@ -132,6 +176,22 @@ describe('formatSlack and formatEmail', () => {
     }
     for (const part of ['障害', '認証 (AUTH)', 'サーバーがユーザー名またはパスワードを拒否しました。', 'SMTP パスワードを確認', '2026-01-05 09:00 JST']) {
       expect(slack).toContain(part);
+    }
+  });
+
+  it("says that a bounce of the shop's own mail is not a canary's", () => {
+    expect(formatEmail(events['customer bounce']!, 'en').text).toContain('A message to taro@example.com bounced: invalid address');
+    expect(formatEmail(events['customer bounce']!, 'en').text).toContain('(your own mail, not a canary)');
+    expect(formatEmail(events['customer bounce']!, 'en').text).not.toContain('Canary bounced');
+    expect(formatSlack(events['customer bounce']!, 'ja').text).toContain('taro@example.com 宛てのメールが返送されました');
+    expect(formatSlack(events.bounce!, 'en').text).toContain('Canary bounced: owner@example.jp');
+  });
+
+  it('gives a digest its counts, top domains, first addresses and where to see the rest', () => {
+    const text = formatEmail(events.digest!, 'en').text;
+    expect(formatEmail(events.digest!, 'en').subject).toBe('[mail-health] BOUNCE DIGEST shop: 1234 bounces (most: no such mailbox)');
+    for (const part of ['1234', 'docomo.ne.jp 400', 'others 184', 'a@docomo.ne.jp, b@ezweb.ne.jp', 'mailhealth suppressions --state /var/lib/mailhealth', '/var/lib/mailhealth/report.html']) {
+      expect(text).toContain(part);
     }
   });
 

@@ -132,7 +132,7 @@ describe('recordBounce', () => {
     // Assess
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ kind: 'bounce', target: 'shop', canaryId: canaryAt(0), status: 'warning' });
-    expect(duplicate).toEqual({ first: false, events: [], heldUntil: null });
+    expect(duplicate).toEqual({ first: false, events: [], heldUntil: null, digestAt: null });
     expect(otherRecipient).toHaveLength(1);
     expect(otherRecipient[0]?.incidentId).not.toBe(first[0]?.incidentId);
     expect((await store.listBounces('shop', 10)).map((b) => b.recipient.recipient)).toEqual(['staff@example.jp', 'owner@example.jp']);
@@ -155,7 +155,7 @@ describe('recordBounce', () => {
     // Assess
     expect(first.events).toHaveLength(1);
     expect(first.heldUntil).toBeNull();
-    expect(withinWindow).toEqual({ first: true, events: [], heldUntil: new Date(T0 + 80 * 60_000).toISOString() });
+    expect(withinWindow).toEqual({ first: true, events: [], heldUntil: new Date(T0 + 80 * 60_000).toISOString(), digestAt: null });
     expect(afterWindow.events).toHaveLength(1);
     expect(await store.listBounces('shop', 10)).toHaveLength(3);
   });

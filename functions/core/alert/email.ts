@@ -38,7 +38,11 @@ export function formatEmail(event: AlertEvent, lang: Language, options: FormatOp
 
   const text: string[] = [`${view.emoji} ${view.title}`, '', view.summary, ''];
   const labelWidth = Math.max(...view.facts.map(([label]) => displayWidth(label)));
-  for (const [label, value] of view.facts) text.push(`${label}:${' '.repeat(labelWidth - displayWidth(label) + 1)}${value}`);
+  for (const [label, value] of view.facts) {
+    // A fact of several lines (a digest's counts) keeps its lines under the value column.
+    const [first, ...more] = value.split('\n');
+    text.push(`${label}:${' '.repeat(labelWidth - displayWidth(label) + 1)}${first}`, ...more.map((l) => `${' '.repeat(labelWidth + 2)}${l}`));
+  }
   if (view.causes.length > 0) {
     text.push('', view.causesHeading, '-'.repeat(20));
     for (const c of view.causes) {
@@ -64,7 +68,7 @@ export function formatEmail(event: AlertEvent, lang: Language, options: FormatOp
     '<table style="border-collapse:collapse">',
     ...view.facts.map(
       ([label, value]) =>
-        `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${h(label)}</th><td style="padding:2px 0">${h(value)}</td></tr>`,
+        `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${h(label)}</th><td style="padding:2px 0">${h(value).replace(/\n/g, '<br>')}</td></tr>`,
     ),
     '</table>',
   ];

@@ -4,18 +4,20 @@
  * It is plain JSON (ISO times, no Date objects) so it travels through SNS unchanged.
  */
 import type { Finding, SmtpStep, Status } from '../findings.ts';
-import type { BouncedRecipient, StepResult } from '../results.ts';
+import type { BouncedRecipient, BounceReason, StepResult } from '../results.ts';
 
 /**
  * - `failing`: a target crossed `failureThreshold` consecutive critical rounds.
  * - `warning`: a target crossed `failureThreshold` consecutive warning rounds.
  * - `reminder`: still failing, `reminderMinutes` after the last alert of the incident.
  * - `recovered`: `recoveryThreshold` consecutive good rounds ended a failing or warning incident.
- * - `bounce`: a canary bounced (once per canary and recipient).
+ * - `bounce`: a message bounced, a canary or the shop's own mail (once per message and
+ *   recipient; the first of its kind in a storm, the rest go into the digest).
+ * - `digest`: the bounces of one target grouped over `alerts.bounceDigestMinutes`.
  * - `undelivered`: a canary did not arrive at the bounce domain's mailbox in time.
  * - `alarm`: a CloudWatch alarm changed state.
  */
-export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'undelivered', 'alarm'] as const;
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 interface AlertBase {
@@ -52,11 +54,44 @@ export interface HealthAlert extends AlertBase {
   readonly reminder?: number;
 }
 
-/** A canary bounced. */
+/** A message bounced: a canary (`canaryId` set) or the shop's own mail (`canaryId` null). */
 export interface BounceAlert extends AlertBase {
   readonly kind: 'bounce';
   readonly canaryId: string | null;
   readonly bounce: BouncedRecipient;
+}
+
+/** Where a digest's reader finds every bounce it only counts. */
+export interface DigestSeeAlso {
+  /** The command that lists them, e.g. `mailhealth suppressions --state .mailhealth`. */
+  readonly command: string;
+  /** The report page (local runs). */
+  readonly report?: string;
+  /** The dashboard (AWS). */
+  readonly dashboard?: string;
+}
+
+/** The bounces of one target over a window, grouped into one alert (functions/core/alert/digest.ts). */
+export interface DigestAlert extends AlertBase {
+  readonly kind: 'digest';
+  /** ISO times of the window. */
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  /** Bounces counted (besides the ones that alerted at once). */
+  readonly total: number;
+  /** Of them, bounces of canaries and of the shop's own mail. */
+  readonly canary: number;
+  readonly customer: number;
+  /** Busiest first. */
+  readonly byReason: readonly { readonly reason: BounceReason; readonly count: number }[];
+  readonly topDomains: readonly { readonly domain: string; readonly count: number }[];
+  /** Bounces to the other domains. */
+  readonly otherDomains: number;
+  /** The first few addresses. */
+  readonly sample: readonly string[];
+  /** The finding codes whose first bounce alerted at once. */
+  readonly alertedAtOnce: readonly string[];
+  readonly seeAlso: DigestSeeAlso;
 }
 
 /** A canary never arrived at the bounce domain's mailbox. */
@@ -88,7 +123,7 @@ export interface AlarmAlert extends AlertBase {
 }
 
 /** Anything that can be alerted on; `kind` tells which. */
-export type AlertEvent = HealthAlert | BounceAlert | UndeliveredAlert | AlarmAlert;
+export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert;
 
 /** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
 export type DeliveryOutcome =

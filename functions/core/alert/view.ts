@@ -2,8 +2,9 @@
  * What an alert says, decided once for every channel: title, summary, facts, causes with
  * remedies, step timings. The Slack and email renderers only lay it out and escape it.
  */
+import { reasonText } from '../bounce/findings.ts';
 import type { Finding, Language, SmtpStep, Status } from '../findings.ts';
-import type { StepResult } from '../results.ts';
+import type { BounceReason, StepResult } from '../results.ts';
 import type { AlertEvent } from './event.ts';
 
 /** Rendering options shared by every channel. */
@@ -105,6 +106,15 @@ const L = {
   reply: { en: 'Server reply', ja: 'サーバーの応答' },
   remedy: { en: 'What to do', ja: '対処方法' },
   incident: { en: 'incident', ja: 'インシデント' },
+  window: { en: 'Window', ja: '集計期間' },
+  bounces: { en: 'Bounces', ja: '返送の件数' },
+  byReason: { en: 'By reason', ja: '理由別' },
+  domains: { en: 'Top recipient domains', ja: '宛先ドメイン（上位）' },
+  firstAddresses: { en: 'First addresses', ja: '最初の宛先' },
+  seeRest: { en: 'All of them', ja: 'すべての返送の確認先' },
+  others: { en: 'others', ja: 'その他' },
+  ownMail: { en: 'your own mail', ja: '通常のメール' },
+  canaries: { en: 'canaries', ja: 'テストメール' },
   unknownTarget: { en: '(unknown)', ja: '（不明）' },
 } as const satisfies Record<string, Record<Language, string>>;
 
@@ -307,33 +317,76 @@ export function alertView(event: AlertEvent, lang: Language, options: FormatOpti
       const worst = event.findings[0];
       const label = worst ? BOUNCE_LABEL[worst.code]?.[lang] : undefined;
       const reason = label ? `${label} (${b.reason})` : b.reason;
-      const facts: [string, string][] = [
-        [t(L.target), target],
-        [t(L.recipient), b.recipient],
-        [t(L.reason), reason],
-      ];
+      // The shop's own mail that matched no target has no target to name.
+      const facts: [string, string][] = [...(event.target === null && event.canaryId === null ? [] : [[t(L.target), target] as [string, string]]), [t(L.recipient), b.recipient], [t(L.reason), reason]];
       const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
       if (code) facts.push([t(L.dsnStatus), code]);
       if (b.remoteMta) facts.push([t(L.remoteMta), b.remoteMta]);
       facts.push([t(L.started), time(event.startedAt)]);
       if (event.canaryId) facts.push([t(L.canary), event.canaryId]);
       const tone = toneOf(event.status);
+      const what = label ?? b.reason;
+      // A bounce of the shop's own mail is about its customer list, not about the sending path.
+      const own = event.canaryId === null;
+      const from = event.target ? (lang === 'ja' ? `${event.target} から` : ` from ${event.target}`) : '';
       return {
         ...common,
         tone,
         emoji: '📨',
-        title: lang === 'ja' ? `テストメールが返送されました: ${b.recipient}` : `Canary bounced: ${b.recipient}`,
+        title: own
+          ? lang === 'ja'
+            ? `${b.recipient} 宛てのメールが返送されました: ${what}`
+            : `A message to ${b.recipient} bounced: ${what}`
+          : lang === 'ja'
+            ? `テストメールが返送されました: ${b.recipient}`
+            : `Canary bounced: ${b.recipient}`,
         subject:
           lang === 'ja'
-            ? `${pre} 返送 ${b.recipient}: ${label ?? b.reason}`
-            : `${pre} BOUNCE ${b.recipient}: ${label ?? b.reason}`,
-        summary:
-          lang === 'ja'
-            ? `${target} から ${b.recipient} へ送ったテストメールが返送されました（${label ?? b.reason}）。`
-            : `A canary from ${target} to ${b.recipient} came back: ${label ?? b.reason}.`,
+            ? `${pre} 返送 ${b.recipient}: ${what}`
+            : `${pre} BOUNCE ${b.recipient}: ${what}`,
+        summary: own
+          ? lang === 'ja'
+            ? `${from}${b.recipient} 宛てに送ったメール（テストメールではない通常のメール）が返送されました（${what}）。`
+            : `A message${from} to ${b.recipient} (your own mail, not a canary) came back: ${what}.`
+          : lang === 'ja'
+            ? `${target} から ${b.recipient} へ送ったテストメールが返送されました（${what}）。`
+            : `A canary from ${target} to ${b.recipient} came back: ${what}.`,
         facts,
         // The diagnostic is what the remote server said; it reads like a reply.
         causes: common.causes.map((c, i) => (i === 0 && c.reply === null && b.diagnostic ? { ...c, reply: b.diagnostic } : c)),
+      };
+    }
+
+    case 'digest': {
+      const n = event.total;
+      const span = formatDuration(Date.parse(event.windowEnd) - Date.parse(event.windowStart), lang);
+      const who = event.target ?? t(L.ownMail);
+      const reasonLine = (r: { readonly reason: BounceReason; readonly count: number }) => `${reasonText(r.reason)[lang]} (${r.reason}): ${r.count}`;
+      const domains = [...event.topDomains.map((d) => `${d.domain} ${d.count}`), ...(event.otherDomains > 0 ? [`${t(L.others)} ${event.otherDomains}`] : [])];
+      const where = [event.seeAlso.command, ...(event.seeAlso.report ? [event.seeAlso.report] : []), ...(event.seeAlso.dashboard ? [event.seeAlso.dashboard] : [])];
+      const split = `${t(L.ownMail)} ${event.customer} · ${t(L.canaries)} ${event.canary}`;
+      const facts: [string, string][] = [
+        [t(L.target), target],
+        [t(L.window), `${time(event.windowStart)} – ${time(event.windowEnd)}`],
+        [t(L.bounces), `${n} (${split})`],
+        [t(L.byReason), event.byReason.map(reasonLine).join('\n')],
+        [t(L.domains), domains.join(', ')],
+        [t(L.firstAddresses), `${event.sample.join(', ')}${n > event.sample.length ? ' …' : ''}`],
+        [t(L.seeRest), where.join('\n')],
+      ];
+      const top = event.byReason[0];
+      const topText = top ? reasonText(top.reason)[lang] : '';
+      return {
+        ...common,
+        tone: toneOf(event.status),
+        emoji: '📬',
+        title: lang === 'ja' ? `返送のまとめ: ${who}（${span}で ${n} 件）` : `Bounce digest for ${who}: ${n} more in ${span}`,
+        subject: lang === 'ja' ? `${pre} 返送のまとめ ${who}: ${n} 件（最多: ${topText}）` : `${pre} BOUNCE DIGEST ${who}: ${n} bounces (most: ${topText})`,
+        summary:
+          lang === 'ja'
+            ? `各種類の最初の返送はすぐに通知しました。その後 ${time(event.windowStart)} から ${span}の間に、さらに ${n} 件が返送されました（1 件ずつの通知は送っていません）。無効なアドレスは配信リストから外すか修正してください。`
+            : `The first bounce of each kind was alerted at once; in the ${span} from ${time(event.windowStart)}, ${n} more came back (not alerted one by one). Remove or fix the invalid addresses in your lists.`,
+        facts,
       };
     }
 

@@ -7,7 +7,8 @@
  * canary id), a bounce by its canary id and recipient, so Lambda retries and duplicate S3
  * events raise nothing new. State writes are optimistic (`putHealth` with the read version).
  */
-import type { AlarmAlert, AlertEvent, BounceAlert, UndeliveredAlert } from '../alert/event.ts';
+import { closeWindow, digestAlert, groupBounce } from '../alert/digest.ts';
+import type { AlarmAlert, AlertEvent, BounceAlert, DigestAlert, DigestSeeAlso, UndeliveredAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
@@ -31,6 +32,8 @@ export const CLAIM_TTL_SECONDS = 14 * 24 * 3600;
 
 // Two writers of one target's state only meet when a round is retried while still running.
 const MAX_STATE_ATTEMPTS = 5;
+// A storm's bounces all update their target's digest window: several processors may meet there.
+const MAX_DIGEST_ATTEMPTS = 25;
 
 /** How far back the round-trip check looks for undelivered canaries beyond the timeout. */
 export const UNDELIVERED_LOOKBACK_HOURS = 24;
@@ -112,7 +115,7 @@ export function bounceKey(recipient: BouncedRecipient, source?: string): string 
 export interface RecordedBounce {
   /** False when this bounce was recorded before (a retried message, a duplicate DSN): nothing else happened. */
   readonly first: boolean;
-  /** The alerts to deliver (none for a duplicate, a non-failure, or a repeat held back). */
+  /** The alerts to deliver now (none for a duplicate, a non-failure, a repeat held back, or one counted in a digest). */
   readonly events: AlertEvent[];
   /**
    * Set when the same finding for the same recipient of the same target alerted less than
@@ -120,58 +123,130 @@ export interface RecordedBounce {
    * before this ISO time.
    */
   readonly heldUntil: string | null;
+  /** Set when the bounce was counted in its target's digest instead of alerting: the ISO time the digest is due. */
+  readonly digestAt: string | null;
 }
+
+/** How bounce alerts are grouped (alerts.bounceDigestMinutes). */
+export interface DigestOptions {
+  /** Window length in minutes; 0 or absent: every bounce alerts on its own. */
+  readonly digestMinutes?: number;
+  /** Where a digest tells its reader to see every bounce. */
+  readonly seeAlso?: DigestSeeAlso;
+}
+
+const DEFAULT_SEE_ALSO: DigestSeeAlso = { command: 'mailhealth suppressions' };
 
 /**
  * Records a bounced recipient (history) and raises its alert, once per canary and recipient.
  * `finding` is the bounce module's finding for it; null or an info finding (vacation,
  * feedback, delivered) is recorded but raises nothing.
+ * The record is written before the bounce is claimed, so a crash between the two and a retry
+ * record it once (a record is identified by its key); a copy that comes after the claim is a
+ * duplicate and records nothing.
  * With `repeatAfterMinutes`, the same finding for the same recipient of the same target alerts
  * again only after that long: a full mailbox bounces every canary, which is one problem, not
  * one alert per round. Every bounce is still recorded.
- * @param options.source where the bounce came from (S3 key, file); it tells unmatched bounces apart
+ * With `digestMinutes`, a storm is grouped (functions/core/alert/digest.ts): the first bounce of
+ * a kind per target alerts, the rest is counted in the target's digest; a digest that fell due
+ * meanwhile comes back among the events.
+ * @param options.source where the raw message is kept (S3 key, file); it tells unmatched bounces apart
+ * @param options.receivedAt when the message arrived (ISO); the record's time. Default: now
  * @example
  * for (const r of analysis.recipients) events.push(...(await recordBounce(r, bounceFinding(r), { store, clock, random, source: key })).events);
  */
 export async function recordBounce(
   recipient: BouncedRecipient,
   finding: Finding | null,
-  deps: HealthDeps & { readonly source?: string; readonly repeatAfterMinutes?: number },
+  deps: HealthDeps & DigestOptions & { readonly source?: string; readonly receivedAt?: string; readonly repeatAfterMinutes?: number },
 ): Promise<RecordedBounce> {
   const { store } = deps;
   const key = bounceKey(recipient, deps.source);
-  const none = (first: boolean, heldUntil: string | null = null): RecordedBounce => ({ first, events: [], heldUntil });
-  if (!(await store.claim(key, CLAIM_TTL_SECONDS))) return none(false);
+  const none = (first: boolean, heldUntil: string | null = null): RecordedBounce => ({ first, events: [], heldUntil, digestAt: null });
+  if ((await store.claimedUntil(key)) !== null) return none(false);
   const now = deps.clock().toISOString();
+  const at = deps.receivedAt ?? now;
   const canary = recipient.canaryId ? await store.getCanary(recipient.canaryId.toUpperCase()) : null;
   const target = canary?.target ?? null;
   await store.appendBounce({
-    at: now,
+    at,
+    key,
     target,
     canaryId: recipient.canaryId,
     recipient,
     finding,
     ...(deps.source !== undefined ? { source: deps.source } : {}),
   });
+  if (!(await store.claim(key, CLAIM_TTL_SECONDS))) return none(false);
   if (finding === null || finding.severity === 'info') return none(true);
-  if (deps.repeatAfterMinutes !== undefined) {
-    const repeatKey = `bounce-repeat#${target ?? 'unmatched'}#${recipient.recipient.toLowerCase()}#${finding.code}`;
+  const repeatKey = `bounce-repeat#${target ?? 'unmatched'}#${recipient.recipient.toLowerCase()}#${finding.code}`;
+  const heldUntil = deps.repeatAfterMinutes !== undefined ? await store.claimedUntil(repeatKey) : null;
+  if (heldUntil !== null) return none(true, heldUntil);
+  /** Claims the repeat window of a bounce that alerts on its own; false when another took it first. */
+  const alertsAlone = async () => {
+    if (deps.repeatAfterMinutes === undefined) return true;
     const ttl = deps.repeatAfterMinutes > 0 ? deps.repeatAfterMinutes * 60 : CLAIM_TTL_SECONDS;
-    if (!(await store.claim(repeatKey, ttl))) return none(true, (await store.claimedUntil(repeatKey)) ?? now);
-  }
+    return store.claim(repeatKey, ttl);
+  };
   const event: BounceAlert = {
     kind: 'bounce',
     key,
     incidentId: incidentId(deps)(),
     target,
     at: now,
-    startedAt: now,
+    startedAt: at,
     status: finding.severity === 'critical' ? 'critical' : 'warning',
     findings: [finding],
     canaryId: recipient.canaryId,
     bounce: recipient,
   };
-  return { first: true, events: await claimed([event], store), heldUntil: null };
+  if (!deps.digestMinutes || deps.digestMinutes <= 0) {
+    if (!(await alertsAlone())) return none(true, (await store.claimedUntil(repeatKey)) ?? now);
+    return { first: true, events: await claimed([event], store), heldUntil: null, digestAt: null };
+  }
+  // Counted in a digest, a bounce was not alerted on its own: only one that alerts opens a repeat window.
+  const { decision, due } = await groupInStore(event, deps as HealthDeps & DigestOptions & { readonly digestMinutes: number });
+  const alone = decision.kind === 'alert' && (await alertsAlone());
+  const events = await claimed(alone ? [event, ...due] : due, store);
+  return { first: true, events, heldUntil: null, digestAt: decision.kind === 'digest' ? decision.sendAt : null };
+}
+
+/** Applies one bounce alert to its target's digest window in the store (optimistic, retried). */
+async function groupInStore(event: BounceAlert, deps: HealthDeps & DigestOptions & { readonly digestMinutes: number }) {
+  const { store } = deps;
+  for (let attempt = 0; attempt < MAX_DIGEST_ATTEMPTS; attempt++) {
+    const current = await store.getDigest(event.target);
+    const grouped = groupBounce(current?.value ?? null, event, { now: deps.clock(), windowMinutes: deps.digestMinutes });
+    if (await store.putDigest(event.target, grouped.window, current?.version ?? null)) {
+      const due: DigestAlert[] = grouped.closed ? [digestOf(grouped.closed, deps)] : [];
+      return { decision: grouped.decision, due };
+    }
+  }
+  throw new StateError(`the bounce digest of ${event.target ?? 'the bounces without a target'} changed under every one of ${MAX_DIGEST_ATTEMPTS} attempts`);
+}
+
+function digestOf(window: Parameters<typeof digestAlert>[0], deps: HealthDeps & DigestOptions): DigestAlert {
+  return digestAlert(window, { at: deps.clock().toISOString(), incidentId: incidentId(deps)(), seeAlso: deps.seeAlso ?? DEFAULT_SEE_ALSO });
+}
+
+/**
+ * Sends the bounce digests that are due: every digest window whose time is up (or, with
+ * `force`, every window that counted bounces: the shell is stopping) gives one digest alert,
+ * once, and the storm's next window is kept.
+ * @example const events = await flushDigests({ store, clock, random, digestMinutes: config.alerts.bounceDigestMinutes });
+ */
+export async function flushDigests(deps: HealthDeps & DigestOptions & { readonly force?: boolean }): Promise<AlertEvent[]> {
+  const { store } = deps;
+  const windowMinutes = deps.digestMinutes ?? 0;
+  const due: DigestAlert[] = [];
+  for (const stored of await store.listDigests()) {
+    const closed = closeWindow(stored.value, { now: deps.clock(), windowMinutes, ...(deps.force ? { force: true } : {}) });
+    if (!closed || (!closed.digest && closed.next === stored.value)) continue;
+    // Whoever writes the next window first sends the digest; a loser finds it sent.
+    if (!(await store.putDigest(stored.value.target, closed.next, stored.version))) continue;
+    if (closed.digest) due.push(digestOf(closed.digest, deps));
+  }
+  return claimed(due, store);
 }
 
 /**

@@ -20,15 +20,20 @@ export interface CanaryRecord {
 
 /** One bounced recipient as recorded for the history and the report. */
 export interface BounceRecord {
-  /** ISO time the bounce was processed. */
+  /** ISO time the bounce arrived (the listener's receipt, the SES receipt); older records: when it was processed. */
   readonly at: string;
+  /** Its once-only key (canary or source, and recipient): a record written twice is one bounce. */
+  readonly key?: string;
   /** The target of the canary; null when the bounce matched no known canary. */
   readonly target: string | null;
   readonly canaryId: string | null;
   readonly recipient: BouncedRecipient;
   /** The finding it raised; null for reasons that raise none (vacation, feedback, delivered). */
   readonly finding: Finding | null;
-  /** Where the bounce came from (S3 key, file name), for the unmatched ones. */
+  /**
+   * Where the raw message is kept: the S3 key in AWS, a path relative to the state directory
+   * locally (`raw/<day>/<file>.eml`), until retention.rawMailDays remove it.
+   */
   readonly source?: string;
 }
 

@@ -109,7 +109,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
-  const { notifiers, notes } = await localNotifiers(config, io.env);
+  const { notifiers, notes } = await localNotifiers(config, io.env, { slackRetries: 0 });
   const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
   const bounceDir = config.local?.bounceDir;
   const reporter = createTerminalReporter(io, { language: config.language, endpoints: endpointsOf(config) });
@@ -174,6 +174,8 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
       ...roundDeps(deps),
       portOverrides: world.portOverrides,
       listenerPort: 0,
+      // The demo's Slack is a capture on this machine, not a webhook with a rate limit.
+      alertPaceMs: { slack: 0 },
       hooks: {
         beforeRound: (n) => {
           world.hooks.beforeRound?.(n);

@@ -118,7 +118,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
         ScanIndexForward: false,
-        Limit: limit,
+        // Infinity (everything: `mailhealth suppressions --table`) pages through without a limit.
+        ...(Number.isFinite(limit) ? { Limit: limit } : {}),
       },
       limit,
     );

@@ -17,7 +17,7 @@ import { createFileStore } from '#adapters/file-store.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
-import type { Config } from '#core/config.ts';
+import type { Config, RetentionConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
@@ -151,6 +151,9 @@ export interface RunMeta {
   /** The language of the last run, for `mailhealth report` without a config. */
   readonly language: Language;
   readonly targets: readonly string[];
+  /** The retention and round-trip settings of the last run, for the report. */
+  readonly retention?: RetentionConfig;
+  readonly deliveryTimeoutMinutes?: number;
 }
 
 const META_FILE = 'run.json';
@@ -269,7 +272,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   async function writeReport(): Promise<void> {
     if (!reportPath) return;
     try {
-      await writeReportFile(store, reportPath, { language: config.language, stateDir, now: clock() });
+      await writeReportFile(store, reportPath, { language: config.language, stateDir, now: clock(), retention: config.retention, deliveryTimeoutMinutes: config.deliveryTimeoutMinutes });
       report({ kind: 'report', path: reportPath });
     } catch (err) {
       report({ kind: 'note', text: `the report could not be written to ${reportPath}: ${err instanceof Error ? err.message : String(err)}` });
@@ -355,7 +358,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     // The round's own alerts (health first in the outbox) are printed with the round.
     if (roundAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: roundAlerts.map((e) => e.key) });
 
-    meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names };
+    meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names, retention: config.retention, deliveryTimeoutMinutes: config.deliveryTimeoutMinutes };
     const metaPath = join(stateDir, META_FILE);
     await writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta, null, 2));
     await rename(`${metaPath}.${process.pid}.tmp`, metaPath);

@@ -42,6 +42,26 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
+function configInput(port: number, extra: { to?: string[] } = {}) {
+  return {
+    language: 'en',
+    bounceDomain: BOUNCE_DOMAIN,
+    targets: [
+      {
+        name: 'shop',
+        host: HOST,
+        port,
+        servername: SERVERNAME,
+        auth: { user: USER, passwordEnv: 'UNUSED_IN_TESTS' },
+        from: USER,
+        to: extra.to ?? ['owner@example.jp'],
+        probePorts: [],
+        timeouts: { connectMs: 2_000, stepMs: 2_000, probeMs: 500 },
+      },
+    ],
+  };
+}
+
 function configFor(port: number, extra: { to?: string[]; local?: Record<string, unknown> } = {}): Config {
   return parseConfig({
     language: 'en',
@@ -221,13 +241,14 @@ describe('the local loop', () => {
     expect(events.at(-1)).toEqual({ kind: 'stopped', rounds: 1 });
   });
 
-  it('raises CANARY_NOT_DELIVERED once for a canary that never reaches the bounce domain, and none for one that does', async () => {
+  it('raises CANARY_NOT_DELIVERED once for a canary that never reaches the bounce domain, and none for one that does; the report shows both', async () => {
     // Prepare: the provider accepts everything and relays nothing; the clock moves 16 minutes per round.
     const server = await startSmtpServer(pki);
     let now = Date.parse('2026-03-01T00:00:00Z');
     const events: LoopEvent[] = [];
     const config = configFor(server.port, { to: [`canary@${BOUNCE_DOMAIN}`], local: { bounceListener: { host: HOST, port: 2525 } } });
-    const runtime = await runtimeFor(config, await tempDir(), events, { clock: () => new Date(now), storeNow: () => now, listenerPort: 0 });
+    const stateDir = await tempDir();
+    const runtime = await runtimeFor(config, stateDir, events, { clock: () => new Date(now), storeNow: () => now, listenerPort: 0, reportPath: join(stateDir, 'report.html') });
 
     // Act: round 1's canary is lost; round 2's canary arrives through the bounce listener.
     const r1 = await runtime.runRound();
@@ -243,6 +264,57 @@ describe('the local loop', () => {
     expect(undelivered).toHaveLength(1);
     expect(undelivered[0]).toMatchObject({ canaryId: r1.results[0]!.canaryId, findings: [{ code: 'CANARY_NOT_DELIVERED' }] });
     expect(intakeOf(events)).toMatchObject([{ kind: 'delivered', canaryId: r2.results[0]!.canaryId, target: 'shop', seconds: 0 }]);
+    const html = await readFile(join(stateDir, 'report.html'), 'utf8');
+    const roundTrip = html.slice(html.indexOf('<section id="roundtrip">'), html.indexOf('</section>', html.indexOf('<section id="roundtrip">')));
+    expect(roundTrip).toMatch(/Canaries that must arrive: 3 · arrived: 1 · median 0\.0 s · latest 0\.0 s · not delivered: 1 · on the way: 1/);
+    expect(roundTrip).toContain(r1.results[0]!.canaryId);
+    expect(roundTrip).toContain('CANARY_NOT_DELIVERED');
+  });
+
+  it('keeps every message it received in raw/ where the history points, links it from the report, and removes it after retention.rawMailDays saying so', async () => {
+    // Prepare: a round whose canary will bounce; the clock is ours.
+    const server = await startSmtpServer(pki);
+    let now = Date.parse('2026-03-01T00:00:00Z');
+    const stateDir = await tempDir();
+    const events: LoopEvent[] = [];
+    const config = parseConfig({ ...configInput(server.port), local: { bounceListener: { host: HOST, port: 2525 } }, retention: { rawMailDays: 2 } });
+    const runtime = await runtimeFor(config, stateDir, events, { clock: () => new Date(now), storeNow: () => now, listenerPort: 0, reportPath: join(stateDir, 'report.html') });
+    const { results } = await runtime.runRound();
+    const canaryId = results[0]!.canaryId;
+    const dsn = buildDsn({
+      reportingMta: 'smtp.example.jp',
+      returnTo: `bounce+${canaryId}@${BOUNCE_DOMAIN}`,
+      arrivalDate: new Date(now),
+      date: new Date(now),
+      recipients: [{ recipient: 'owner@example.jp', action: 'failed', status: '5.1.1', remoteMta: 'mx.example.jp', diagnostic: '550 5.1.1 User unknown' }],
+      original: server.received[0]!.raw,
+      token: 'R1',
+    });
+
+    // Act: the DSN comes in through the listener; a round writes the report; three days later another round.
+    await sendRaw(runtime.listener!.port, `bounce+${canaryId}@${BOUNCE_DOMAIN}`, dsn);
+    await runtime.intake.drain();
+    now += 60_000;
+    await runtime.runRound();
+    const [record] = await runtime.store.listBounces('shop', 10);
+    const kept = record?.source ? await readFile(join(stateDir, record.source), 'utf8').catch(() => null) : null;
+    const before = await readFile(join(stateDir, 'report.html'), 'utf8');
+    now += 3 * 86_400_000;
+    await runtime.runRound();
+    const after = await readFile(join(stateDir, 'report.html'), 'utf8');
+
+    // Assess: the inbox is empty, the record points at the kept message, the report linked it.
+    expect(await readdir(join(stateDir, 'inbox'))).toEqual([]);
+    expect(record?.source).toMatch(/^raw\/2026-03-01\/20260301T000000\d{3}Z-.*\.eml$/);
+    expect(kept).toContain(dsn.slice(0, 200));
+    expect(kept).toMatch(/^Return-Path: <>\r\nDelivered-To: bounce\+/);
+    expect(before).toContain(`href="${record!.source}"`);
+    // Retention removed it, the record stays and says so, and the report tells what went.
+    expect(existsSync(join(stateDir, record!.source!))).toBe(false);
+    expect(after).not.toContain(`href="${record!.source}"`);
+    expect(after).toContain('removed (retention)');
+    expect(after).toMatch(/removed 1 raw message\(s\) of 2026-03-01 \(older than 2 days\)/);
+    expect(await runtime.store.listBounces('shop', 10)).toHaveLength(1);
   });
 
   it('writes what the bounce listener accepts to disk first, and a restart processes what was left', async () => {

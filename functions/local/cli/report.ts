@@ -40,7 +40,13 @@ export function createReportCommand(deps: { readonly now?: () => Date } = {}): C
       const hint = existsSync(demo) ? ` (the demo keeps its history in ${demo}: pass --state ${demo})` : '';
       io.stderr.write(`mailhealth: report: no rounds recorded in ${stateDir}${hint}\n`);
     }
-    await writeReportFile(store, out, { language, stateDir, now: (deps.now ?? (() => new Date()))() });
+    await writeReportFile(store, out, {
+      language,
+      stateDir,
+      now: (deps.now ?? (() => new Date()))(),
+      ...(meta?.retention ? { retention: meta.retention } : {}),
+      ...(meta?.deliveryTimeoutMinutes !== undefined ? { deliveryTimeoutMinutes: meta.deliveryTimeoutMinutes } : {}),
+    });
     io.stdout.write(`${out}\n`);
     return 0;
   };

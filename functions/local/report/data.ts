@@ -3,13 +3,16 @@
  * state, recent rounds, bounces and alerts; the bounces and alerts that belong to no target;
  * and the messages the intake kept because it could not read them.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
+import { join, relative, sep } from 'node:path';
+import { readRetentionNotes, type RetentionNote } from '#adapters/file-store.ts';
+import type { RetentionConfig } from '#core/config.ts';
+import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
-import type { KeptNote } from '../intake.ts';
+import { readRawRetention, type KeptNote, type RawRetentionNote } from '../intake.ts';
 
 /** One target's part of the report. */
 export interface ReportTarget {
@@ -21,6 +24,8 @@ export interface ReportTarget {
   readonly bounces: readonly BounceRecord[];
   /** Newest first. */
   readonly alerts: readonly AlertRecord[];
+  /** The canaries sent for the round trip (the last days), oldest first. */
+  readonly canaries: readonly CanaryRecord[];
 }
 
 /** A message the intake kept (`<state>/kept/`). */
@@ -40,6 +45,18 @@ export interface ReportData {
   readonly otherAlerts: readonly AlertRecord[];
   /** Newest first. */
   readonly kept: readonly KeptMessage[];
+  /** Links to the raw messages the bounces came from, by their `source`, for those still kept (a relative URL). */
+  readonly rawLinks?: Readonly<Record<string, string>>;
+  /** What is kept how long, and what retention removed so far (newest first). */
+  readonly retention?: {
+    readonly settings: RetentionConfig | null;
+    readonly history: readonly { readonly target: string | null; readonly note: RetentionNote }[];
+    readonly raw: readonly RawRetentionNote[];
+  };
+  /** Minutes a canary may take before it is CANARY_NOT_DELIVERED. @default 15 */
+  readonly deliveryTimeoutMinutes?: number;
+  /** Alerts still waiting for their channels in the outbox. */
+  readonly outboxPending?: number;
 }
 
 /** How much history the report reads. */
@@ -50,6 +67,10 @@ export interface CollectOptions {
   readonly rounds?: number;
   /** Bounces and alerts per target. @default 100 */
   readonly records?: number;
+  /** The folder the page is written to: raw-message links are relative to it. @default stateDir */
+  readonly reportDir?: string;
+  readonly retention?: RetentionConfig;
+  readonly deliveryTimeoutMinutes?: number;
 }
 
 async function keptMessages(dir: string): Promise<KeptMessage[]> {
@@ -77,19 +98,43 @@ export async function collectReportData(store: Store, options: CollectOptions): 
   const names = await store.listTargets();
   const targets = await Promise.all(
     names.map(async (name): Promise<ReportTarget> => {
-      const [health, rounds, bounces, alerts] = await Promise.all([
+      const [health, rounds, bounces, alerts, canaries] = await Promise.all([
         store.getHealth(name),
         store.listRounds(name, roundsLimit),
         store.listBounces(name, records),
         store.listAlerts(name, records),
+        store.listCanaries(name, roundsLimit),
       ]);
-      return { name, health: health?.value ?? null, rounds: [...rounds].reverse(), bounces, alerts };
+      return { name, health: health?.value ?? null, rounds: [...rounds].reverse(), bounces, alerts, canaries: [...canaries].reverse() };
     }),
   );
-  const [unmatchedBounces, otherAlerts, kept] = await Promise.all([
+  const [unmatchedBounces, otherAlerts, kept, history, raw, outbox] = await Promise.all([
     store.listBounces(null, records),
     store.listAlerts(null, records),
     keptMessages(join(options.stateDir, 'kept')),
+    readRetentionNotes(options.stateDir),
+    readRawRetention(options.stateDir),
+    readdir(join(options.stateDir, 'outbox')).catch(() => [] as string[]),
   ]);
-  return { generatedAt: options.now.toISOString(), stateDir: options.stateDir, targets, unmatchedBounces, otherAlerts, kept };
+  // A bounce links to its raw message while retention keeps it.
+  const rawLinks: Record<string, string> = {};
+  const reportDir = options.reportDir ?? options.stateDir;
+  for (const b of [...targets.flatMap((t) => t.bounces), ...unmatchedBounces]) {
+    const source = b.source;
+    if (!source || !source.startsWith('raw/') || source.includes('..') || source in rawLinks) continue;
+    const file = join(options.stateDir, source);
+    if (existsSync(file)) rawLinks[source] = relative(reportDir, file).split(sep).map(encodeURIComponent).join('/');
+  }
+  return {
+    generatedAt: options.now.toISOString(),
+    stateDir: options.stateDir,
+    targets,
+    unmatchedBounces,
+    otherAlerts,
+    kept,
+    rawLinks,
+    retention: { settings: options.retention ?? null, history, raw },
+    ...(options.deliveryTimeoutMinutes !== undefined ? { deliveryTimeoutMinutes: options.deliveryTimeoutMinutes } : {}),
+    outboxPending: outbox.filter((n) => n.endsWith('.json')).length,
+  };
 }

@@ -65,11 +65,58 @@ const T = {
   file: { en: 'File', ja: 'ファイル' },
   why: { en: 'Why', ja: '理由' },
   ms: { en: 'ms', ja: 'ミリ秒' },
+  roundTripHeading: { en: 'Round trip', ja: '往復確認（テストメールの到着）' },
+  roundTripHelp: {
+    en: 'Canaries sent to a mailbox of the bounce domain, from the provider accepting them to their arrival. A gap in the line is a canary that did not arrive.',
+    ja: 'バウンス用ドメインのメールボックス宛てのテストメールについて、プロバイダーが受け付けてから到着するまでの時間です。線の切れ目は届かなかったテストメールです。',
+  },
+  roundTripFacts: {
+    en: 'Canaries that must arrive: %d · arrived: %d · median %s · latest %s · not delivered: %d · on the way: %d',
+    ja: '到着を確認するテストメール: %d 通 · 到着: %d 通 · 中央値 %s · 最新 %s · 未着: %d 通 · 配送中: %d 通',
+  },
+  noRoundTrip: {
+    en: 'No canary of this target goes to a mailbox of the bounce domain, so its round trip is not measured (add one to `to`).',
+    ja: 'この対象のテストメールはバウンス用ドメインのメールボックスに送られていないため、往復確認をしていません（`to` に追加してください）。',
+  },
+  seconds: { en: 's', ja: '秒' },
+  sent: { en: 'Sent', ja: '送信' },
+  canaryBouncesHeading: { en: 'Canary bounces (the sending path)', ja: 'テストメールの返送（送信経路の状態）' },
+  ownBouncesHeading: { en: "Bounces of your own mail (your list's health)", ja: '通常のメールの返送（配信リストの状態）' },
+  ownBouncesHelp: {
+    en: '`mailhealth suppressions` lists the addresses to stop mailing or fix (hard bounces, mailboxes that stay full), as JSON or CSV for your mailing tool.',
+    ja: '配信を止めるか修正すべき宛先（存在しない宛先、容量超過が続く宛先）は `mailhealth suppressions` で一覧できます（JSON・CSV 出力あり）。',
+  },
+  noOwnBounces: { en: 'No bounce of your own mail recorded.', ja: '通常のメールの返送は記録されていません。' },
+  noCanaryBounces: { en: 'No canary bounced.', ja: 'テストメールの返送はありません。' },
+  raw: { en: 'Raw message', ja: '受信したメッセージ' },
+  rawGone: { en: 'removed (retention)', ja: '削除済み（保存期間）' },
+  retentionHeading: { en: 'Retention', ja: '保存期間' },
+  retentionKeeps: {
+    en: 'Kept: raw received messages %d days (raw/), history %d days and at most %d records per target and list.',
+    ja: '保存: 受信したメッセージ %d 日（raw/）、履歴 %d 日（対象・種類ごとに最大 %d 件）。',
+  },
+  retentionUnknown: { en: 'The retention settings are those of the config `retention` (run `mailhealth run` to show them here).', ja: '保存期間は設定ファイルの `retention` のとおりです（`mailhealth run` の実行後にここに表示されます）。' },
+  noRemovals: { en: 'Nothing has been removed so far.', ja: 'これまでに削除したものはありません。' },
+  noTargetName: { en: 'mail without a target', ja: '対象なしのメール' },
+  outboxPending: { en: '%d alert(s) wait in the outbox for their channel.', ja: '%d 件のアラートが送信待ちです。' },
   footer: {
     en: 'Made by mail-health from the local history. Nothing on this page was loaded from the network.',
     ja: 'mail-health がローカルの履歴から作成しました。このページはネットワークから何も読み込みません。',
   },
 } as const satisfies Record<string, Record<Language, string>>;
+
+/** What retention removed, said per reason. */
+const REMOVED_HISTORY = {
+  age: { en: '%s: removed %d %s of %s older than the history days (up to %s)', ja: '%s: %s の%s %d 件を削除（保存日数超過、%s まで）' },
+  count: { en: '%s: removed %d %s of %s beyond the most records kept (up to %s)', ja: '%s: %s の%s %d 件を削除（最大件数超過、%s まで）' },
+  unreadable: { en: '%s: removed %d unreadable line(s) of the %s of %s (cut short by a crash)%s', ja: '%s: %s の%s の読めない行 %d 件を削除（異常終了で途切れた行）%s' },
+} as const;
+const REMOVED_RAW = { en: '%s: removed %d raw message(s) of %s (older than %d days)', ja: '%s: %s の受信メッセージ %d 件を削除（%d 日超過）' } as const;
+const LIST_NAMES = {
+  rounds: { en: 'rounds', ja: 'チェック結果' },
+  bounces: { en: 'bounces', ja: '返送' },
+  alerts: { en: 'alerts', ja: 'アラート' },
+} as const;
 
 const STATUS_LABEL: Record<Status, Record<Language, string>> = {
   ok: { en: 'OK', ja: '正常' },
@@ -96,6 +143,7 @@ const KIND_LABEL: Record<string, Record<Language, string>> = {
   reminder: { en: 'reminder', ja: 'リマインダー' },
   recovered: { en: 'recovered', ja: '復旧' },
   bounce: { en: 'bounce', ja: '返送' },
+  digest: { en: 'bounce digest', ja: '返送のまとめ' },
   undelivered: { en: 'not delivered', ja: '未着' },
   alarm: { en: 'alarm', ja: 'アラーム' },
 };
@@ -188,23 +236,111 @@ function latency(t: ReportTarget, o: RenderOptions): string {
   return `<div class="row"><h3>${esc(t.name)}</h3>${lineChartSvg(series, labels, T.ms[o.language], `${t.name}: ${T.latencyHeading[o.language]}`)}<ul class="legend">${legend}</ul></div>`;
 }
 
+function rawCell(b: BounceRecord, data: ReportData, lang: Language): string {
+  const source = b.source;
+  if (!source) return '–';
+  const href = data.rawLinks?.[source];
+  if (href) return `<a class="mono" href="${esc(href)}">${esc(source)}</a>`;
+  return source.startsWith('raw/') ? `<span class="muted">${esc(T.rawGone[lang])}</span>` : `<span class="mono">${esc(source)}</span>`;
+}
+
+function bounceTable(list: readonly BounceRecord[], data: ReportData, o: RenderOptions, heading: string): string {
+  const lang = o.language;
+  const counts = new Map<BounceReason, number>();
+  for (const b of list) counts.set(b.recipient.reason, (counts.get(b.recipient.reason) ?? 0) + 1);
+  const bars: Bar[] = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, value]) => ({ label: `${reason} (${reasonText(reason)[lang]})`, value, colour: REASON_GROUP_COLOUR(reason) }));
+  const rows = list.slice(0, 20).map((b: BounceRecord) => {
+    const r = b.recipient;
+    const code = [r.replyCode, r.status].filter((x) => x !== null).join(' ');
+    return `<tr><td>${esc(reportTime(b.at, lang, o.timeZone))}</td><td>${esc(b.target ?? T.unmatched[lang])}</td><td>${esc(r.recipient)}</td><td>${esc(r.reason)}</td><td>${esc(code)}</td><td>${b.finding ? `<code>${esc(b.finding.code)}</code>` : ''}</td><td class="mono">${esc(r.diagnostic ?? '')}</td><td>${rawCell(b, data, lang)}</td></tr>`;
+  });
+  return `${barChartSvg(bars, heading)}
+<h4>${esc(T.latestBounces[lang])}</h4>
+<div class="scroll"><table><thead><tr><th>${esc(T.time[lang])}</th><th>${esc(T.target[lang])}</th><th>${esc(T.recipient[lang])}</th><th>${esc(T.reason[lang])}</th><th>${esc(T.status[lang])}</th><th>${esc(T.finding[lang])}</th><th>${esc(T.reply[lang])}</th><th>${esc(T.raw[lang])}</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
 function bounceSection(data: ReportData, o: RenderOptions): string {
   const lang = o.language;
   const all = [...data.targets.flatMap((t) => t.bounces), ...data.unmatchedBounces].sort((a, b) => b.at.localeCompare(a.at));
   if (all.length === 0) return `<p class="muted">${esc(T.noBounces[lang])}</p>`;
-  const counts = new Map<BounceReason, number>();
-  for (const b of all) counts.set(b.recipient.reason, (counts.get(b.recipient.reason) ?? 0) + 1);
-  const bars: Bar[] = [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([reason, value]) => ({ label: `${reason} (${reasonText(reason)[lang]})`, value, colour: REASON_GROUP_COLOUR(reason) }));
-  const rows = all.slice(0, 20).map((b: BounceRecord) => {
-    const r = b.recipient;
-    const code = [r.replyCode, r.status].filter((x) => x !== null).join(' ');
-    return `<tr><td>${esc(reportTime(b.at, lang, o.timeZone))}</td><td>${esc(b.target ?? T.unmatched[lang])}</td><td>${esc(r.recipient)}</td><td>${esc(r.reason)}</td><td>${esc(code)}</td><td>${b.finding ? `<code>${esc(b.finding.code)}</code>` : ''}</td><td class="mono">${esc(r.diagnostic ?? '')}</td></tr>`;
-  });
-  return `${barChartSvg(bars, T.bouncesHeading[lang])}
-<h3>${esc(T.latestBounces[lang])}</h3>
-<div class="scroll"><table><thead><tr><th>${esc(T.time[lang])}</th><th>${esc(T.target[lang])}</th><th>${esc(T.recipient[lang])}</th><th>${esc(T.reason[lang])}</th><th>${esc(T.status[lang])}</th><th>${esc(T.finding[lang])}</th><th>${esc(T.reply[lang])}</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  // A canary's bounce tells about the sending path; the shop's own mail about its list.
+  const canary = all.filter((b) => b.canaryId !== null);
+  const own = all.filter((b) => b.canaryId === null);
+  return `<div class="row" id="canary-bounces"><h3>${esc(T.canaryBouncesHeading[lang])}</h3>${canary.length ? bounceTable(canary, data, o, T.canaryBouncesHeading[lang]) : `<p class="muted">${esc(T.noCanaryBounces[lang])}</p>`}</div>
+<div class="row" id="own-bounces"><h3>${esc(T.ownBouncesHeading[lang])}</h3><p class="muted">${esc(T.ownBouncesHelp[lang])}</p>${own.length ? bounceTable(own, data, o, T.ownBouncesHeading[lang]) : `<p class="muted">${esc(T.noOwnBounces[lang])}</p>`}</div>`;
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function roundTrip(t: ReportTarget, data: ReportData, o: RenderOptions): string {
+  const lang = o.language;
+  const expected = t.canaries.filter((c) => c.recipients.length > 0);
+  if (expected.length === 0) return `<div class="row"><h3>${esc(t.name)}</h3><p class="muted">${esc(T.noRoundTrip[lang])}</p></div>`;
+  const timeoutMs = (data.deliveryTimeoutMinutes ?? 15) * 60_000;
+  const now = Date.parse(data.generatedAt);
+  const secondsOf = (c: (typeof expected)[number]) => (c.deliveredAt === null ? null : Math.max(0, (Date.parse(c.deliveredAt) - Date.parse(c.sentAt)) / 1000));
+  const arrived = expected.filter((c) => c.deliveredAt !== null);
+  const late = expected.filter((c) => c.deliveredAt === null && now - Date.parse(c.sentAt) > timeoutMs);
+  const onTheWay = expected.length - arrived.length - late.length;
+  const values = arrived.map((c) => secondsOf(c)!);
+  const unit = T.seconds[lang];
+  const show = (v: number | null) => (v === null ? '–' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${unit}`);
+  const latest = arrived.length ? secondsOf(arrived[arrived.length - 1]!) : null;
+  const facts = fillText(T.roundTripFacts[lang], expected.length, arrived.length, show(median(values)), show(latest), late.length, onTheWay);
+  const series: Series[] = [{ name: t.name, colour: '#1f77b4', values: expected.map(secondsOf) }];
+  const labels = expected.map((c) => shortTime(c.sentAt, lang, o.timeZone));
+  const lateRows = late
+    .slice(-10)
+    .reverse()
+    .map((c) => `<tr><td>${esc(reportTime(c.sentAt, lang, o.timeZone))}</td><td><code>${esc(c.id)}</code></td><td>${esc(c.recipients.join(', '))}</td><td>${badge('critical', 'CANARY_NOT_DELIVERED')}</td></tr>`);
+  const table = lateRows.length
+    ? `<div class="scroll"><table><thead><tr><th>${esc(T.sent[lang])}</th><th>${esc(T.canary[lang])}</th><th>${esc(T.recipient[lang])}</th><th>${esc(T.finding[lang])}</th></tr></thead><tbody>${lateRows.join('')}</tbody></table></div>`
+    : '';
+  return `<div class="row" data-target="${esc(t.name)}"><h3>${esc(t.name)}</h3><p class="facts">${esc(facts)}</p>${lineChartSvg(series, labels, unit, `${t.name}: ${T.roundTripHeading[lang]}`)}${table}</div>`;
+}
+
+function fillText(template: string, ...values: (string | number)[]): string {
+  let i = 0;
+  return template.replace(/%[ds]/g, () => String(values[i++] ?? ''));
+}
+
+function retentionSection(data: ReportData, o: RenderOptions): string {
+  const lang = o.language;
+  const r = data.retention;
+  const settings = r?.settings;
+  const keeps = settings ? fillText(T.retentionKeeps[lang], settings.rawMailDays, settings.historyDays, settings.historyMaxRecords) : T.retentionUnknown[lang];
+  const items: { at: string; text: string }[] = [];
+  for (const { target, note } of r?.history ?? []) {
+    const when = reportTime(note.at, lang, o.timeZone);
+    const who = target ?? T.noTargetName[lang];
+    const list = LIST_NAMES[note.list][lang];
+    const upTo = note.upTo ? reportTime(note.upTo, lang, o.timeZone) : '';
+    const text =
+      lang === 'ja'
+        ? note.reason === 'unreadable'
+          ? fillText(REMOVED_HISTORY.unreadable.ja, when, who, list, note.removed, '')
+          : fillText(REMOVED_HISTORY[note.reason].ja, when, who, list, note.removed, upTo)
+        : note.reason === 'unreadable'
+          ? fillText(REMOVED_HISTORY.unreadable.en, when, note.removed, list, who, '')
+          : fillText(REMOVED_HISTORY[note.reason].en, when, note.removed, list, who, upTo);
+    items.push({ at: note.at, text });
+  }
+  for (const note of r?.raw ?? []) {
+    const days = note.days.length > 1 ? `${note.days[0]} – ${note.days[note.days.length - 1]}` : (note.days[0] ?? '');
+    const when = reportTime(note.at, lang, o.timeZone);
+    const text = lang === 'ja' ? fillText(REMOVED_RAW.ja, when, days, note.files, note.rawMailDays) : fillText(REMOVED_RAW.en, when, note.files, days, note.rawMailDays);
+    items.push({ at: note.at, text });
+  }
+  items.sort((a, b) => b.at.localeCompare(a.at));
+  const list = items.length ? `<ul class="removals">${items.slice(0, 30).map((i) => `<li>${esc(i.text)}</li>`).join('')}</ul>` : `<p class="muted">${esc(T.noRemovals[lang])}</p>`;
+  return `<p>${esc(keeps)}</p>${list}`;
 }
 
 function findingItem(f: Finding, lang: Language): string {
@@ -283,6 +419,10 @@ th{background:#fafafa}
 .finding.sev-warning{border-color:var(--warning)}.finding.sev-critical{border-color:var(--critical)}
 .finding p{margin:4px 0}
 .remedy{color:#174a7c}
+h4{font-size:14px;margin:10px 0 4px}
+.facts{margin:4px 0 8px}
+.removals{margin:0;padding-left:20px;font-size:13px}
+a{color:#174a7c}
 .code{font-weight:700}
 footer{color:#777;font-size:12px}
 `;
@@ -305,10 +445,12 @@ export function renderReportHtml(data: ReportData, o: RenderOptions): string {
     : `<section id="status"><h2>${esc(T.statusHeading[lang])}</h2><div class="cards">${data.targets.map((t) => statusCard(t, o)).join('')}</div></section>
 <section id="timeline"><h2>${esc(T.timelineHeading[lang])}</h2><p class="muted">${esc(T.timelineHelp[lang])}</p>${data.targets.map((t) => timeline(t, o)).join('')}</section>
 <section id="latency"><h2>${esc(T.latencyHeading[lang])}</h2>${data.targets.map((t) => latency(t, o)).join('')}</section>
+<section id="roundtrip"><h2>${esc(T.roundTripHeading[lang])}</h2><p class="muted">${esc(T.roundTripHelp[lang])}</p>${data.targets.map((t) => roundTrip(t, data, o)).join('')}</section>
 <section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
 <section id="findings"><h2>${esc(T.findingsHeading[lang])}</h2>${data.targets.map((t) => findingsOf(t, o)).join('')}</section>
-<section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${alertRows(alerts, o)}</section>
-${kept}`;
+<section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${data.outboxPending ? `<p>${esc(fillText(T.outboxPending[lang], data.outboxPending))}</p>` : ''}${alertRows(alerts, o)}</section>
+${kept}
+<section id="retention"><h2>${esc(T.retentionHeading[lang])}</h2>${retentionSection(data, o)}</section>`;
   return `<!doctype html>
 <html lang="${lang}">
 <head>

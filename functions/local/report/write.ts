@@ -4,6 +4,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { RetentionConfig } from '#core/config.ts';
 import type { Language } from '#core/findings.ts';
 import type { Store } from '#core/ports.ts';
 import { collectReportData } from './data.ts';
@@ -15,6 +16,9 @@ export interface WriteReportOptions {
   readonly stateDir: string;
   readonly now: Date;
   readonly timeZone?: string;
+  /** The settings the report explains (the run's config, or run.json). */
+  readonly retention?: RetentionConfig;
+  readonly deliveryTimeoutMinutes?: number;
 }
 
 /**
@@ -22,7 +26,13 @@ export interface WriteReportOptions {
  * @example await writeReportFile(store, '.mailhealth/report.html', { language: 'ja', stateDir: '.mailhealth', now: new Date() });
  */
 export async function writeReportFile(store: Store, path: string, options: WriteReportOptions): Promise<void> {
-  const data = await collectReportData(store, { stateDir: options.stateDir, now: options.now });
+  const data = await collectReportData(store, {
+    stateDir: options.stateDir,
+    now: options.now,
+    reportDir: dirname(path),
+    ...(options.retention ? { retention: options.retention } : {}),
+    ...(options.deliveryTimeoutMinutes !== undefined ? { deliveryTimeoutMinutes: options.deliveryTimeoutMinutes } : {}),
+  });
   const html = renderReportHtml(data, { language: options.language, ...(options.timeZone ? { timeZone: options.timeZone } : {}) });
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;

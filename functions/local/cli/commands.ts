@@ -165,6 +165,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     exitCodes: ['0  written', '3  bad usage or no state directory'],
     load: async () => (await import('./report.ts')).reportCommand,
   },
+  {
+    name: 'suppressions',
+    summary: 'addresses to stop mailing or fix: hard bounces, mailboxes that stay full',
+    usage: 'suppressions [--state DIR] [--json|--csv] [--since DATE] [--table NAME]',
+    options: {
+      state: { type: 'string', value: 'DIR', description: 'the state directory whose bounces to read', default: '.mailhealth' },
+      json: { type: 'boolean', description: 'print the JSON list (DESIGN.md)', default: 'off' },
+      csv: { type: 'boolean', description: 'print CSV for a mailing tool: address,reason,count,first_seen,last_seen,targets', default: 'off' },
+      since: { type: 'string', value: 'DATE', description: 'only addresses that bounced at or after DATE (2026-03-01 or an ISO time)', default: 'all recorded' },
+      table: { type: 'string', value: 'NAME', description: "read the AWS deployment's DynamoDB table instead (AWS credentials and region from the environment)", default: 'none: the state directory' },
+    },
+    examples: [
+      { command: 'mailhealth suppressions', comment: 'the list from .mailhealth, as a table' },
+      { command: 'mailhealth suppressions --csv --since 2026-03-01 > suppress.csv', comment: 'for import into a mailing tool' },
+      { command: 'mailhealth suppressions --table MailHealth-StateTable --json', comment: 'the list of the AWS deployment' },
+    ],
+    exitCodes: ['0  listed (also when the list is empty)', '3  bad usage, or no state directory'],
+    load: async () => (await import('./suppressions.ts')).suppressionsCommand,
+  },
 ];
 
 /** The command of that name, or undefined. */

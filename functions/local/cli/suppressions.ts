@@ -6,9 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readAllBounces } from '#adapters/file-store.ts';
 import { UsageError } from '#core/errors.ts';
 import type { Language } from '#core/findings.ts';
@@ -18,9 +16,8 @@ import { suppressionCsv, suppressionList, type SuppressionEntry } from '#core/su
 import { readRunMeta } from '../loop.ts';
 import { reportTime } from '../report/html.ts';
 import { DEFAULT_STATE_DIR } from './run.ts';
+import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
-
-const USAGE = 'usage: mailhealth suppressions [--state DIR] [--json|--csv] [--since DATE] [--table NAME]';
 
 interface Args {
   readonly state: string | undefined;
@@ -38,32 +35,19 @@ export function parseSince(text: string): string | null {
 }
 
 function parse(argv: readonly string[]): Args {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        state: { type: 'string' },
-        table: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        csv: { type: 'boolean', default: false },
-        since: { type: 'string' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
-  }
-  if (values.json && values.csv) throw new UsageError(`--json and --csv do not go together\n${USAGE}`);
-  if (values.state !== undefined && values.table !== undefined) throw new UsageError(`--state and --table do not go together: a state directory or the AWS table\n${USAGE}`);
+  const { values } = parseCommandArgs('suppressions', argv, { allowPositionals: false });
+  const state = values.text('state');
+  const table = values.text('table');
+  const sinceText = values.text('since');
+  if (values.flag('json') && values.flag('csv')) throw new UsageError(`suppressions: --json and --csv do not go together\n${usageLine('suppressions')}`);
+  if (state !== undefined && table !== undefined) throw new UsageError(`suppressions: --state and --table do not go together: a state directory or the AWS table\n${usageLine('suppressions')}`);
   let since: string | undefined;
-  if (values.since !== undefined) {
-    const parsed = parseSince(values.since);
-    if (parsed === null) throw new UsageError(`--since needs a date (2026-03-01) or an ISO time (2026-03-01T09:00:00+09:00); got ${values.since}\n${USAGE}`);
+  if (sinceText !== undefined) {
+    const parsed = parseSince(sinceText);
+    if (parsed === null) throw new UsageError(`suppressions: --since needs a date (2026-03-01) or an ISO time (2026-03-01T09:00:00+09:00); got ${sinceText}\n${usageLine('suppressions')}`);
     since = parsed;
   }
-  return { state: values.state, table: values.table, format: values.json ? 'json' : values.csv ? 'csv' : 'text', since };
+  return { state, table, format: values.flag('json') ? 'json' : values.flag('csv') ? 'csv' : 'text', since };
 }
 
 /** Every bounce of a Store (each target's and those without one). */
@@ -113,13 +97,15 @@ export function createSuppressionsCommand(deps: SuppressionsDeps = {}): Command 
     let where: string;
     let lang: Language;
     if (args.table !== undefined) {
+      // The AWS SDK loads only for --table (its own chunk in the build).
+      const [{ DynamoDBClient }, { createDynamoDbStore }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('#adapters/dynamodb-store.ts')]);
       const client = deps.dynamoClient?.() ?? new DynamoDBClient({});
       records = await bouncesOf(createDynamoDbStore({ client, tableName: args.table }));
       where = `DynamoDB table ${args.table}`;
       lang = languageFromEnv(io.env);
     } else {
       const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
-      if (!existsSync(stateDir)) throw new UsageError(`no state directory ${stateDir}: run \`mailhealth run\` first (or pass --state DIR)\n${USAGE}`);
+      if (!existsSync(stateDir)) throw new UsageError(`no state directory ${stateDir}: run \`mailhealth run\` first (or pass --state DIR)\n${usageLine('suppressions')}`);
       records = await readAllBounces(stateDir);
       where = stateDir;
       lang = (await readRunMeta(stateDir))?.language ?? languageFromEnv(io.env);

@@ -262,6 +262,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const job = send(ready.name, ready.entry, notifier)
         .catch(() => undefined)
         .finally(() => {
+          // The pace counts from the end of a send too: however long a request travelled, the
+          // next one cannot reach the channel sooner than `pace` after this one did.
+          freeAt[channel] = Math.max(freeAt[channel], now() + pace[channel]);
           busy.delete(channel);
           inFlight.delete(job);
           poke();

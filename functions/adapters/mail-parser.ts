@@ -104,6 +104,7 @@ async function mailparserShape(buf: Buffer, raw: Uint8Array): Promise<ParsedMess
   const ct = parseContentType(headers.find((h) => h.name === 'content-type')?.value);
   const parts: MessagePart[] = [];
   if (mail.text) parts.push({ type: 'text/plain', text: mail.text });
+  else if (typeof mail.html === 'string' && mail.html) parts.push({ type: 'text/plain', text: htmlToText(mail.html) });
   for (const a of mail.attachments) {
     const type = a.contentType.toLowerCase();
     if (type.startsWith('message/') || type === 'text/rfc822-headers' || type.startsWith('text/')) {
@@ -124,6 +125,32 @@ function attachmentText(a: Attachment): string {
   return decodeBytes(a.content, charset).text;
 }
 
+const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", ensp: ' ', emsp: ' ', thinsp: ' ' };
+
+/**
+ * The text of an HTML notice, as a reader sees it: line breaks where blocks and `<br>` end,
+ * tags dropped, entities decoded (enough for delivery reports; not a renderer).
+ */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(head|style|script|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/\r?\n/g, ' ')
+    .replace(/<br\s*\/?>|<\/(?:p|div|tr|li|h[1-6]|table|blockquote|pre)\s*>|<(?:p|div|tr|li|table|hr)\b[^>]*>/gi, '\n')
+    .replace(/<\/t[dh]\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (all, name: string) => {
+      if (name[0] === '#') {
+        const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+        return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : all;
+      }
+      return ENTITIES[name.toLowerCase()] ?? all;
+    })
+    .replace(/[ \t\u00a0]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The fast splitter
 
@@ -136,6 +163,8 @@ interface PartCtx {
   notes: string[];
   hasPlainText: boolean;
   hasHtml: boolean;
+  /** HTML parts as text, used when the message has no plain-text part. */
+  htmlText: string[];
 }
 
 /**
@@ -150,7 +179,7 @@ export function splitMessage(raw: Uint8Array): SplitResult {
   const headers = parseHeaderBlock(head);
   const ctValue = headers.find((h) => h.name === 'content-type')?.value;
   const ct = parseContentType(ctValue);
-  const ctx: PartCtx = { parts: [], declined: null, notes: [], hasPlainText: false, hasHtml: false };
+  const ctx: PartCtx = { parts: [], declined: null, notes: [], hasPlainText: false, hasHtml: false, htmlText: [] };
   walk(headers, body, ctx, 0, false);
   const message: ParsedMessage = {
     headers,
@@ -160,7 +189,8 @@ export function splitMessage(raw: Uint8Array): SplitResult {
     parser: 'fast',
     notes: ctx.notes,
   };
-  if (!ctx.declined && ctx.hasHtml && !ctx.hasPlainText) ctx.declined = 'HTML without a text alternative';
+  // An HTML-only notice (GroupWise, Exchange 5.5, webmail gateways) is read as its text.
+  if (ctx.hasHtml && !ctx.hasPlainText) ctx.parts.unshift(...ctx.htmlText.map((text) => ({ type: 'text/plain', text })));
   return ctx.declined ? { ok: false, why: ctx.declined, message } : { ok: true, message };
 }
 
@@ -195,6 +225,9 @@ function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, dep
   const bytes = decodeTransfer(body, cte);
   if (ct.type === 'text/html') {
     ctx.hasHtml = true;
+    const decoded = decodeBytes(bytes, ct.params.charset);
+    if (decoded.unknownCharset) ctx.declined ??= `charset ${ct.params.charset}`;
+    ctx.htmlText.push(htmlToText(decoded.text));
     return;
   }
   if (ct.type.startsWith('text/') || ct.type.startsWith('message/') || ct.type === 'application/octet-stream' && depth === 0) {

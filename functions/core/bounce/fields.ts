@@ -54,7 +54,8 @@ export function findAddresses(text: string): string[] {
 
 /** Cleans an address for output: no brackets, quotes, `mailto:` or trailing dots. */
 export function cleanAddress(a: string): string {
-  const t = a.trim().replace(/^mailto:/i, '');
+  // X.400-style prefixes of Exchange's old notices ("dda:SMTP=x@example.com", "RFC-822=x@…").
+  const t = a.trim().replace(/^mailto:/i, '').replace(/^(?:smtp|rfc-?822|ia5)[=:]/i, '');
   // A quoted local part ("a..b"@example.jp) keeps its quotes: they are part of the address.
   const quoted = /^[<(]*("[^"]+"@[^\s>")]+)/.exec(t);
   if (quoted) return quoted[1]!.replace(/\.+$/, '');

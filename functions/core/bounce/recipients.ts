@@ -10,7 +10,7 @@ import { commandIn, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } fro
 import { addressOfTyped, parseFieldBlocks, untyped, valueOf, type Field } from './fields.ts';
 import { headerValue } from './message.ts';
 import type { Report } from './report.ts';
-import { addressesIn, bareLocalPartsIn, scrapeRecipients, type ScrapedRecipient } from './scrape.ts';
+import { addressesIn, bareLocalPartsIn, mentionedAddresses, scrapeRecipients, type ScrapedRecipient } from './scrape.ts';
 import { BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, POWERMTA_CATEGORIES, type SmtpCommand } from './tables.ts';
 
 // A diagnostic longer than this is cut for the report (the remote reply is at its start).
@@ -85,22 +85,27 @@ export function textRecipients(report: Report, canaryRecipients: readonly string
   const scraped = scrapeRecipients(report.explanation, exclude).filter((s) => reportSigns || stated(s.diagnostic));
   const ownOf = (r: string) => scraped.find((s) => s.recipient.toLowerCase() === r.toLowerCase())?.diagnostic;
 
-  // (b) the addresses the explanation names, (c) the reporting MTA's X-Failed-Recipients
-  // (Exim, Gmail) when the text names none or only the sender, (d) the sender itself when the
-  // text names only it (a message to oneself).
+  // (b) the addresses the explanation anchors, (c) the reporting MTA's X-Failed-Recipients
+  // (Exim, Gmail) when the text anchors none or only the sender.
   const named = scraped.filter((s) => !s.excluded);
   const failed = unique(addressesIn(failedHeader));
-  let drafts: Draft[] = named.length
-    ? named.map((s) => draft(s.recipient, { own: s.diagnostic }))
-    : failed.length
-      ? failed.map((r) => draft(r, { own: ownOf(r) }))
-      : scraped.map((s) => draft(s.recipient, { own: s.diagnostic }));
-  // An address given only as its local part under a "following recipients" heading (AOL, IMail):
-  // the reporting system's own domain completes it.
+  let drafts: Draft[] = named.length ? named.map((s) => draft(s.recipient, { own: s.diagnostic })) : failed.map((r) => draft(r, { own: ownOf(r) }));
+  // An address given only as its local part under a "following recipients" heading (AOL,
+  // GroupWise, IMail): the returned message's address with that local part, else the reporting
+  // system's own domain, completes it.
   if (!drafts.length && reportSigns) {
+    const returned = addressesIn(valueOf(report.originalHeaders, 'to'));
     const domain = addressesIn(report.from)[0]?.split('@')[1]?.toLowerCase();
-    if (domain) drafts = bareLocalPartsIn(head).map((s) => draft(`${s.local}@${domain}`, { own: s.diagnostic }));
+    drafts = bareLocalPartsIn(head).flatMap((s) => {
+      const full = returned.find((a) => a.slice(0, a.lastIndexOf('@')).toLowerCase() === s.local.toLowerCase()) ?? (domain ? `${s.local}@${domain}` : null);
+      return full ? [draft(full, { own: s.diagnostic })] : [];
+    });
   }
+  // An address the report mentions only in a sentence, in whatever language ("Ihre Nachricht an
+  // x@y konnte nicht zugestellt werden").
+  if (!drafts.length && reportSigns) drafts = mentionedAddresses(head, exclude).map((r) => draft(r, {}));
+  // The sender itself, when the text names only it (a message to oneself).
+  if (!drafts.length) drafts = scraped.map((s) => draft(s.recipient, { own: s.diagnostic }));
   // (e) a bounce of a bounce: the returned "original" is itself the report.
   if (!drafts.length && /^(?:final|original)-recipient\s*:/im.test(report.original)) {
     drafts = dsnDrafts(report.original);

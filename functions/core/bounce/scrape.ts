@@ -37,12 +37,19 @@ export function splitAtOriginal(text: string): SplitText {
 // Labels of echoed header lines: an address after them is the sender's or the original's, not an anchor.
 const ECHO_LABEL = /^(?:to|from|cc|bcc|subject|date|sent|reply-to|sender|return-path|message-id|in-reply-to|references|received|envelope-from|errors-to|x-[a-z0-9-]+|dkim-signature|arc-[a-z-]+|authentication-results|delivered-to|x-original-to|list-[a-z-]+)$/i;
 
+// Labels that introduce someone to contact or the report's own system, not a failed recipient
+// ("System Contact: postmaster@…", "Generating server: …", "Please reply to …").
+const NOT_A_RECIPIENT_LABEL = /contact|support|help|admin|postmaster|webmaster|reply|question|information|generating server|reporting|sent by|envoy|absender|remitente|mittente|remetente|отправител|发件人|發件人|差出人|送信者/i;
+// Role addresses of mail systems (RFC 2142): they write reports, they are not what bounced,
+// unless nothing else is named.
+const ROLE_ADDRESS = /^(?:postmaster|mailer-daemon|mailerdaemon|abuse|hostmaster|noc|mail-daemon)@/i;
+
 const ADDR = ADDRESS.source;
 // An address opening a line: after bullets, an optional short label ("Recipient address:",
 // "Unknown user:"), an optional reply code ("550 5.1.1 <addr>... User unknown"), an optional
 // display name ("Neko<mailto:neko@example.jp>").
 const LEADING = new RegExp(
-  String.raw`^[\s*>•·\-]*(?:(?<label>[^@:<>\n]{1,48}?):\s*)?(?<code>[245]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?)?(?:"[^"\n]*"\s*(?=<)|[^<>@\s"]{1,40}(?=<))?[<("]?(?:mailto:)?(?<address>${ADDR})[>)"]?(?<rest>.*)$`,
+  String.raw`^[\s*>•·\-]*(?:(?<label>[^@:：<>\n]{1,48}?)[:：]\s*)?(?<code>[245]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?)?(?:"[^"\n]*"\s*(?=<)|[^<>@\s"]{1,40}(?=<))?[<("]?(?:mailto:)?(?<address>${ADDR})[>)"]?(?<rest>.*)$`,
   'i',
 );
 // "RCPT TO:<addr>" in a session transcript.
@@ -50,7 +57,9 @@ const TRANSCRIPT = new RegExp(String.raw`rcpt to:\s*<?(${ADDR})>?`, 'i');
 // Sentences that name the recipient: "delivered to <addr>", "your message to addr couldn't be
 // delivered", "rejected recipient <addr>", "Address: <addr>", "undeliverable to addr".
 const INLINE: readonly RegExp[] = [
-  new RegExp(String.raw`\b(?:deliver(?:ed|ing|y)?|undeliverable|sent|send(?:ing)?|relay(?:ed|ing)?|forward(?:ed|ing)?|message|mail|e-?mail)\b[^.@\n]{0,40}?\bto\b:?\s*[<"]?(?:mailto:)?(${ADDR})`, 'i'),
+  new RegExp(String.raw`\b(?:deliver(?:ed|ing|y)?|undeliverable|sent|send(?:ing)?|relay(?:ed|ing)?|forward(?:ed|ing)?|message|mail|e-?mail)\b[^.@\n]{0,40}?\bto\b:?\s*['"<(]*(?:mailto:)?(${ADDR})`, 'i'),
+  // "The address to which your message was addressed, kimura@example.edu, does not exist"
+  new RegExp(String.raw`\baddressed(?: to)?\b[,:]?\s*['"<(]*(${ADDR})`, 'i'),
   new RegExp(String.raw`\b(?:recipients?|address(?:es)?|addressee|user)\b[^.@\n<]{0,40}?:\s*[<"]?(?:mailto:)?(${ADDR})`, 'i'),
   new RegExp(String.raw`\b(?:recipient|address|addressee|user|mailbox)\s+[<"](?:mailto:)?(${ADDR})[>"]`, 'i'),
   new RegExp(String.raw`\bmailing list\s+<(${ADDR})>`, 'i'),
@@ -81,6 +90,7 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     const line = lines[i]!.length > 2000 ? lines[i]!.slice(0, 2000) : lines[i]!;
     if (!line.includes('@')) continue;
     const lead = LEADING.exec(line)?.groups;
+    if (lead && lead.label && NOT_A_RECIPIENT_LABEL.test(lead.label)) continue;
     if (lead && !(lead.label && ECHO_LABEL.test(lead.label.trim()))) {
       // "name@example.jp <real@example.net>": the first address was only a display name.
       const bracketed = new RegExp(String.raw`^\s*<(${ADDR})>`).exec(lead.rest ?? '');
@@ -105,7 +115,8 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     }
   }
   // Addresses of the sender and the reporting system are no recipients, unless nothing else is named.
-  const named = anchors.filter((a) => !exclude.has(a.address.toLowerCase()));
+  const excluded = (address: string) => exclude.has(address.toLowerCase()) || ROLE_ADDRESS.test(address);
+  const named = anchors.filter((a) => !excluded(a.address));
   if (named.length) anchors.splice(0, anchors.length, ...named);
   if (anchors.length === 0) return [];
 
@@ -137,7 +148,7 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     }
     for (const d of diag) if (!entry.parts.includes(d)) entry.parts.push(d);
   }
-  return [...byAddress.values()].map((e) => ({ recipient: e.recipient, diagnostic: e.parts.join(' ').trim(), excluded: exclude.has(e.recipient.toLowerCase()) }));
+  return [...byAddress.values()].map((e) => ({ recipient: e.recipient, diagnostic: e.parts.join(' ').trim(), excluded: excluded(e.recipient) }));
 }
 
 // The ">>> command" and "<<< reply" lines right above line `at` (a Sendmail transcript), in order.
@@ -187,11 +198,44 @@ export function globalDiagnostic(explanation: string): string {
   return out.join(' ').slice(0, 4000);
 }
 
+// Lines that echo header fields (of the sender's message, or the report's own): their addresses
+// are no recipients.
+const ECHO_LINE = /^\s*>?\s*(?:message-id|in-reply-to|references|received|return-path|from|sender|reply-to|date|subject|cc|bcc|x-[\w-]+|dkim-[\w-]+|authentication-results|arc-[\w-]+)\s*:/i;
+// More addresses than this in a text are a list of something else, not the recipients of one report.
+const MAX_MENTIONED = 3;
+
+/**
+ * The addresses a report's explanation mentions anywhere (in a sentence, in any language: "Votre
+ * message à l'adresse x@y n'a pas pu être délivré"), without the sender's and the mail
+ * system's own and without echoed header lines; none when there are more than a few.
+ */
+export function mentionedAddresses(explanation: string, exclude: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const line of explanation.split(/\r?\n/, 400)) {
+    if (!line.includes('@') || line.length > 2000 || ECHO_LINE.test(line)) continue;
+    for (const found of findAddresses(line)) {
+      // "not accepting mail from x@y", "a message from x@y": the sender, not a recipient.
+      const before = line.slice(Math.max(0, line.indexOf(found) - 12), line.indexOf(found));
+      if (/\bfrom\s*[:<"'(]*$/i.test(before)) continue;
+      const address = cleanAddress(found);
+      const key = address.toLowerCase();
+      if (seen.has(key) || exclude.has(key) || ROLE_ADDRESS.test(address)) continue;
+      // A Message-ID's left part ("20250401.1024@host") is digits and dots, not a mailbox.
+      if (/^[\d.$%-]+@/.test(address)) continue;
+      seen.add(key);
+      out.push(address);
+    }
+  }
+  return out.length <= MAX_MENTIONED ? out : [];
+}
+
 // A heading that introduces a list of recipients ("Your mail to the following recipients could
 // not be delivered because …:", "did not reach the following recipient(s):").
 const LIST_HEADING = /\b(?:following|these|the) (?:recipients?|addresses|address\(es\)|recipient\(s\)|users?)\b[^\n]*:[ \t]*$/i;
-// A line holding nothing but a local part (a user name without its domain).
-const BARE_LOCAL_PART = /^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*$/;
+// A line holding nothing but a local part (a user name without its domain), perhaps with the
+// reason in parentheses (GroupWise: "\tsuzuki (user not found)").
+const BARE_LOCAL_PART = /^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*(?:\(([^()\n]{1,120})\))?[ \t]*$/;
 
 /**
  * User names listed without a domain under a recipients heading (AOL and IMail write
@@ -209,7 +253,7 @@ export function bareLocalPartsIn(explanation: string): { local: string; diagnost
     for (let j = i + 1; j < lines.length && j <= i + 20; j++) {
       const m = BARE_LOCAL_PART.exec(lines[j]!);
       if (!m) break;
-      out.push({ local: m[1]!, diagnostic: sentence });
+      out.push({ local: m[1]!, diagnostic: [sentence, m[2] ?? ''].join(' ').trim() });
     }
     if (out.length) break;
   }

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { htmlToText } from '#adapters/mail-parser.ts';
 import { analyzeBounce, analyzeBounceText, type BounceAnalysis } from '#core/bounce/analyze.ts';
 import { splitMailbox } from '#core/bounce/mbox.ts';
 import type { MessageParser } from '#core/ports.ts';
@@ -89,6 +90,8 @@ export interface ReasonRow {
   readonly family?: string;
   /** The recipient is expected to be inferred (not named by the report). */
   readonly expectedInferred?: boolean;
+  /** The notice's language (the own set). */
+  readonly language?: string;
 }
 
 const HEADLINE: Record<string, readonly string[]> = {
@@ -121,6 +124,7 @@ export function scoreReasons(title: string, rows: readonly ReasonRow[], results:
   let placeholderRows = 0;
   const perReason = new Map<string, { n: number; ok: number; got: Map<string, number> }>();
   const perFamily = new Map<string, { n: number; ok: number }>();
+  const perLanguage = new Map<string, { n: number; ok: number }>();
   const misses: string[] = [];
   const mineOf = (row: ReasonRow) => {
     const { recipients, kinds } = results.get(row.file)!;
@@ -150,6 +154,12 @@ export function scoreReasons(title: string, rows: readonly ReasonRow[], results:
     fam.n++;
     if (agree && byAddress) fam.ok++;
     perFamily.set(family, fam);
+    if (row.language) {
+      const lang = perLanguage.get(row.language) ?? { n: 0, ok: 0 };
+      lang.n++;
+      if (agree && byAddress) lang.ok++;
+      perLanguage.set(row.language, lang);
+    }
     // Sisimai writes pseudo codes (x.0.9xx) when a bounce carries none; ours is then null.
     const pseudo = row.expectedStatus !== null && /^\d\.0\.9\d\d$/.test(row.expectedStatus);
     if (row.expectedStatus !== null && !pseudo) {
@@ -193,6 +203,7 @@ export function scoreReasons(title: string, rows: readonly ReasonRow[], results:
   }
   lines.push('', 'per family (recipient and reason right), worst first');
   lines.push(...familyLines(perFamily, options.families));
+  if (perLanguage.size) lines.push('', 'per language, worst first', ...familyLines(perLanguage, true));
   if (options.misses && misses.length) lines.push('', 'misses', ...misses.map((m) => `  ${m}`));
   return {
     title,
@@ -292,7 +303,7 @@ export function scoreRecipientSets(title: string, rows: readonly RecipientRow[],
  */
 export async function shownText(raw: Uint8Array): Promise<string> {
   const mail = await simpleParser(Buffer.from(raw), { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
-  return mail.text ?? '';
+  return mail.text ?? (typeof mail.html === 'string' ? htmlToText(mail.html) : '');
 }
 
 /** The body of a stored message without its header block, bytes as they are (MIME structure and all). */

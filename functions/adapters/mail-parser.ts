@@ -438,13 +438,103 @@ function decodeBytes(bytes: Uint8Array, charset: string | undefined): { text: st
   return { text: guess(bytes), unknownCharset: false };
 }
 
+const gbkFatal = new TextDecoder('gbk', { fatal: true });
+const big5Fatal = new TextDecoder('big5', { fatal: true });
+const koi8r = new TextDecoder('koi8-r');
+const cp1251 = new TextDecoder('windows-1251');
+const cp1252 = new TextDecoder('windows-1252');
+
+/**
+ * Undeclared 8-bit text (a part without a charset, a body pasted without its headers): UTF-8
+ * when it is valid UTF-8; otherwise the encoding under which it reads as text of its language.
+ * Double-byte scripts are told from single-byte ones by how the 8-bit bytes pair up (a lead
+ * byte, then a trail byte that is 8-bit itself more often than not); kana tell Japanese (EUC-JP,
+ * Shift_JIS) from Chinese; Big5's trail bytes below 0xA1 tell it from GBK. Among single-byte
+ * texts, Cyrillic words are runs of 8-bit letters, and Russian's mostly lower-case letters sit
+ * in 0xC0–0xDF in KOI8-R but in 0xE0–0xFF in windows-1251; isolated 8-bit letters are
+ * windows-1252 (Latin-1's superset).
+ */
 function guess(bytes: Uint8Array): string {
-  for (const d of [utf8Fatal, eucFatal, sjisFatal]) {
-    try {
-      return d.decode(bytes);
-    } catch {
-      // not this one
-    }
+  try {
+    return utf8Fatal.decode(bytes);
+  } catch {
+    // not UTF-8
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  let pairs = 0;
+  let highPairs = 0;
+  let singles = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! < 0x80) continue;
+    const next = bytes[i + 1];
+    if (next !== undefined && next >= 0x40 && next !== 0x7f && next !== 0xff) {
+      pairs++;
+      if (next >= 0x80) highPairs++;
+      i++;
+    } else singles++;
+  }
+  if (pairs > 0 && singles / (pairs + singles) < 0.1 && highPairs / pairs >= 0.4) {
+    for (const d of [eucFatal, sjisFatal]) {
+      const text = tryDecode(d, bytes);
+      if (text !== null && kanaShare(text) >= 0.15) return text;
+    }
+    const gbk = tryDecode(gbkFatal, bytes);
+    const big5 = tryDecode(big5Fatal, bytes);
+    if (gbk !== null && (big5 === null || lowTrailShare(bytes) < 0.1)) return gbk;
+    if (big5 !== null) return big5;
+  }
+  let runs = 0;
+  let highBytes = 0;
+  let lowerHalf = 0;
+  let upperHalf = 0;
+  for (let i = 0; i < bytes.length; ) {
+    if (bytes[i]! < 0x80) {
+      i++;
+      continue;
+    }
+    let j = i;
+    for (; j < bytes.length && bytes[j]! >= 0x80; j++) {
+      if (bytes[j]! >= 0xc0 && bytes[j]! <= 0xdf) lowerHalf++;
+      else if (bytes[j]! >= 0xe0) upperHalf++;
+    }
+    runs++;
+    highBytes += j - i;
+    i = j;
+  }
+  if (runs > 0 && highBytes / runs >= 2.5) return (lowerHalf >= upperHalf ? koi8r : cp1251).decode(bytes);
+  return cp1252.decode(bytes);
+}
+
+function tryDecode(decoder: InstanceType<typeof TextDecoder>, bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+// The share of kana among the Japanese and Chinese characters of a text: Japanese text is full
+// of them; Chinese has none.
+function kanaShare(text: string): number {
+  let kana = 0;
+  let cjk = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x3040 && c <= 0x30ff) kana++;
+    else if (c >= 0x4e00 && c <= 0x9fff) cjk++;
+  }
+  return kana + cjk === 0 ? 0 : kana / (kana + cjk);
+}
+
+// The share of double-byte characters whose second byte is below 0xA1: Big5 uses 0x40–0x7E for
+// many common characters, GB2312 never.
+function lowTrailShare(bytes: Uint8Array): number {
+  let pairs = 0;
+  let low = 0;
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i]! < 0x81) continue;
+    pairs++;
+    if (bytes[i + 1]! < 0xa1) low++;
+    i++;
+  }
+  return pairs === 0 ? 0 : low / pairs;
 }

@@ -72,8 +72,11 @@ function boundaryIn(lines: readonly string[]): string | null {
   for (let i = 0; i < lines.length; i++) {
     const m = BOUNDARY_LINE.exec(lines[i]!);
     if (!m || m[1]!.includes('"')) continue;
+    // A boundary the text itself declares above belongs to a message quoted in it, not to the text.
+    const name = m[1]!;
+    if (lines.slice(0, i).some((l) => /boundary\s*=/i.test(l) && l.includes(name))) continue;
     for (let j = i + 1; j < lines.length && j <= i + 3; j++) {
-      if (PART_FIELD.test(lines[j]!)) return m[1]!.replace(/--$/, '');
+      if (PART_FIELD.test(lines[j]!)) return m[1]!;
       if (lines[j]!.trim() !== '') break;
     }
   }

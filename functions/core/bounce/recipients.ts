@@ -11,7 +11,7 @@ import { addressOfTyped, parseFieldBlocks, untyped, valueOf, type Field } from '
 import { headerValue } from './message.ts';
 import type { Report } from './report.ts';
 import { addressesIn, bareLocalPartsIn, mentionedAddresses, scrapeRecipients, type ScrapedRecipient } from './scrape.ts';
-import { BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, POWERMTA_CATEGORIES, type SmtpCommand } from './tables.ts';
+import { BOUNCE_SUBJECTS, DELAY_SUBJECTS, DELAY_TEXT, FAILURE_STATEMENTS, POWERMTA_CATEGORIES, type SmtpCommand } from './tables.ts';
 
 // A diagnostic longer than this is cut for the report (the remote reply is at its start).
 export const MAX_DIAGNOSTIC_CHARS = 2_000;
@@ -79,7 +79,7 @@ export function textRecipients(report: Report, canaryRecipients: readonly string
   // A message that only carries another message (a forward, a carrier's notice from a no-reply
   // address), or a text without headers, counts as a report when its text states a failure.
   const stated = (text: string) => /(?:^|\s)[45]\d\d[\s-]|[45]\.\d{1,3}\.\d{1,3}/.test(text) || reasonFromPhrase(text) !== undefined;
-  const headerlessReport = report.headerless && (BOUNCE_SUBJECTS.test(head.slice(0, 4000)) || stated(head.slice(0, 4000)));
+  const headerlessReport = report.headerless && (FAILURE_STATEMENTS.test(head.slice(0, 4000)) || BOUNCE_SUBJECTS.test(head.slice(0, 4000)) || stated(head.slice(0, 4000)));
   const reportSigns = headerlessReport || report.bounceSender || report.bounceSubject || failedHeader !== undefined || message.contentType === 'multipart/report';
   if (!reportSigns && !report.carriesOriginal) return null;
   const scraped = scrapeRecipients(report.explanation, exclude).filter((s) => reportSigns || stated(s.diagnostic));

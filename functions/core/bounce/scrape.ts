@@ -216,8 +216,8 @@ export function mentionedAddresses(explanation: string, exclude: ReadonlySet<str
     if (!line.includes('@') || line.length > 2000 || ECHO_LINE.test(line)) continue;
     for (const found of findAddresses(line)) {
       // "not accepting mail from x@y", "a message from x@y": the sender, not a recipient.
-      const before = line.slice(Math.max(0, line.indexOf(found) - 12), line.indexOf(found));
-      if (/\bfrom\s*[:<"'(]*$/i.test(before)) continue;
+      const before = line.slice(Math.max(0, line.indexOf(found) - 24), line.indexOf(found));
+      if (/\b(?:mail|messages?|e-?mail|sent|sender|accepting)\s+from\s*[:<"'(]*$/i.test(before) || /^\s*from\s*[:<"'(]*$/i.test(before)) continue;
       const address = cleanAddress(found);
       const key = address.toLowerCase();
       if (seen.has(key) || exclude.has(key) || ROLE_ADDRESS.test(address)) continue;

@@ -92,6 +92,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'notaccept', pattern: /system not accepting network messages|null mx|does not accept (?:any )?(?:e-?)?mail|(?:domain|host|server) (?:\S+ )?(?:does not|doesn't|will not|won't) (?:accept|receive) (?:any )?(?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail/ }, // X.3.2, RFC 7505 null MX
   { reason: 'notaccept', pattern: /(?:no|couldn't find a|could not find a) (?:mail exchanger|mx(?: record| host)?s?) (?:or ip address|found|record|for)|mx or srv record indicated no smtp service|no mx record found/ }, // qmail "couldn't find a mail exchanger or IP address"
   { reason: 'mailererror', pattern: /mailer error|procmail|command output|operating system error|pipe to \||(?:pipe|program|delivery program|local delivery) (?:\S+ )?(?:error|failed|died|crashed)|command died with status|unknown mailer error|x-unix;|exit (?:status|code) \d+/ }, // a local delivery program failed
+  { reason: 'systemerror', pattern: /(?:encountered an|an internal) error while (?:being )?process|processing error/ }, // USA.NET-style notices: "returned because it encountered an error while being processed"
   { reason: 'systemerror', pattern: /internal (?:server |system )?error|system (?:error|failure|problem)|local (?:error|problem) in processing|server configuration error|misconfigured|ldap|directory server/ }, // X.3.x, 451 "Local error in processing", X.4.3
   { reason: 'systemerror', pattern: /(?:server|system|host|mta) (?:does not|doesn't|did not) (?:support|offer|advertise) (?:starttls|tls|ssl|smtputf8|8bitmime|dsn|requiretls)|(?:starttls|tls) (?:is )?not (?:supported|offered|advertised|available)/ }, // RFC 3463 X.3.3 "System not capable of selected features": the receiver lacks what the sender requires (Gmail enforcing TLS: "Remote server does not support TLS")
   { reason: 'securityerror', pattern: /delivery not authorized|not permitted to relay (?:through this server )?without authentication|authentication required for relay|turn on smtp authentication|unauthenticated senders? not allowed/ }, // X.7.1 wording; relaying that needs AUTH
@@ -120,7 +121,7 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'requireptr', pattern: /unresolvable (?:address|hostname)|(?:helo|ehlo|client) (?:host ?name )?(?:is )?(?:invalid|not (?:found|resolvable))|reject_unknown_(?:client|reverse)|unverifi?[iy]able sending ips?/ }, // Postfix unknown_client; "service permits 2 unverifiable sending IPs"
 
   // ---- content that breaks the RFCs
-  { reason: 'notcompliantrfc', pattern: /rfc ?(?:5322|2822|822|5321|2045)\b.{0,40}(?:complian|violat|conform|standard)|not (?:rfc|standards?)[- ]compliant|multiple (?:from|to|subject|date|message-id) headers|(?:header|headers) (?:are |is )?(?:malformed|missing)|missing (?:date|from|message-id) header/ }, // Gmail "not RFC 5322 compliant"
+  { reason: 'notcompliantrfc', pattern: /rfc ?(?:5322|2822|822|5321|2045)\b.{0,40}(?:complian|violat|conform|standard)|not (?:rfc|standards?)[- ]compliant|multiple (?:from|to|subject|date|message-id) headers|no (?:resent-)?(?:from|date|message-id|resent-from) (?:field|header) given|required (?:header|field) (?:is )?missing|(?:header|headers) (?:are |is )?(?:malformed|missing)|missing (?:date|from|message-id) header/ }, // Gmail "not RFC 5322 compliant"
 
   // ---- the sender was refused
   { reason: 'rejected', pattern: /sender (?:address |domain )?(?:\S+ )?(?:rejected|refused|denied|not (?:allowed|accepted|authorized|permitted)|unknown|invalid|verify failed|verification failed)|(?:invalid|bad|unknown|unverified|unroutable) sender|sender (?:is )?blocked|mail from .{0,60}(?:rejected|refused|not allowed)|domain of sender address .{0,60}(?:does not exist|not found)|return path .{0,30}(?:invalid|rejected)|sender was rejected/ }, // "Sender address rejected", 5.1.7 / 5.1.8
@@ -184,9 +185,11 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'securityerror', pattern: /(?:authentication|auth) (?:is )?(?:required|needed|failed|failure|credentials invalid)|must (?:first )?(?:authenticate|issue a starttls)|(?:starttls|tls|encryption|ssl) (?:is )?(?:required|needed|mandatory)|certificate (?:verify|verification|validation|error|expired|invalid)|insecure|not permitted (?:without|unless)|smtp auth|authenticated (?:users|senders) only/ }, // 530 5.7.0, TLS/AUTH requirements
 
   // ---- network trouble on the way (before "gave up": qmail says both)
+  { reason: 'networkerror', pattern: /message (?:is )?looping|looping (?:message|mail)|loop detected|mail for \S+ loops back/ }, // LISTSERV/LSMTP "554 Message looping (received 6 times)", qmail "This message is looping: it already has my Delivered-To line"
   { reason: 'networkerror', pattern: /(?:mail|routing) loop|hop count exceeded|too many hops|loops back to myself|(?:unable|wasn't able|not able) to establish an smtp connection|network error|network (?:is )?unreachable|no route to host|lost connection (?:with|to)/ }, // X.4.6 loops, qmail "wasn't able to establish an SMTP connection"
 
   // ---- delivery gave up
+  { reason: 'expired', pattern: /(?:has )?not (?:been )?(?:collected|retrieved|picked up|downloaded) (?:for|after|within|in) \d+ days/ }, // POP mailstores (Demon Internet) returning mail left uncollected: it expired in the store
   { reason: 'expired', pattern: /(?:delivery|retry) (?:time|period|timeout)(?: has)? (?:expired|exceeded|not reached)|retry timeout exceeded|message expired|envelope expired|(?:has|have) been (?:queued|in (?:the )?queue) (?:for )?(?:too long|\d+)|could not be delivered (?:within|for|in) \d+|could not send message for|no (?:further|more) (?:delivery )?attempts|giving up on delivery|after multiple retries|(?:message|mail) (?:was )?not delivered (?:within|for|in) \d+|timed out in queue|expired after|queue (?:life ?time|timeout)|time limit exceeded|undelivered for \d+|still undelivered after|delivery failed \d+ attempts|failing for a long time|in the queue too long|could not deliver for the last \d+|aborted after \d|has been delayed|not yet been delivered|will be retried|warning message only/ }, // X.4.7, queue lifetimes ("message still undelivered after 4 hours")
 
   // ---- network trouble on the way
@@ -337,6 +340,13 @@ export const BOUNCE_SENDERS: RegExp =
 export const BOUNCE_SUBJECTS: RegExp =
   /undeliver|undelivered|not (?:be )?delivered|failed mail|delivery (?:status|failure|notification|failed|has failed|problem|report|error|incomplete)|delivery notification|returned (?:mail|to sender)|failure notice|failed delivery|mail delivery|mail (?:system )?error|non[- ]?delivery|could not (?:be )?deliver|warning: (?:could not|message)|delayed mail|message (?:delivery )?(?:has )?failed|rejected|bounced?|permanent (?:error|failure)|returned message|notice: mail delivery|unzustellbar|nicht zustellbar|non remis|non recapitabile|no entregado|échec de la remise|не доставлено|返送|配信(?:不能|エラー|失敗|できません)|エラー通知|メールエラー|送信(?:エラー|できません|失敗)|届きませんでした|エラーメール|メッセージを配信できません|未送達/i;
 
+/**
+ * Sentences with which notices say that mail was not delivered, in the languages they arrive in:
+ * how a text without headers (pasted from a mail program) is recognised as a delivery report.
+ */
+export const FAILURE_STATEMENTS: RegExp =
+  /could(?: not|n'?t) (?:be )?deliver|(?:was|were|has been|have been) not (?:be(?:en)? )?delivered|(?:did not|didn'?t|could not|couldn'?t) reach|(?:unable|failed) to deliver|delivery (?:to .{1,80} )?(?:has )?failed|delivery failure|undeliverable|returned mail|permanent (?:fatal )?errors?|error was detected while processing|not (?:be )?delivered|n'a pas (?:pu )?[êe]tre (?:d[ée]livr|remis|distribu)|non remis|(?:nicht|konnte nicht) zugestellt|unzustellbar|non (?:[èe] stato |pu[òo] essere )?(?:recapitat|consegnat)|mancata consegna|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no (?:pudo|puede) ser entregado|n[ãa]o (?:p[ôo]de|foi|pode) (?:ser )?entregue|не (?:может быть |был[оа]? |удалось )?достав|недостав|无法(?:投递|送达|发送|递送)|未能(?:成功)?(?:发送|投递|送达)|投递失败|发送失败|無法(?:傳送|投遞|寄送)|傳送失敗|退信|配信(?:できません|に失敗|エラー)|配送(?:できません|されませんでした|に失敗)|届きませんでした|送信できませんでした|宛先不明/i;
+
 /** Subjects of warnings that delivery is delayed and still being retried. */
 export const DELAY_SUBJECTS: RegExp = /\bdelay(?:ed)?\b|warning: could not send|delivery status notification \(delay\)|still being retried|配信遅延/i;
 
@@ -369,6 +379,7 @@ export const ORIGINAL_MARKERS: readonly RegExp[] = [
   /^-*\s*(?:the )?original message(?: as received)?(?: is as follows| follows| was)?\s*:\s*-*$/i, // GroupWise "The original message:", LLNL "Original message as received is as follows:"
   /^-*\s*(?:a summary of the undelivered message you sent follows|your message reads \(in part\))\s*:?\s*-*$/i, // site notices quoting the message
   /^-*\s*-+\s*original message headers\s*-+\s*$/i, // gateways returning the headers only
+  /^-*\s*(?:start of )?returned (?:mail|message)(?: follows)?\s*-*$/i, // USA.NET "--------RETURNED MAIL FOLLOWS--------", Demon "---- START OF RETURNED MESSAGE ----"
 ]
 
 /** Amazon SES `bounceSubType` values that name a reason (used when no SMTP reply came with them). */

@@ -14,6 +14,7 @@
  *   TARGET#<name>           CANARY#<sentAt>#<id>                   the same, to list a target's canaries by time
  *   CLAIM#<key>             CLAIM                                  ttl               (once-only claims)
  *   DIGESTS                 TARGET#<name>|NOTARGET                 data (DigestWindow or null), version
+ *   TARGET#<name>           SENDERAUTH                             delivery, sendingIp (JSON each; getSenderAuth)
  *
  * Conditional writes: the state is written only at the version read (`version = :v`, or
  * `attribute_not_exists(pk)` for the first write); a claim is created only when absent or
@@ -23,6 +24,7 @@ import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dy
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DigestWindow } from '#core/alert/digest.ts';
 import type { HealthState } from '#core/health/state.ts';
+import type { SenderAuthMemo } from '#core/auth/round.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { Store, Versioned } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
@@ -67,6 +69,7 @@ export interface DynamoDbStoreOptions {
 
 const STATE_SK = 'STATE';
 const DIGESTS_PK = 'DIGESTS';
+const SENDER_AUTH_SK = 'SENDERAUTH';
 const NO_TARGET = 'NOTARGET';
 const targetPk = (target: string | null) => (target === null ? NO_TARGET : `TARGET#${target}`);
 const canaryPk = (id: string) => `CANARY#${id}`;
@@ -363,6 +366,27 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         if (!isConditionFailure(err)) throw err;
       });
       return { record, first: true };
+    },
+
+    async getSenderAuth(target: string): Promise<SenderAuthMemo> {
+      const out = await doc.send(new GetCommand({ TableName, Key: { pk: targetPk(target), sk: SENDER_AUTH_SK }, ConsistentRead: true }));
+      const part = (name: 'delivery' | 'sendingIp') => (typeof out.Item?.[name] === 'string' ? JSON.parse(String(out.Item[name])) : null);
+      return { delivery: part('delivery'), sendingIp: part('sendingIp') };
+    },
+
+    async putSenderAuth(target: string, parts: Partial<SenderAuthMemo>): Promise<void> {
+      // One attribute per part, so the bounce side (delivery) and the canary side (sendingIp) never overwrite each other.
+      const names = (['delivery', 'sendingIp'] as const).filter((n) => parts[n] !== undefined);
+      if (names.length === 0) return;
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: targetPk(target), sk: SENDER_AUTH_SK },
+          UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(names.map((n) => [`#${n}`, n])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((n) => [`:${n}`, JSON.stringify(parts[n])])),
+        }),
+      );
     },
 
     async listUndelivered(target: string, window: { sentAfter: string; sentBefore: string; limit: number }): Promise<CanaryRecord[]> {

@@ -9,6 +9,7 @@
  *   DIR/history/<target>/retention.jsonl    what retention removed, when and why
  *   DIR/history/%none/…                     bounces and alerts without a target
  *   DIR/canaries.json                      sent canaries of the last `canaryRetentionDays`
+ *   DIR/sender-auth.json                   per target: latest delivered canary's verdicts, sending-server check
  *   DIR/claims/<sha256 of key>.json         once-only claims { key, expiresAt }
  *   DIR/digests/<target>.json               the open bounce digest window { version, window }
  *   DIR/locks/<name>.lock                   short-lived cross-process locks
@@ -37,6 +38,7 @@ import { join } from 'node:path';
 import type { DigestWindow } from '#core/alert/digest.ts';
 import { StateError } from '#core/errors.ts';
 import type { HealthState } from '#core/health/state.ts';
+import type { SenderAuthMemo } from '#core/auth/round.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { Store, Versioned } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
@@ -549,6 +551,8 @@ export function createFileStore(options: FileStoreOptions): Store {
     return true;
   }
 
+  const senderAuthPath = async () => join(await ensureDir(dir), 'sender-auth.json');
+
   async function pruneClaims(claimsDir: string): Promise<void> {
     lastPrune = now();
     for (const name of await readdir(claimsDir)) {
@@ -710,6 +714,20 @@ export function createFileStore(options: FileStoreOptions): Store {
         all[id] = updated;
         await writeCanaries(all);
         return { record: updated, first: true };
+      });
+    },
+
+    async getSenderAuth(target: string): Promise<SenderAuthMemo> {
+      const all = await readJson<Record<string, Partial<SenderAuthMemo>>>(await senderAuthPath(), {});
+      return { delivery: all[target]?.delivery ?? null, sendingIp: all[target]?.sendingIp ?? null };
+    },
+
+    async putSenderAuth(target: string, parts: Partial<SenderAuthMemo>): Promise<void> {
+      const path = await senderAuthPath();
+      await withLock('sender-auth', async () => {
+        const all = await readJson<Record<string, Partial<SenderAuthMemo>>>(path, {});
+        all[target] = { ...all[target], ...parts };
+        await writeAtomic(path, JSON.stringify(all), { sync: true });
       });
     },
 

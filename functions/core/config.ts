@@ -86,6 +86,10 @@ export const targetSchema = z
       .strict()
       .prefault({}),
     slowStepMs: z.number().int().positive().default(5_000),
+    /** DKIM selectors of `from`'s domain whose keys every round checks (DKIM_KEY_MISSING, _WEAK, _REVOKED). */
+    dkimSelectors: z
+      .array(z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i, 'dkimSelectors[]: a DKIM selector is the s= of the signature, e.g. "mail2025"'))
+      .optional(),
   })
   .strict();
 
@@ -158,6 +162,16 @@ export const configSchema = z
       .refine((ts) => new Set(ts.map((t) => t.name)).size === ts.length, { message: 'target names must be unique' }),
     alerts: alertsSchema.prefault({}),
     retention: retentionSchema.prefault({}),
+    /**
+     * DNS blocklist zones the sending server (as the delivered canary's Received header shows
+     * it) is checked against, at most once an hour. Default: the README's list.
+     */
+    dnsbl: z.array(hostname('dnsbl[]').refine((s) => s.includes('.'), { message: 'dnsbl[] must be a blocklist zone such as bl.spamcop.net' })).optional(),
+    /**
+     * Resolvers the authentication checks ask (`HOST[:PORT]`); default the system's. Targets on
+     * this machine (127.0.0.1, ::1, localhost: tests, a local relay) are checked only when set.
+     */
+    dnsServers: z.array(hostname('dnsServers[]')).min(1).optional(),
     local: localSchema.optional(),
   })
   .strict();

@@ -135,6 +135,14 @@ export interface Store {
    * arrival keeps the first time). Null when the canary is unknown.
    */
   markDelivered(id: string, at: string): Promise<{ record: import('./health/records.ts').CanaryRecord; first: boolean } | null>;
+  /**
+   * What the authentication check keeps of a target (functions/core/auth/round.ts): the latest
+   * delivered canary's verdicts and the last check of its sending server. Parts never written
+   * are null.
+   */
+  getSenderAuth(target: string): Promise<import('./auth/round.ts').SenderAuthMemo>;
+  /** Writes the given parts of that memo; the others stay as they are. */
+  putSenderAuth(target: string, parts: Partial<import('./auth/round.ts').SenderAuthMemo>): Promise<void>;
   /** Canaries of a target sent in [sentAfter, sentBefore) and not delivered, oldest first. */
   listUndelivered(
     target: string,

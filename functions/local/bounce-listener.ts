@@ -1,13 +1,14 @@
 /**
  * The embedded bounce listener: a small SMTP server for the bounce domain (config
  * `local.bounceListener`), the local stand-in for SES inbound. It takes mail for the bounce
- * domain only, adds the trace headers a delivering MTA adds (`Return-Path`, `Delivered-To`: the
- * VERP address carries the canary id) and hands the message to `accept`. It answers 250 only
+ * domain only, adds the trace headers a receiving MTA adds (`Return-Path`, `Delivered-To`: the
+ * VERP address carries the canary id; `Received`: the delivering client's IP and HELO) and hands the message to `accept`. It answers 250 only
  * after `accept` resolved (the intake wrote the message to disk), so a message is never
  * acknowledged and then lost; when `accept` fails the sender gets 451 and tries again.
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { rfc5322Date } from '#core/probe/canary-message.ts';
 
 /** What the listener needs. */
 export interface BounceListenerOptions {
@@ -43,9 +44,20 @@ function smtpError(responseCode: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode });
 }
 
-function traceHeaders(from: string, to: readonly string[]): string {
+/** The connecting client as a Received header names it: `HELO ([IP])` (RFC 5321 §4.4). */
+function receivedFrom(helo: string, remoteAddress: string): string {
+  const ip = remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  const literal = ip.includes(':') ? `[IPv6:${ip}]` : `[${ip}]`;
+  // HELO is whatever the client typed: keep it only when it looks like a name or a literal.
+  const name = /^[A-Za-z0-9.:_[\]-]{1,255}$/.test(helo) ? helo : 'unknown';
+  return `from ${name} (${literal})`;
+}
+
+function traceHeaders(from: string, to: readonly string[], received: string): string {
   // Addresses come from the SMTP envelope, which smtp-server has already parsed: no CR/LF.
-  const lines = [`Return-Path: <${from}>`, ...to.map((r) => `Delivered-To: ${r}`)];
+  // The Received header records who delivered the message (its IP and HELO): the sending
+  // server's address for the authentication check (SPF, reverse DNS, blocklists).
+  const lines = [`Return-Path: <${from}>`, ...to.map((r) => `Delivered-To: ${r}`), `Received: ${received}`];
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -59,8 +71,9 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
   const domains = options.domains.map((d) => d.toLowerCase());
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const now = options.now ?? (() => new Date());
+  const serverName = options.name ?? 'bounces.mail-health.local';
   const server = new SMTPServer({
-    name: options.name ?? 'bounces.mail-health.local',
+    name: serverName,
     banner: 'mail-health bounce listener',
     size: maxBytes,
     authOptional: true,
@@ -82,7 +95,8 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
         if (stream.sizeExceeded) return callback(smtpError(552, `5.3.4 message larger than ${maxBytes} bytes`));
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((r) => r.address);
-        const raw = Buffer.concat([Buffer.from(traceHeaders(from, to), 'latin1'), ...chunks]);
+        const received = `${receivedFrom(session.hostNameAppearsAs ?? '', session.remoteAddress ?? '')} by ${serverName} with ${session.transmissionType ?? 'ESMTP'}; ${rfc5322Date(now())}`;
+        const raw = Buffer.concat([Buffer.from(traceHeaders(from, to, received), 'latin1'), ...chunks]);
         options.accept(raw, { from, to, receivedAt }).then(
           () => callback(),
           () => callback(smtpError(451, '4.3.0 could not store the message; try again later')),

@@ -94,6 +94,11 @@ export interface BounceIntakeOptions {
   readonly rawMailDays?: number;
   /** @default createMailParser() */
   readonly parse?: MessageParser;
+  /**
+   * Verifies a delivered canary's authentication and keeps the verdicts (functions/local/auth.ts).
+   * Must not reject: a message is never re-processed for it.
+   */
+  readonly authenticate?: (raw: Uint8Array, delivered: { readonly canaryId: string; readonly target: string; readonly at: string }) => Promise<void>;
   /** Takes the alerts a message raised (the outbox); must not wait on a channel. */
   raise(events: readonly AlertEvent[]): Promise<void>;
   /** Told what became of each message. */
@@ -340,10 +345,11 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
     else await copyFile(job.path, target);
   }
 
-  async function onDelivered(canaryId: string, job: Job, receivedAt: string): Promise<void> {
+  async function onDelivered(canaryId: string, job: Job, receivedAt: string, raw: Uint8Array): Promise<void> {
     const id = canaryId.toUpperCase();
     const seconds = await recordDelivered(id, { store, clock, at: receivedAt });
     const canary = await store.getCanary(id);
+    if (canary && options.authenticate) await options.authenticate(raw, { canaryId: id, target: canary.target, at: receivedAt });
     options.report({ kind: 'delivered', source: job.source, canaryId: id, target: canary?.target ?? null, seconds, recipients: canary?.recipients ?? [] });
   }
 
@@ -384,7 +390,7 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
     // A folder file is copied first, so the history never points at nothing; an inbox file
     // moves last, so a crash before that processes it again (recording is idempotent).
     if (job.origin === 'dir') await keepRaw(job);
-    if (analysis.deliveredCanaryId) await onDelivered(analysis.deliveredCanaryId, job, receivedAt);
+    if (analysis.deliveredCanaryId) await onDelivered(analysis.deliveredCanaryId, job, receivedAt, raw);
     if (analysis.recipients.length > 0) await onBounce(analysis, job, receivedAt);
     if (job.origin === 'inbox') await keepRaw(job);
     await markSeen(job);

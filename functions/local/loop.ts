@@ -17,14 +17,15 @@ import { createFileStore } from '#adapters/file-store.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
-import type { Config, RetentionConfig } from '#core/config.ts';
+import type { Config, RetentionConfig, TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
 import { checkUndelivered, flushDigests, recordRound } from '#core/health/record.ts';
-import type { Clock, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
+import type { Clock, DnsLookup, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
 import type { TargetResult } from '#core/results.ts';
+import { createLocalAuthentication } from './auth.ts';
 import { startBounceListener, type BounceListener } from './bounce-listener.ts';
 import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
 import { createOutbox, type Outbox } from './outbox.ts';
@@ -107,6 +108,15 @@ export interface LocalRuntimeOptions {
   readonly alertPaceMs?: Partial<Record<'slack' | 'email', number>>;
   /** How often due bounce digests are looked for, in ms. @default 5000 */
   readonly digestTickMs?: number;
+  /**
+   * The authentication checks (functions/local/auth.ts): DNS to ask, which targets, and whether
+   * a sending server at an internal address is checked (the demo). Absent: not checked.
+   */
+  readonly authentication?: {
+    readonly lookup: DnsLookup;
+    readonly targets?: (target: TargetConfig) => boolean;
+    readonly checkInternalAddresses?: boolean;
+  };
 }
 
 /** The outcome of one round. */
@@ -203,11 +213,23 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const seeAlso = { command: `mailhealth suppressions --state ${stateDir}`, ...(reportPath ? { report: reportPath } : {}) };
   const healthDeps = { store, clock, random };
 
+  const authOptions = options.authentication;
+  const auth = authOptions
+    ? createLocalAuthentication({
+        config,
+        lookup: authOptions.lookup,
+        store,
+        clock,
+        ...(authOptions.checkInternalAddresses ? { checkInternalAddresses: true } : {}),
+        onError: (text) => report({ kind: 'note', text }),
+      })
+    : null;
   const intake = createBounceIntake({
     stateDir,
     store,
     clock,
     random,
+    ...(auth ? { authenticate: auth.authenticate } : {}),
     repeatAfterMinutes: config.alerts.reminderMinutes,
     digestMinutes,
     seeAlso,
@@ -259,6 +281,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     clock,
     random,
     ...(options.portOverrides ? { portOverrides: options.portOverrides } : {}),
+    ...(auth ? { authentication: (t: TargetConfig) => (authOptions?.targets?.(t) ?? true ? auth.roundCheck(t) : Promise.resolve(null)) } : {}),
   };
   const contextOf = (name: string): CanaryRoundContext => {
     const s = options.secrets[name] ?? {};

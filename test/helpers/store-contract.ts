@@ -10,6 +10,7 @@
 import { expect, it } from 'vitest';
 import { emptyTally, type DigestWindow } from '#core/alert/digest.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
+import { recordDelivery } from '#core/auth/round.ts';
 import { recordBounce, recordRound } from '#core/health/record.ts';
 import { initialHealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
@@ -113,6 +114,33 @@ export function storeContract(makeStore: StoreFactory): void {
     expect((await store.listBounces(null, 5)).map((b) => b.source)).toEqual(['x.eml']);
     expect((await store.listAlerts(null, 5)).map((a) => a.outcomes[0])).toEqual([{ channel: 'slack', ok: false, error: 'HTTP 500' }]);
     expect(await store.listAlerts('shop', 5)).toEqual([]);
+  });
+
+  it('keeps the authentication memo of a target part by part, and only the newest canary\'s verdicts', async () => {
+    // Prepare
+    const store = await fresh();
+    const verdicts = (result: 'pass' | 'fail') => ({
+      source: 'local' as const,
+      fromDomain: 'example.jp',
+      ip: '192.0.2.25',
+      helo: 'smtp.example.jp',
+      spf: { result, domain: 'example.jp', aligned: true },
+      dkim: [],
+      dmarc: { result, policy: 'reject' },
+    });
+    const ipReport = { ip: '192.0.2.25', status: 'ok' as const, records: { ptr: { names: ['smtp.example.jp'], confirmed: true }, dnsbl: [] }, findings: [], troubles: [] };
+
+    // Act
+    const empty = await store.getSenderAuth('shop');
+    await recordDelivery('shop', { canaryId: canaryAt(5), at: at(6), verdicts: verdicts('fail') }, { store });
+    await store.putSenderAuth('shop', { sendingIp: { checkedAt: at(7), report: ipReport } });
+    const older = await recordDelivery('shop', { canaryId: canaryAt(1), at: at(8), verdicts: verdicts('pass') }, { store });
+
+    // Assess
+    expect(empty).toEqual({ delivery: null, sendingIp: null });
+    expect(older).toBe(false);
+    expect(await store.getSenderAuth('shop')).toEqual({ delivery: { canaryId: canaryAt(5), at: at(6), verdicts: verdicts('fail') }, sendingIp: { checkedAt: at(7), report: ipReport } });
+    expect(await store.getSenderAuth('clinic')).toEqual({ delivery: null, sendingIp: null });
   });
 
   it('tracks canaries until they arrive, and lists the late ones by time', async () => {

@@ -20,12 +20,14 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadConfigFile } from '#adapters/config-file.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
-import type { Config } from '#core/config.ts';
+import { createDnsLookup } from '#adapters/dns-client.ts';
+import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
-import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
+import type { Clock, DnsLookup, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
 import { localNotifiers } from '../alerting.ts';
 import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
+import { isLocalTarget } from '../auth.ts';
 import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type TargetSecrets } from '../loop.ts';
 import { intervalSchedule, scheduleOf } from '../schedule.ts';
 import { createTerminalReporter, type TerminalReporter } from '../terminal.ts';
@@ -46,6 +48,8 @@ export interface RunCommandDeps {
   readonly probePort?: PortProber;
   readonly clock?: Clock;
   readonly random?: RandomSource;
+  /** DNS of the authentication checks. @default config `dnsServers`, else the system's resolvers */
+  readonly dnsLookup?: DnsLookup;
 }
 
 interface RunArgs {
@@ -124,6 +128,11 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
       secrets,
       report: reporter,
       ...roundDeps(deps),
+      authentication: {
+        lookup: deps.dnsLookup ?? createDnsLookup(config.dnsServers ? { servers: config.dnsServers } : {}),
+        // Without configured resolvers, a provider on this machine (a test, a local relay) is not checked against public DNS.
+        ...(config.dnsServers || deps.dnsLookup ? {} : { targets: (t: TargetConfig) => !isLocalTarget(t) }),
+      },
       // Like `ca`, a relative bounce folder is read relative to the config file.
       ...(bounceDir ? { bounceDir: isAbsolute(bounceDir) ? bounceDir : resolve(dirname(configPath), bounceDir) } : {}),
     });
@@ -176,6 +185,8 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
       listenerPort: 0,
       // The demo's Slack is a capture on this machine, not a webhook with a rate limit.
       alertPaceMs: { slack: 0 },
+      // The demo's own DNS server; its provider sends from 127.0.0.1, which is checked too.
+      authentication: { lookup: world.dnsLookup, checkInternalAddresses: true },
       hooks: {
         beforeRound: (n) => {
           world.hooks.beforeRound?.(n);

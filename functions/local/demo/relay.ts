@@ -24,6 +24,11 @@ export interface DemoRelayOptions {
   /** The route of a domain (lower case), or null when it has none (the mail bounces). */
   route(domain: string): Route | null;
   readonly now?: () => Date;
+  /**
+   * The provider's outbound processing of an accepted message before it goes out (the demo
+   * DKIM-signs here, as real providers do). @default the message unchanged
+   */
+  readonly prepare?: (message: { readonly from: string; readonly to: readonly string[]; readonly raw: Buffer }) => Promise<Buffer>;
   /** Told about every DSN sent (for the demo's narration and tests). */
   readonly onBounce?: (dsn: { readonly to: string; readonly recipients: readonly DsnRecipient[] }) => void;
 }
@@ -101,8 +106,9 @@ export function createDemoRelay(options: DemoRelayOptions): DemoRelay {
   const now = options.now ?? (() => new Date());
   const pending = new Set<Promise<void>>();
 
-  async function deliver(message: { from: string; to: readonly string[]; raw: Buffer }): Promise<void> {
+  async function deliver(accepted: { from: string; to: readonly string[]; raw: Buffer }): Promise<void> {
     const arrival = now();
+    const message = options.prepare ? { ...accepted, raw: await options.prepare(accepted) } : accepted;
     const failures: DsnRecipient[] = [];
     for (const rcpt of message.to) {
       const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();

@@ -11,14 +11,19 @@
  * - Two accounts: `shop` shows the checklist's four causes in every round; `clinic`'s password
  *   "was changed at the provider": AUTH fails in rounds 1–2 and works from round 3, which with
  *   the default thresholds (2/2) gives one alert (round 2) and its recovery (round 4).
+ * - Mail authentication (demo/dns.ts): an embedded DNS server answers for the demo domains and
+ *   the provider DKIM-signs clinic's domain; clinic's canaries pass SPF, DKIM and DMARC, shop's
+ *   domain still names its old provider in SPF, so from round 2 (its first canary has arrived)
+ *   shop shows CANARY_SPF_FAIL, CANARY_DKIM_FAIL and CANARY_DMARC_FAIL with their remedies.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type Config } from '#core/config.ts';
 import type { Language } from '#core/findings.ts';
-import type { Notifier } from '#core/ports.ts';
+import type { DnsLookup, Notifier } from '#core/ports.ts';
 import type { RoundHooks, TargetSecrets } from '../loop.ts';
+import { DEMO_BROKEN_DOMAIN, DEMO_DKIM_SELECTOR, DEMO_DNSBL_ZONE, DEMO_SIGNED_DOMAIN, startDemoDns } from './dns.ts';
 import { DEMO_BOUNCE_DOMAIN, DEMO_HOSTNAME, startDemoProvider } from './provider.ts';
 import { createDemoRelay } from './relay.ts';
 
@@ -62,6 +67,8 @@ export interface DemoWorld {
   readonly notifiers: readonly Notifier[];
   /** The alerts captured so far (Slack payloads). */
   readonly captured: readonly { readonly text: string }[];
+  /** DNS of the demo world only (the embedded server), for the authentication checks. */
+  readonly dnsLookup: DnsLookup;
   /** What the demo tells before its first round (`intervalSeconds`: the time between rounds). */
   intro(intervalSeconds: number): string[];
   /** What the demo tells at the start of a round of its story (empty after the story). */
@@ -109,6 +116,8 @@ const TEXT = {
       `  shop      sends its canary to ok@${DEMO_BOUNCE_DOMAIN} (the round trip), full@ and nobody@${DEMO_CUSTOMER_DOMAIN}`,
       '            whose server refuses them, so the provider returns real DSN bounces to the bounce listener',
       '  clinic    its password was just changed at the provider: the login fails until round 3',
+      `  DNS       an embedded DNS server answers for the demo domains: clinic's domain passes SPF, DKIM (the provider signs) and DMARC;`,
+      `            shop's ${DEMO_BROKEN_DOMAIN} still names its old provider in SPF, which the delivered canary shows`,
       'A round every %d s; alerts are captured and printed here (no Slack, no email). Ctrl-C stops.',
     ],
     ja: [
@@ -117,30 +126,32 @@ const TEXT = {
       `  shop          テストメールを ok@${DEMO_BOUNCE_DOMAIN}（往復確認）と、受信を拒否する full@・nobody@${DEMO_CUSTOMER_DOMAIN} に送信`,
       '                → プロバイダーが本物の DSN（バウンス）をバウンス受信サーバーへ返します',
       '  clinic        プロバイダー側でパスワードが変更されたばかりで、ラウンド 3 まで認証に失敗します',
+      '  DNS           デモ用ドメインには組み込み DNS サーバーが応答します。clinic のドメインは SPF・DKIM（プロバイダーが署名）・DMARC に合格し、',
+      `                shop の ${DEMO_BROKEN_DOMAIN} は SPF に旧プロバイダーしか記載していないことが、届いたテストメールから分かります`,
       '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。Ctrl-C で停止します。',
     ],
   },
   story: {
     en: {
       1: 'demo: shop\'s canary goes out; watch the bounces come back. clinic\'s login is refused (1 failed round).',
-      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert; shop\'s SIZE_LIMIT_LOW lasting 2 rounds raises a warning.',
-      3: 'demo: the provider now accepts clinic\'s password (someone fixed it): 1 good round.',
+      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert. shop\'s first canary arrived unauthenticated: its SPF names only the old provider and nothing signs it (CANARY_SPF_FAIL, CANARY_DKIM_FAIL, CANARY_DMARC_FAIL).',
+      3: 'demo: the provider now accepts clinic\'s password (someone fixed it): 1 good round. shop fails authentication for the 2nd round in a row: an alert.',
       4: 'demo: a second good round for clinic (alerts.recoveryThreshold) → recovered.',
     },
     ja: {
       1: 'デモ: shop のテストメールを送信します。返ってくるバウンスに注目してください。clinic は認証を拒否されます（失敗 1 回目）。',
-      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の SIZE_LIMIT_LOW も 2 回続いたため警告を送ります。',
-      3: 'デモ: プロバイダーが clinic のパスワードを受け付けるようになりました（修正済み）。正常 1 回目です。',
+      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の最初のテストメールは認証なしで届きました。SPF には旧プロバイダーしか記載がなく、DKIM 署名もありません（CANARY_SPF_FAIL、CANARY_DKIM_FAIL、CANARY_DMARC_FAIL）。',
+      3: 'デモ: プロバイダーが clinic のパスワードを受け付けるようになりました（修正済み）。正常 1 回目です。shop は 2 回連続で認証に失敗し、アラートを送ります。',
       4: 'デモ: clinic が 2 回連続で正常（alerts.recoveryThreshold）になり、復旧を通知します。',
     },
   },
   epilogue: {
     en: [
-      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), an alert and its recovery.',
+      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL), an alert and its recovery.',
       'demo: the loop goes on like a real monitor. Open the report: %s  (Ctrl-C stops)',
     ],
     ja: [
-      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断と、アラートおよび復旧をお見せしました。',
+      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）、アラートおよび復旧をお見せしました。',
       'デモ: この後も実際の監視と同じようにチェックを続けます。レポート: %s （Ctrl-C で停止）',
     ],
   },
@@ -158,8 +169,11 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
   const clinicPassword = randomBytes(12).toString('base64url');
   let round = 0;
   const customer = await startCustomerMx();
+  // The relay delivers from 127.0.0.1: the sending server the bounce listener's Received header shows.
+  const dns = await startDemoDns({ providerName: DEMO_HOSTNAME, sendingIp: HOST, mxName: `mx.${DEMO_SIGNED_DOMAIN}` });
   const relay = createDemoRelay({
     hostname: DEMO_HOSTNAME,
+    prepare: (m) => dns.sign(m.raw),
     ...(options.now ? { now: options.now } : {}),
     route(domain) {
       if (domain === DEMO_CUSTOMER_DOMAIN) return { host: HOST, port: customer.port, name: DEMO_CUSTOMER_MX };
@@ -200,7 +214,8 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
         ...common,
         name: 'shop',
         auth: { user: SHOP_USER, passwordEnv: 'MAILHEALTH_DEMO_SHOP_PASSWORD' },
-        from: SHOP_USER,
+        // The shop's own domain, whose DNS was not updated for this provider (demo/dns.ts).
+        from: `shop@${DEMO_BROKEN_DOMAIN}`,
         to: [`ok@${DEMO_BOUNCE_DOMAIN}`, `full@${DEMO_CUSTOMER_DOMAIN}`, `nobody@${DEMO_CUSTOMER_DOMAIN}`],
         probePorts: [25, 587, 465],
         maxMessageBytes: 10 * 1024 * 1024,
@@ -211,10 +226,12 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
         auth: { user: CLINIC_USER, passwordEnv: 'MAILHEALTH_DEMO_CLINIC_PASSWORD' },
         from: CLINIC_USER,
         to: [`ok@${DEMO_BOUNCE_DOMAIN}`],
+        dkimSelectors: [DEMO_DKIM_SELECTOR],
         probePorts: [587],
         maxMessageBytes: 2 * 1024 * 1024,
       },
     ],
+    dnsbl: [DEMO_DNSBL_ZONE],
     local: { intervalSeconds: DEMO_INTERVAL_SECONDS, bounceListener: { host: HOST, port: 2525 } },
   });
 
@@ -243,6 +260,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     },
     notifiers: [capture],
     captured,
+    dnsLookup: dns.lookup,
     intro: (seconds) => TEXT.intro[lang].map((l) => l.replace('%d', String(seconds))),
     story: (n) => {
       const line = (TEXT.story[lang] as Record<number, string>)[n];
@@ -251,7 +269,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     epilogue: (reportPath) => TEXT.epilogue[lang].map((l) => l.replace('%s', reportPath ?? '')),
     async close() {
       await relay.settled();
-      await Promise.all([provider.close(), customer.close()]);
+      await Promise.all([provider.close(), customer.close(), dns.close()]);
     },
   };
 }

@@ -79,11 +79,46 @@ export function normalizeText(text: string): string {
     .trim();
 }
 
+// The phrase rows in groups of consecutive rows, each group also as one alternation: a text that
+// matches no row of a group is passed over in one test instead of one per row (the table is
+// consulted for most recipients; testing row by row was most of the classifier's time). Rows
+// with flags or backreferences cannot join an alternation and form a group of their own.
+const PHRASE_GROUP_SIZE = 12;
+interface PhraseGroup {
+  readonly any: RegExp | null;
+  readonly rows: readonly PhraseRow[];
+}
+const PHRASE_GROUPS: readonly PhraseGroup[] = (() => {
+  const groups: PhraseGroup[] = [];
+  let pending: PhraseRow[] = [];
+  const close = () => {
+    if (!pending.length) return;
+    // Group names may repeat across rows; as plain groups they change nothing for test().
+    const source = pending.map((r) => `(?:${r.pattern.source.replace(/\(\?<([A-Za-z_$][\w$]*)>/g, '(')})`).join('|');
+    groups.push({ any: new RegExp(source), rows: pending });
+    pending = [];
+  };
+  for (const row of REASON_PHRASES) {
+    if (row.pattern.flags.replace(/[gy]/g, '') !== '' || /\\[1-9]|\\k</.test(row.pattern.source)) {
+      close();
+      groups.push({ any: null, rows: [row] });
+      continue;
+    }
+    pending.push(row);
+    if (pending.length === PHRASE_GROUP_SIZE) close();
+  }
+  close();
+  return groups;
+})();
+
 /** The first phrase row that matches any of the (raw) texts: the most specific phrase wins. */
 export function phraseRowFor(...texts: (string | null | undefined)[]): PhraseRow | undefined {
   const normalized = texts.filter((t): t is string => Boolean(t)).map(normalizeText).filter(Boolean);
   if (!normalized.length) return undefined;
-  for (const row of REASON_PHRASES) if (normalized.some((t) => row.pattern.test(t))) return row;
+  for (const group of PHRASE_GROUPS) {
+    if (group.any && !normalized.some((t) => group.any!.test(t))) continue;
+    for (const row of group.rows) if (normalized.some((t) => row.pattern.test(t))) return row;
+  }
   return undefined;
 }
 

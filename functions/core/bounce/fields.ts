@@ -12,6 +12,18 @@ export interface Field {
 
 const FIELD_LINE = /^([A-Za-z][A-Za-z0-9_-]*)[ \t]*:(.*)$/;
 
+/**
+ * The lines of a text, as `text.split(/\r?\n/, limit)` gives them (a string split is several
+ * times faster than a regular-expression split, and texts are split into lines many times).
+ */
+export function splitLines(text: string, limit?: number): string[] {
+  const lines = text.split('\n', limit);
+  if (text.includes('\r')) {
+    for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
+  }
+  return lines;
+}
+
 /** Splits text into blocks (separated by empty lines) of unfolded fields. */
 export function parseFieldBlocks(text: string): Field[][] {
   const blocks: Field[][] = [];
@@ -20,7 +32,7 @@ export function parseFieldBlocks(text: string): Field[][] {
     if (block.length) blocks.push(block.map((f) => ({ name: f.name, value: f.value.trim() })));
     block = [];
   };
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of splitLines(text)) {
     if (line.trim() === '') {
       flush();
       continue;

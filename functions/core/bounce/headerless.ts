@@ -5,6 +5,7 @@
  * parts keep their own types, encodings and charsets), or a plain-text part, base64 or
  * quoted-printable when the whole text is written that way.
  */
+import { splitLines } from './fields.ts';
 
 // How much of the start of a text is looked at to tell a header block from a body.
 const SNIFF_BYTES = 16 * 1024;
@@ -26,7 +27,7 @@ const PART_FIELD = /^content-(?:type|transfer-encoding|description|disposition|i
  * @example looksHeaderless(new TextEncoder().encode('Your message could not be delivered.\n')) // true
  */
 export function looksHeaderless(bytes: Uint8Array): boolean {
-  const lines = linesOf(bytes);
+  const lines = linesOf(bytes.subarray(0, firstBlockEnd(bytes)));
   let i = 0;
   while (i < lines.length && lines[i]!.trim() === '') i++;
   if (i >= lines.length) return false;
@@ -96,7 +97,22 @@ function transferEncodingOf(lines: readonly string[]): string {
 
 const singleByte = new TextDecoder('latin1');
 
+// Where the first block of a text ends (the empty line after its first non-empty line, or the
+// sniffing limit): all that looksHeaderless reads, so that a long body is not decoded for it.
+function firstBlockEnd(bytes: Uint8Array): number {
+  const limit = Math.min(bytes.length, SNIFF_BYTES);
+  let i = 0;
+  while (i < limit && (bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x20 || bytes[i] === 0x09)) i++;
+  for (; i < limit; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    let j = i + 1;
+    if (bytes[j] === 0x0d) j++;
+    if (j >= limit || bytes[j] === 0x0a) return Math.min(j + 1, limit);
+  }
+  return limit;
+}
+
 // The first lines of a text, one character per byte (enough to see its structure).
 function linesOf(bytes: Uint8Array): string[] {
-  return singleByte.decode(bytes.subarray(0, Math.min(bytes.length, SNIFF_BYTES))).split(/\r?\n/);
+  return splitLines(singleByte.decode(bytes.subarray(0, Math.min(bytes.length, SNIFF_BYTES))));
 }

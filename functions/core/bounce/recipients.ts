@@ -7,7 +7,7 @@
  */
 import type { BounceReason } from '../results.ts';
 import { commandIn, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
-import { addressOfTyped, parseFieldBlocks, untyped, valueOf, type Field } from './fields.ts';
+import { addressOfTyped, parseFieldBlocks, splitLines, untyped, valueOf, type Field } from './fields.ts';
 import { headerValue } from './message.ts';
 import type { Report } from './report.ts';
 import { addressesIn, bareLocalPartsIn, mentionedAddresses, scrapeRecipients, type ScrapedRecipient } from './scrape.ts';
@@ -203,8 +203,7 @@ export function refineCodes(d: Draft): void {
 function linesNaming(text: string, address: string): string {
   const needle = address.toLowerCase();
   if (!needle || !text.toLowerCase().includes(needle)) return '';
-  return text
-    .split(/\r?\n/)
+  return splitLines(text)
     .filter((l) => l.toLowerCase().includes(needle))
     .join('\n');
 }
@@ -292,7 +291,7 @@ function dedupeDrafts(drafts: Draft[]): Draft[] {
 
 /** The first line of a text that states a reason the phrase tables know, or null. */
 function reasonLine(text: string): string | null {
-  const lines = text.split(/\r?\n/, 200);
+  const lines = splitLines(text, 200);
   for (const line of lines) {
     const t = line.trim();
     if (t && t.length <= 500 && reasonFromPhrase(t)) return t;

@@ -5,7 +5,10 @@
  * to <addr>"), and each one gets the lines that follow it as its diagnostic.
  */
 import { ORIGINAL_MARKERS } from './tables.ts';
-import { ADDRESS, cleanAddress, findAddresses } from './fields.ts';
+import { ADDRESS, cleanAddress, findAddresses, splitLines } from './fields.ts';
+
+// All markers as one test (each opens its line; which one matched does not matter).
+const ANY_ORIGINAL_MARKER = new RegExp(ORIGINAL_MARKERS.map((re) => `(?:${re.source})`).join('|'), 'i');
 
 /** One recipient read from the text, with the lines that explain it. */
 export interface ScrapedRecipient {
@@ -23,11 +26,11 @@ export interface SplitText {
 
 /** Splits a bounce text at the first line that starts the returned original. */
 export function splitAtOriginal(text: string): SplitText {
-  const lines = text.split(/\r?\n/);
+  const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line.length > 160 || line.length < 8) continue;
-    if (ORIGINAL_MARKERS.some((re) => re.test(line))) {
+    if (ANY_ORIGINAL_MARKER.test(line)) {
       return { explanation: lines.slice(0, i).join('\n'), original: lines.slice(i + 1).join('\n').replace(/^\s*\n/, '') };
     }
   }
@@ -83,7 +86,7 @@ interface Anchor {
  * `exclude` holds addresses that are not recipients (the bounce's own From and To, the sender).
  */
 export function scrapeRecipients(explanation: string, exclude: ReadonlySet<string>): ScrapedRecipient[] {
-  const lines = explanation.split(/\r?\n/);
+  const lines = splitLines(explanation);
   const anchors: Anchor[] = [];
   for (let i = 0; i < lines.length; i++) {
     // An endless line is read from its start: that is where a recipient would be named.
@@ -169,7 +172,7 @@ function exchangeAbove(lines: readonly string[], at: number): string[] {
  */
 export function globalDiagnostic(explanation: string): string {
   const out: string[] = [];
-  const lines = explanation.split(/\r?\n/);
+  const lines = splitLines(explanation);
   let transcript = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -212,7 +215,7 @@ const MAX_MENTIONED = 3;
 export function mentionedAddresses(explanation: string, exclude: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const line of explanation.split(/\r?\n/, 400)) {
+  for (const line of splitLines(explanation, 400)) {
     if (!line.includes('@') || line.length > 2000 || ECHO_LINE.test(line)) continue;
     for (const found of findAddresses(line)) {
       // "not accepting mail from x@y", "a message from x@y": the sender, not a recipient.
@@ -243,7 +246,7 @@ const BARE_LOCAL_PART = /^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*(?:\(([^
  * each comes with the heading sentence, which states why.
  */
 export function bareLocalPartsIn(explanation: string): { local: string; diagnostic: string }[] {
-  const lines = explanation.split(/\r?\n/, 400);
+  const lines = splitLines(explanation, 400);
   const out: { local: string; diagnostic: string }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const heading = lines[i]!;

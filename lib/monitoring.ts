@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { SMTP_STEPS } from '#core/findings.ts';
+import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
 import { ROUND_LOG_MESSAGE, SESSION_STEP } from '../functions/lambda/observe.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './mail-function.ts';
 
@@ -269,6 +269,34 @@ export class Monitoring extends Construct {
         title: 'Canary round trip (s)',
         left: props.targets.map((t) => targetMetric('RoundTripSeconds', t, 'Maximum', interval, t)),
         width: 8,
+        height: 6,
+      }),
+    );
+    // Mail authentication (issue 16): the findings that say Gmail and Yahoo would refuse or junk
+    // the mail, and what SES concluded about each delivered canary. No new metric: the existing
+    // `Findings` count per Code, searched for the authentication codes.
+    const authCodes = AUTH_CODES.map((c) => `Code="${c}"`).join(' OR ');
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Mail authentication findings (SPF, DKIM, DMARC, reverse DNS, blocklists)',
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},Code,Target,service} MetricName="Findings" (${authCodes})', 'Sum', 3600)`,
+            usingMetrics: {},
+            label: '',
+            period: Duration.hours(1),
+          }),
+        ],
+        stacked: true,
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Delivered canaries: SPF, DKIM, DMARC as SES saw them',
+        logGroupNames: props.findingsLogGroups.map((g) => g.logGroupName),
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        queryLines: ["filter message = 'canary authentication'", 'fields @timestamp, target, spf, dmarc, canaryId', 'sort @timestamp desc', 'limit 20'],
+        width: 12,
         height: 6,
       }),
     );

@@ -7,6 +7,8 @@
 import { createMailParser } from '#adapters/mail-parser.ts';
 import { createS3RawMailSource } from '#adapters/s3-raw-mail.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
+import { canaryVerdicts } from '#core/auth/canary.ts';
+import { headerBlockOf } from '#core/auth/received.ts';
 import { analyzeBounce } from '#core/bounce/analyze.ts';
 import { canaryRecipientsFromStore } from '#core/bounce/canary.ts';
 import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
@@ -40,7 +42,8 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
 async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][number]['ses']): Promise<void> {
   const key = `${prefix}${mail.messageId}`;
-  const analysis = await analyzeBounce(await rawMail(key), { parse, canaryRecipients: canaryRecipientsFromStore(store()) });
+  const raw = await rawMail(key);
+  const analysis = await analyzeBounce(raw, { parse, canaryRecipients: canaryRecipientsFromStore(store()) });
   logger.info('message read', {
     messageId: mail.messageId,
     spam: receipt.spamVerdict?.status,
@@ -52,6 +55,7 @@ async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][numb
     truncated: analysis.truncated,
     notes: analysis.notes,
   });
-  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes });
+  const verdictsFor = (target: string) => canaryVerdicts(config, target, { receipt, envelopeSender: mail.source ?? null, headers: headerBlockOf(raw) });
+  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes, verdictsFor });
   await publishAll(topic, events, logger);
 }

@@ -31,11 +31,18 @@ export const sesReceiptEventSchema = z.object({
             // SES message ids are lower-case letters and digits; nothing else may become a key.
             messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/)),
             timestamp: z.optional(z.string()),
+            /** The envelope sender (MAIL FROM): a canary's VERP address. */
+            source: z.optional(z.string()),
           }),
           receipt: z.object({
             recipients: z.array(z.string()),
             spamVerdict: verdict,
             virusVerdict: verdict,
+            // What SES concluded about the message's authentication (the delivered canary's).
+            spfVerdict: verdict,
+            dkimVerdict: verdict,
+            dmarcVerdict: verdict,
+            dmarcPolicy: z.optional(z.string()),
           }),
         }),
       }),

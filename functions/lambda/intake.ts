@@ -6,6 +6,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AlertEvent } from '#core/alert/event.ts';
+import type { DeliveryVerdicts } from '#core/auth/canary.ts';
+import { recordDelivery } from '#core/auth/round.ts';
 import type { BounceAnalysis } from '#core/bounce/analyze.ts';
 import { bounceFinding } from '#core/bounce/findings.ts';
 import type { Language } from '#core/findings.ts';
@@ -22,6 +24,8 @@ export interface IntakeDeps extends HealthDeps {
   readonly language: Language;
   /** The same bounce finding for the same recipient alerts again only after this long (alerts.reminderMinutes). */
   readonly repeatAfterMinutes?: number;
+  /** The authentication verdicts of a delivered canary of this target (from the SES receipt event); null: none given. */
+  readonly verdictsFor?: (target: string) => DeliveryVerdicts | null;
 }
 
 /**
@@ -35,6 +39,11 @@ export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps):
     const seconds = await recordDelivered(delivered, deps);
     const record = seconds === null ? null : await store.getCanary(delivered);
     if (record && seconds !== null) sink.add('RoundTripSeconds', seconds, 'Seconds', { Target: record.target });
+    const verdicts = record ? (deps.verdictsFor?.(record.target) ?? null) : null;
+    if (record && verdicts) {
+      await recordDelivery(record.target, { canaryId: delivered, at: record.deliveredAt ?? deps.clock().toISOString(), verdicts }, { store });
+      logger.info('canary authentication', { canaryId: delivered, target: record.target, spf: verdicts.spf.result, dkim: verdicts.dkim.map((d) => d.result), dmarc: verdicts.dmarc.result });
+    }
     logger.info('canary delivered', { canaryId: delivered, target: record?.target, roundTripSeconds: seconds, first: seconds !== null });
   }
 

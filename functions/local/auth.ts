@@ -8,8 +8,9 @@
  */
 import { createMailauthVerifier } from '#adapters/mailauth.ts';
 import { cachedLookup } from '#core/auth/cache.ts';
-import { sendingHopOf } from '#core/auth/received.ts';
+import { headerBlockOf, sendingHopOf } from '#core/auth/received.ts';
 import { recordDelivery, senderAuthentication } from '#core/auth/round.ts';
+export { isLocalTarget } from '#core/auth/round.ts';
 import type { Config, TargetConfig } from '#core/config.ts';
 import type { Clock, DnsLookup, Store } from '#core/ports.ts';
 import type { CanaryRoundDeps } from '#core/probe/round.ts';
@@ -35,15 +36,6 @@ export interface LocalAuthentication {
   readonly roundCheck: NonNullable<CanaryRoundDeps['authentication']>;
 }
 
-// The header block of any sane message fits; a Received header further down is not the top one.
-const HEADER_SCAN_BYTES = 256 * 1024;
-
-function headerBlock(raw: Uint8Array): string {
-  const head = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, HEADER_SCAN_BYTES)).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  return end < 0 ? head : head.slice(0, end);
-}
-
 /**
  * Creates the local authentication check.
  * @example
@@ -60,7 +52,7 @@ export function createLocalAuthentication(options: LocalAuthOptions): LocalAuthe
       const target = targets.get(delivered.target);
       if (!target) return;
       try {
-        const hop = sendingHopOf(headerBlock(raw));
+        const hop = sendingHopOf(headerBlockOf(raw));
         const verdicts = await verify(raw, { ip: hop?.ip ?? null, helo: hop?.helo ?? null, sender: target.from });
         await recordDelivery(target.name, { canaryId: delivered.canaryId, at: delivered.at, verdicts }, { store });
       } catch (err) {
@@ -76,10 +68,4 @@ export function createLocalAuthentication(options: LocalAuthOptions): LocalAuthe
         ...(options.checkInternalAddresses ? { checkInternalAddresses: true } : {}),
       }),
   };
-}
-
-/** A target whose host is this machine: a test or a local relay, not checked against public DNS by default. */
-export function isLocalTarget(target: TargetConfig): boolean {
-  const host = target.host.toLowerCase().replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

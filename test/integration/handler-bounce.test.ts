@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { newCanaryId } from '#core/canary-id.ts';
+import { deliveryFindings } from '#core/auth/canary.ts';
 import { parseConfig } from '#core/config.ts';
 import type { Store } from '#core/ports.ts';
 import { buildCanaryMessage } from '#core/probe/canary-message.ts';
@@ -124,6 +125,32 @@ describe('bounce handler', () => {
     expect(roundTrips[0]!.value).toBeLessThan(42 + 60);
     expect(sns.published).toHaveLength(0);
     expect(out.metrics().filter((m) => m.name === 'Bounces')).toEqual([]);
+  });
+
+  it('keeps the authentication verdicts SES gave a delivered canary, with the sending server of its Received header', async () => {
+    // Prepare: SES found no DKIM signature and DMARC failing under p=quarantine.
+    const { id, sentAt } = await sentCanary(30, 2);
+    const messageId = sesMessageId();
+    const canaryMail = buildCanaryMessage({ canaryId: id, from: 'shop@example.jp', to: [`canary@${BOUNCE_DOMAIN}`], date: sentAt });
+    await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(canaryMail, `bounce+${id}@${BOUNCE_DOMAIN}`));
+    const event = sesEvent(messageId, { from: `bounce+${id}@${BOUNCE_DOMAIN}`, to: `canary@${BOUNCE_DOMAIN}`, subject: `mail-health canary ${id}` }) as {
+      Records: { ses: { receipt: Record<string, unknown> } }[];
+    };
+    Object.assign(event.Records[0]!.ses.receipt, { dkimVerdict: { status: 'GRAY' }, dmarcVerdict: { status: 'FAIL' }, dmarcPolicy: 'QUARANTINE' });
+
+    // Act
+    await bounce.handler(event);
+
+    // Assess
+    const { delivery } = await store.getSenderAuth('shop');
+    expect(delivery).toMatchObject({
+      canaryId: id,
+      verdicts: { source: 'ses', fromDomain: 'example.jp', ip: '203.0.113.5', helo: 'smtp.example.jp', dkim: [], dmarc: { result: 'fail', policy: 'quarantine' } },
+    });
+    // SPF passed for the VERP sender at the bounce domain, a subdomain of example.jp: the mail is
+    // authenticated (so the missing signature is a warning), yet DMARC failed.
+    expect(deliveryFindings(delivery!.verdicts).map((f) => `${f.code}:${f.severity}`)).toEqual(['CANARY_DMARC_FAIL:critical', 'CANARY_DKIM_FAIL:warning']);
+    expect(out.logs().some((l) => l.message === 'canary authentication' && l.dmarc === 'fail')).toBe(true);
   });
 
   it('raises one bounce alert for a bounce processed twice, counted once by reason', async () => {

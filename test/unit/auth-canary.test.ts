@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deliveryFindings, organizationalDomain, sesVerdicts, type DeliveryVerdicts } from '#core/auth/canary.ts';
+import { canaryVerdicts, deliveryFindings, organizationalDomain, sesVerdicts, type DeliveryVerdicts } from '#core/auth/canary.ts';
 import { parseReceivedFrom, sendingHopOf } from '#core/auth/received.ts';
 
 const passing: DeliveryVerdicts = {
@@ -94,5 +94,20 @@ describe('organizationalDomain', () => {
     ['example.ne.jp', 'example.ne.jp'],
   ])('%s belongs to %s', (domain, org) => {
     expect(organizationalDomain(domain)).toBe(org);
+  });
+});
+
+describe('canaryVerdicts', () => {
+  const config = { targets: [{ name: 'shop', from: 'shop@example.jp' }] } as unknown as Parameters<typeof canaryVerdicts>[0];
+  const headers = 'Return-Path: <bounce+01K@bounces.monitor.test>\r\nReceived: from smtp.example.jp (smtp.example.jp [203.0.113.5]) by inbound-smtp.us-east-1.amazonaws.com with SMTP id x\r\nFrom: shop@example.jp';
+
+  it('reads the receipt for the target\'s From domain and the sending server of the Received header', () => {
+    const v = canaryVerdicts(config, 'shop', { receipt: { spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' }, dmarcPolicy: 'NONE' }, envelopeSender: 'bounce+01K@bounces.monitor.test', headers });
+    expect(v).toMatchObject({ source: 'ses', fromDomain: 'example.jp', ip: '203.0.113.5', helo: 'smtp.example.jp', spf: { domain: 'bounces.monitor.test', aligned: false }, dmarc: { result: 'pass', policy: 'none' } });
+  });
+
+  it('gives nothing when the receipt carries no verdict (nothing to judge is no failure) or the target is unknown', () => {
+    expect(canaryVerdicts(config, 'shop', { receipt: {}, envelopeSender: null, headers })).toBeNull();
+    expect(canaryVerdicts(config, 'clinic', { receipt: { dkimVerdict: { status: 'PASS' } }, envelopeSender: null, headers })).toBeNull();
   });
 });

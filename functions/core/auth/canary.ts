@@ -5,8 +5,10 @@
  * connecting IP, HELO and sender) or from the SES receipt event in AWS; both end up in
  * `DeliveryVerdicts`, and `deliveryFindings` decides the same way for both.
  */
+import type { Config } from '../config.ts';
 import type { Finding } from '../findings.ts';
 import { authFinding } from './finding.ts';
+import { sendingHopOf } from './received.ts';
 
 /** The result words of RFC 8601 Authentication-Results that verifiers use. */
 export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy';
@@ -140,4 +142,31 @@ export function sesVerdicts(
     dkim: dkim === 'none' ? [] : [{ domain: dkim === 'pass' && dmarc !== 'pass' ? `(not ${context.fromDomain})` : context.fromDomain, selector: null, result: dkim, aligned: dmarc === 'pass' }],
     dmarc: { result: dmarc, policy: policy === 'none' || policy === 'quarantine' || policy === 'reject' ? policy : null },
   };
+}
+
+/** The receipt fields `sesVerdicts` reads. */
+export type SesReceipt = Parameters<typeof sesVerdicts>[0];
+
+/**
+ * The verdicts of a canary of `target` that SES received, or null when the receipt carries none
+ * (no verdict is not a failure) or the target is not in the config. The From domain is the
+ * target's `from`; the sending server comes from the topmost Received header SES wrote.
+ * @example canaryVerdicts(config, 'shop', { receipt, envelopeSender: mail.source, headers: headerBlockOf(raw) })
+ */
+export function canaryVerdicts(
+  config: Pick<Config, 'targets'>,
+  target: string,
+  input: { readonly receipt: SesReceipt; readonly envelopeSender: string | null; readonly headers: string },
+): DeliveryVerdicts | null {
+  const t = config.targets.find((x) => x.name === target);
+  const { receipt } = input;
+  if (!t || (!receipt.spfVerdict && !receipt.dkimVerdict && !receipt.dmarcVerdict)) return null;
+  const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const hop = sendingHopOf(input.headers);
+  return sesVerdicts(receipt, {
+    fromDomain: domainOf(t.from),
+    envelopeDomain: input.envelopeSender ? domainOf(input.envelopeSender) : null,
+    ip: hop?.ip ?? null,
+    helo: hop?.helo ?? null,
+  });
 }

@@ -58,3 +58,16 @@ export function sendingHopOf(rawHeaders: string): SendingHop | null {
   const received = firstHeader(rawHeaders, 'Received');
   return received === null ? null : parseReceivedFrom(received);
 }
+
+// The header block of any sane message fits; a Received header further down is not the top one.
+const HEADER_SCAN_BYTES = 256 * 1024;
+
+/**
+ * The header block of a raw message as text (bytes as Latin-1, so nothing fails to decode).
+ * @example sendingHopOf(headerBlockOf(raw))
+ */
+export function headerBlockOf(raw: Uint8Array): string {
+  const head = new TextDecoder('latin1').decode(raw.subarray(0, HEADER_SCAN_BYTES));
+  const end = head.search(/\r?\n\r?\n/);
+  return end < 0 ? head : head.slice(0, end);
+}

@@ -153,3 +153,12 @@ export async function senderAuthentication(target: TargetConfig, deps: SenderAut
   }
   return roundAuthentication({ domain, delivery: memo.delivery, ip: report });
 }
+
+/**
+ * A target whose host is this machine (127.0.0.1, ::1, localhost): a test or a local relay.
+ * Without configured resolvers (`dnsServers`) its `from` domain is not checked against public DNS.
+ */
+export function isLocalTarget(target: TargetConfig): boolean {
+  const host = target.host.toLowerCase().replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -127,4 +127,41 @@ describe('mailhealth (built)', () => {
     expect(threads.stdout).toBe(one.stdout);
     expect((JSON.parse(threads.stdout) as { messages: unknown[] }).messages).toHaveLength(80);
   });
+
+  it('gives the same results on worker threads for an mbox past the size read whole', async () => {
+    // Prepare: an mbox of 1.2 MB (read as a stream, shared with a worker under --jobs 2).
+    const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml'));
+    const messages = fixtures.map((f) => `From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n${readFileSync(join(FIXTURES, f), 'latin1').replace(/^(>*From )/gm, '>$1').replace(/\n*$/, '\n\n')}`);
+    let mbox = '';
+    while (mbox.length < 1.2 * 1024 * 1024) mbox += messages.join('');
+    const path = join(dir, 'export.mbox');
+    writeFileSync(path, mbox, 'latin1');
+    // Act
+    const threads = await mailhealth(['bounce', path, '--jsonl', '--jobs', '2']);
+    const one = await mailhealth(['bounce', path, '--jsonl']);
+    // Assess
+    expect(threads.code).toBe(one.code);
+    expect(threads.stdout).toBe(one.stdout);
+    expect(threads.stdout.split('\n').filter(Boolean).length).toBeGreaterThan(fixtures.length);
+  });
+
+  it('stops with a message, not a hang, when a worker thread fails', async () => {
+    // Prepare: a copy of the build whose worker dies on its first batch; 60 files, --jobs 2.
+    const copy = join(dir, 'dist-broken-worker');
+    cpSync(join(BUILT_CLI, '..'), copy, { recursive: true });
+    writeFileSync(join(copy, 'bounce-worker.js'), "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('worker broke'); });\n");
+    const folder = join(dir, 'sixty');
+    mkdirSync(folder);
+    const fixture = readdirSync(FIXTURES).find((f) => f.endsWith('.eml'))!;
+    for (let i = 0; i < 60; i++) copyFileSync(join(FIXTURES, fixture), join(folder, `${String(i).padStart(3, '0')}.eml`));
+    const cli = join(copy, 'mailhealth.js');
+    // Act
+    const threads = await mailhealth(['bounce', folder, '--jsonl', '--jobs', '2'], { cli });
+    const one = await mailhealth(['bounce', folder, '--jsonl'], { cli });
+    // Assess: the worker's failure is reported (the one-thread run never loads it)
+    expect(threads.code).not.toBe(0);
+    expect(threads.code).not.toBe(one.code);
+    expect(threads.stderr).toContain('worker broke');
+    expect(one.stdout.split('\n').filter(Boolean)).toHaveLength(60);
+  });
 });

@@ -84,7 +84,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       summary: { type: 'boolean', description: 'only the summary: counts by reason, top recipient domains (large inputs get it after the table)', default: 'off' },
       quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr (shown only when stderr is a terminal)', default: 'off' },
       state: { type: 'string', value: 'DIR', description: "the local state, to take a canary's recipients from its record", default: 'none' },
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'for folders of 48 files or more: classify on N worker threads (helps on an idle multi-core machine)', default: '1: this thread' },
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'classify on N threads, this one and N-1 workers, for 48 files or more or an mbox (helps on an idle multi-core machine)', default: '1' },
     },
     examples: [
       { command: 'mailhealth bounce returned/ --summary', comment: 'a folder of .eml files: counts by reason and domain' },

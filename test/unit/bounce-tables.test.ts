@@ -324,3 +324,37 @@ describe('commandIn on reporters\' stage phrases', () => {
     expect(stage).toBe('DATA');
   });
 });
+
+describe('classifyReason on Status 5.0.0 with wordings no phrase row knows', () => {
+  it.each([
+    ['550 Mailbox error for kim', 'userunknown'], // RFC 5321 550 "mailbox unavailable", about a mailbox
+    ['550 kim@example.org: recipient problem', 'userunknown'],
+    ['553 mailbox kim: not here', 'userunknown'], // 553 "mailbox name not allowed"
+    ['552 mailbox kim: storage problem', 'mailboxfull'], // 552 "exceeded storage allocation"
+    ['552 message of 20480000 bytes refused', 'mesgtoobig'], // RFC 1870: 552 for a message over SIZE
+  ])('reads the reply code with what %j talks about as %s', (diagnostic, reason) => {
+    // Act
+    const c = classifyReason({ diagnostic, status: '5.0.0' });
+    // Assess
+    expect(c).toMatchObject({ reason, basis: 'reply-code' });
+  });
+
+  it('leaves a reply that names nothing undecided (onhold), and lets a precise status decide over the words', () => {
+    expect(classifyReason({ diagnostic: '550 rejected', status: '5.0.0' }).reason).toBe('onhold');
+    expect(classifyReason({ diagnostic: '550 mailbox kim: see you', status: '5.2.2' }).reason).toBe('mailboxfull');
+  });
+
+  it.each([
+    ["552-5.2.3 Your message exceeded Google's message size limits", 'mesgtoobig'],
+    ['552 5.3.4 Error: message file too big', 'mesgtoobig'],
+    ['550 The message was rejected: size of message exceeds limit', 'mesgtoobig'],
+    ["550 The user's mailbox is over the allowed size", 'mailboxfull'],
+    ['550 Recipient kim@example.org has exceeded their storage quota', 'mailboxfull'],
+    ['550 Bad destination mailbox address', 'userunknown'],
+    ['550 5.1.1 <kim@example.org>: Recipient address rejected: unverified address: host mx.example.org said: 550 no', 'userunknown'],
+    ['550 Recipient address is invalid', 'userunknown'],
+    ['550 mx.example.org: Name or service not known', 'hostunknown'],
+  ])('knows the documented wording %j as %s', (diagnostic, reason) => {
+    expect(classifyReason({ diagnostic, status: '5.0.0' }).reason).toBe(reason);
+  });
+});

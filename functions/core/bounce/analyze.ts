@@ -176,7 +176,7 @@ export function readBounce(message: ParsedMessage, options: ReadOptions = {}): B
     return {
       isBounce: kind !== 'none',
       kind,
-      recipients: drafts.map((d) => weighEvidence(d, drafts.filter((o) => o !== d), evidence)),
+      recipients: drafts.map((d) => weighEvidence(d, drafts, evidence)),
       canaryId: kind === 'none' ? null : report.canaryId,
       deliveredCanaryId: null,
       feedbackType: null,

@@ -5,7 +5,7 @@
  */
 import type { BounceReason } from '../results.ts';
 import { ENHANCED_STATUS, REPLY_CODE, REPLY_CODE_WITH_STATUS } from './fields.ts';
-import { COMMAND_RULES, HARD_REASONS, REASON_PHRASES, REPLY_CODE_REASONS, STATUS_REASONS, type PhraseRow, type SmtpCommand } from './tables.ts';
+import { COMMAND_RULES, HARD_REASONS, REASON_PHRASES, REPLY_CODE_REASONS, REPLY_CODE_WORDS, STATUS_REASONS, type PhraseRow, type SmtpCommand } from './tables.ts';
 
 /** What is known about one failed recipient. */
 export interface ClassifyInput {
@@ -256,6 +256,9 @@ export function classifyReason(input: ClassifyInput): Classification {
   let reason: BounceReason | undefined;
   let basis: Classification['basis'] = 'none';
   const decisive = DECISIVE_STATUS[key];
+  // No status, or one that says "other or undefined": the reply code and its words decide.
+  const vagueStatus = !status || /^\d\.0\.0$/.test(status);
+  let byWords: BounceReason | undefined;
   if (byStatus && decisive && (!row || !decisive.includes(row.reason))) {
     reason = byStatus;
     basis = 'status';
@@ -265,7 +268,10 @@ export function classifyReason(input: ClassifyInput): Classification {
   } else if (byStatus) {
     reason = byStatus;
     basis = 'status';
-  } else if (replyCode && REPLY_CODE_REASONS[replyCode] && (!status || /^\d\.0\.0$/.test(status))) {
+  } else if (replyCode && vagueStatus && (byWords = replyCodeWords(replyCode, input.diagnostic))) {
+    reason = byWords;
+    basis = 'reply-code';
+  } else if (replyCode && REPLY_CODE_REASONS[replyCode] && vagueStatus) {
     reason = REPLY_CODE_REASONS[replyCode];
     basis = 'reply-code';
   } else {
@@ -301,6 +307,13 @@ export function classifyReason(input: ClassifyInput): Classification {
   }
   reason ??= 'undefined';
   return { reason, hard: isHard(reason, permanent || reason === 'userunknown'), basis };
+}
+
+// The reason a reply code gives together with what its reply talks about (REPLY_CODE_WORDS).
+function replyCodeWords(replyCode: number, diagnostic: string | null | undefined): BounceReason | undefined {
+  if (!diagnostic) return undefined;
+  const text = normalizeText(diagnostic);
+  return REPLY_CODE_WORDS.find((r) => r.code === replyCode && r.words.test(text))?.reason;
 }
 
 function rowReason(row: PhraseRow, when: { gaveUp: boolean; temporary: boolean; command: SmtpCommand | null; statusKey: string }): BounceReason {

@@ -53,9 +53,9 @@ const CONVENTION_REASONS: ReadonlySet<BounceReason> = new Set(REPORTER_CONVENTIO
 
 /**
  * The verdict for one recipient of a report, from all its evidence (see the module comment).
- * `others` are the report's other recipients: their own lines are not this one's context.
+ * `all` are the report's recipients, `d` among them: the others' own lines are not this one's context.
  */
-export function weighEvidence(d: Draft, others: readonly Draft[], evidence: ReportEvidence): BouncedRecipient {
+export function weighEvidence(d: Draft, all: readonly Draft[], evidence: ReportEvidence): BouncedRecipient {
   let reason: BounceReason;
   let hard = false;
   let status = d.status;
@@ -66,7 +66,7 @@ export function weighEvidence(d: Draft, others: readonly Draft[], evidence: Repo
   if (d.reason) reason = d.reason;
   else {
     // 2. The recipient's own words and codes, then the rest of the explanation.
-    const context = [d.own ?? '', contextFor(d, others, evidence.report)].join('\n');
+    const context = [d.own ?? '', contextFor(d, all, evidence.report)].join('\n');
     const c = classifyReason({ diagnostic: d.diagnostic, status, replyCode, action: d.action, command: d.command ?? null, context, program: d.program ?? false });
     reason = c.reason;
     hard = c.hard;
@@ -113,11 +113,18 @@ export function weighEvidence(d: Draft, others: readonly Draft[], evidence: Repo
  * own reads those alone; one without gets the explanation less the lines the others own, so
  * that one recipient's cause is not lent to another.
  */
-function contextFor(d: Draft, others: readonly Draft[], report: Report): string {
-  if (others.length === 0 || d.inferred) return report.head;
+// See contextFor.
+const MAX_CONTEXT_RECIPIENTS = 100;
+
+function contextFor(d: Draft, all: readonly Draft[], report: Report): string {
+  if (all.length <= 1 || d.inferred) return report.head;
   if (d.diagnostic || d.status) return '';
+  // Taking every other recipient's lines out costs a pass over the text per recipient: beyond
+  // this many, the shared text is no context for one of them.
+  if (all.length > MAX_CONTEXT_RECIPIENTS) return '';
   let text = normalizeText(report.head);
-  for (const o of others) {
+  for (const o of all) {
+    if (o === d) continue;
     const own = o.own ? normalizeText(o.own) : '';
     if (own.length >= 8) text = text.split(own).join(' ');
     text = text.split(o.recipient.toLowerCase()).join(' ');

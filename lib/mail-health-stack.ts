@@ -7,9 +7,11 @@
  *
  * | variable | functions | value |
  * |---|---|---|
- * | `MAILHEALTH_CONFIG_FILE` | canary, bounce, alert | `mailhealth.config.json`: the path, relative to the bundle root (`LAMBDA_TASK_ROOT`, `/var/task`), of the deployed config, a JSON file the stack writes into every function's bundle (see below). |
- * | `TABLE_NAME` | canary, bounce, alert | The DynamoDB table: partition key `pk` (S), sort key `sk` (S), TTL attribute `ttl` (epoch seconds), on demand. |
- * | `ALERT_TOPIC_ARN` | canary, bounce | The encrypted SNS alert topic: publish alerts here; the alert Lambda delivers them. |
+ * | `MAILHEALTH_CONFIG_FILE` | canary, bounce, alert, sweeper | `mailhealth.config.json`: the path, relative to the bundle root (`LAMBDA_TASK_ROOT`, `/var/task`), of the deployed config, a JSON file the stack writes into every function's bundle (see below). |
+ * | `TABLE_NAME` | canary, bounce, alert, sweeper | The DynamoDB table: partition key `pk` (S), sort key `sk` (S), TTL attribute `ttl` (epoch seconds), on demand. |
+ * | `ALERT_TOPIC_ARN` | canary, bounce, sweeper | The encrypted SNS alert topic: publish alerts here; the alert Lambda delivers them. |
+ * | `ROUND_INTERVAL_SECONDS` | canary | The normal gap between two scheduled rounds of a target (a cron schedule has no rate to read it from); with `roundTripSchedule` it decides which rounds send the canary message. |
+ * | `SILENT_AFTER_SECONDS` | sweeper | No round recorded for this long makes a target silent (two intervals, the flexible window and the canary's timeout). |
  * | `RAW_MAIL_BUCKET` | bounce | The bucket SES stores each received message in. |
  * | `RAW_MAIL_PREFIX` | bounce | `raw/`: the object key is this prefix + the SES `mail.messageId` of the event. |
  * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the Slack webhook URL. |
@@ -32,25 +34,32 @@
  * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
  * `ses:SendRawEmail`, v1 or v2 API) from `alerts.email.from` only, without a configuration set.
  *
- * Events: the scheduler invokes the canary asynchronously with `{"target":"<name>"}` (see
- * `CanaryScheduleInput`), one target per invocation, no retry of a failed round. SES invokes the
- * bounce Lambda asynchronously with its receipt event (headers only) after storing the message.
- * SNS invokes the alert Lambda with alerts and CloudWatch alarm notifications.
+ * Events: the scheduler invokes the canary asynchronously with
+ * `{"targets":["<name>",…],"scheduledTime":"<ISO>"}` (`CanaryScheduleInput`: one target per
+ * schedule up to 250 targets, then shared schedules), no retry of a failed round; a round sends
+ * the canary message when its scheduled time is the target's round trip, else it checks the
+ * login only. The scheduler invokes the sweeper with `{"scheduledTime":"<ISO>"}` on its own
+ * schedule. SES invokes the bounce Lambda asynchronously with its receipt event (headers only)
+ * after storing the message. SNS invokes the alert Lambda with alerts (kinds in
+ * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications;
+ * an alarm on one target's `CanarySuccess` is not delivered (the health state machine speaks).
  *
- * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`):
- * `CanarySuccess` {Target} 1 when the round's mail was accepted, else 0, one per round (the
- * not-reporting alarm counts these samples); `StepLatency` {Target, Step=session} ms, the
- * whole SMTP session (one metric per target: each distinct metric is billed, so the per-step
- * timings are in the round's log line instead); `TlsCertDaysLeft` {Target};
- * `RoundTripSeconds` {Target}; `Findings` {Target, Code} for warning and critical findings only
- * (they exist only while something is wrong); `Bounces` {Reason} without Target, so
- * reasons × targets do not multiply.
+ * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`). Each
+ * distinct metric is billed every month, so there is one per target and none per step, code or
+ * anything else that multiplies: `CanarySuccess` {Target} 1 for a good round (ok or warning:
+ * the login, or the message on a round trip, went through), else 0, one per round; `Bounces`
+ * {Reason} without Target, one per bounced recipient (the bounce-spike alarm and the dashboard).
+ * The session and step timings, the certificate's days left, the findings and the round trip
+ * are log fields (below), charted by Logs Insights.
  *
  * Logs: one JSON line per finding with the fields `finding.code`, `finding.severity`, `target`
  * and `message` (the dashboard's findings table reads the canary and bounce log groups); one
  * line per canary round, `message` = `canary round`, with `target`, `status`, `canaryId`,
- * `sessionMs` and `stepMs.<step>` (connect … quit, summed when a step repeats), which the
- * per-step latency charts read.
+ * `roundTrip`, `sessionMs`, `stepMs.<step>` (connect … quit, summed when a step repeats),
+ * `tls.certDaysLeft` and `findings` (codes); one line per arrived canary in the bounce log
+ * group, `message` = `canary delivered`, with `target` and `roundTripSeconds`; one line per
+ * sweep in the sweeper's, `message` = `sweep`, with the targets by state (`ok`, `warning`,
+ * `failing`, `unseen`) and `silentCount`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +76,7 @@ import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
 import { Canary, canaryCaBundlePath } from './canary.ts';
 import { Monitoring } from './monitoring.ts';
+import { Sweeper } from './sweeper.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
@@ -149,6 +159,7 @@ export function deployedConfig(config: Config): Config {
     language: config.language,
     bounceDomain: config.bounceDomain,
     schedule: config.schedule,
+    roundTripSchedule: config.roundTripSchedule,
     deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
     targets,
     alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
@@ -168,6 +179,8 @@ export class MailHealthStack extends Stack {
   readonly alerting: Alerting;
   /** The dashboard and alarms. */
   readonly monitoring: Monitoring;
+  /** The dead-man: notices targets that stop reporting. */
+  readonly sweeper: Sweeper;
   /** The deployed config file on the synthesizing machine, as copied into every bundle. */
   readonly configFile: string;
 
@@ -216,23 +229,41 @@ export class MailHealthStack extends Stack {
       logRetention: props.logRetention,
     });
 
+    // Rounds come once per interval somewhere in the flexible window; two missed rounds, the
+    // window and a round's longest run make a target silent.
+    const sweepInterval = Duration.minutes(Math.min(Math.max(interval.toMinutes(), 5), 15));
+    const silentSeconds =
+      Math.max(2 * interval.toSeconds() + (this.canary.window?.toSeconds() ?? 0), 2 * sweepInterval.toSeconds()) + this.canary.canaryFunction.function.timeout!.toSeconds();
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      interval: sweepInterval,
+      silentAfter: Duration.minutes(Math.ceil(silentSeconds / 60)),
+      environment: publishing,
+      extraFiles: configFiles,
+      schedulerRole: this.canary.schedulerRole,
+      deadLetterQueue: this.canary.deadLetterQueue,
+      logRetention: props.logRetention,
+    });
+
     const functions = {
       canary: this.canary.canaryFunction,
       bounce: this.bounceIntake.bounceFunction,
       alert: this.alerting.alertFunction,
+      sweeper: this.sweeper.sweeperFunction,
     };
     for (const fn of Object.values(functions)) this.table.grantReadWriteData(fn.role);
-    this.alerting.grantPublish(this.canary.canaryFunction.role);
-    this.alerting.grantPublish(this.bounceIntake.bounceFunction.role);
+    for (const fn of [functions.canary, functions.bounce, functions.sweeper]) this.alerting.grantPublish(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      targets: config.targets.map((t) => t.name),
+      targetCount: config.targets.length,
       interval,
+      roundTripInterval: rateInterval(config.roundTripSchedule)!,
       alarmTopic: this.alerting.topic,
       functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
+      throttleWatched: [functions.bounce.function, functions.alert.function],
+      sweeper: { function: this.sweeper.sweeperFunction.function, interval: sweepInterval, logGroup: this.sweeper.sweeperFunction.logGroup },
       findingsLogGroups: [this.canary.canaryFunction.logGroup, this.bounceIntake.bounceFunction.logGroup],
       canaryLogGroup: this.canary.canaryFunction.logGroup,
-      failureThreshold: config.alerts.failureThreshold,
+      bounceLogGroup: this.bounceIntake.bounceFunction.logGroup,
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });
 
@@ -288,6 +319,19 @@ export class MailHealthStack extends Stack {
       ],
       true,
     );
+    if (this.canary.secretPrefix !== undefined) {
+      NagSuppressions.addResourceSuppressions(
+        this.canary.canaryFunction.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: `The targets name more SMTP secrets than an IAM policy can list, all under ${this.canary.secretPrefix}; the canary may read only secrets of that prefix.`,
+            appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:.*\\*$/' }],
+          },
+        ],
+        true,
+      );
+    }
     const activation = this.bounceIntake.ruleSetActivation;
     if (activation) {
       NagSuppressions.addResourceSuppressions(

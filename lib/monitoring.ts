@@ -1,6 +1,12 @@
 /**
- * Monitoring: the CloudWatch dashboard and the alarms. Every alarm notifies the alert topic,
- * where the alert Lambda formats it like any other alert.
+ * Monitoring: the CloudWatch dashboard and the alarms.
+ *
+ * One voice per incident: the health state machine alerts when a target fails and recovers,
+ * and the dead-man sweeper when targets stop reporting; no alarm watches a target. The alarms
+ * watch what neither can see: a Lambda failing, the sweeper itself not running, a spike of
+ * bounces. Their number and the dashboard's widgets do not grow with the targets: per-target
+ * views come from one SEARCH or Metrics Insights expression, or from Logs Insights over the
+ * round log lines, so 500 targets cost the dashboard nothing more than one.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,42 +16,49 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
-import { ROUND_LOG_MESSAGE, SESSION_STEP } from '../functions/lambda/observe.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './mail-function.ts';
+import { ROUND_LOG_MESSAGE } from '../functions/lambda/observe.ts';
+import { METRICS_NAMESPACE } from './mail-function.ts';
 
 /** Bounce reasons that are not failures: delivery reports, auto-replies, feedback loops. */
 const NOT_A_FAILURE = ['delivered', 'vacation', 'feedback'] as const;
-/** Below this many days left the TLS certificate graph shows its warning line. */
-const CERT_WARNING_DAYS = 14;
+/** How many targets the dashboard's worst-target lists show. */
+const WORST_LISTED = 20;
+/** The sweeper's log line per sweep (functions/sweeper/index.ts `SWEEP_LOG_MESSAGE`). */
+const SWEEP_LOG_MESSAGE = 'sweep';
+/** The bounce Lambda's log line for a canary that arrived (functions/lambda/intake.ts). */
+const DELIVERED_LOG_MESSAGE = 'canary delivered';
 
 /** Properties of {@link Monitoring}. */
 export interface MonitoringProps {
-  /** The target names (the `Target` dimension). */
-  readonly targets: readonly string[];
-  /** The longest normal gap between two canary rounds; the canary alarms' period. */
+  /** How many targets the stack checks (shown in the dashboard's header). */
+  readonly targetCount: number;
+  /** The normal gap between two rounds of a target. */
   readonly interval: Duration;
-  /** Where every alarm (and the canary alarms' recovery) is notified. */
+  /** How often a target's round sends the canary message (config `roundTripSchedule`). */
+  readonly roundTripInterval: Duration;
+  /** Where every alarm is notified. */
   readonly alarmTopic: sns.ITopic;
-  /** The functions to watch for errors and throttles, keyed by a short label. */
+  /** The functions whose errors alarm, keyed by a short label. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /**
+   * The functions whose throttling one alarm watches: those whose lost or late invocations
+   * nothing else notices (a throttled canary or sweeper shows as silence, which the sweeper or
+   * the sweeper-not-running alarm reports).
+   * @default none: no throttles alarm
+   */
+  readonly throttleWatched?: readonly lambda.IFunction[];
+  /** The dead-man sweeper and how often it runs: the sweeper-not-running alarm watches it. */
+  readonly sweeper: { readonly function: lambda.IFunction; readonly interval: Duration; readonly logGroup: logs.ILogGroup };
   /** Log groups whose structured `finding` lines feed the latest-findings table. */
   readonly findingsLogGroups: readonly logs.ILogGroup[];
   /**
    * The canary function's log group: its one `canary round` line per round carries the per-step
-   * timings (`stepMs.<step>`) the step latency charts read. Logs instead of a metric per step:
-   * each distinct metric is billed, a log field is not.
+   * timings, the session time and the certificate's days left. Logs instead of metrics: each
+   * distinct metric is billed per target, a log field is not.
    */
   readonly canaryLogGroup: logs.ILogGroup;
-  /**
-   * Consecutive failed periods before the canary-failing alarm fires (config `alerts.failureThreshold`).
-   * @default 2
-   */
-  readonly failureThreshold?: number;
-  /**
-   * Silent periods (out of three) before the not-reporting alarm fires.
-   * @default 2
-   */
-  readonly silentPeriods?: number;
+  /** The bounce function's log group: the round trip of each canary that arrived. */
+  readonly bounceLogGroup: logs.ILogGroup;
   /**
    * Failure bounces within `bounceSpikePeriod` that make a spike.
    * @default 5
@@ -67,33 +80,31 @@ export interface MonitoringProps {
 export class Monitoring extends Construct {
   /** The dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
-  /** Per target: the canary reported failures for `failureThreshold` periods in a row. */
-  readonly canaryFailing: ReadonlyMap<string, cloudwatch.Alarm>;
-  /** Per target: no canary result arrived (missing data breaches). */
-  readonly canaryNotReporting: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The sweeper did not run (its schedule or the scheduler is broken): nothing would notice silent targets. */
+  readonly sweeperNotRunning: cloudwatch.Alarm;
   /** Failure bounces (all reasons together) above the spike threshold. */
   readonly bounceSpike: cloudwatch.Alarm;
+  /** Per function label: the function failed. */
+  readonly errors: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** One of the throttle-watched functions was throttled (undefined when none is watched). */
+  readonly throttles?: cloudwatch.Alarm;
   /** Every alarm of the construct. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const interval = props.interval;
-    const failureThreshold = props.failureThreshold ?? 2;
-    const silentPeriods = props.silentPeriods ?? 2;
     const spikeThreshold = props.bounceSpikeThreshold ?? 5;
     const spikePeriod = props.bounceSpikePeriod ?? Duration.hours(1);
+    const sweepSeconds = props.sweeper.interval.toSeconds();
     const prefix = Stack.of(this).stackName;
 
-    if (props.targets.length === 0) throw new Error('Monitoring: targets must not be empty');
+    if (props.targetCount < 1) throw new Error('Monitoring: targetCount must be at least 1');
     if (interval.toSeconds() < 60 || interval.toSeconds() % 60 !== 0 || interval.toSeconds() > 86_400) {
-      throw new Error(`Monitoring: interval ${interval.toSeconds()} s must be whole minutes from 1 minute to 1 day (a CloudWatch alarm period)`);
+      throw new Error(`Monitoring: interval ${interval.toSeconds()} s must be whole minutes from 1 minute to 1 day`);
     }
-    if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold * interval.toSeconds() > 7 * 86_400) {
-      throw new Error(`Monitoring: failureThreshold ${failureThreshold} × interval must be at least one period and at most 7 days`);
-    }
-    if (!Number.isInteger(silentPeriods) || silentPeriods < 1 || silentPeriods > 3) {
-      throw new Error(`Monitoring: silentPeriods ${silentPeriods} must be 1, 2 or 3`);
+    if (sweepSeconds < 60 || sweepSeconds % 60 !== 0 || sweepSeconds * 3 > 86_400) {
+      throw new Error(`Monitoring: the sweeper's interval ${sweepSeconds} s must be whole minutes, three of them within a day (an alarm period)`);
     }
     if (!(spikeThreshold >= 1)) throw new Error(`Monitoring: bounceSpikeThreshold ${spikeThreshold} must be at least 1`);
     if (spikePeriod.toSeconds() < 60 || spikePeriod.toSeconds() % 60 !== 0 || spikePeriod.toSeconds() > 3 * 3600) {
@@ -101,53 +112,24 @@ export class Monitoring extends Construct {
     }
 
     const notify = new actions.SnsAction(props.alarmTopic);
-    // One target's metric as the handlers emit it (Powertools adds the service dimension).
-    const targetMetric = (metricName: string, target: string, statistic: string, period: Duration, label?: string, dimensions: Record<string, string> = {}) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME, Target: target, ...dimensions },
-        statistic,
-        period,
-        label,
-      });
-    // No label on the alarms' metric: a label turns the alarm into the metric-math form.
-    const canaryMetric = (target: string, statistic: string, label?: string) => targetMetric('CanarySuccess', target, statistic, interval, label);
-
-    const failing = new Map<string, cloudwatch.Alarm>();
-    const silent = new Map<string, cloudwatch.Alarm>();
     const all: cloudwatch.Alarm[] = [];
-    for (const target of props.targets) {
-      const f = new cloudwatch.Alarm(this, `CanaryFailing-${target}`, {
-        alarmName: `${prefix}-canary-failing-${target}`,
-        alarmDescription: `The mail-health canary for ${target} found no successful round in ${failureThreshold} consecutive periods of ${interval.toMinutes()} min. The alert for the failing step names the cause and the fix.`,
-        metric: canaryMetric(target, 'Maximum'),
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: failureThreshold,
-        datapointsToAlarm: failureThreshold,
-        // Silence is the not-reporting alarm's job; here it keeps the last state.
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
-      const s = new cloudwatch.Alarm(this, `CanaryNotReporting-${target}`, {
-        alarmName: `${prefix}-canary-not-reporting-${target}`,
-        alarmDescription: `No mail-health canary result for ${target} in ${silentPeriods} of the last 3 periods of ${interval.toMinutes()} min: the schedule, the canary Lambda or its permissions are broken, so mail problems would go unseen. Check the canary function's errors and logs.`,
-        metric: canaryMetric(target, 'SampleCount'),
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: 3,
-        datapointsToAlarm: silentPeriods,
-        // A broken scheduler or function produces no data at all: that must alarm, not hide.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      });
-      for (const alarm of [f, s]) {
-        alarm.addAlarmAction(notify);
-        alarm.addOkAction(notify);
-      }
-      failing.set(target, f);
-      silent.set(target, s);
-      all.push(f, s);
-    }
+
+    // The dead-man's dead-man: a schedule that stopped, or a scheduler that cannot invoke the
+    // sweeper, leaves no invocation at all, which is exactly what this alarm counts.
+    this.sweeperNotRunning = new cloudwatch.Alarm(this, 'SweeperNotRunning', {
+      alarmName: `${prefix}-sweeper-not-running`,
+      alarmDescription: `The mail-health sweeper, which notices targets that stop reporting, was not invoked in 2 of the last 3 periods of ${sweepSeconds / 60} min: its EventBridge Scheduler schedule is disabled or broken, so a broken canary would go unnoticed too. Check the schedules of the stack and the scheduler role.`,
+      metric: props.sweeper.function.metricInvocations({ period: props.sweeper.interval, statistic: 'Sum' }),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      // No invocation at all publishes no datapoint: that is the case this alarm exists for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.sweeperNotRunning.addAlarmAction(notify);
+    this.sweeperNotRunning.addOkAction(notify);
+    all.push(this.sweeperNotRunning);
 
     // One Metrics Insights query over every reason keeps this a single alarm however many
     // reasons occur; the dashboard and the bounce alerts name the reason.
@@ -169,8 +151,9 @@ export class Monitoring extends Construct {
     this.bounceSpike.addAlarmAction(notify);
     all.push(this.bounceSpike);
 
+    const errors = new Map<string, cloudwatch.Alarm>();
     for (const [label, fn] of Object.entries(props.functions)) {
-      const errors = new cloudwatch.Alarm(this, `Errors-${label}`, {
+      const alarm = new cloudwatch.Alarm(this, `Errors-${label}`, {
         alarmName: `${prefix}-${label}-errors`,
         alarmDescription: `The mail-health ${label} Lambda failed (an exception, timeout or out of memory). Its log group has the stack trace.`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -179,78 +162,129 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      const throttles = new cloudwatch.Alarm(this, `Throttles-${label}`, {
-        alarmName: `${prefix}-${label}-throttles`,
-        alarmDescription: `The mail-health ${label} Lambda was throttled: the account's concurrency is exhausted, so checks or alerts are delayed or lost.`,
-        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      alarm.addAlarmAction(notify);
+      errors.set(label, alarm);
+      all.push(alarm);
+    }
+    this.errors = errors;
+
+    const watched = props.throttleWatched ?? [];
+    if (watched.length > 0) {
+      // One alarm over the sum: which function was throttled is on the Lambda console, and an
+      // alarm per function would cost as much for the same message.
+      const usingMetrics = Object.fromEntries(watched.map((fn, i) => [`t${i}`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })]));
+      this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
+        alarmName: `${prefix}-throttles`,
+        alarmDescription:
+          "A mail-health Lambda that handles bounces or delivers alerts was throttled: the account's concurrency is exhausted, so bounces or alerts are delayed (Lambda retries them for up to 6 hours). Raise the account's concurrency or find the function using it.",
+        metric: new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).join(' + '), usingMetrics, period: Duration.minutes(5) }),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      errors.addAlarmAction(notify);
-      throttles.addAlarmAction(notify);
-      all.push(errors, throttles);
+      this.throttles.addAlarmAction(notify);
+      all.push(this.throttles);
     }
-    this.canaryFailing = failing;
-    this.canaryNotReporting = silent;
     this.alarms = all;
+    this.dashboard = this.buildDashboard(props, all);
+  }
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName ?? prefix,
+  private buildDashboard(props: MonitoringProps, alarms: readonly cloudwatch.Alarm[]): cloudwatch.Dashboard {
+    const minutes = props.interval.toMinutes();
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? Stack.of(this).stackName,
       defaultInterval: Duration.days(1),
     });
-    this.dashboard.addWidgets(
+    const roundLines = `filter message = '${ROUND_LOG_MESSAGE}'`;
+    const targetSchema = `SCHEMA("${METRICS_NAMESPACE}", Target, service)`;
+    const logTable = (title: string, groups: readonly logs.ILogGroup[], queryLines: string[], width = 8) =>
+      new cloudwatch.LogQueryWidget({ title, logGroupNames: groups.map((g) => g.logGroupName), view: cloudwatch.LogQueryVisualizationType.TABLE, queryLines, width, height: 6 });
+
+    dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# mail-health\nCanary rounds every ${interval.toMinutes()} min for: ${props.targets.join(', ')}. Alarms notify the alert topic (Slack and email).`,
+        markdown: [
+          `# mail-health: ${props.targetCount} target${props.targetCount === 1 ? '' : 's'}`,
+          `A round per target every ${minutes} min checks the submission server; every ${props.roundTripInterval.toMinutes()} min a round also sends the canary message (the round trip). ` +
+            'The health state machine alerts when a target fails and recovers, the sweeper when targets stop reporting; the alarms watch the Lambdas and the bounces.',
+        ].join('\n\n'),
         width: 24,
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Canary success per target',
-        left: props.targets.map((t) => canaryMetric(t, 'Average', t)),
-        leftYAxis: { min: 0, max: 1, showUnits: false },
-        width: 12,
-        height: 6,
-      }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: all, width: 12, height: 6 }),
-    );
-    // Target names are letters, digits, - and _ (config schema), so they quote safely here.
-    const stepColumns = SMTP_STEPS.map((step) => `avg(stepMs.${step}) as ${step}`).join(', ');
-    this.dashboard.addWidgets(
-      ...props.targets.map(
-        (t) =>
-          new cloudwatch.LogQueryWidget({
-            title: `SMTP step latency: ${t} (ms)`,
-            logGroupNames: [props.canaryLogGroup.logGroupName],
-            view: cloudwatch.LogQueryVisualizationType.STACKEDAREA,
-            queryLines: [
-              `filter message = '${ROUND_LOG_MESSAGE}' and target = '${t}'`,
-              `stats ${stepColumns} by bin(${interval.toMinutes()}m)`,
-            ],
-            width: 12,
-            height: 6,
-          }),
-      ),
-      new cloudwatch.GraphWidget({
-        title: 'SMTP session time (ms)',
-        left: props.targets.map((t) => targetMetric('StepLatency', t, 'Average', interval, t, { Step: SESSION_STEP })),
-        leftYAxis: { min: 0, showUnits: false },
-        width: 12,
-        height: 6,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'TLS certificate days left',
-        left: props.targets.map((t) => targetMetric('TlsCertDaysLeft', t, 'Minimum', Duration.hours(1), t)),
-        leftAnnotations: [{ value: CERT_WARNING_DAYS, label: `${CERT_WARNING_DAYS} days`, color: cloudwatch.Color.ORANGE }],
-        leftYAxis: { min: 0, showUnits: false },
+    // The fleet at a glance.
+    dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Targets by state (sweeper)',
+        logGroupNames: [props.sweeper.logGroup.logGroupName],
+        view: cloudwatch.LogQueryVisualizationType.LINE,
+        queryLines: [`filter message = '${SWEEP_LOG_MESSAGE}'`, `stats max(failing) as failing, max(warning) as warning, max(silentCount) as notReporting, max(unseen) as neverReported by bin(${props.sweeper.interval.toMinutes()}m)`],
         width: 8,
         height: 6,
       }),
+      logTable('Failing now (latest round critical)', [props.canaryLogGroup], [
+        roundLines,
+        'stats latest(status) as last, latest(findings.0) as finding, latest(@timestamp) as at by target',
+        "filter last = 'critical' or last = 'unknown'",
+        'sort at desc',
+        'limit 100',
+      ]),
+      new cloudwatch.GraphWidget({
+        title: `Worst ${WORST_LISTED} targets: canary success`,
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SELECT AVG(CanarySuccess) FROM ${targetSchema} GROUP BY Target ORDER BY AVG() ASC LIMIT ${WORST_LISTED}`,
+            usingMetrics: {},
+            label: '',
+            period: props.interval,
+          }),
+        ],
+        leftYAxis: { min: 0, max: 1, showUnits: false },
+        width: 8,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Canary success per target',
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},Target,service} MetricName="CanarySuccess"', 'Average', ${props.interval.toSeconds()})`,
+            usingMetrics: {},
+            label: '',
+            period: props.interval,
+          }),
+        ],
+        leftYAxis: { min: 0, max: 1, showUnits: false },
+        width: 16,
+        height: 6,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 8, height: 6 }),
+    );
+    const stepColumns = SMTP_STEPS.map((step) => `avg(stepMs.${step}) as ${step}`).join(', ');
+    dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'SMTP step latency, all targets (ms)',
+        logGroupNames: [props.canaryLogGroup.logGroupName],
+        view: cloudwatch.LogQueryVisualizationType.STACKEDAREA,
+        queryLines: [roundLines, `stats ${stepColumns} by bin(${minutes}m)`],
+        width: 12,
+        height: 6,
+      }),
+      logTable(`Slowest ${WORST_LISTED} targets: SMTP session (ms)`, [props.canaryLogGroup], [
+        roundLines,
+        'stats avg(sessionMs) as avgMs, max(sessionMs) as maxMs, count(*) as rounds by target',
+        'sort avgMs desc',
+        `limit ${WORST_LISTED}`,
+      ], 12),
+    );
+    dashboard.addWidgets(
+      logTable('TLS certificates expiring first (days left)', [props.canaryLogGroup], [
+        `${roundLines} and ispresent(tls.certDaysLeft)`,
+        'stats min(tls.certDaysLeft) as daysLeft by target',
+        'sort daysLeft asc',
+        `limit ${WORST_LISTED}`,
+      ]),
       new cloudwatch.GraphWidget({
         title: 'Bounces by reason',
         left: [
@@ -265,55 +299,39 @@ export class Monitoring extends Construct {
         width: 8,
         height: 6,
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Canary round trip (s)',
-        left: props.targets.map((t) => targetMetric('RoundTripSeconds', t, 'Maximum', interval, t)),
-        width: 8,
-        height: 6,
-      }),
+      logTable('Slowest round trips (s)', [props.bounceLogGroup], [
+        `filter message = '${DELIVERED_LOG_MESSAGE}' and ispresent(roundTripSeconds)`,
+        'stats avg(roundTripSeconds) as avgSeconds, max(roundTripSeconds) as maxSeconds, count(*) as arrived by target',
+        'sort maxSeconds desc',
+        `limit ${WORST_LISTED}`,
+      ]),
     );
     // Mail authentication (issue 16): the findings that say Gmail and Yahoo would refuse or junk
-    // the mail, and what SES concluded about each delivered canary. No new metric: the existing
-    // `Findings` count per Code, searched for the authentication codes.
-    const authCodes = AUTH_CODES.map((c) => `Code="${c}"`).join(' OR ');
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Mail authentication findings (SPF, DKIM, DMARC, reverse DNS, blocklists)',
-        left: [
-          new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE},Code,Target,service} MetricName="Findings" (${authCodes})', 'Sum', 3600)`,
-            usingMetrics: {},
-            label: '',
-            period: Duration.hours(1),
-          }),
-        ],
-        stacked: true,
-        width: 12,
-        height: 6,
-      }),
-      new cloudwatch.LogQueryWidget({
-        title: 'Delivered canaries: SPF, DKIM, DMARC as SES saw them',
-        logGroupNames: props.findingsLogGroups.map((g) => g.logGroupName),
-        view: cloudwatch.LogQueryVisualizationType.TABLE,
-        queryLines: ["filter message = 'canary authentication'", 'fields @timestamp, target, spf, dmarc, canaryId', 'sort @timestamp desc', 'limit 20'],
-        width: 12,
-        height: 6,
-      }),
+    // the mail, per target, and what SES concluded about each delivered canary. From the finding
+    // log lines, not a metric: a metric per target and code would be billed every month.
+    const authCodes = AUTH_CODES.map((c) => `'${c}'`).join(', ');
+    dashboard.addWidgets(
+      logTable('Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)', props.findingsLogGroups, [
+        `filter finding.code in [${authCodes}]`,
+        'stats count(*) as rounds, latest(@timestamp) as last by target, finding.code',
+        'sort last desc',
+        'limit 100',
+      ], 12),
+      logTable('Delivered canaries: SPF, DKIM, DMARC as SES saw them', props.findingsLogGroups, [
+        "filter message = 'canary authentication'",
+        'fields @timestamp, target, spf, dmarc, canaryId',
+        'sort @timestamp desc',
+        'limit 20',
+      ], 12),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.LogQueryWidget({
-        title: 'Latest findings',
-        logGroupNames: props.findingsLogGroups.map((g) => g.logGroupName),
-        view: cloudwatch.LogQueryVisualizationType.TABLE,
-        queryLines: [
-          'fields @timestamp, target, finding.code, finding.severity, message',
-          'filter ispresent(finding.code)',
-          'sort @timestamp desc',
-          'limit 50',
-        ],
-        width: 24,
-        height: 8,
-      }),
+    dashboard.addWidgets(
+      logTable('Latest findings', props.findingsLogGroups, [
+        'fields @timestamp, target, finding.code, finding.severity, message',
+        'filter ispresent(finding.code)',
+        'sort @timestamp desc',
+        'limit 50',
+      ], 24),
     );
+    return dashboard;
   }
 }

@@ -15,6 +15,7 @@
  *   CLAIM#<key>             CLAIM                                  ttl               (once-only claims)
  *   DIGESTS                 TARGET#<name>|NOTARGET                 data (DigestWindow or null), version
  *   TARGET#<name>           SENDERAUTH                             delivery, sendingIp (JSON each; getSenderAuth)
+ *   SWEEPER                 SILENCE                                data (SilenceState), version (N)
  *
  * Conditional writes: the state is written only at the version read (`version = :v`, or
  * `attribute_not_exists(pk)` for the first write); a claim is created only when absent or
@@ -26,7 +27,8 @@ import type { DigestWindow } from '#core/alert/digest.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { SenderAuthMemo } from '#core/auth/round.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
-import type { Store, Versioned } from '#core/ports.ts';
+import type { SilenceState } from '#core/health/silence.ts';
+import type { SilenceStore, Store, Versioned } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
 
 /** The table's key and TTL attribute names: the CDK table must use exactly these. */
@@ -412,6 +414,40 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         if (primary !== null && primary.deliveredAt === null) confirmed.push(primary);
       }
       return confirmed;
+    },
+  };
+}
+
+/**
+ * The dead-man sweeper's state in the same table (one item, written at the version read).
+ * @example const silence = createDynamoDbSilenceStore({ client: new DynamoDBClient({}), tableName });
+ */
+export function createDynamoDbSilenceStore(options: Pick<DynamoDbStoreOptions, 'client' | 'tableName'>): SilenceStore {
+  const doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+  const TableName = options.tableName;
+  const Key = { pk: 'SWEEPER', sk: 'SILENCE' };
+  return {
+    async getSilence(): Promise<Versioned<SilenceState> | null> {
+      const out = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+      if (!out.Item) return null;
+      return { value: JSON.parse(String(out.Item.data)) as SilenceState, version: Number(out.Item.version) };
+    },
+    async putSilence(state: SilenceState, expectedVersion: number | null): Promise<boolean> {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { ...Key, data: JSON.stringify(state), version: (expectedVersion ?? 0) + 1 },
+            ...(expectedVersion === null
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : { ConditionExpression: '#version = :v', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
     },
   };
 }

@@ -338,7 +338,7 @@ async function runSession(req: SessionRequest, now: () => number): Promise<Sessi
     }
 
     const authOk = !req.auth || recorder.steps.some((s) => s.step === 'auth' && !s.failure && /^2/.test(s.reply ?? ''));
-    if (authOk) {
+    if (authOk && !req.loginOnly) {
       const sent = await until<boolean>((done) =>
         conn.send({ from: req.envelope.from, to: [...req.envelope.to] }, req.message, (err) => {
           // Replies were recorded from the log; an error without one never reached the wire.

@@ -1,9 +1,12 @@
 /**
- * The alert Lambda: every message of the alert topic (an alert event the canary or bounce
- * Lambda published, or a CloudWatch alarm notification) is formatted and sent to Slack and
- * email, once: an SNS redelivery finds the delivery already claimed.
+ * The alert Lambda: every message of the alert topic (an alert event the canary, bounce or
+ * sweeper Lambda published, or a CloudWatch alarm notification) is formatted and sent to Slack
+ * and email, once: an SNS redelivery finds the delivery already claimed. An alarm on one
+ * target's canary results is dropped: the health state machine speaks for it (one voice per
+ * incident, functions/core/alert/voice.ts).
  */
 import { decodeAlertMessage } from '#core/alert/sns.ts';
+import { spokenForByHealth } from '#core/alert/voice.ts';
 import { DeliveryError } from '#core/errors.ts';
 import { deliverAlert } from '#core/health/deliver.ts';
 import { claimDelivery, releaseDelivery } from '#core/health/record.ts';
@@ -34,6 +37,10 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
       continue;
     }
     const fields = { key: alert.key, kind: alert.kind, target: alert.target, status: alert.status, snsMessageId: Sns.MessageId };
+    if (spokenForByHealth(alert)) {
+      logger.info('alarm on a target\'s canary results not delivered: the health state machine and the dead-man speak for it', fields);
+      continue;
+    }
     if (!(await claimDelivery(alert, store()))) {
       logger.info('alert already delivered; duplicate dropped', fields);
       continue;

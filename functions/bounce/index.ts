@@ -56,6 +56,6 @@ async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][numb
     notes: analysis.notes,
   });
   const verdictsFor = (target: string) => canaryVerdicts(config, target, { receipt, envelopeSender: mail.source ?? null, headers: headerBlockOf(raw) });
-  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes, verdictsFor });
+  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes, verdictsFor, receivedAt: mail.timestamp });
   await publishAll(topic, events, logger);
 }

@@ -154,6 +154,16 @@ export const configSchema = z
       .string()
       .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'schedule must be rate(N minutes) or cron(...)')
       .default('rate(5 minutes)'),
+    /**
+     * In AWS, how often a target's round sends the canary message (the round trip through SES
+     * inbound, which is billed per message received); the rounds in between check the submission
+     * server up to AUTH and send nothing. A rate no slower than `schedule` sends it every round.
+     * The local loop and `check` send it every round.
+     */
+    roundTripSchedule: z
+      .string()
+      .regex(/^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/, 'roundTripSchedule must be rate(N minutes|hours|days)')
+      .default('rate(1 hour)'),
     /** A canary not seen at the bounce domain's mailbox within this time is CANARY_NOT_DELIVERED. */
     deliveryTimeoutMinutes: z.number().int().positive().default(15),
     targets: z

@@ -151,6 +151,16 @@ export interface Store {
 }
 
 /**
+ * Where the dead-man sweeper of the AWS deployment keeps its state between runs (the DynamoDB
+ * table; the local loop has no sweeper). Written optimistically like the health state.
+ */
+export interface SilenceStore {
+  getSilence(): Promise<Versioned<import('./health/silence.ts').SilenceState> | null>;
+  /** Writes the state if the stored version is still `expectedVersion` (null: only if absent); false when someone wrote first. */
+  putSilence(state: import('./health/silence.ts').SilenceState, expectedVersion: number | null): Promise<boolean>;
+}
+
+/**
  * One alert channel. `send` resolves once the channel took the message and rejects (with a
  * message that never contains a secret) when it gave up after its own retries.
  */

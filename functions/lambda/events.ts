@@ -9,11 +9,22 @@ import { InputError } from '#core/errors.ts';
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 /**
- * What EventBridge Scheduler sends the canary: the schedule's input, `{"target":"<name>"}`
- * (lib/canary.ts `CanaryScheduleInput`).
+ * What EventBridge Scheduler sends the canary: the schedule's input (lib/canary.ts
+ * `CanaryScheduleInput`), `{"targets":["<name>",…],"scheduledTime":"<ISO>"}`, the time being the
+ * round's nominal time (the scheduler's `<aws.scheduler.scheduled-time>`). `{"target":"<name>"}`
+ * (one target, no time) is accepted too, for a round started by hand: it sends the canary.
  */
-export const schedulerInputSchema = z.object({ target: nonEmpty() });
+export const schedulerInputSchema = z
+  .object({
+    target: z.optional(nonEmpty()),
+    targets: z.optional(z.array(nonEmpty()).check(z.minLength(1))),
+    scheduledTime: z.optional(z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a time'))),
+  })
+  .check(z.refine((input) => input.target !== undefined || input.targets !== undefined, { message: 'target or targets is required', path: ['targets'] }));
 export type SchedulerInput = z.infer<typeof schedulerInputSchema>;
+
+/** What EventBridge Scheduler sends the sweeper: `{"scheduledTime":"<ISO>"}` (informational). */
+export const sweeperInputSchema = z.object({ scheduledTime: z.optional(z.string()) });
 
 const verdict = z.optional(z.object({ status: z.string() }));
 

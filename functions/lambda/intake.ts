@@ -1,7 +1,8 @@
 /**
  * What the bounce Lambda records for one received message, once it is analysed: a delivered
- * canary (the round trip, `RoundTripSeconds`) and the bounced recipients (history, findings,
- * alerts, `Bounces`). Safe to run twice for the same message: deliveries, recipients and the
+ * canary (the round trip: its `roundTripSeconds` in the `canary delivered` log line, which the
+ * dashboard charts per target) and the bounced recipients (history, findings, alerts, the
+ * `Bounces` metric). Safe to run twice for the same message: deliveries, recipients and the
  * count are each claimed once, so a retried invocation raises and counts nothing new.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -26,6 +27,12 @@ export interface IntakeDeps extends HealthDeps {
   readonly repeatAfterMinutes?: number;
   /** The authentication verdicts of a delivered canary of this target (from the SES receipt event); null: none given. */
   readonly verdictsFor?: (target: string) => DeliveryVerdicts | null;
+  /**
+   * When the receiving service took the message (SES `mail.timestamp`): a delivered canary's
+   * round trip ends here, not when this Lambda got to it.
+   * @default the clock's now
+   */
+  readonly receivedAt?: string;
 }
 
 /**
@@ -36,9 +43,8 @@ export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps):
   const { store, logger, sink } = deps;
   const delivered = analysis.deliveredCanaryId?.toUpperCase();
   if (delivered) {
-    const seconds = await recordDelivered(delivered, deps);
+    const seconds = await recordDelivered(delivered, { ...deps, ...(deps.receivedAt !== undefined ? { at: deps.receivedAt } : {}) });
     const record = seconds === null ? null : await store.getCanary(delivered);
-    if (record && seconds !== null) sink.add('RoundTripSeconds', seconds, 'Seconds', { Target: record.target });
     const verdicts = record ? (deps.verdictsFor?.(record.target) ?? null) : null;
     if (record && verdicts) {
       await recordDelivery(record.target, { canaryId: delivered, at: record.deliveredAt ?? deps.clock().toISOString(), verdicts }, { store });
@@ -54,7 +60,7 @@ export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps):
     if (finding) logFinding(logger, finding, { target: about?.target ?? null, language: deps.language, canaryId: r.canaryId });
     events.push(...(await recordBounce(r, finding, deps)).events);
   }
-  observeAlerts(events, { logger, sink, language: deps.language });
+  observeAlerts(events, { logger, language: deps.language });
   // Claimed after the recipients were recorded: a run that failed before this point is counted by its retry.
   if (analysis.recipients.length > 0 && (await store.claim(`counted#${deps.source}`, CLAIM_TTL_SECONDS))) countBounces(analysis.recipients, sink);
   return events;

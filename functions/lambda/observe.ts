@@ -2,20 +2,17 @@
  * What the Lambdas write about their work: the structured log lines the dashboard's Logs
  * Insights widgets read, and the metric points (lib/mail-health-stack.ts "Metrics").
  *
- * Metric cost is per distinct metric, so a round emits few: `CanarySuccess`, `StepLatency`
- * once for the whole SMTP session (`Step=session`), `TlsCertDaysLeft`, and `Findings` only
- * for warning and critical findings (an info finding such as PORT25_BLOCKED, which every
- * Lambda round has, would be one more metric that never changes). The per-step timings go
- * into the round's log line instead (`stepMs.<step>`), where they cost only log bytes.
+ * Every distinct metric (name and dimension values) is billed each month, so the one metric per
+ * target is `CanarySuccess`: what the per-target graphs and the fleet's worst-targets query need.
+ * Everything else a round measures goes into its log line (`sessionMs`, `stepMs.<step>`,
+ * `tls.certDaysLeft`, the finding codes), and each finding has its own line, where they cost
+ * only log bytes and the dashboard's Logs Insights widgets chart them for any number of targets.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AlertEvent } from '#core/alert/event.ts';
 import type { Finding, Language, SmtpStep } from '#core/findings.ts';
 import type { MetricsSink } from '#core/ports.ts';
 import type { BouncedRecipient, StepResult, TargetResult } from '#core/results.ts';
-
-/** The `Step` dimension value of the one StepLatency metric per target. */
-export const SESSION_STEP = 'session';
 
 /** The log message of the one line per canary round (the latency chart filters on it). */
 export const ROUND_LOG_MESSAGE = 'canary round';
@@ -34,6 +31,14 @@ export function stepTimings(steps: readonly StepResult[]): { sessionMs: number; 
 /** Whether the provider accepted the round's message (DATA answered 250). */
 export function mailAccepted(result: Pick<TargetResult, 'steps'>): boolean {
   return result.steps.some((s) => s.step === 'data' && s.ok);
+}
+
+/**
+ * `CanarySuccess` of a round: 1 when it is a good round for the health state machine (ok or
+ * warning: the provider took what the round asked, the login or the message), else 0.
+ */
+export function canarySuccess(result: Pick<TargetResult, 'status'>): 0 | 1 {
+  return result.status === 'ok' || result.status === 'warning' ? 1 : 0;
 }
 
 /**
@@ -58,19 +63,23 @@ export function logFinding(logger: Logger, finding: Finding, context: { readonly
 
 /**
  * Logs a canary round (one summary line with the per-step timings, one line per finding) and
- * adds its metric points.
- * @example observeRound(result, { logger, sink: metricsSink, language: config.language });
+ * adds its one metric point, `CanarySuccess {Target}`.
+ * @param deps.roundTrip whether the round sent the canary message (false: it checked the login only)
+ * @example observeRound(result, { logger, sink: metricsSink, language: config.language, roundTrip: true });
  */
-export function observeRound(result: TargetResult, deps: { readonly logger: Logger; readonly sink: MetricsSink; readonly language: Language }): void {
+export function observeRound(
+  result: TargetResult,
+  deps: { readonly logger: Logger; readonly sink: MetricsSink; readonly language: Language; readonly roundTrip?: boolean },
+): void {
   const { logger, sink } = deps;
   const target = result.name;
   const { sessionMs, stepMs } = stepTimings(result.steps);
-  const accepted = mailAccepted(result);
   logger.info(ROUND_LOG_MESSAGE, {
     target,
     status: result.status,
     canaryId: result.canaryId,
-    accepted,
+    roundTrip: deps.roundTrip ?? true,
+    accepted: mailAccepted(result),
     sessionMs,
     stepMs,
     ports: result.ports,
@@ -78,26 +87,18 @@ export function observeRound(result: TargetResult, deps: { readonly logger: Logg
     findings: result.findings.map((f) => f.code),
   });
   for (const f of result.findings) logFinding(logger, f, { target, language: deps.language, canaryId: result.canaryId });
-
-  sink.add('CanarySuccess', accepted ? 1 : 0, 'Count', { Target: target });
-  if (result.steps.length > 0) sink.add('StepLatency', sessionMs, 'Milliseconds', { Target: target, Step: SESSION_STEP });
-  const days = result.tls?.certDaysLeft;
-  if (days !== undefined && days !== null) sink.add('TlsCertDaysLeft', days, 'None', { Target: target });
-  for (const f of result.findings) if (f.severity !== 'info') sink.add('Findings', 1, 'Count', { Target: target, Code: f.code });
+  sink.add('CanarySuccess', canarySuccess(result), 'Count', { Target: target });
 }
 
 /**
  * Logs the alerts a handler raised. The round trip's CANARY_NOT_DELIVERED findings exist only
- * in their alert, so they also get their finding line and `Findings` point here.
+ * in their alert, so they also get their finding line here.
  */
-export function observeAlerts(events: readonly AlertEvent[], deps: { readonly logger: Logger; readonly sink: MetricsSink; readonly language: Language }): void {
+export function observeAlerts(events: readonly AlertEvent[], deps: { readonly logger: Logger; readonly language: Language }): void {
   for (const e of events) {
     deps.logger.info('alert raised', { kind: e.kind, key: e.key, target: e.target, status: e.status, incidentId: e.incidentId });
     if (e.kind !== 'undelivered') continue;
-    for (const f of e.findings) {
-      logFinding(deps.logger, f, { target: e.target, language: deps.language, canaryId: e.canaryId });
-      deps.sink.add('Findings', 1, 'Count', { Target: e.target, Code: f.code });
-    }
+    for (const f of e.findings) logFinding(deps.logger, f, { target: e.target, language: deps.language, canaryId: e.canaryId });
   }
 }
 

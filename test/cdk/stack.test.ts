@@ -41,23 +41,23 @@ beforeAll(async () => {
 
 describe('MailHealthStack', () => {
   describe('canary schedule', () => {
-    it("schedules each target at the configured rate with the target name as its input", () => {
-      // Assess
-      template.resourceCountIs('AWS::Scheduler::Schedule', config.targets.length);
+    it("schedules each target at the configured rate, spread over a flexible window, with its name and the scheduled time as input", () => {
+      // Assess: one canary schedule per target, and the sweeper's
+      template.resourceCountIs('AWS::Scheduler::Schedule', config.targets.length + 1);
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'rate(5 minutes)',
-        FlexibleTimeWindow: { Mode: 'OFF' },
+        FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 4 },
         State: 'ENABLED',
         Target: {
           Arn: { 'Fn::GetAtt': [logicalId(stack.canary.canaryFunction.function), 'Arn'] },
-          Input: JSON.stringify({ target: 'shop' }),
+          Input: JSON.stringify({ targets: ['shop'], scheduledTime: '<aws.scheduler.scheduled-time>' }),
           RetryPolicy: { MaximumEventAgeInSeconds: 300, MaximumRetryAttempts: 3 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.canary.deadLetterQueue), 'Arn'] } },
         },
       });
     });
 
-    it("lets only this account's default schedule group assume the scheduler role, to invoke only the canary", () => {
+    it("lets only this account's default schedule group assume the scheduler role, to invoke only the canary and the sweeper", () => {
       // Prepare
       const roleId = logicalId(stack.canary.schedulerRole);
       // Assess
@@ -78,7 +78,10 @@ describe('MailHealthStack', () => {
       });
       const statements = iamStatements(template).filter((s) => JSON.stringify(resources[s.resource]!.Properties.Roles ?? []).includes(roleId));
       expect(statements.map((s) => s.statement.Action)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
-      expect(statements[0]!.statement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.canary.canaryFunction.function), 'Arn'] });
+      expect(statements[0]!.statement.Resource).toEqual([
+        { 'Fn::GetAtt': [logicalId(stack.canary.canaryFunction.function), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(stack.sweeper.sweeperFunction.function), 'Arn'] },
+      ]);
     });
 
     it("encrypts the schedules' dead-letter queue and refuses it without TLS", () => {
@@ -94,7 +97,7 @@ describe('MailHealthStack', () => {
       // Prepare
       const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
       // Assess
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(4);
       for (const fn of functions) {
         expect(fn.Properties.Runtime).toBe('nodejs24.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -116,19 +119,28 @@ describe('MailHealthStack', () => {
       expect(functionByDescription('canary round')[1].Properties).toMatchObject({ Timeout: canarySeconds, MemorySize: 256 });
       expect(functionByDescription('bounce')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 512 });
       expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 30, MemorySize: 256 });
+      expect(functionByDescription('dead-man')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 128 });
     });
 
-    it("never retries a failed canary round asynchronously", () => {
-      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: logicalId(stack.canary.canaryFunction.function) },
-        MaximumRetryAttempts: 0,
-        MaximumEventAgeInSeconds: 300,
-      });
-      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    it("never retries a failed canary round or sweep asynchronously", () => {
+      for (const fn of [stack.canary.canaryFunction, stack.sweeper.sweeperFunction]) {
+        template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: logicalId(fn.function) },
+          MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 300,
+        });
+      }
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+    });
+
+    it("tells the canary the round interval and the sweeper how long silence is normal", () => {
+      expect(functionByDescription('canary round')[1].Properties.Environment.Variables.ROUND_INTERVAL_SECONDS).toBe('300');
+      // 2 × 5 min + the 4 min window + the canary's 174 s timeout, in whole minutes
+      expect(functionByDescription('dead-man')[1].Properties.Environment.Variables.SILENT_AFTER_SECONDS).toBe(String(17 * 60));
     });
 
     it("keeps each function's logs for a month in its own log group", () => {
-      template.resourceCountIs('AWS::Logs::LogGroup', 3);
+      template.resourceCountIs('AWS::Logs::LogGroup', 4);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
 
@@ -164,11 +176,12 @@ describe('MailHealthStack', () => {
       }
     });
 
-    it("tells the canary and bounce functions where to publish alerts and the bounce function where raw mail is", () => {
+    it("tells the canary, bounce and sweeper functions where to publish alerts and the bounce function where raw mail is", () => {
       // Prepare
       const topic = { Ref: logicalId(stack.alerting.topic) };
       // Assess
       expect(functionByDescription('canary round')[1].Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual(topic);
+      expect(functionByDescription('dead-man')[1].Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual(topic);
       expect(functionByDescription('bounce')[1].Properties.Environment.Variables).toMatchObject({
         ALERT_TOPIC_ARN: topic,
         RAW_MAIL_BUCKET: { Ref: logicalId(stack.bounceIntake.bucket) },
@@ -235,16 +248,13 @@ describe('MailHealthStack', () => {
       ]);
     });
 
-    it("lets only the canary and bounce functions publish alerts, with the two KMS operations SNS needs", () => {
+    it("lets only the canary, bounce and sweeper functions publish alerts, with the two KMS operations SNS needs", () => {
       // Prepare
       const publishers = iamStatements(template).filter((s) => asList(s.statement.Action as string[]).includes('sns:Publish'));
       const kms = iamStatements(template).filter((s) => asList(s.statement.Action as string[]).some((a) => a.startsWith('kms:')));
       // Assess
-      expect(publishers.map((s) => s.statement.Resource)).toEqual([{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.alerting.topic) }]);
-      expect(kms.map((s) => s.statement.Action)).toEqual([
-        ['kms:Decrypt', 'kms:GenerateDataKey'],
-        ['kms:Decrypt', 'kms:GenerateDataKey'],
-      ]);
+      expect(publishers.map((s) => s.statement.Resource)).toEqual(Array(3).fill({ Ref: logicalId(stack.alerting.topic) }));
+      expect(kms.map((s) => s.statement.Action)).toEqual(Array(3).fill(['kms:Decrypt', 'kms:GenerateDataKey']));
     });
   });
 
@@ -366,33 +376,25 @@ describe('MailHealthStack', () => {
   });
 
   describe('alarms', () => {
-    it("alarms when the canary stops reporting, treating missing data as breaching", () => {
+    it("watches no target: the health state machine and the sweeper speak for them", () => {
+      // Assess
+      const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms.filter((a) => a.Properties.MetricName === 'CanarySuccess' || JSON.stringify(a.Properties).includes('"Target"'))).toEqual([]);
+    });
+
+    it("alarms when the sweeper was not invoked, treating missing data as breaching", () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'MailHealthStack-canary-not-reporting-shop',
-        Namespace: 'MailHealth',
-        MetricName: 'CanarySuccess',
-        Dimensions: Match.arrayWith([{ Name: 'Target', Value: 'shop' }, { Name: 'service', Value: 'mail-health' }]),
-        Statistic: 'SampleCount',
+        AlarmName: 'MailHealthStack-sweeper-not-running',
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.sweeper.sweeperFunction.function) } }],
+        Statistic: 'Sum',
         Period: 300,
         EvaluationPeriods: 3,
         DatapointsToAlarm: 2,
         ComparisonOperator: 'LessThanThreshold',
         Threshold: 1,
         TreatMissingData: 'breaching',
-      });
-    });
-
-    it("alarms when the canary fails for failureThreshold periods in a row", () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'MailHealthStack-canary-failing-shop',
-        MetricName: 'CanarySuccess',
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: config.alerts.failureThreshold,
-        DatapointsToAlarm: config.alerts.failureThreshold,
-        ComparisonOperator: 'LessThanThreshold',
-        Threshold: 1,
-        TreatMissingData: 'missing',
       });
     });
 
@@ -412,70 +414,91 @@ describe('MailHealthStack', () => {
       });
     });
 
-    it("alarms on errors and throttles of each function", () => {
-      for (const label of ['canary', 'bounce', 'alert']) {
-        for (const [kind, metric] of [
-          ['errors', 'Errors'],
-          ['throttles', 'Throttles'],
-        ] as const) {
-          template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-            AlarmName: `MailHealthStack-${label}-${kind}`,
-            Namespace: 'AWS/Lambda',
-            MetricName: metric,
-            Statistic: 'Sum',
-            Threshold: 1,
-            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-            TreatMissingData: 'notBreaching',
-          });
-        }
+    it("alarms on errors of each function", () => {
+      for (const label of ['canary', 'bounce', 'alert', 'sweeper']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `MailHealthStack-${label}-errors`,
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        });
       }
     });
 
-    it("sends every alarm to the alert topic, and the canary alarms' recovery too", () => {
+    it('alarms with one metric-math alarm when the bounce or alert Lambda is throttled', () => {
+      // Prepare
+      const alarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'MailHealthStack-throttles')!;
+      const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: unknown }[] } } }[];
+      // Act
+      const watched = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric.Dimensions[0]!.Value);
+      // Assess
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('t0 + t1');
+      expect(metrics.filter((m) => m.MetricStat).every((m) => m.MetricStat!.Metric.MetricName === 'Throttles')).toBe(true);
+      expect(watched).toEqual([{ Ref: logicalId(stack.bounceIntake.bounceFunction.function) }, { Ref: logicalId(stack.alerting.alertFunction.function) }]);
+      expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    });
+
+    it("sends every alarm to the alert topic, and the sweeper alarm's recovery too", () => {
       // Prepare
       const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
       const topic = { Ref: logicalId(stack.alerting.topic) };
       // Assess
-      expect(alarms).toHaveLength(2 + 1 + 6);
+      expect(alarms).toHaveLength(1 + 1 + 4 + 1);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
       const withOk = alarms.filter((a) => a.Properties.OKActions);
-      expect(withOk.map((a) => a.Properties.AlarmName).sort()).toEqual(['MailHealthStack-canary-failing-shop', 'MailHealthStack-canary-not-reporting-shop']);
+      expect(withOk.map((a) => a.Properties.AlarmName)).toEqual(['MailHealthStack-sweeper-not-running']);
     });
   });
 
   describe('dashboard', () => {
-    it("shows success, step latency, certificate days, bounces, alarm states and the latest findings", () => {
+    it("shows the fleet, success per target, step latency, certificate days, bounces, round trips, alarm states and the latest findings", () => {
       // Prepare
       const [, dashboard] = only('AWS::CloudWatch::Dashboard');
       // Act
       const body = JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: { type: string; properties: Record<string, any> }[] };
       const titled = (title: string) => body.widgets.find((w) => w.properties.title === title);
+      const source = (fn: { logGroup: unknown }) => `SOURCE 'REF(${logicalId(fn.logGroup as never)})'`;
       // Assess
-      expect(titled('Canary success per target')?.properties.metrics).toEqual([
-        ['MailHealth', 'CanarySuccess', 'Target', 'shop', 'service', 'mail-health', { label: 'shop' }],
+      expect(body.widgets.filter((w) => w.properties.title).map((w) => w.properties.title)).toEqual([
+        'Targets by state (sweeper)',
+        'Failing now (latest round critical)',
+        'Worst 20 targets: canary success',
+        'Canary success per target',
+        'Alarms',
+        'SMTP step latency, all targets (ms)',
+        'Slowest 20 targets: SMTP session (ms)',
+        'TLS certificates expiring first (days left)',
+        'Bounces by reason',
+        'Slowest round trips (s)',
+        'Latest findings',
       ]);
+      expect(JSON.stringify(titled('Canary success per target')?.properties.metrics)).toContain(`SEARCH('{MailHealth,Target,service} MetricName=\\"CanarySuccess\\"', 'Average', 300)`);
+      expect(JSON.stringify(titled('Worst 20 targets: canary success')?.properties.metrics)).toContain(
+        'SELECT AVG(CanarySuccess) FROM SCHEMA(\\"MailHealth\\", Target, service) GROUP BY Target ORDER BY AVG() ASC LIMIT 20',
+      );
+      const fleet = titled('Targets by state (sweeper)');
+      expect(fleet?.properties.query).toContain(source(stack.sweeper.sweeperFunction));
+      expect(fleet?.properties.query).toContain("filter message = 'sweep'");
       // Per-step timings come from the canary's round log line (a metric per step would be billed per step).
-      const steps = titled('SMTP step latency: shop (ms)');
-      expect(steps?.type).toBe('log');
+      const steps = titled('SMTP step latency, all targets (ms)');
       expect(steps?.properties.view).toBe('timeSeries');
       expect(steps?.properties.stacked).toBe(true);
-      expect(steps?.properties.query).toContain(`SOURCE 'REF(${logicalId(stack.canary.canaryFunction.logGroup)})'`);
-      expect(steps?.properties.query).toContain("filter message = 'canary round' and target = 'shop'");
+      expect(steps?.properties.query).toContain(source(stack.canary.canaryFunction));
       expect(steps?.properties.query).toContain('avg(stepMs.connect) as connect, avg(stepMs.greeting) as greeting');
       expect(steps?.properties.query).toContain('avg(stepMs.quit) as quit by bin(5m)');
-      expect(titled('SMTP session time (ms)')?.properties.metrics).toEqual([
-        ['MailHealth', 'StepLatency', 'Step', 'session', 'Target', 'shop', 'service', 'mail-health', { label: 'shop' }],
-      ]);
-      expect(JSON.stringify(titled('TLS certificate days left')?.properties)).toContain('"TlsCertDaysLeft","Target","shop"');
+      expect(titled('TLS certificates expiring first (days left)')?.properties.query).toContain('stats min(tls.certDaysLeft) as daysLeft by target');
+      expect(titled('Slowest round trips (s)')?.properties.query).toContain(source(stack.bounceIntake.bounceFunction));
       expect(JSON.stringify(titled('Bounces by reason')?.properties.metrics)).toContain(`SEARCH('{MailHealth,Reason,service} MetricName=\\"Bounces\\"', 'Sum', 3600)`);
       expect(titled('Alarms')?.type).toBe('alarm');
-      expect(titled('Alarms')?.properties.alarms).toHaveLength(9);
+      expect(titled('Alarms')?.properties.alarms).toHaveLength(7);
       const findings = titled('Latest findings');
       expect(findings?.type).toBe('log');
       expect(findings?.properties.view).toBe('table');
-      expect(findings?.properties.query).toContain(`SOURCE 'REF(${logicalId(stack.canary.canaryFunction.logGroup)})'`);
+      expect(findings?.properties.query).toContain(source(stack.canary.canaryFunction));
       expect(findings?.properties.query).toContain('fields @timestamp, target, finding.code, finding.severity, message');
-      expect(findings?.properties.query).toContain('filter ispresent(finding.code)');
     });
   });
 

@@ -90,16 +90,17 @@ describe('MailHealthStack variants', () => {
     expect(deployed.alerts.slack).toEqual({});
   });
 
-  it('gives every target its schedule and alarms, and reads a secret two targets share once', () => {
+  it('gives every target its schedule, no alarm of its own, and reads a secret two targets share once', () => {
     // Prepare
     const second: TargetConfig = { ...example.targets[0]!, name: 'clinic', host: 'mail.example.com' };
     const config: Config = { ...example, targets: [example.targets[0]!, second] };
     // Act
     const { template } = synthStack(config);
     // Assess
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({ Input: '{"target":"clinic"}' }) });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'MailHealthStack-canary-not-reporting-clinic', TreatMissingData: 'breaching' });
+    // One per target, and the sweeper's.
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({ Input: '{"targets":["clinic"],"scheduledTime":"<aws.scheduler.scheduled-time>"}' }) });
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('clinic');
     const secretStatements = iamStatements(template).filter((s) => asList(s.statement.Action as string[]).includes('secretsmanager:GetSecretValue'));
     // canary (one shared SMTP secret) + alert (Slack)
     expect(secretStatements).toHaveLength(2);
@@ -118,12 +119,13 @@ describe('MailHealthStack variants', () => {
     expect((JSON.parse(readFileSync(join(bundleDir, 'mailhealth.config.json'), 'utf8')) as Config).targets[0]!.ca).toBe('ca/shop.pem');
   });
 
-  it('takes the alarm period from canaryInterval with a cron schedule', () => {
+  it('takes the round interval from canaryInterval with a cron schedule', () => {
     // Act
     const { template } = synthStack({ ...example, schedule: 'cron(0/10 * * * ? *)' }, { canaryInterval: Duration.minutes(10) });
     // Assess
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0/10 * * * ? *)' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'MailHealthStack-canary-not-reporting-shop', Period: 600 });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0/10 * * * ? *)', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 9 } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ROUND_INTERVAL_SECONDS: '600' }) } });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(10 minutes)' });
   });
 
   it('refuses a cron schedule without canaryInterval, naming the field', () => {
@@ -237,12 +239,15 @@ describe('Monitoring', () => {
     const err = thrown(
       () =>
         new Monitoring(stack, 'Other', {
-          targets: ['shop'],
+          targetCount: 1,
           interval: Duration.seconds(90),
+          roundTripInterval: Duration.hours(1),
           alarmTopic: stack.alerting.topic,
           functions: {},
+          sweeper: { function: stack.sweeper.sweeperFunction.function, interval: Duration.minutes(5), logGroup: stack.sweeper.sweeperFunction.logGroup },
           findingsLogGroups: [],
           canaryLogGroup: stack.canary.canaryFunction.logGroup,
+          bounceLogGroup: stack.bounceIntake.bounceFunction.logGroup,
         }),
     );
     // Assess

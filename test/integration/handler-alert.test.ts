@@ -64,38 +64,53 @@ function bounceAlert(): BounceAlert {
   };
 }
 
-/** A CloudWatch alarm state change as the alarm action publishes it. */
+/** A CloudWatch alarm state change as the alarm action publishes it: the canary Lambda failed. */
 const alarmNotification = {
-  AlarmName: 'MailHealthStack-canary-not-reporting-shop',
-  AlarmDescription: 'No mail-health canary result for shop in 2 of the last 3 periods of 5 min.',
+  AlarmName: 'MailHealthStack-canary-errors',
+  AlarmDescription: 'The mail-health canary Lambda failed (an exception, timeout or out of memory). Its log group has the stack trace.',
   AWSAccountId: '123456789012',
   AlarmConfigurationUpdatedTimestamp: '2026-01-04T23:00:00.000+0000',
   NewStateValue: 'ALARM',
-  NewStateReason: 'Threshold Crossed: 2 out of the last 3 datapoints were less than the threshold (1.0).',
+  NewStateReason: 'Threshold Crossed: 1 out of the last 1 datapoints [1.0 (05/01/26 00:30:00)] was greater than or equal to the threshold (1.0).',
   StateChangeTime: '2026-01-05T00:35:00.123+0000',
   Region: 'Asia Pacific (Tokyo)',
-  AlarmArn: 'arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:MailHealthStack-canary-not-reporting-shop',
+  AlarmArn: 'arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:MailHealthStack-canary-errors',
   OldStateValue: 'OK',
-  OKActions: [TOPIC],
+  OKActions: [],
   AlarmActions: [TOPIC],
   InsufficientDataActions: [],
   Trigger: {
+    MetricName: 'Errors',
+    Namespace: 'AWS/Lambda',
+    StatisticType: 'Statistic',
+    Statistic: 'SUM',
+    Unit: null,
+    Dimensions: [{ value: 'MailHealthStack-CanaryFunction', name: 'FunctionName' }],
+    Period: 300,
+    EvaluationPeriods: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1.0,
+    TreatMissingData: 'notBreaching',
+    EvaluateLowSampleCountPercentile: '',
+  },
+};
+
+/** An alarm on one target's canary results (earlier stacks had one per target; a user may add one). */
+const canaryResultsAlarm = {
+  ...alarmNotification,
+  AlarmName: 'MailHealthStack-canary-not-reporting-shop',
+  AlarmArn: 'arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:MailHealthStack-canary-not-reporting-shop',
+  Trigger: {
+    ...alarmNotification.Trigger,
     MetricName: 'CanarySuccess',
     Namespace: 'MailHealth',
-    StatisticType: 'Statistic',
     Statistic: 'SAMPLE_COUNT',
-    Unit: null,
     Dimensions: [
       { value: 'mail-health', name: 'service' },
       { value: 'shop', name: 'Target' },
     ],
-    Period: 300,
-    EvaluationPeriods: 3,
-    DatapointsToAlarm: 2,
     ComparisonOperator: 'LessThanThreshold',
-    Threshold: 1.0,
     TreatMissingData: 'breaching',
-    EvaluateLowSampleCountPercentile: '',
   },
 };
 
@@ -201,9 +216,23 @@ describe('alert handler', () => {
 
     // Assess
     const post = slack.requests.slice(slackBefore)[0]!.json<{ text: string }>();
-    expect(post.text).toContain('MailHealthStack-canary-not-reporting-shop');
+    expect(post.text).toContain('MailHealthStack-canary-errors');
     const [email] = await ses.emails();
-    expect(email?.subject).toContain('MailHealthStack-canary-not-reporting-shop');
+    expect(email?.subject).toContain('MailHealthStack-canary-errors');
+  });
+
+  it("does not deliver an alarm on a target's canary results: the health state machine speaks for the target", async () => {
+    // Prepare
+    const slackBefore = slack.requests.length;
+    const emailsBefore = (await ses.emails()).length;
+
+    // Act
+    await alert.handler(snsEventOf(JSON.stringify(canaryResultsAlarm)));
+
+    // Assess
+    expect(slack.requests.length).toBe(slackBefore);
+    expect(await ses.emails()).toHaveLength(emailsBefore);
+    expect(out.logs().find((l) => String(l.message).startsWith('alarm on a target'))).toMatchObject({ kind: 'alarm', target: 'shop' });
   });
 
   it('still sends the email when Slack refuses, and logs the failure without the webhook URL', async () => {

@@ -47,6 +47,12 @@ describe('canary handler', () => {
   let canary: CanaryModule;
   let restoreEnv: () => void;
   let out: OutputCapture;
+  /** A round started by hand (`{"target":…}`): one target, the canary message sent. */
+  const round = async (target: string, context?: Parameters<CanaryModule['handler']>[1]) => {
+    const { rounds } = await canary.handler({ target }, context);
+    expect(rounds).toHaveLength(1);
+    return rounds[0]!;
+  };
 
   beforeAll(async () => {
     const pki = makePki();
@@ -127,7 +133,7 @@ describe('canary handler', () => {
 
   it('runs a round for the scheduled target, records its canary and reports success', async () => {
     // Act
-    const outcome = await canary.handler({ target: 'shop' });
+    const outcome = await round('shop');
 
     // Assess
     expect(outcome).toMatchObject({ target: 'shop', status: 'ok', alerts: 0 });
@@ -139,9 +145,9 @@ describe('canary handler', () => {
     expect(smtp.authAttempts.at(-1)).toEqual({ method: 'PLAIN', secure: true });
   });
 
-  it('writes the per-step timings into one log line and a single session latency metric', async () => {
+  it('writes the per-step timings, session time and certificate into one log line, and one metric per target', async () => {
     // Act
-    const outcome = await canary.handler({ target: 'shop' }, lambdaContext('MailHealthStack-CanaryFunction', 'c0ffee00-0000-4000-8000-000000000001'));
+    const outcome = await round('shop', lambdaContext('MailHealthStack-CanaryFunction', 'c0ffee00-0000-4000-8000-000000000001'));
 
     // Assess
     const line = out.logs().find((l) => l.message === 'canary round');
@@ -149,6 +155,7 @@ describe('canary handler', () => {
       target: 'shop',
       status: 'ok',
       canaryId: outcome.canaryId,
+      roundTrip: true,
       accepted: true,
       service: 'mail-health',
       function_name: 'MailHealthStack-CanaryFunction',
@@ -157,21 +164,53 @@ describe('canary handler', () => {
     const stepMs = line!.stepMs as Record<string, number>;
     expect(Object.keys(stepMs).sort()).toEqual(['auth', 'connect', 'data', 'ehlo', 'greeting', 'mail', 'quit', 'rcpt', 'starttls']);
     expect(line!.sessionMs).toBe(Object.values(stepMs).reduce((a, b) => a + b, 0));
+    expect((line!.tls as { certDaysLeft: number }).certDaysLeft).toBeGreaterThan(0);
 
-    const metrics = out.metrics();
-    expect(metrics.find((m) => m.name === 'CanarySuccess')).toMatchObject({ value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop' } });
-    const latency = metrics.filter((m) => m.name === 'StepLatency');
-    expect(latency).toEqual([{ name: 'StepLatency', unit: 'Milliseconds', value: line!.sessionMs, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop', Step: 'session' } }]);
-    expect(metrics.find((m) => m.name === 'TlsCertDaysLeft')).toMatchObject({ value: expect.any(Number), dimensions: { service: 'mail-health', Target: 'shop' } });
-    expect(metrics.find((m) => m.name === 'TlsCertDaysLeft')!.value).toBeGreaterThan(0);
-    // A good round counts no findings.
-    expect(metrics.filter((m) => m.name === 'Findings')).toEqual([]);
+    // Each distinct metric is billed per month: a round adds CanarySuccess and nothing else.
+    expect(out.metrics()).toEqual([{ name: 'CanarySuccess', unit: 'Count', value: 1, namespace: 'MailHealth', dimensions: { service: 'mail-health', Target: 'shop' } }]);
+  });
+
+  it('checks only the login on a scheduled round that is not the round trip, and sends the message on the one that is', async () => {
+    // Prepare: with rate(5 minutes) and an hourly round trip, one of twelve consecutive rounds is the round trip.
+    const received = smtp.received.length;
+    const start = Date.parse('2026-01-05T09:00:00Z');
+    const times = Array.from({ length: 12 }, (_, i) => new Date(start + i * 300_000).toISOString());
+
+    // Act
+    const outcomes: Awaited<ReturnType<CanaryModule['handler']>>['rounds'][number][] = [];
+    for (const scheduledTime of times) outcomes.push(...(await canary.handler({ targets: ['shop', 'clinic'], scheduledTime })).rounds);
+
+    // Assess
+    const trips = (name: string) => outcomes.filter((o) => o.target === name && o.roundTrip);
+    expect(outcomes).toHaveLength(24);
+    expect(outcomes.every((o) => o.status === 'ok')).toBe(true);
+    expect(trips('shop')).toHaveLength(1);
+    expect(trips('clinic')).toHaveLength(1);
+    expect(smtp.received.length - received).toBe(2);
+    const loginOnly = out.logs().filter((l) => l.message === 'canary round' && l.roundTrip === false);
+    expect(loginOnly).toHaveLength(22);
+    expect(Object.keys(loginOnly[0]!.stepMs as object).sort()).toEqual(['auth', 'connect', 'ehlo', 'greeting', 'quit', 'starttls']);
+    for (const o of outcomes.filter((x) => !x.roundTrip)) expect(await store.getCanary(o.canaryId)).toBeNull();
+    expect(out.metrics().filter((m) => m.name === 'CanarySuccess').map((m) => m.value)).toEqual(Array(24).fill(1));
+  });
+
+  it('runs the other targets of a shared schedule when one of them fails, then fails the invocation', async () => {
+    // Prepare
+    const received = smtp.received.length;
+
+    // Act
+    const run = canary.handler({ targets: ['nosecret', 'shop'] });
+
+    // Assess
+    await expect(run).rejects.toThrow(MISSING_SECRET);
+    expect(smtp.received.length - received).toBe(1);
+    expect(out.logs().find((l) => l.message === 'round failed')).toMatchObject({ level: 'ERROR', target: 'nosecret' });
   });
 
   it('reads the SMTP password from Secrets Manager once per cold start and never writes it out', async () => {
     // Act
-    await canary.handler({ target: 'shop' });
-    await canary.handler({ target: 'shop' });
+    await round('shop');
+    await round('shop');
 
     // Assess
     expect(secrets.requests.filter((id) => id === SECRET)).toHaveLength(1);
@@ -184,9 +223,9 @@ describe('canary handler', () => {
     const before = sns.published.length;
 
     // Act
-    const first = await canary.handler({ target: 'down' });
-    const second = await canary.handler({ target: 'down' });
-    const third = await canary.handler({ target: 'down' });
+    const first = await round('down');
+    const second = await round('down');
+    const third = await round('down');
 
     // Assess
     expect([first.status, second.status, third.status]).toEqual(['critical', 'critical', 'critical']);
@@ -198,7 +237,6 @@ describe('canary handler', () => {
     expect(out.metrics().filter((m) => m.name === 'CanarySuccess').map((m) => m.value)).toEqual([0, 0, 0]);
     const findingLine = out.logs().find((l) => (l.finding as { code?: string } | undefined)?.code === 'PORT_UNREACHABLE');
     expect(findingLine).toMatchObject({ level: 'WARN', target: 'down', finding: { severity: 'critical' } });
-    expect(out.metrics().filter((m) => m.name === 'Findings').map((m) => m.dimensions)).toContainEqual({ service: 'mail-health', Target: 'down', Code: 'PORT_UNREACHABLE' });
   });
 
   it('raises CANARY_NOT_DELIVERED once for a canary not seen within the delivery timeout', async () => {
@@ -209,24 +247,21 @@ describe('canary handler', () => {
     const before = sns.published.length;
 
     // Act
-    await canary.handler({ target: 'shop' });
-    await canary.handler({ target: 'shop' });
+    await round('shop');
+    await round('shop');
 
     // Assess
     const published = sns.published.slice(before);
     expect(published).toHaveLength(1);
     const alert = decodeAlertMessage(published[0]!.message, { now: new Date(), random: (n) => new Uint8Array(n) });
     expect(alert).toMatchObject({ kind: 'undelivered', target: 'shop', canaryId: lost, findings: [{ code: 'CANARY_NOT_DELIVERED' }] });
-    expect(out.metrics().filter((m) => m.name === 'Findings')).toEqual([
-      expect.objectContaining({ value: 1, dimensions: { service: 'mail-health', Target: 'shop', Code: 'CANARY_NOT_DELIVERED' } }),
-    ]);
     expect(out.logs().filter((l) => (l.finding as { code?: string } | undefined)?.code === 'CANARY_NOT_DELIVERED')).toHaveLength(1);
   });
 
   it("logs in with the target's field of a secret that holds the passwords of several targets", async () => {
     // Act
-    const outcome = await canary.handler({ target: 'clinic' });
-    const missing = canary.handler({ target: 'nokey' });
+    const outcome = await round('clinic');
+    const missing = round('nokey');
 
     // Assess
     expect(outcome).toMatchObject({ target: 'clinic', status: 'ok' });
@@ -240,7 +275,7 @@ describe('canary handler', () => {
     const received = smtp.received.length;
 
     // Act
-    const run = canary.handler({ target: 'nosecret' });
+    const run = round('nosecret');
 
     // Assess
     await expect(run).rejects.toThrow(MISSING_SECRET);
@@ -248,7 +283,7 @@ describe('canary handler', () => {
   });
 
   it('fails with a ConfigError naming the target when the schedule names an unknown one', async () => {
-    await expect(canary.handler({ target: 'nope' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('nope') });
+    await expect(round('nope')).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('nope') });
   });
 
   it('refuses an event that is not the scheduler input, without echoing it', async () => {

@@ -132,33 +132,35 @@ describe('canary, bounce and alert handlers', () => {
 
   it('follows a canary from the provider back through SES intake, and its bounce out to Slack and email', async () => {
     // Act 1: the scheduled round.
-    const round = await canary.handler({ target: 'shop' });
+    const [round] = (await canary.handler({ target: 'shop' })).rounds;
     const sent = smtp.received.at(-1)!;
 
     // Act 2: SES receives the copy for the bounce domain's mailbox and stores it, then invokes the bounce Lambda.
     const deliveredId = sesMessageId();
     await s3.put(BUCKET, `raw/${deliveredId}`, asReceived(sent.raw, sent.from));
-    await bounce.handler(sesEvent(deliveredId, { from: sent.from, to: CANARY_MAILBOX, subject: `mail-health canary ${round.canaryId}` }));
+    await bounce.handler(sesEvent(deliveredId, { from: sent.from, to: CANARY_MAILBOX, subject: `mail-health canary ${round!.canaryId}` }));
 
     // Act 3: the provider returns the copy for owner@example.jp: mailbox full.
     const bounceId = sesMessageId();
-    await s3.put(BUCKET, `raw/${bounceId}`, asReceived(mailboxFullReport(round.canaryId, 'owner@example.jp', BOUNCE_DOMAIN), ''));
+    await s3.put(BUCKET, `raw/${bounceId}`, asReceived(mailboxFullReport(round!.canaryId, 'owner@example.jp', BOUNCE_DOMAIN), ''));
     await bounce.handler(sesEvent(bounceId, { from: 'MAILER-DAEMON@smtp.example.jp', to: sent.from, subject: 'Undelivered Mail Returned to Sender' }));
 
     // Act 4: SNS hands what was published to the alert Lambda.
     for (const p of sns.published) await alert.handler(snsEvent(TOPIC, p.message));
 
     // Assess
-    expect(round.status).toBe('ok');
+    expect(round!.status).toBe('ok');
     expect(sent.to).toEqual([CANARY_MAILBOX, 'owner@example.jp']);
-    expect((await store.getCanary(round.canaryId))?.deliveredAt).not.toBeNull();
+    expect((await store.getCanary(round!.canaryId))?.deliveredAt).not.toBeNull();
     expect(await store.listUndelivered('shop', { sentAfter: '2000-01-01T00:00:00.000Z', sentBefore: '2999-01-01T00:00:00.000Z', limit: 10 })).toEqual([]);
-    expect(out.metrics().filter((m) => m.name === 'RoundTripSeconds').map((m) => m.dimensions.Target)).toEqual(['shop']);
+    const delivered = out.logs().find((l) => l.message === 'canary delivered');
+    expect(delivered).toMatchObject({ target: 'shop', canaryId: round!.canaryId, first: true });
+    expect(delivered!.roundTripSeconds as number).toBeLessThan(10);
     expect(sns.published.map((p) => p.attributes.kind)).toEqual(['bounce']);
     expect(slack.requests).toHaveLength(1);
     expect(slack.requests[0]!.json<{ text: string }>().text).toContain('owner@example.jp');
     const emails = await ses.emails();
     expect(emails).toHaveLength(1);
-    expect(emails[0]!.body.text).toContain(round.canaryId);
+    expect(emails[0]!.body.text).toContain(round!.canaryId);
   });
 });

@@ -297,8 +297,8 @@ export function sesMessageId(): string {
 }
 
 /** The SES receipt event of a Lambda action: headers only, the message itself is in S3. */
-export function sesEvent(messageId: string, options: { from: string; to: string; subject: string }): unknown {
-  const timestamp = new Date().toISOString();
+export function sesEvent(messageId: string, options: { from: string; to: string; subject: string; timestamp?: string }): unknown {
+  const timestamp = options.timestamp ?? new Date().toISOString();
   return {
     Records: [
       {

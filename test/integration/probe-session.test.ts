@@ -74,6 +74,24 @@ describe('SMTP canary session (real smtp-server on 127.0.0.1)', () => {
     expect(message?.raw).toContain(`X-Mail-Health-Canary: ${result.canaryId}`);
   });
 
+  it('checks the login only, sending no envelope and no message, when the round is login-only', async () => {
+    // Prepare
+    const server = await startSmtpServer(pki);
+
+    // Act
+    const result = await runCanaryRound(
+      testTarget(),
+      { bounceDomain: BOUNCE_DOMAIN, password: PASSWORD, ca: pki.caPem, loginOnly: true },
+      { openSession: createSmtpSession(), probePort: createPortProber(), clock: () => new Date(), random: (n) => randomBytes(n), portOverrides: { 587: server.port, 465: server.port } },
+    );
+
+    // Assess
+    expect(result.status).toBe('ok');
+    expect(result.steps.map((s) => s.step)).toEqual(['connect', 'greeting', 'ehlo', 'starttls', 'ehlo', 'auth', 'quit']);
+    expect(server.authAttempts).toEqual([{ method: 'PLAIN', secure: true }]);
+    expect(server.received).toEqual([]);
+  });
+
   it('never lets the password or the AUTH exchange into the result', async () => {
     const server = await startSmtpServer(pki);
     const result = await round(server.port, testTarget({ auth: { user: USER, password: PASSWORD } }));

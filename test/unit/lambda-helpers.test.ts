@@ -87,7 +87,7 @@ describe('stepTimings', () => {
 });
 
 describe('observeRound', () => {
-  it('counts warning and critical findings but only logs info findings', () => {
+  it('logs every finding, info ones at INFO, and counts none of them as a metric', () => {
     // Prepare
     const result = { ...round('critical', at(0)), findings: [port25Blocked, authFailed, certExpiring] };
     const { logger, lines } = recordingLogger();
@@ -97,7 +97,7 @@ describe('observeRound', () => {
     observeRound(result, { logger, sink, language: 'ja' });
 
     // Assess
-    expect(sink.points.filter((p) => p.name === 'Findings').map((p) => p.dimensions?.Code)).toEqual(['AUTH_FAILED', 'TLS_CERT_EXPIRING']);
+    expect(sink.points.map((p) => p.name)).toEqual(['CanarySuccess']);
     const findingLines = lines.filter((l) => l.fields.finding !== undefined);
     expect(findingLines.map((l) => [l.level, (l.fields.finding as { code: string }).code])).toEqual([
       ['INFO', 'PORT25_BLOCKED'],
@@ -105,18 +105,28 @@ describe('observeRound', () => {
       ['WARN', 'TLS_CERT_EXPIRING'],
     ]);
     expect(findingLines[1]!.message).toBe(authFailed.message.ja);
+    const roundLine = lines.find((l) => l.message === 'canary round')!;
+    expect(roundLine.fields.findings).toEqual(['PORT25_BLOCKED', 'AUTH_FAILED', 'TLS_CERT_EXPIRING']);
   });
 
-  it('emits one StepLatency point per round, for the whole session, and CanarySuccess 0 when DATA was not accepted', () => {
+  it('emits CanarySuccess only, 0 for a critical round and 1 for a login-only round that went through; the session time goes into the log line', () => {
     // Prepare
     const sink = recordingSink();
+    const { logger, lines } = recordingLogger();
+    const loginOnly = { ...round('ok', at(0)), steps: round('ok', at(0)).steps.filter((s) => !['mail', 'rcpt', 'data'].includes(s.step)) };
 
     // Act
-    observeRound(round('critical', at(0)), { logger: recordingLogger().logger, sink, language: 'en' });
+    observeRound(round('critical', at(0)), { logger, sink, language: 'en' });
+    observeRound(loginOnly, { logger, sink, language: 'en', roundTrip: false });
 
     // Assess
-    expect(sink.points.filter((p) => p.name === 'StepLatency')).toEqual([{ name: 'StepLatency', value: 12 + 30 + 8 + 41 + 7 + 230, unit: 'Milliseconds', dimensions: { Target: 'shop', Step: 'session' } }]);
-    expect(sink.points.find((p) => p.name === 'CanarySuccess')?.value).toBe(0);
+    expect(sink.points).toEqual([
+      { name: 'CanarySuccess', value: 0, unit: 'Count', dimensions: { Target: 'shop' } },
+      { name: 'CanarySuccess', value: 1, unit: 'Count', dimensions: { Target: 'shop' } },
+    ]);
+    const [critical, login] = lines.filter((l) => l.message === 'canary round');
+    expect(critical!.fields).toMatchObject({ sessionMs: 12 + 30 + 8 + 41 + 7 + 230, roundTrip: true });
+    expect(login!.fields).toMatchObject({ roundTrip: false, accepted: false, status: 'ok' });
   });
 });
 

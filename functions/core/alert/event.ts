@@ -16,8 +16,10 @@ import type { BouncedRecipient, BounceReason, StepResult } from '../results.ts';
  * - `digest`: the bounces of one target grouped over `alerts.bounceDigestMinutes`.
  * - `undelivered`: a canary did not arrive at the bounce domain's mailbox in time.
  * - `alarm`: a CloudWatch alarm changed state.
+ * - `silent`: targets stopped reporting rounds (the dead-man of the AWS deployment), still do, or
+ *   all report again.
  */
-export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm'] as const;
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 interface AlertBase {
@@ -122,8 +124,41 @@ export interface AlarmAlert extends AlertBase {
   readonly alarm: AlarmFacts;
 }
 
+/** A target that has not reported a round for too long. */
+export interface SilentTarget {
+  readonly target: string;
+  /** ISO start of its latest round; null when it never reported one. */
+  readonly lastRoundAt: string | null;
+}
+
+/**
+ * Targets stopped reporting their rounds: the canary Lambda, its schedules or its permissions
+ * are broken, so their mail problems would go unseen. One incident for the whole fleet, however
+ * many targets it covers (a broken canary Lambda silences all of them at once).
+ */
+export interface SilenceAlert extends AlertBase {
+  readonly kind: 'silent';
+  /** `started`: the first targets fell silent; `reminder`: still silent; `ended`: every target reports again. */
+  readonly phase: 'started' | 'reminder' | 'ended';
+  /** The silent targets, longest silent first (the first SILENT_TARGETS_LISTED); empty when ended. */
+  readonly silent: readonly SilentTarget[];
+  /** How many targets are silent (all of them, not only those listed). */
+  readonly silentCount: number;
+  /** How many targets the deployment checks. */
+  readonly targetCount: number;
+  /** No round for this long makes a target silent. */
+  readonly silentAfterMinutes: number;
+  /** How long the incident has lasted (reminder) or lasted (ended), in ms. */
+  readonly durationMs: number;
+  /** For `reminder`: 1 for the first reminder, 2 for the second, … */
+  readonly reminder?: number;
+}
+
+/** How many silent targets an alert names; the count covers the rest. */
+export const SILENT_TARGETS_LISTED = 50;
+
 /** Anything that can be alerted on; `kind` tells which. */
-export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert;
+export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert;
 
 /** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
 export type DeliveryOutcome =

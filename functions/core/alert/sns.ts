@@ -94,6 +94,17 @@ const alertEventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     ...base,
+    kind: z.literal('silent'),
+    phase: z.enum(['started', 'reminder', 'ended']),
+    silent: z.array(z.object({ target: z.string(), lastRoundAt: z.nullable(z.string()) })),
+    silentCount: z.number(),
+    targetCount: z.number(),
+    silentAfterMinutes: z.number(),
+    durationMs: z.number(),
+    reminder: z.optional(z.int()),
+  }),
+  z.object({
+    ...base,
     kind: z.literal('alarm'),
     alarm: z.object({
       name: z.string(),

@@ -52,6 +52,9 @@ export interface AlertView {
 /** At most this many findings per alert: the first ones are the worst, the rest is noise. */
 export const MAX_CAUSES = 5;
 
+/** At most this many silent targets named in the text of an alert; the count says the rest. */
+const SILENT_NAMED = 10;
+
 const STATUS_LABEL: Record<Status, Record<Language, string>> = {
   ok: { en: 'OK', ja: '正常' },
   warning: { en: 'WARNING', ja: '警告' },
@@ -116,6 +119,10 @@ const L = {
   ownMail: { en: 'your own mail', ja: '通常のメール' },
   canaries: { en: 'canaries', ja: 'テストメール' },
   unknownTarget: { en: '(unknown)', ja: '（不明）' },
+  silentTargets: { en: 'Not reporting', ja: '報告のない対象' },
+  lastRound: { en: 'Last round', ja: '最後のチェック' },
+  never: { en: 'never', ja: 'なし' },
+  silentAfter: { en: 'Silent after', ja: '判定の基準' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 const ZONE_ABBREVIATION: Record<string, string> = { UTC: 'UTC', 'Etc/UTC': 'UTC', 'Asia/Tokyo': 'JST' };
@@ -411,6 +418,58 @@ export function alertView(event: AlertEvent, lang: Language, options: FormatOpti
           lang === 'ja'
             ? `${time(event.sentAt)} に ${target} から送ったテストメールが、${event.timeoutMinutes} 分以内に届きませんでした。`
             : `A canary sent from ${target} at ${time(event.sentAt)} did not arrive within ${event.timeoutMinutes} minutes.`,
+        facts,
+      };
+    }
+
+    case 'silent': {
+      const duration = formatDuration(event.durationMs, lang);
+      const start = time(event.startedAt);
+      const listed = event.silent.slice(0, SILENT_NAMED);
+      const names = listed.map((s) => s.target).join(', ') + (event.silentCount > listed.length ? (lang === 'ja' ? ` ほか ${event.silentCount - listed.length} 件` : ` and ${event.silentCount - listed.length} more`) : '');
+      const who = event.silentCount === 1 ? (listed[0]?.target ?? target) : lang === 'ja' ? `${event.targetCount} 件中 ${event.silentCount} 件` : `${event.silentCount} of ${event.targetCount} targets`;
+      const facts: [string, string][] = [];
+      if (event.phase !== 'ended') {
+        facts.push([t(L.silentTargets), names]);
+        const last = listed[0];
+        if (last) facts.push([t(L.lastRound), last.lastRoundAt ? time(last.lastRoundAt) : t(L.never)]);
+        facts.push([t(L.silentAfter), lang === 'ja' ? `${event.silentAfterMinutes} 分以上チェック結果がない` : `no round for ${event.silentAfterMinutes} min`]);
+      }
+      facts.push([t(L.started), start]);
+      if (event.phase !== 'started') facts.push([t(L.duration), duration]);
+      // What to check is the same for one target or all: the machinery, not the mail server.
+      const remedy =
+        lang === 'ja'
+          ? 'canary Lambda のエラー（CloudWatch の canary-errors アラームとロググループ）、EventBridge Scheduler のスケジュールが有効か、対象のシークレットを読めるかを確認してください。'
+          : "Check the canary Lambda's errors (the canary-errors alarm and its log group), that its EventBridge Scheduler schedules are enabled, and that it can read the targets' secrets.";
+      if (event.phase === 'ended') {
+        return {
+          ...common,
+          tone: 'ok',
+          emoji: EMOJI.ok,
+          title: lang === 'ja' ? '送信チェックが再開しました' : 'Canary rounds are reporting again',
+          subject: lang === 'ja' ? `${pre} 再開 送信チェック（${duration}停止）` : `${pre} REPORTING AGAIN after ${duration}`,
+          summary:
+            lang === 'ja'
+              ? `${start} から止まっていた送信チェックが、すべての対象で再び記録されています（停止 ${duration}）。`
+              : `Every target reports its canary rounds again; they had stopped at ${start} (${duration}).`,
+          facts,
+        };
+      }
+      const still = event.phase === 'reminder';
+      return {
+        ...common,
+        tone: 'critical',
+        emoji: '🔕',
+        title:
+          lang === 'ja'
+            ? `${still ? '送信チェックが止まったままです' : '送信チェックが止まっています'}: ${who}`
+            : `${still ? 'Canary still not reporting' : 'Canary not reporting'}: ${who}`,
+        subject: lang === 'ja' ? `${pre} ${still ? '停止継続' : '停止'} 送信チェック: ${who}` : `${pre} ${still ? 'STILL NOT REPORTING' : 'NOT REPORTING'}: ${who}`,
+        summary:
+          lang === 'ja'
+            ? `${names} の送信チェックが ${event.silentAfterMinutes} 分以上記録されていません。この間のメール送信の問題は検知できません。${remedy}`
+            : `No canary round has been recorded for ${names} for more than ${event.silentAfterMinutes} minutes, so mail problems there would go unseen. ${remedy}`,
         facts,
       };
     }

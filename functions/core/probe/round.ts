@@ -25,6 +25,12 @@ export interface CanaryRoundContext {
   readonly password?: string;
   /** Extra trusted CA certificates as PEM text (the caller reads the target's `ca` file). */
   readonly ca?: string;
+  /**
+   * Check the submission server up to AUTH and send no message (no MAIL, RCPT, DATA): the rounds
+   * between two round trips in AWS, where every received canary is billed.
+   * @default false
+   */
+  readonly loginOnly?: boolean;
 }
 
 /** The outside world of a round. */
@@ -82,6 +88,7 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     ...(ctx.ca ? { ca: ctx.ca } : {}),
     ...(target.auth && ctx.password !== undefined ? { auth: { user: target.auth.user, password: ctx.password } } : {}),
     envelope: { from: sender, to: target.to },
+    ...(ctx.loginOnly ? { loginOnly: true } : {}),
     message: buildCanaryMessage({ canaryId, from: target.from, to: target.to, date: started }),
     timeouts: { connectMs: target.timeouts.connectMs, stepMs: target.timeouts.stepMs },
   };

@@ -69,6 +69,11 @@ export interface SessionRequest {
   readonly ca?: string;
   readonly auth?: { readonly user: string; readonly password: string };
   readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  /**
+   * Stop after AUTH (QUIT without MAIL, RCPT and DATA): checks the submission server and sends
+   * nothing. The canary Lambda's rounds between two round trips use it (config `roundTripSchedule`).
+   */
+  readonly loginOnly?: boolean;
   /** The complete canary message, CRLF line ends. */
   readonly message: string;
   readonly timeouts: { readonly connectMs: number; readonly stepMs: number };

@@ -1,0 +1,61 @@
+/**
+ * The sweeper Lambda: the dead-man of the deployment. On its own schedule, apart from the
+ * canary's, it reads every target's latest round from the table and raises one incident when
+ * targets stop reporting (functions/core/health/silence.ts): it fires when the canary Lambda,
+ * its schedules or its permissions are broken, which no round can report. Its one log line per
+ * sweep counts the targets by state (the dashboard's fleet view). Its own silence is watched
+ * by the stack's sweeper-not-running alarm.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbSilenceStore } from '#adapters/dynamodb-store.ts';
+import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
+import { recordSweep } from '#core/health/sweep.ts';
+import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
+import { parseEvent, sweeperInputSchema } from '../lambda/events.ts';
+import { once } from '../lambda/lazy.ts';
+import { observeAlerts } from '../lambda/observe.ts';
+import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
+import { publishAll } from '../lambda/publish.ts';
+import { tableStore } from '../lambda/store.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
+
+/** The log message of the sweeper's one line per sweep (the fleet view reads it). */
+export const SWEEP_LOG_MESSAGE = 'sweep';
+
+const config = readDeployedConfig();
+const tableName = requiredEnv('TABLE_NAME');
+const store = tableStore(tableName);
+const silence = once(() => createDynamoDbSilenceStore({ client: new DynamoDBClient({}), tableName }));
+const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
+const silentAfterSeconds = Number(requiredEnv('SILENT_AFTER_SECONDS'));
+const targets = config.targets.map((t) => t.name);
+
+/** What one sweep found (async invocations drop it; handy in a console test run). */
+export interface SweepSummary {
+  readonly targets: number;
+  readonly silent: readonly string[];
+  readonly alerts: number;
+}
+
+/** Entry point: the scheduler's input `{"scheduledTime":"…"}` (only logged). */
+export async function handler(event: unknown, context?: LambdaContext): Promise<SweepSummary> {
+  useContext(context);
+  parseEvent(sweeperInputSchema, event ?? {}, 'sweeper schedule input');
+  const outcome = await recordSweep(targets, {
+    store: store(),
+    silence: silence(),
+    clock: systemClock,
+    random: systemRandom,
+    silentAfterMs: silentAfterSeconds * 1000,
+    reminderMinutes: config.alerts.reminderMinutes,
+  });
+  logger.info(SWEEP_LOG_MESSAGE, {
+    targets: targets.length,
+    ...outcome.counts,
+    silentCount: outcome.silent.length,
+    silent: outcome.silent.slice(0, 20).map((s) => s.target),
+  });
+  observeAlerts(outcome.events, { logger, language: config.language });
+  await publishAll(topic, outcome.events, logger);
+  return { targets: targets.length, silent: outcome.silent.map((s) => s.target), alerts: outcome.events.length };
+}

@@ -87,7 +87,7 @@ async function checkTarget(name: string, scheduledAt: Date | undefined): Promise
   const target = targetNamed(config, name);
   const roundTrip = scheduledAt === undefined || isRoundTripRound(target.name, scheduledAt, { intervalMs, roundTripMs });
   const ctx = await roundContext(target, config, secretReader);
-  const result = await runCanaryRound(target, { ...ctx, loginOnly: !roundTrip }, { ...roundDeps, authentication });
+  const result = await runCanaryRound(roundTrip ? target : { ...target, probePorts: [] }, { ...ctx, loginOnly: !roundTrip }, { ...roundDeps, authentication });
   const deps = { store: store(), clock: roundDeps.clock, random: roundDeps.random };
   observeRound(result, { logger, sink: metricsSink, language: config.language, roundTrip });
   const sent = canaryRecordOf(result, { bounceDomain: config.bounceDomain });

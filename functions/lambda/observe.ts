@@ -14,6 +14,9 @@ import type { Finding, Language, SmtpStep } from '#core/findings.ts';
 import type { MetricsSink } from '#core/ports.ts';
 import type { BouncedRecipient, StepResult, TargetResult } from '#core/results.ts';
 
+/** The metrics a round adds per target (each distinct metric is billed every month). */
+export const PER_TARGET_METRICS = ['CanarySuccess'] as const;
+
 /** The log message of the one line per canary round (the latency chart filters on it). */
 export const ROUND_LOG_MESSAGE = 'canary round';
 
@@ -87,7 +90,7 @@ export function observeRound(
     findings: result.findings.map((f) => f.code),
   });
   for (const f of result.findings) logFinding(logger, f, { target, language: deps.language, canaryId: result.canaryId });
-  sink.add('CanarySuccess', canarySuccess(result), 'Count', { Target: target });
+  sink.add(PER_TARGET_METRICS[0], canarySuccess(result), 'Count', { Target: target });
 }
 
 /**

@@ -190,6 +190,9 @@ describe('canary handler', () => {
     const loginOnly = out.logs().filter((l) => l.message === 'canary round' && l.roundTrip === false);
     expect(loginOnly).toHaveLength(22);
     expect(Object.keys(loginOnly[0]!.stepMs as object).sort()).toEqual(['auth', 'connect', 'ehlo', 'greeting', 'quit', 'starttls']);
+    // The ports are probed on the round trip only (from Lambda, port 25 would cost every round its probe timeout).
+    const shopRounds = out.logs().filter((l) => l.message === 'canary round' && l.target === 'shop');
+    expect(shopRounds.filter((l) => Object.keys(l.ports as object).length > 0).map((l) => l.roundTrip)).toEqual([true]);
     for (const o of outcomes.filter((x) => !x.roundTrip)) expect(await store.getCanary(o.canaryId)).toBeNull();
     expect(out.metrics().filter((m) => m.name === 'CanarySuccess').map((m) => m.value)).toEqual(Array(24).fill(1));
   });

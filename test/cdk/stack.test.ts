@@ -473,8 +473,14 @@ describe('MailHealthStack', () => {
         'TLS certificates expiring first (days left)',
         'Bounces by reason',
         'Slowest round trips (s)',
+        'Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)',
+        'Delivered canaries: SPF, DKIM, DMARC as SES saw them',
         'Latest findings',
       ]);
+      // Authentication findings per target from the finding log lines: no metric per target and code.
+      const auth = titled('Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)');
+      expect(auth?.properties.query).toContain("filter finding.code in ['SPF_MISSING'");
+      expect(auth?.properties.query).toContain('stats count(*) as rounds, latest(@timestamp) as last by target, finding.code');
       expect(JSON.stringify(titled('Canary success per target')?.properties.metrics)).toContain(`SEARCH('{MailHealth,Target,service} MetricName=\\"CanarySuccess\\"', 'Average', 300)`);
       expect(JSON.stringify(titled('Worst 20 targets: canary success')?.properties.metrics)).toContain(
         'SELECT AVG(CanarySuccess) FROM SCHEMA(\\"MailHealth\\", Target, service) GROUP BY Target ORDER BY AVG() ASC LIMIT 20',

@@ -5,7 +5,7 @@
  * DMARC; shop's domain, whose SPF still names its old provider, shows CANARY_SPF_FAIL and
  * CANARY_DMARC_FAIL with their remedies.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -73,6 +73,21 @@ describe('the demo world: authentication of the delivered canaries', () => {
     expect(output).toContain('Mail sending is failing: shop');
     // The sending server (the provider's, as the listener's Received header named it) was checked once, and is fine.
     expect(shop.sendingIp?.report).toMatchObject({ ip: '127.0.0.1', status: 'ok', findings: [], records: { ptr: { names: ['smtp.demo.mail-health.test'], confirmed: true } } });
+  });
+
+  it('shows each target\'s published records, latest canary verdicts and sending server in the HTML report', async () => {
+    // Act
+    const html = await readFile(join(cwd, '.mailhealth', 'demo', 'report.html'), 'utf8');
+
+    // Assess
+    const section = /<section id="authentication">.*?<\/section>/s.exec(html)?.[0] ?? '';
+    const rowOf = (name: string) => new RegExp(`<tr data-target="${name}">.*?</tr>`, 's').exec(section)?.[0] ?? '';
+    expect(rowOf('shop')).toContain(DEMO_BROKEN_DOMAIN);
+    expect(rowOf('shop')).toContain('<span class="badge tone-critical">SPF fail</span>');
+    expect(rowOf('shop')).toContain('<span class="badge tone-critical">DMARC fail</span>');
+    expect(rowOf('shop')).toContain('DMARC p=quarantine');
+    expect(rowOf('shop')).toContain('127.0.0.1 · PTR smtp.demo.mail-health.test · on no list checked');
+    expect(rowOf('clinic')).toContain('DKIM demo2026: 2048 bit');
   });
 
   it('finds nothing about the authentication of clinic\'s domain, whose DKIM key is checked every round', () => {

@@ -10,6 +10,7 @@ import { SMTP_STEPS, type Finding, type Language, type SmtpStep, type Status } f
 import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
 import { worstFirst, type HealthStateName } from '#core/health/state.ts';
 import type { BounceReason, TargetResult } from '#core/results.ts';
+import { authenticationSection } from './auth-section.ts';
 import type { ReportData, ReportTarget } from './data.ts';
 import { barChartSvg, esc, lineChartSvg, timelineSvg, TONE_COLOURS, type Bar, type Series } from './svg.ts';
 
@@ -447,6 +448,7 @@ export function renderReportHtml(data: ReportData, o: RenderOptions): string {
 <section id="latency"><h2>${esc(T.latencyHeading[lang])}</h2>${data.targets.map((t) => latency(t, o)).join('')}</section>
 <section id="roundtrip"><h2>${esc(T.roundTripHeading[lang])}</h2><p class="muted">${esc(T.roundTripHelp[lang])}</p>${data.targets.map((t) => roundTrip(t, data, o)).join('')}</section>
 <section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
+${authenticationSection(data.targets, lang, (iso) => reportTime(iso, lang, o.timeZone))}
 <section id="findings"><h2>${esc(T.findingsHeading[lang])}</h2>${data.targets.map((t) => findingsOf(t, o)).join('')}</section>
 <section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${data.outboxPending ? `<p>${esc(fillText(T.outboxPending[lang], data.outboxPending))}</p>` : ''}${alertRows(alerts, o)}</section>
 ${kept}

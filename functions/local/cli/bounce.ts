@@ -328,13 +328,19 @@ function contractRecipient(r: BouncedRecipient & { readonly recipientInferred?: 
   };
 }
 
+const JSON_HEAD = '{\n  "messages": [\n    ';
+const JSON_TAIL = '\n  ]\n}';
+
 /** `--json`: one document `{ "messages": [ … ] }`, written one message at a time. */
 function jsonSink(out: Output): Sink {
   let count = 0;
   return {
     async add(m) {
-      const body = JSON.stringify(contractMessage(m), null, 2).replace(/\n/g, '\n    ');
-      await out.write(`${count++ === 0 ? '{\n  "messages": [\n    ' : ',\n    '}${body}`);
+      // Stringified inside the document's own frame, so it comes out indented as the entry it
+      // is (cheaper than re-indenting it line by line); the frame is cut off again.
+      const framed = JSON.stringify({ messages: [contractMessage(m)] }, null, 2);
+      const body = framed.slice(JSON_HEAD.length, framed.length - JSON_TAIL.length);
+      await out.write(`${count++ === 0 ? JSON_HEAD : ',\n    '}${body}`);
     },
     async end() {
       await out.write(count === 0 ? '{\n  "messages": []\n}\n' : '\n  ]\n}\n');

@@ -25,6 +25,7 @@ const HANDLERS: readonly { name: string; entry: string }[] = [
   { name: 'canary', entry: 'functions/canary/index.ts' },
   { name: 'bounce', entry: 'functions/bounce/index.ts' },
   { name: 'alert', entry: 'functions/alert/index.ts' },
+  { name: 'sweeper', entry: 'functions/sweeper/index.ts' },
   { name: 'ses-rule-set', entry: 'functions/ses-rule-set/index.ts' },
 ];
 const MIN_SPEEDUP = 2;
@@ -78,6 +79,8 @@ const env: NodeJS.ProcessEnv = {
   [HANDLER_ENV.rawMailBucket]: 'bench-raw-mail',
   [HANDLER_ENV.rawMailPrefix]: 'raw/',
   [HANDLER_ENV.slackSecretId]: 'mail-health/slack-webhook',
+  [HANDLER_ENV.roundIntervalSeconds]: '300',
+  [HANDLER_ENV.silentAfterSeconds]: '1020',
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   POWERTOOLS_LOG_LEVEL: 'INFO',

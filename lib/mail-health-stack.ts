@@ -74,9 +74,9 @@ import { ConfigError } from '#core/errors.ts';
 import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
-import { Canary, canaryCaBundlePath } from './canary.ts';
+import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV } from './canary.ts';
 import { Monitoring } from './monitoring.ts';
-import { Sweeper } from './sweeper.ts';
+import { SILENT_AFTER_ENV, Sweeper } from './sweeper.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
@@ -86,6 +86,8 @@ export const HANDLER_ENV = {
   rawMailBucket: BOUNCE_ENV.bucket,
   rawMailPrefix: BOUNCE_ENV.prefix,
   slackSecretId: SLACK_SECRET_ENV,
+  roundIntervalSeconds: ROUND_INTERVAL_ENV,
+  silentAfterSeconds: SILENT_AFTER_ENV,
 } as const;
 
 /** The deployed config's file name inside every bundle (and `MAILHEALTH_CONFIG_FILE`'s value). */

@@ -2,7 +2,7 @@
  * Bounce classifier benchmark: agreement with labelled bounce sets, and throughput.
  *
  *   npm run bench:bounce [-- --corpus DIR] [--flufl DIR] [--wild DIR] [--passes N]
- *                        [--min-reason PCT] [--min-recipient PCT] [--min-headline PCT] [--min-rate MSG_PER_S]
+ *                        [--min-reason PCT] [--min-recipient PCT] [--min-headline PCT] [--min-rate MSG_PER_S] [--min-cpu-rate MSG_PER_CPU_S]
  *                        [--min-flufl-sets PCT] [--max-flufl-nocause PCT] [--min-pasted PCT]
  *                        [--min-wild-reason PCT] [--min-wild-sets PCT] [--max-wild-nocause PCT]
  *                        [--misses] [--families] [--no-fast-path]
@@ -45,6 +45,7 @@ const OPTIONS = {
   'min-reason': { type: 'string' },
   'min-recipient': { type: 'string' },
   'min-rate': { type: 'string' },
+  'min-cpu-rate': { type: 'string' },
   'min-headline': { type: 'string' },
   'min-flufl-sets': { type: 'string' },
   'max-flufl-nocause': { type: 'string' },
@@ -57,7 +58,7 @@ const OPTIONS = {
   'no-fast-path': { type: 'boolean', default: false },
 } as const;
 const USAGE =
-  'usage: npm run bench:bounce [-- --corpus DIR] [--flufl DIR] [--wild DIR] [--passes N] [--min-reason PCT] [--min-recipient PCT] [--min-headline PCT] [--min-rate MSG_PER_S] [--min-flufl-sets PCT] [--max-flufl-nocause PCT] [--min-pasted PCT] [--min-wild-reason PCT] [--min-wild-sets PCT] [--max-wild-nocause PCT] [--misses] [--families] [--no-fast-path]\n';
+  'usage: npm run bench:bounce [-- --corpus DIR] [--flufl DIR] [--wild DIR] [--passes N] [--min-reason PCT] [--min-recipient PCT] [--min-headline PCT] [--min-rate MSG_PER_S] [--min-cpu-rate MSG_PER_CPU_S] [--min-flufl-sets PCT] [--max-flufl-nocause PCT] [--min-pasted PCT] [--min-wild-reason PCT] [--min-wild-sets PCT] [--max-wild-nocause PCT] [--misses] [--families] [--no-fast-path]\n';
 const parsed = (() => {
   try {
     return parseArgs({ options: OPTIONS });
@@ -169,6 +170,7 @@ const checks: [string, number | undefined, number | undefined, 'min' | 'max'][] 
   ['Sisimai set: reason agreement', number('min-reason'), of('sisimai')?.reasonAgreement, 'min'],
   ['Sisimai set: recipient agreement', number('min-recipient'), of('sisimai')?.recipientAgreement, 'min'],
   ['throughput (msg/s)', number('min-rate'), rates.length ? Math.round(rate) : undefined, 'min'],
+  ['throughput (msg per CPU second)', number('min-cpu-rate'), cpuRates.length ? Math.round(cpuRate) : undefined, 'min'],
   // Each headline reason (mailboxfull, userunknown, …) on its own: the causes a shop acts on.
   ...Object.entries(of('sisimai')?.headline ?? {}).map(([reason, value]) => [`Sisimai set: ${reason} agreement`, number('min-headline'), value as number, 'min'] as [string, number | undefined, number | undefined, 'min']),
   ['set B: recipient sets right (%)', number('min-flufl-sets'), of('flufl')?.recipientSetsPercent, 'min'],

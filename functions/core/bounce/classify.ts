@@ -50,7 +50,7 @@ const DECISIVE_STATUS: Readonly<Record<string, readonly BounceReason[]>> = {
   'X.1.7': [],
   'X.1.8': [],
   'X.2.2': [],
-  'X.2.3': [],
+  'X.2.3': ['mesgtoobig'], // a text saying the message is too big for the system (Gmail's size limit under 5.2.3) is mesgtoobig
   'X.3.4': ['exceedlimit'],
   'X.4.7': ['networkerror'],
   'X.6.1': [],

@@ -4,6 +4,8 @@
  * (the SES Lambda action carries the headers only).
  */
 import { Arn, ArnFormat, Aws, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -47,6 +49,13 @@ export interface BounceIntakeProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How often the bounce function looks for bounce digests whose window closed (a storm's last
+   * digest goes out at most this long after its window; `null`: never, for
+   * `alerts.bounceDigestMinutes: 0`).
+   * @default Duration.minutes(5)
+   */
+  readonly digestFlushInterval?: Duration | null;
 }
 
 /** The environment variables of the bounce Lambda added by this construct. */
@@ -74,6 +83,8 @@ export class BounceIntake extends Construct {
   readonly ruleSetName: string;
   /** The custom resource machinery that activates the rule set, when `activateRuleSet` is on. */
   readonly ruleSetActivation?: { readonly handler: MailFunction; readonly provider: cr.Provider };
+  /** The schedule that sends due bounce digests (functions/bounce `{"flushDigests": true}`). */
+  readonly digestFlush?: events.Rule;
 
   constructor(scope: Construct, id: string, props: BounceIntakeProps) {
     super(scope, id);
@@ -156,6 +167,21 @@ export class BounceIntake extends Construct {
     if (permission) this.rule.node.addDependency(permission);
 
     if (props.activateRuleSet ?? false) this.ruleSetActivation = this.activate();
+
+    const flushEvery = props.digestFlushInterval === undefined ? Duration.minutes(5) : props.digestFlushInterval;
+    if (flushEvery !== null) {
+      this.digestFlush = new events.Rule(this, 'DigestFlush', {
+        description: 'mail-health: sends the bounce digests whose window closed',
+        schedule: events.Schedule.rate(flushEvery),
+        targets: [
+          new targets.LambdaFunction(this.bounceFunction.function, {
+            event: events.RuleTargetInput.fromObject({ flushDigests: true, scheduledTime: events.EventField.time }),
+            // The next run comes soon and sees the same windows.
+            retryAttempts: 0,
+          }),
+        ],
+      });
+    }
   }
 
   /** A custom resource that makes the rule set active and, on delete, deactivates it if still active. */

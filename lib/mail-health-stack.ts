@@ -229,6 +229,8 @@ export class MailHealthStack extends Stack {
       activateRuleSet: props.activateRuleSet,
       rawMailRetention: props.rawMailRetention,
       logRetention: props.logRetention,
+      // Without bounce grouping there is no digest to send.
+      ...(config.alerts.bounceDigestMinutes > 0 ? {} : { digestFlushInterval: null }),
     });
 
     // Rounds come once per interval somewhere in the flexible window; two missed rounds, the

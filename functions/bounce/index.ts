@@ -12,8 +12,8 @@ import { headerBlockOf } from '#core/auth/received.ts';
 import { analyzeBounce } from '#core/bounce/analyze.ts';
 import { canaryRecipientsFromStore } from '#core/bounce/canary.ts';
 import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
-import { parseEvent, sesReceiptEventSchema, type SesReceiptEvent } from '../lambda/events.ts';
-import { recordMessage } from '../lambda/intake.ts';
+import { digestFlushEventSchema, parseEvent, sesReceiptEventSchema, type SesReceiptEvent } from '../lambda/events.ts';
+import { publishableDigests, recordMessage } from '../lambda/intake.ts';
 import { metricsSink } from '../lambda/metrics.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { publishAll } from '../lambda/publish.ts';
@@ -21,17 +21,27 @@ import { tableStore } from '../lambda/store.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
+const tableName = requiredEnv('TABLE_NAME');
+const store = tableStore(tableName);
 const rawMail = createS3RawMailSource({ bucket: requiredEnv('RAW_MAIL_BUCKET') });
 const prefix = requiredEnv('RAW_MAIL_PREFIX');
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
 const parse = createMailParser();
 const clock = systemClock;
 const random = systemRandom;
+// A storm gives one digest per target and window; the digest points at the list in the table.
+const digests = { digestMinutes: config.alerts.bounceDigestMinutes, seeAlso: { command: `mailhealth suppressions --table ${tableName}` } };
 
-/** Entry point: the SES receipt event (headers only; the message is in S3 at prefix + messageId). */
+/**
+ * Entry point: the SES receipt event (headers only; the message is in S3 at prefix + messageId),
+ * or the digest schedule's `{"flushDigests": true}`.
+ */
 export async function handler(event: unknown, context?: LambdaContext): Promise<void> {
   useContext(context);
+  if (digestFlushEventSchema.safeParse(event).success) {
+    await publishAll(topic, await publishableDigests({ store: store(), clock, random, logger, language: config.language, ...digests }), logger);
+    return;
+  }
   const { Records } = parseEvent(sesReceiptEventSchema, event, 'SES receipt event');
   try {
     for (const { ses } of Records) await processMessage(ses);
@@ -56,6 +66,6 @@ async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][numb
     notes: analysis.notes,
   });
   const verdictsFor = (target: string) => canaryVerdicts(config, target, { receipt, envelopeSender: mail.source ?? null, headers: headerBlockOf(raw) });
-  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes, verdictsFor, receivedAt: mail.timestamp });
+  const events = await recordMessage(analysis, { store: store(), clock, random, source: key, logger, sink: metricsSink, language: config.language, repeatAfterMinutes: config.alerts.reminderMinutes, verdictsFor, receivedAt: mail.timestamp, ...digests });
   await publishAll(topic, events, logger);
 }

@@ -80,6 +80,13 @@ export const snsEventSchema = z.object({
 export type SnsEvent = z.infer<typeof snsEventSchema>;
 
 /**
+ * What the digest schedule sends the bounce Lambda (lib/bounce-intake.ts): close the bounce
+ * digests whose window is over and publish them. `scheduledTime` is informational.
+ */
+export const digestFlushEventSchema = z.object({ flushDigests: z.literal(true), scheduledTime: z.optional(z.string()) });
+export type DigestFlushEvent = z.infer<typeof digestFlushEventSchema>;
+
+/**
  * Validates an event. Throws an InputError that says which fields are wrong, never what they
  * contain (an event may carry addresses and message headers).
  * @example const { target } = parseEvent(schedulerInputSchema, event, 'scheduler input');

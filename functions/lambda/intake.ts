@@ -6,13 +6,13 @@
  * count are each claimed once, so a retried invocation raises and counts nothing new.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AlertEvent } from '#core/alert/event.ts';
+import type { AlertEvent, DigestSeeAlso } from '#core/alert/event.ts';
 import type { DeliveryVerdicts } from '#core/auth/canary.ts';
 import { recordDelivery } from '#core/auth/round.ts';
 import type { BounceAnalysis } from '#core/bounce/analyze.ts';
 import { bounceFinding } from '#core/bounce/findings.ts';
 import type { Language } from '#core/findings.ts';
-import { CLAIM_TTL_SECONDS, recordBounce, recordDelivered, type HealthDeps } from '#core/health/record.ts';
+import { CLAIM_TTL_SECONDS, flushDigests, recordBounce, recordDelivered, type HealthDeps } from '#core/health/record.ts';
 import type { MetricsSink } from '#core/ports.ts';
 import { countBounces, logFinding, observeAlerts } from './observe.ts';
 
@@ -33,6 +33,26 @@ export interface IntakeDeps extends HealthDeps {
    * @default the clock's now
    */
   readonly receivedAt?: string;
+  /**
+   * Bounce storms (alerts.bounceDigestMinutes): the first bounce of a kind per target alerts, the
+   * rest is counted in the target's digest window in the table, sent by `publishableDigests`.
+   */
+  readonly digestMinutes?: number;
+  /** Where a digest tells its reader to see every bounce (the suppression list of the table). */
+  readonly seeAlso?: DigestSeeAlso;
+  /** Waits between attempts of a digest update another Lambda beat. @default digestBackoff */
+  readonly backoff?: (attempt: number) => Promise<void>;
+}
+
+// Concurrent Lambdas of one storm meet on their target's digest window: each retry waits a
+// random time up to a growing bound, so they spread out instead of colliding again.
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_MAX_MS = 1_000;
+
+/** Full-jitter exponential backoff for digest updates (attempt 1, 2, …). */
+export function digestBackoff(attempt: number): Promise<void> {
+  const bound = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * bound));
 }
 
 /**
@@ -58,10 +78,23 @@ export async function recordMessage(analysis: BounceAnalysis, deps: IntakeDeps):
   for (const r of analysis.recipients) {
     const finding = bounceFinding(r);
     if (finding) logFinding(logger, finding, { target: about?.target ?? null, language: deps.language, canaryId: r.canaryId });
-    events.push(...(await recordBounce(r, finding, deps)).events);
+    events.push(...(await recordBounce(r, finding, { backoff: digestBackoff, tallyFromHistory: true, ...deps })).events);
   }
   observeAlerts(events, { logger, language: deps.language });
   // Claimed after the recipients were recorded: a run that failed before this point is counted by its retry.
   if (analysis.recipients.length > 0 && (await store.claim(`counted#${deps.source}`, CLAIM_TTL_SECONDS))) countBounces(analysis.recipients, sink);
+  return events;
+}
+
+/**
+ * The bounce digests whose window closed, to publish (each once, whoever of several invocations
+ * closes it). A storm that goes on closes its windows with its own bounces; the digest schedule
+ * calls this so the last window of a storm goes out without waiting for another bounce.
+ * @example await publishAll(topic, await publishableDigests({ store, clock, random, logger, language, digestMinutes: 10 }), logger);
+ */
+export async function publishableDigests(deps: HealthDeps & Pick<IntakeDeps, 'logger' | 'language' | 'digestMinutes' | 'seeAlso'>): Promise<AlertEvent[]> {
+  if (!deps.digestMinutes || deps.digestMinutes <= 0) return [];
+  const events = await flushDigests({ ...deps, digestMinutes: deps.digestMinutes, tallyFromHistory: true });
+  observeAlerts(events, { logger: deps.logger, language: deps.language });
   return events;
 }

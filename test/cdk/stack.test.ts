@@ -316,6 +316,14 @@ describe('MailHealthStack', () => {
       });
     });
 
+    it("invokes the bounce function every 5 minutes to send the bounce digests whose window closed", () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.bounceIntake.bounceFunction.function), 'Arn'] }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"flushDigests":true') }), RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [logicalId(stack.bounceIntake.digestFlush), 'Arn'] } });
+    });
+
     it("leaves the rule set inactive by default", () => {
       expect(Object.values(resources).filter((r) => r.Type.startsWith('Custom::'))).toEqual([]);
     });

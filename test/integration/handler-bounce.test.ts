@@ -3,12 +3,13 @@
  * messages sit in s3rver where the receipt rule's S3 action would have put them; dynalite as
  * the table, an SNS endpoint as the alert topic.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { newCanaryId } from '#core/canary-id.ts';
 import { deliveryFindings } from '#core/auth/canary.ts';
-import { parseConfig } from '#core/config.ts';
+import { parseConfig, type Config } from '#core/config.ts';
 import type { Store } from '#core/ports.ts';
 import { buildCanaryMessage } from '#core/probe/canary-message.ts';
 import { deployedConfig } from '../../lib/mail-health-stack.ts';
@@ -237,9 +238,12 @@ describe('bounce handler', () => {
 
     beforeAll(async () => {
       failingSns = await startSns({ fail: () => true });
+      // Every bounce alerts on its own here (no digest grouping): this is about publishing.
+      const deployed = JSON.parse(readFileSync(configFile, 'utf8')) as Config;
+      const ungrouped = writeDeployedConfig({ ...deployed, alerts: { ...deployed.alerts, bounceDigestMinutes: 0 } });
       const env = handlerEnv(
         { dynamodb: ddb.endpoint, s3: s3.endpoint, sns: failingSns.endpoint },
-        { MAILHEALTH_CONFIG_FILE: configFile, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
+        { MAILHEALTH_CONFIG_FILE: ungrouped, TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, RAW_MAIL_PREFIX: PREFIX },
       );
       const loaded = await loadHandler<BounceModule>('../../functions/bounce/index.ts', env);
       failing = loaded.module;

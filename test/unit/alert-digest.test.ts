@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeWindow, digestAlert, groupBounce, MAX_TRACKED_DOMAINS, type DigestWindow } from '#core/alert/digest.ts';
+import { closeWindow, digestAlert, groupBounce, MAX_TRACKED_DOMAINS, tallyOfRecords, type DigestWindow } from '#core/alert/digest.ts';
 import type { BounceAlert } from '#core/alert/event.ts';
 import { bounceFinding } from '#core/bounce/findings.ts';
 import type { BounceReason } from '#core/results.ts';
@@ -161,5 +161,37 @@ describe('digestAlert', () => {
     expect(event.total).toBe(MAX_TRACKED_DOMAINS + 30);
     expect(event.topDomains).toHaveLength(5);
     expect(event.otherDomains).toBe(MAX_TRACKED_DOMAINS + 30 - 5);
+  });
+});
+
+describe('tallyOfRecords (the tally from the history, for many writers at once)', () => {
+  /** A bounce as the history records it. */
+  const record = (b: BounceAlert) => ({ at: b.startedAt, key: b.key, canaryId: b.canaryId, recipient: b.bounce, finding: b.findings[0]! });
+
+  it('counts what arrived in the window, not the bounce that alerted at once, and carries on from where the window ended', () => {
+    // Prepare: the first bounce opens a window (history mode: the window keeps no count of its own).
+    const first = bounce('a@one.example', 'userunknown', 1);
+    const opened = groupBounce(null, first, { now: now(1), windowMinutes: WINDOW, tallyFromHistory: true });
+    const counted = groupBounce(opened.window, bounce('b@one.example', 'userunknown', 2), { now: now(2), windowMinutes: WINDOW, tallyFromHistory: true });
+    const history = [
+      bounce('late@one.example', 'userunknown', -3), // arrived before the first, processed after it
+      first,
+      bounce('b@one.example', 'userunknown', 2),
+      bounce('c@two.example', 'hostunknown', 9),
+      bounce('next@two.example', 'userunknown', 12), // the next window's
+    ].map(record);
+    const vacation = { ...record(bounce('away@one.example', 'userunknown', 3)), finding: null };
+
+    // Act
+    const tally = tallyOfRecords(opened.window, [...history, vacation].reverse());
+    const closed = closeWindow({ ...opened.window, tally }, { now: now(12), windowMinutes: WINDOW });
+
+    // Assess
+    expect(opened.decision.kind).toBe('alert');
+    expect(opened.window.alertedKeys).toEqual([first.key]);
+    expect(counted.decision.kind).toBe('digest');
+    expect(tally).toMatchObject({ total: 3, sample: ['late@one.example', 'b@one.example', 'c@two.example'], byReason: { userunknown: 2, hostunknown: 1 } });
+    expect(closed?.next).toMatchObject({ countFrom: at(1 + WINDOW), alertedKeys: [], alerted: ['BOUNCE_INVALID_ADDRESS'] });
+    expect(tallyOfRecords(closed!.next!, history).total).toBe(1);
   });
 });

@@ -52,6 +52,13 @@ export interface DigestWindow {
   readonly tally: BounceTally;
   /** Digests this storm has had before this window. */
   readonly digests: number;
+  /**
+   * The keys of the bounces that alerted at once in this window, when the tally is taken from
+   * the bounce history (`tallyFromHistory`): they are not counted again in the digest.
+   */
+  readonly alertedKeys?: readonly string[];
+  /** With the tally from the history: the bounces that arrived from this ISO time on are this window's. */
+  readonly countFrom?: string;
 }
 
 /** What to do with one bounce alert. */
@@ -102,10 +109,50 @@ function count(tally: BounceTally, bounce: BounceAlert): BounceTally {
   };
 }
 
+/** A recorded bounce as the tally counts it (BounceRecord's fields). */
+export interface TalliedBounce {
+  readonly at: string;
+  readonly key?: string;
+  readonly canaryId: string | null;
+  readonly recipient: BounceAlert['bounce'];
+  readonly finding: { readonly code: string; readonly severity: string } | null;
+}
+
+/**
+ * The tally of a window from the recorded bounces, for shells where many writers record at once
+ * (Lambdas): a bounce counted in a digest writes nothing to the window, and the digest counts
+ * the window's bounces from the history when it closes. Counted: the failures that arrived in
+ * [window.countFrom, window.closesAt), except those that alerted at once.
+ * @example const full = { ...window, tally: tallyOfRecords(window, await store.listBounces(target, 1000)) };
+ */
+export function tallyOfRecords(window: DigestWindow, records: readonly TalliedBounce[]): BounceTally {
+  const from = window.countFrom ?? window.openedAt;
+  const skip = new Set(window.alertedKeys ?? []);
+  const counted = records
+    .filter((r) => r.finding !== null && r.finding.severity !== 'info' && r.at >= from && r.at < window.closesAt && !(r.key && skip.has(r.key)))
+    .sort((a, b) => a.at.localeCompare(b.at));
+  let tally = emptyTally();
+  for (const r of counted) {
+    const status: Status = r.finding!.severity === 'critical' ? 'critical' : 'warning';
+    tally = count(tally, { kind: 'bounce', key: r.key ?? '', incidentId: '', target: window.target, at: r.at, startedAt: r.at, status, findings: [r.finding as BounceAlert['findings'][number]], canaryId: r.canaryId, bounce: r.recipient });
+  }
+  return tally;
+}
+
 const plus = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 
-function openWindow(target: string | null, now: string, windowMinutes: number, carried: { alerted: readonly string[]; digests: number } | null): DigestWindow {
-  return { target, openedAt: now, closesAt: plus(now, windowMinutes), alerted: carried?.alerted ?? [], tally: emptyTally(), digests: carried?.digests ?? 0 };
+function openWindow(
+  target: string | null,
+  now: string,
+  windowMinutes: number,
+  carried: { alerted: readonly string[]; digests: number; countFrom?: string } | null,
+  fromHistory = false,
+): DigestWindow {
+  const window: DigestWindow = { target, openedAt: now, closesAt: plus(now, windowMinutes), alerted: carried?.alerted ?? [], tally: emptyTally(), digests: carried?.digests ?? 0 };
+  if (!fromHistory) return window;
+  // A storm's first window also takes the bounces that arrived shortly before the one that opened
+  // it but were processed after it; a following window starts where the last one ended.
+  return { ...window, alertedKeys: [], countFrom: carried?.countFrom ?? plus(now, -windowMinutes) };
 }
 
 /**
@@ -114,19 +161,25 @@ function openWindow(target: string | null, now: string, windowMinutes: number, c
  * @example
  * const { decision, window, closed } = groupBounce(stored, event, { now: clock(), windowMinutes: config.alerts.bounceDigestMinutes });
  */
-export function groupBounce(window: DigestWindow | null, bounce: BounceAlert, options: { readonly now: Date; readonly windowMinutes: number }): Grouped {
+export function groupBounce(
+  window: DigestWindow | null,
+  bounce: BounceAlert,
+  options: { readonly now: Date; readonly windowMinutes: number; /** Note the keys alerted at once (see tallyOfRecords). */ readonly tallyFromHistory?: boolean },
+): Grouped {
   const now = options.now.toISOString();
+  const history = options.tallyFromHistory ?? false;
   let current = window;
   let closed: DigestWindow | null = null;
   if (current && now >= current.closesAt) {
     // The window ended before anyone sent its digest: send it now, and carry on the storm.
     closed = current.tally.total > 0 ? current : null;
-    current = closed ? openWindow(bounce.target, now, options.windowMinutes, { alerted: closed.alerted, digests: closed.digests + 1 }) : null;
+    current = closed ? openWindow(bounce.target, now, options.windowMinutes, { alerted: closed.alerted, digests: closed.digests + 1, countFrom: closed.closesAt }, history) : null;
   }
-  current ??= openWindow(bounce.target, now, options.windowMinutes, null);
+  current ??= openWindow(bounce.target, now, options.windowMinutes, null, history);
   const code = bounce.findings[0]?.code ?? 'BOUNCE_OTHER';
   if (options.windowMinutes <= 0 || !current.alerted.includes(code)) {
-    return { decision: { kind: 'alert' }, window: { ...current, alerted: [...current.alerted, code] }, closed };
+    const keys = options.tallyFromHistory ? { alertedKeys: [...(current.alertedKeys ?? []), bounce.key] } : {};
+    return { decision: { kind: 'alert' }, window: { ...current, alerted: [...current.alerted, code], ...keys }, closed };
   }
   return { decision: { kind: 'digest', sendAt: current.closesAt }, window: { ...current, tally: count(current.tally, bounce) }, closed };
 }
@@ -148,7 +201,7 @@ export function closeWindow(window: DigestWindow, options: { readonly now: Date;
   const now = options.now.toISOString();
   if (!options.force && now < window.closesAt) return null;
   if (window.tally.total === 0) return options.force ? { digest: null, next: window } : { digest: null, next: null };
-  const next = openWindow(window.target, now, options.windowMinutes, { alerted: window.alerted, digests: window.digests + 1 });
+  const next = openWindow(window.target, now, options.windowMinutes, { alerted: window.alerted, digests: window.digests + 1, countFrom: window.closesAt }, window.alertedKeys !== undefined);
   return { digest: window, next };
 }
 

@@ -7,7 +7,7 @@
  * canary id), a bounce by its canary id and recipient, so Lambda retries and duplicate S3
  * events raise nothing new. State writes are optimistic (`putHealth` with the read version).
  */
-import { closeWindow, digestAlert, groupBounce } from '../alert/digest.ts';
+import { closeWindow, digestAlert, emptyTally, groupBounce, tallyOfRecords, type DigestWindow } from '../alert/digest.ts';
 import type { AlarmAlert, AlertEvent, BounceAlert, DigestAlert, DigestSeeAlso, UndeliveredAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
@@ -15,6 +15,7 @@ import type { Finding } from '../findings.ts';
 import type { Clock, RandomSource, Store } from '../ports.ts';
 import type { BouncedRecipient, TargetResult } from '../results.ts';
 import { canaryNotDeliveredFinding } from './canary.ts';
+import type { BounceRecord } from './records.ts';
 import { advanceHealth, initialHealthState, type HealthThresholds } from './state.ts';
 
 /** What the entry points need: the store, the time, randomness for incident ids. */
@@ -33,7 +34,7 @@ export const CLAIM_TTL_SECONDS = 14 * 24 * 3600;
 // Two writers of one target's state only meet when a round is retried while still running.
 const MAX_STATE_ATTEMPTS = 5;
 // A storm's bounces all update their target's digest window: several processors may meet there.
-const MAX_DIGEST_ATTEMPTS = 25;
+const MAX_DIGEST_ATTEMPTS = 40;
 
 /** How far back the round-trip check looks for undelivered canaries beyond the timeout. */
 export const UNDELIVERED_LOOKBACK_HOURS = 24;
@@ -133,6 +134,37 @@ export interface DigestOptions {
   readonly digestMinutes?: number;
   /** Where a digest tells its reader to see every bounce. */
   readonly seeAlso?: DigestSeeAlso;
+  /**
+   * Waits before trying a digest update again that another writer beat (attempt 1, 2, …): many
+   * Lambdas of one storm update one window, and retrying all at once only collides again.
+   * @default no wait (one process whose updates take turns)
+   */
+  readonly backoff?: (attempt: number) => Promise<void>;
+  /**
+   * Many writers at once (Lambdas): a bounce counted in a digest writes nothing to the window
+   * (no hot item to fight over); the digest counts the window's bounces from the history when
+   * it closes (functions/core/alert/digest.ts `tallyOfRecords`). Only opening a window and the
+   * first bounce of a kind write it.
+   * @default false (one process keeps the tally in the window)
+   */
+  readonly tallyFromHistory?: boolean;
+}
+
+// Bounces read back per page when a digest is counted from the history; a window of a big
+// storm pages on, up to the most a digest ever counts.
+const HISTORY_PAGE = 1_000;
+const HISTORY_MAX = 200_000;
+
+/** The window with its tally counted from the bounces recorded in it. */
+async function withHistoryTally(window: DigestWindow, store: Store): Promise<DigestWindow> {
+  const from = window.countFrom ?? window.openedAt;
+  let records: BounceRecord[] = [];
+  for (let want = HISTORY_PAGE; want <= HISTORY_MAX; want *= 4) {
+    records = await store.listBounces(window.target, want);
+    // Newest first: done once the oldest read is older than the window, or nothing more is there.
+    if (records.length < want || (records.at(-1)?.at ?? '') < from) break;
+  }
+  return { ...window, tally: tallyOfRecords(window, records) };
 }
 
 const DEFAULT_SEE_ALSO: DigestSeeAlso = { command: 'mailhealth suppressions' };
@@ -214,13 +246,22 @@ export async function recordBounce(
 /** Applies one bounce alert to its target's digest window in the store (optimistic, retried). */
 async function groupInStore(event: BounceAlert, deps: HealthDeps & DigestOptions & { readonly digestMinutes: number }) {
   const { store } = deps;
+  const history = deps.tallyFromHistory ?? false;
   for (let attempt = 0; attempt < MAX_DIGEST_ATTEMPTS; attempt++) {
     const current = await store.getDigest(event.target);
-    const grouped = groupBounce(current?.value ?? null, event, { now: deps.clock(), windowMinutes: deps.digestMinutes });
-    if (await store.putDigest(event.target, grouped.window, current?.version ?? null)) {
+    const now = deps.clock();
+    let base = current?.value ?? null;
+    // A window that is over is closed with what it counted: from the history, in that mode.
+    if (history && base && now.toISOString() >= base.closesAt) base = await withHistoryTally(base, store);
+    const grouped = groupBounce(base, event, { now, windowMinutes: deps.digestMinutes, tallyFromHistory: history });
+    // Counted in an open window: the history record is the count, nothing to write.
+    if (history && grouped.decision.kind === 'digest' && grouped.closed === null) return { decision: grouped.decision, due: [] as DigestAlert[] };
+    const keep = history ? { ...grouped.window, tally: emptyTally() } : grouped.window;
+    if (await store.putDigest(event.target, keep, current?.version ?? null)) {
       const due: DigestAlert[] = grouped.closed ? [digestOf(grouped.closed, deps)] : [];
       return { decision: grouped.decision, due };
     }
+    await deps.backoff?.(attempt + 1);
   }
   throw new StateError(`the bounce digest of ${event.target ?? 'the bounces without a target'} changed under every one of ${MAX_DIGEST_ATTEMPTS} attempts`);
 }
@@ -240,8 +281,11 @@ export async function flushDigests(deps: HealthDeps & DigestOptions & { readonly
   const windowMinutes = deps.digestMinutes ?? 0;
   const due: DigestAlert[] = [];
   for (const stored of await store.listDigests()) {
-    const closed = closeWindow(stored.value, { now: deps.clock(), windowMinutes, ...(deps.force ? { force: true } : {}) });
-    if (!closed || (!closed.digest && closed.next === stored.value)) continue;
+    const now = deps.clock();
+    const isDue = deps.force || now.toISOString() >= stored.value.closesAt;
+    const window = deps.tallyFromHistory && isDue ? await withHistoryTally(stored.value, store) : stored.value;
+    const closed = closeWindow(window, { now, windowMinutes, ...(deps.force ? { force: true } : {}) });
+    if (!closed || (!closed.digest && closed.next === window)) continue;
     // Whoever writes the next window first sends the digest; a loser finds it sent.
     if (!(await store.putDigest(stored.value.target, closed.next, stored.version))) continue;
     if (closed.digest) due.push(digestOf(closed.digest, deps));

@@ -24,6 +24,8 @@ export interface LocalAuthOptions {
   readonly clock: Clock;
   /** Check the sending server even at an internal address (the demo on 127.0.0.1). */
   readonly checkInternalAddresses?: boolean;
+  /** Which targets are checked at all (their rounds and their delivered canaries). @default all */
+  readonly targets?: (target: TargetConfig) => boolean;
   /** Told when a delivered canary could not be verified (it is then simply not counted). */
   readonly onError?: (message: string) => void;
 }
@@ -36,6 +38,9 @@ export interface LocalAuthentication {
   readonly roundCheck: NonNullable<CanaryRoundDeps['authentication']>;
 }
 
+/** Bounds one verification (DKIM, SPF and DMARC lookups together). */
+const VERIFY_TIMEOUT_MS = 20_000;
+
 /**
  * Creates the local authentication check.
  * @example
@@ -46,26 +51,36 @@ export function createLocalAuthentication(options: LocalAuthOptions): LocalAuthe
   const { config, store, clock } = options;
   const lookup = cachedLookup(options.lookup, { clock });
   const verify = createMailauthVerifier({ lookup, mta: config.bounceDomain });
-  const targets = new Map<string, TargetConfig>(config.targets.map((t) => [t.name, t]));
+  const checked = options.targets ?? (() => true);
+  const targets = new Map<string, TargetConfig>(config.targets.filter(checked).map((t) => [t.name, t]));
   return {
     async authenticate(raw, delivered) {
       const target = targets.get(delivered.target);
       if (!target) return;
+      let timer: NodeJS.Timeout | undefined;
       try {
         const hop = sendingHopOf(headerBlockOf(raw));
-        const verdicts = await verify(raw, { ip: hop?.ip ?? null, helo: hop?.helo ?? null, sender: target.from });
+        // A resolver that does not answer must not hold up the intake queue for long.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no verdict within ${VERIFY_TIMEOUT_MS / 1000} s (DNS not answering?)`)), VERIFY_TIMEOUT_MS);
+        });
+        const verdicts = await Promise.race([verify(raw, { ip: hop?.ip ?? null, helo: hop?.helo ?? null, sender: target.from }), timeout]);
         await recordDelivery(target.name, { canaryId: delivered.canaryId, at: delivered.at, verdicts }, { store });
       } catch (err) {
         options.onError?.(`the authentication of canary ${delivered.canaryId} could not be verified: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        clearTimeout(timer);
       }
     },
     roundCheck: (target) =>
-      senderAuthentication(target, {
-        lookup,
-        store,
-        clock,
-        ...(config.dnsbl ? { dnsbl: config.dnsbl } : {}),
-        ...(options.checkInternalAddresses ? { checkInternalAddresses: true } : {}),
-      }),
+      !checked(target)
+        ? Promise.resolve(null)
+        : senderAuthentication(target, {
+            lookup,
+            store,
+            clock,
+            ...(config.dnsbl ? { dnsbl: config.dnsbl } : {}),
+            ...(options.checkInternalAddresses ? { checkInternalAddresses: true } : {}),
+          }),
   };
 }

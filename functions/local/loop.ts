@@ -221,6 +221,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
         store,
         clock,
         ...(authOptions.checkInternalAddresses ? { checkInternalAddresses: true } : {}),
+        ...(authOptions.targets ? { targets: authOptions.targets } : {}),
         onError: (text) => report({ kind: 'note', text }),
       })
     : null;
@@ -281,7 +282,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     clock,
     random,
     ...(options.portOverrides ? { portOverrides: options.portOverrides } : {}),
-    ...(auth ? { authentication: (t: TargetConfig) => (authOptions?.targets?.(t) ?? true ? auth.roundCheck(t) : Promise.resolve(null)) } : {}),
+    ...(auth ? { authentication: auth.roundCheck } : {}),
   };
   const contextOf = (name: string): CanaryRoundContext => {
     const s = options.secrets[name] ?? {};

@@ -46,6 +46,8 @@ export const USAGE = {
   /** The sweeper: its start and state, plus the health reads (25 at a time, ~10 ms a batch). */
   sweepSeconds: 0.3,
   sweepSecondsPerTarget: 0.0004,
+  /** The bounce Lambda's scheduled look for bounce digests whose window closed (one table query). */
+  digestFlushSeconds: 0.3,
   /** Log bytes: a login round's lines (round line, EMF point, Lambda START/END/REPORT). */
   loginRoundLogBytes: 1_500,
   /** A round trip's round adds the port findings' lines (PORT25_BLOCKED, info). */
@@ -81,6 +83,8 @@ export interface Structure {
   readonly intervalMinutes: number;
   readonly roundTripMinutes: number;
   readonly sweepMinutes: number;
+  /** How often the bounce Lambda is invoked to send due bounce digests; null: never. */
+  readonly digestFlushMinutes: number | null;
   readonly memoryMb: { readonly canary: number; readonly bounce: number; readonly sweeper: number };
   /** Per-target custom metrics (CanarySuccess). */
   readonly metricsPerTarget: number;
@@ -113,13 +117,14 @@ export function costLines(s: Structure): CostLine[] {
   const trips = minutes / s.roundTripMinutes;
   const loginRounds = Math.max(0, rounds - trips);
   const sweeps = minutes / s.sweepMinutes;
+  const flushes = s.digestFlushMinutes === null ? 0 : minutes / s.digestFlushMinutes;
   const n = s.targets;
   const gbs = (mb: number, seconds: number) => (mb / 1024) * seconds;
 
   const canaryGbs = gbs(s.memoryMb.canary, loginRounds * u.loginRoundSeconds + trips * u.roundTripRoundSeconds);
   const canaryInvocations = s.canarySchedules * rounds;
   const bounceGbs = gbs(s.memoryMb.bounce, trips * u.bounceSeconds);
-  const sweepGbsFixed = gbs(s.memoryMb.sweeper, sweeps * u.sweepSeconds);
+  const sweepGbsFixed = gbs(s.memoryMb.sweeper, sweeps * u.sweepSeconds) + gbs(s.memoryMb.bounce, flushes * u.digestFlushSeconds);
   const sweepGbsPerTarget = gbs(s.memoryMb.sweeper, sweeps * u.sweepSecondsPerTarget);
 
   const logBytesPerTarget = loginRounds * u.loginRoundLogBytes + trips * (u.roundTripRoundLogBytes + u.bounceLogBytes);
@@ -133,8 +138,8 @@ export function costLines(s: Structure): CostLine[] {
   return [
     {
       item: 'Lambda (arm64)',
-      usage: `canary: ${fmt(rounds)} rounds a target (${fmt(trips)} round trips), ${s.memoryMb.canary} MB, ${u.loginRoundSeconds} s / ${u.roundTripRoundSeconds} s; bounce: ${fmt(trips)} runs, ${s.memoryMb.bounce} MB; sweeper: ${fmt(sweeps)} runs, ${s.memoryMb.sweeper} MB`,
-      fixed: sweepGbsFixed * p.lambdaGbSecond + sweeps * p.lambdaRequest,
+      usage: `canary: ${fmt(rounds)} rounds a target (${fmt(trips)} round trips), ${s.memoryMb.canary} MB, ${u.loginRoundSeconds} s / ${u.roundTripRoundSeconds} s; bounce: ${fmt(trips)} runs, ${s.memoryMb.bounce} MB; sweeper: ${fmt(sweeps)} runs, ${s.memoryMb.sweeper} MB; bounce digest flush: ${fmt(flushes)} runs`,
+      fixed: sweepGbsFixed * p.lambdaGbSecond + (sweeps + flushes) * p.lambdaRequest,
       perTarget:
         (canaryGbs + bounceGbs + sweepGbsPerTarget) * p.lambdaGbSecond + ((canaryInvocations / n) + trips) * p.lambdaRequest,
     },
@@ -156,7 +161,7 @@ export function costLines(s: Structure): CostLine[] {
     {
       item: 'DynamoDB on demand + PITR',
       usage: `${fmt(writesPerTarget)} writes, ${fmt(readsPerTarget)} reads, ${fmt(storedPerTarget / 1e6)} MB a target`,
-      fixed: sweeps * (u.sweepFixedReads * p.ddbRead + u.sweepFixedWrites * p.ddbWrite),
+      fixed: sweeps * (u.sweepFixedReads * p.ddbRead + u.sweepFixedWrites * p.ddbWrite) + flushes * p.ddbRead,
       perTarget: writesPerTarget * p.ddbWrite + readsPerTarget * p.ddbRead + (storedPerTarget / GB) * (p.ddbStorageGbMonth + p.ddbPitrGbMonth),
     },
     {
@@ -240,6 +245,11 @@ export function structureOf(
     intervalMinutes: Number(canary.Environment.Variables.ROUND_INTERVAL_SECONDS) / 60,
     roundTripMinutes: Math.max(rateMinutes(config.roundTripSchedule), Number(canary.Environment.Variables.ROUND_INTERVAL_SECONDS) / 60),
     sweepMinutes: rateMinutes(String(sweepSchedule.Properties!.ScheduleExpression)),
+    // EventBridge rules on a schedule are free; what they invoke is not.
+    digestFlushMinutes: (() => {
+      const rule = all.find((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Description).includes('bounce digests'));
+      return rule ? rateMinutes(String(rule.Properties!.ScheduleExpression)) : null;
+    })(),
     memoryMb: { canary: Number(canary.MemorySize), bounce: Number(bounce.MemorySize), sweeper: Number(sweeper.MemorySize) },
     metricsPerTarget: PER_TARGET_METRICS.length,
     alarmMetrics: all.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').reduce((s, r) => s + alarmMetricCount(r.Properties ?? {}), 0),

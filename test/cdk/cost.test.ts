@@ -59,6 +59,7 @@ describe('cost model', () => {
       intervalMinutes: 5,
       roundTripMinutes: 60,
       sweepMinutes: 5,
+      digestFlushMinutes: 5,
       memoryMb: { canary: 256, bounce: 512, sweeper: 128 },
       metricsPerTarget: 1,
       alarmMetrics: 0,

@@ -354,6 +354,9 @@ describe('classifyReason on Status 5.0.0 with wordings no phrase row knows', () 
     ['550 5.1.1 <kim@example.org>: Recipient address rejected: unverified address: host mx.example.org said: 550 no', 'userunknown'],
     ['550 Recipient address is invalid', 'userunknown'],
     ['550 mx.example.org: Name or service not known', 'hostunknown'],
+    ['The users mailfolder is over the allowed quota (size). (#5.2.2)', 'mailboxfull'],
+    ['550 The mailbox you tried to reach is full', 'mailboxfull'],
+    ['552 Requested mail action aborted: exceeded mailsize limit', 'mesgtoobig'],
   ])('knows the documented wording %j as %s', (diagnostic, reason) => {
     expect(classifyReason({ diagnostic, status: '5.0.0' }).reason).toBe(reason);
   });

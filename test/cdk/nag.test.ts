@@ -36,7 +36,7 @@ beforeAll(async () => {
   withCreatedSecret = nagged({ ...example, alerts: { ...example.alerts, slack: {}, email: undefined } });
 });
 
-describe('cdk-nag AwsSolutions', () => {
+describe('cdk-nag AwsSolutions', { timeout: 120_000 }, () => {
   it('finds no unsuppressed error or warning in the stack with the example config', () => {
     expect(findings(withSecretName)).toEqual([]);
   });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   resources = template.toJSON().Resources as Resources;
 });
 
-describe('MailHealthStack', () => {
+describe('MailHealthStack', { timeout: 120_000 }, () => {
   describe('canary schedule', () => {
     it("schedules each target at the configured rate, spread over a flexible window, with its name and the scheduled time as input", () => {
       // Assess: one canary schedule per target, and the sweeper's

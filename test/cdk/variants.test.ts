@@ -39,7 +39,7 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe('MailHealthStack variants', () => {
+describe('MailHealthStack variants', { timeout: 120_000 }, () => {
   it('activates the rule set through a custom resource when activateRuleSet is on', () => {
     // Act
     const { stack, template } = synthStack(example, { activateRuleSet: true });

@@ -330,9 +330,13 @@ describe('SMTP canary session (real smtp-server on 127.0.0.1)', () => {
   });
 
   it('warns SLOW_STEP for a step over slowStepMs that still succeeds', async () => {
-    const server = await startSmtpServer(pki, { onMailFrom: (_a, _s, cb) => void setTimeout(() => cb(), 250) });
-    const result = await round(server.port, testTarget({ slowStepMs: 150, timeouts: { connectMs: 1000, stepMs: 2000, probeMs: 300 } }));
-    expect(only(result)).toMatchObject({ code: 'SLOW_STEP', severity: 'warning', step: 'mail' });
+    // MAIL FROM held 1.5 s against a 0.8 s limit: far apart, so a busy machine's slow TLS handshake
+    // may add its own SLOW_STEP, but never hides this one or turns it into a failure.
+    const server = await startSmtpServer(pki, { onMailFrom: (_a, _s, cb) => void setTimeout(() => cb(), 1_500) });
+    const result = await round(server.port, testTarget({ slowStepMs: 800, timeouts: { connectMs: 5_000, stepMs: 5_000, probeMs: 300 } }));
+    const problems = result.findings.filter((f) => f.severity !== 'info');
+    expect(problems.every((f) => f.code === 'SLOW_STEP' && f.severity === 'warning'), JSON.stringify(problems)).toBe(true);
+    expect(problems).toContainEqual(expect.objectContaining({ code: 'SLOW_STEP', severity: 'warning', step: 'mail' }));
     expect(result.status).toBe('warning');
     expect(server.received).toHaveLength(1);
   });

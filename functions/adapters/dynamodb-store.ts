@@ -25,7 +25,7 @@ import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dy
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DigestWindow } from '#core/alert/digest.ts';
 import type { HealthState } from '#core/health/state.ts';
-import type { SenderAuthMemo } from '#core/auth/round.ts';
+import type { SenderAuthMemo } from '#core/auth/facts.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { SilenceState } from '#core/health/silence.ts';
 import type { SilenceStore, Store, Versioned } from '#core/ports.ts';

@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import type { DigestWindow } from '#core/alert/digest.ts';
 import { StateError } from '#core/errors.ts';
 import type { HealthState } from '#core/health/state.ts';
-import type { SenderAuthMemo } from '#core/auth/round.ts';
+import type { SenderAuthMemo } from '#core/auth/facts.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { Store, Versioned } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';

@@ -4,47 +4,15 @@
  */
 import type { PortState } from './results.ts';
 
+// DNS as the core sees it lives in its own leaf module (address and authentication checks use
+// it without reaching the ports that name the core's results); re-exported for the adapters.
+export type { DnsAnswer, DnsLookup, DnsRecordData, DnsRecordType, Resolver } from './resolver.ts';
+
 /** The current time. The core never reads the clock itself. */
 export type Clock = () => Date;
 
 /** Random bytes (canary ids, incident ids). */
 export type RandomSource = (length: number) => Uint8Array;
-
-/**
- * DNS lookups, shaped like a resolver function: resolves to the records or rejects with an
- * error whose `code` is ENOTFOUND / ENODATA like node:dns.
- */
-export type Resolver = {
-  (name: string, rrtype: 'MX'): Promise<{ exchange: string; priority: number }[]>;
-  (name: string, rrtype: 'A' | 'AAAA'): Promise<string[]>;
-};
-
-/** The record types the authentication checks ask for. */
-export type DnsRecordType = 'TXT' | 'MX' | 'A' | 'AAAA' | 'PTR';
-
-/** The data of one record of each type: TXT keeps its character-strings (max 255 bytes each) apart. */
-export interface DnsRecordData {
-  readonly TXT: readonly string[];
-  readonly MX: { readonly exchange: string; readonly priority: number };
-  readonly A: string;
-  readonly AAAA: string;
-  readonly PTR: string;
-}
-
-/** The records of one name and type, with the time they may be reused for. */
-export interface DnsAnswer<T extends DnsRecordType> {
-  readonly records: readonly DnsRecordData[T][];
-  /** Seconds the answer may be cached (the smallest TTL of its records). */
-  readonly ttl: number;
-}
-
-/**
- * DNS lookups with TTLs, shaped like mailauth's resolver: a plain function. Resolves with at
- * least one record (CNAME chains followed) or rejects with an error whose `code` says why, as
- * node:dns does: ENOTFOUND (the name does not exist), ENODATA (no record of that type),
- * ETIMEOUT, ESERVFAIL, EREFUSED. A rejection may carry `ttl` (how long the negative answer holds).
- */
-export type DnsLookup = <T extends DnsRecordType>(name: string, type: T) => Promise<DnsAnswer<T>>;
 
 /** Probes one TCP port: open only when the service greets (SMTP banner, or TLS on 465). */
 export type PortProber = (
@@ -140,9 +108,9 @@ export interface Store {
    * delivered canary's verdicts and the last check of its sending server. Parts never written
    * are null.
    */
-  getSenderAuth(target: string): Promise<import('./auth/round.ts').SenderAuthMemo>;
+  getSenderAuth(target: string): Promise<import('./auth/facts.ts').SenderAuthMemo>;
   /** Writes the given parts of that memo; the others stay as they are. */
-  putSenderAuth(target: string, parts: Partial<import('./auth/round.ts').SenderAuthMemo>): Promise<void>;
+  putSenderAuth(target: string, parts: Partial<import('./auth/facts.ts').SenderAuthMemo>): Promise<void>;
   /** Canaries of a target sent in [sentAfter, sentBefore) and not delivered, oldest first. */
   listUndelivered(
     target: string,

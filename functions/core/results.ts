@@ -2,7 +2,7 @@
  * The shapes of a canary round's result: the `check --json` contract of DESIGN.md, also what
  * the Lambdas store and the alerts and the report read.
  */
-import type { RoundAuthentication } from './auth/round.ts';
+import type { RoundAuthentication } from './auth/facts.ts';
 import type { Finding, SmtpStep, Status } from './findings.ts';
 
 export type PortState = 'open' | 'refused' | 'timeout' | 'unreachable';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStore } from '#adapters/file-store.ts';
-import type { SenderAuthMemo } from '#core/auth/round.ts';
+import type { SenderAuthMemo } from '#core/auth/facts.ts';
 import type { TargetResult } from '#core/results.ts';
 import { createRunCommand } from '#local/cli/run.ts';
 import { DEMO_BROKEN_DOMAIN, DEMO_SIGNED_DOMAIN } from '#local/demo/dns.ts';

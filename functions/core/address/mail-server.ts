@@ -3,7 +3,7 @@
  * needs DNS, so it goes through the Resolver port and stays optional (`address --dns`).
  */
 import type { Localized } from '../findings.ts';
-import type { Resolver } from '../ports.ts';
+import type { Resolver } from '../resolver.ts';
 import type { AddressDiagnosis, AddressFinding } from './diagnose.ts';
 import { MESSAGES, suggestionSentence } from './messages.ts';
 

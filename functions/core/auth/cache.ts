@@ -4,7 +4,8 @@
  * short the TTL, for at least `minSeconds` (an hour by default). Failures (timeouts, SERVFAIL)
  * are not remembered: the next round asks again. Time comes from the Clock port.
  */
-import type { Clock, DnsAnswer, DnsLookup, DnsRecordType } from '../ports.ts';
+import type { Clock } from '../ports.ts';
+import type { DnsAnswer, DnsLookup, DnsRecordType } from '../resolver.ts';
 
 /** Answers are reused at least this long: "at most once an hour" per question. */
 export const MIN_CACHE_SECONDS = 3600;

@@ -3,7 +3,7 @@
  * at `<selector>._domainkey.<domain>`, not revoked, and strong enough? The key size is read from
  * the key itself (the RSA modulus in its DER encoding), not guessed from the record's length.
  */
-import type { DnsLookup } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
 import { fetchRecords, lookupName, txtText, type DnsTrouble } from './dns.ts';
 
 /** RFC 8301 §3.2: verifiers must not accept RSA keys under 1024 bits. */

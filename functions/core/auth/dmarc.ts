@@ -3,7 +3,7 @@
  * domain, whose policy covers its subdomains), whether receivers can read it, and what it asks
  * them to do with mail that fails.
  */
-import type { DnsLookup } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
 import { fetchRecords, lookupName, txtText, type DnsTrouble } from './dns.ts';
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';

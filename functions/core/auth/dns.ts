@@ -3,7 +3,7 @@
  * value (records, no such record, or trouble), so a missing record is a finding and a DNS
  * failure is "could not check", never an exception.
  */
-import type { DnsLookup, DnsRecordData, DnsRecordType } from '../ports.ts';
+import type { DnsLookup, DnsRecordData, DnsRecordType } from '../resolver.ts';
 
 /** The outcome of one lookup. */
 export type Fetched<T extends DnsRecordType> =

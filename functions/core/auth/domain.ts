@@ -5,7 +5,7 @@
  * check every canary round runs for its `from` domain.
  */
 import { statusOf, type Finding, type Status } from '../findings.ts';
-import type { DnsLookup } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
 import { checkDkimKey, DKIM_MIN_RSA_BITS, DKIM_RECOMMENDED_RSA_BITS, type DkimKeyReport } from './dkim.ts';
 import { checkDmarc, type DmarcReport } from './dmarc.ts';
 import { fetchRecords, lookupName, type DnsTrouble } from './dns.ts';

@@ -4,7 +4,7 @@
  * blocklists receivers consult. A list that refuses to answer is "unknown", never a listing.
  */
 import { statusOf, type Finding, type Status } from '../findings.ts';
-import type { DnsLookup } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
 import { fetchRecords, txtText, type DnsTrouble } from './dns.ts';
 import { authFinding, worstFirst } from './finding.ts';
 import { canonicalIp, isIPv4, ptrName, reversedIp } from './ip-text.ts';

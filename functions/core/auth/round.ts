@@ -5,39 +5,14 @@
  * (the report and the dashboard show them).
  */
 import type { TargetConfig } from '../config.ts';
-import type { Finding, Status } from '../findings.ts';
-import type { Clock, DnsLookup, Store } from '../ports.ts';
-import { deliveryFindings, type DeliveryVerdicts } from './canary.ts';
+import type { Finding } from '../findings.ts';
+import type { Clock, Store } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
+import { deliveryFindings } from './canary.ts';
 import { checkDomain, type DomainReport } from './domain.ts';
 import { expandIPv6, isIPv4 } from './ip-text.ts';
 import { checkSendingIp, type IpReport } from './ip.ts';
-
-/** The latest delivered canary's verdicts, with which canary and when. */
-export interface DeliveryRecord {
-  readonly canaryId: string;
-  /** ISO time the canary arrived. */
-  readonly at: string;
-  readonly verdicts: DeliveryVerdicts;
-}
-
-/** What a round knew about its sender's authentication (kept on TargetResult). */
-export interface RoundAuthentication {
-  /** The domain of the target's `from`. */
-  readonly domain: string;
-  /** The domain check's status (unknown when DNS did not answer). */
-  readonly domainStatus: Status;
-  /** SPF ending, DMARC policy and DKIM key sizes as published, for the report. */
-  readonly published: {
-    readonly spf: string | null;
-    readonly spfLookups: number;
-    readonly dmarcPolicy: string | null;
-    readonly dkim: Readonly<Record<string, number | 'revoked' | 'missing' | null>>;
-  };
-  /** The latest delivered canary's verdicts; null until one arrived. */
-  readonly delivery: DeliveryRecord | null;
-  /** The sending server as the latest delivered canary showed it; null until one did. */
-  readonly sendingIp: { readonly ip: string; readonly status: Status; readonly ptr: readonly string[]; readonly listedOn: readonly string[] } | null;
-}
+import type { DeliveryRecord, RoundAuthentication, SenderAuthMemo } from './facts.ts';
 
 /**
  * Combines the three checks into the round's findings (domain, then delivery, then sending
@@ -80,14 +55,6 @@ export function roundAuthentication(input: { readonly domain: DomainReport; read
 
 /** How long a sending-server check (PTR, blocklists) holds: "at most once an hour". */
 export const SENDING_IP_CHECK_SECONDS = 3600;
-
-/** What the store keeps of a target between rounds (Store.getSenderAuth). */
-export interface SenderAuthMemo {
-  /** The latest delivered canary's verdicts; null until one arrived. */
-  readonly delivery: DeliveryRecord | null;
-  /** The last check of the sending server, and when it ran; null until one ran. */
-  readonly sendingIp: { readonly checkedAt: string; readonly report: IpReport } | null;
-}
 
 /**
  * Keeps a delivered canary's verdicts as the target's latest, unless a newer canary's are kept

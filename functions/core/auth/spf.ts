@@ -4,7 +4,7 @@
  * end in a way that protects the domain? A static reading of the published records: what every
  * receiver's check_host() would run into, without needing a sending IP.
  */
-import type { DnsLookup } from '../ports.ts';
+import type { DnsLookup } from '../resolver.ts';
 import { fetchRecords, lookupName, txtText, type DnsTrouble } from './dns.ts';
 import { isIPv4, isIPv6 } from './ip-text.ts';
 

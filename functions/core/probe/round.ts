@@ -3,7 +3,7 @@
  * The CLI, the local loop and the canary Lambda all call `runCanaryRound`; only the adapters
  * they pass differ.
  */
-import type { RoundAuthentication } from '../auth/round.ts';
+import type { RoundAuthentication } from '../auth/facts.ts';
 import { addressPreflight } from './preflight.ts';
 import { newCanaryId, verpSender } from '../canary-id.ts';
 import type { TargetConfig } from '../config.ts';

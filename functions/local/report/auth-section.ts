@@ -5,7 +5,7 @@
  * The findings themselves are in the report's findings section with their remedies.
  */
 import type { AuthResult } from '#core/auth/canary.ts';
-import type { RoundAuthentication } from '#core/auth/round.ts';
+import type { RoundAuthentication } from '#core/auth/facts.ts';
 import type { Language } from '#core/findings.ts';
 import type { TargetResult } from '#core/results.ts';
 import { esc } from './svg.ts';

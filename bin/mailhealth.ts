@@ -5,10 +5,11 @@
  * `npm run mailhealth -- <command>` runs this source through tsx.
  *
  * Start-up stays small: this file loads only the command table; `--help` and `--version` are
- * answered from it, and a command's implementation is imported only when it runs.
+ * answered from it, and a command's implementation is imported (loaders.ts) only when it runs.
  */
 import { MailHealthError, UsageError } from '#core/errors.ts';
 import { asksForHelp, commandHelp, commandSpec, topLevelHelp, usageLine } from '#local/cli/commands.ts';
+import { loadCommand } from '#local/cli/loaders.ts';
 import { cliVersion } from '#local/cli/version.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   process.once('SIGTERM', () => stop.abort());
-  const [command, { processIO }] = await Promise.all([spec.load(), import('#local/cli/io.ts')]);
+  const [command, { processIO }] = await Promise.all([loadCommand(spec.name), import('#local/cli/io.ts')]);
   try {
     return await command(rest, processIO(stop.signal));
   } catch (err) {

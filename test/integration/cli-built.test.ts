@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '#local/cli/commands.ts';
+import { IMPLEMENTED_COMMANDS } from '#local/cli/loaders.ts';
 import { BUILT_CLI } from '../helpers/built-cli.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
@@ -38,6 +39,10 @@ describe('mailhealth (built)', () => {
     const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     const run = await mailhealth(['--version']);
     expect(run).toEqual({ code: 0, stdout: `mailhealth ${version}\n`, stderr: '' });
+  });
+
+  it('has an implementation for every command of the table, and no other', () => {
+    expect([...IMPLEMENTED_COMMANDS].sort()).toEqual(COMMANDS.map((c) => c.name).sort());
   });
 
   it('lists every command in the top-level help', async () => {

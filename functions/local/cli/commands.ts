@@ -1,19 +1,18 @@
 /**
  * The command table of `mailhealth`: what each command is called, its usage, every option with
  * its default, examples and exit codes. `--help` and usage errors are served from here without
- * loading the command's implementation; the implementation is a dynamic import (one chunk per
- * command in the build), loaded only when the command runs.
+ * loading the command's implementation (loaders.ts imports it only when the command runs). The
+ * commands parse their arguments here, so this module imports none of them.
  *
  * Adding a command is one entry in COMMANDS below: its name, summary, usage line, options (the
- * same spec the command then parses with `parseCommandArgs`), at least two examples, its exit
- * codes, and `load: async () => (await import('./name.ts')).nameCommand`. Nothing else lists
- * commands: the top-level help, `--help` and dispatch all read this table.
+ * same spec the command then parses with `parseCommandArgs`), at least two examples and its exit
+ * codes; and one line in loaders.ts naming its implementation. The top-level help, `--help` and
+ * dispatch all read this table.
  *
  * Keep this module light (it is loaded on every start): node built-ins and `#core/errors.ts` only.
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '#core/errors.ts';
-import type { Command } from './io.ts';
 
 /** One option of a command, as `parseArgs` reads it and `--help` shows it. */
 export interface OptionSpec {
@@ -43,8 +42,6 @@ export interface CommandSpec {
   readonly examples: readonly [Example, Example, ...Example[]];
   /** The exit codes, one line each. */
   readonly exitCodes: readonly string[];
-  /** Loads the implementation (a dynamic import: its own chunk in the build). */
-  readonly load: () => Promise<Command>;
 }
 
 interface Example {
@@ -71,7 +68,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth check --target shop --json', comment: 'one target as JSON, for scripts and monitoring' },
     ],
     exitCodes: MONITORING_EXIT_CODES,
-    load: async () => (await import('./check.ts')).checkCommand,
   },
   {
     name: 'bounce',
@@ -92,7 +88,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'xclip -o | mailhealth bounce -', comment: 'a bounce pasted from a mail client' },
     ],
     exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage or unreadable input'],
-    load: async () => (await import('./bounce.ts')).bounceCommand,
   },
   {
     name: 'address',
@@ -108,7 +103,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth address --json info@gmial.com', comment: 'JSON, with the suggested address' },
     ],
     exitCodes: ['0  every address is fine', '1  warnings', '2  errors', '3  bad usage'],
-    load: async () => (await import('./address.ts')).addressCommand,
   },
   {
     name: 'dns',
@@ -128,7 +122,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth dns example.jp --dns-server 127.0.0.1:5353', comment: 'every lookup to a DNS server of your choice' },
     ],
     exitCodes: [...MONITORING_EXIT_CODES.slice(0, 3), '3  UNKNOWN: bad usage, or a DNS server that did not answer'],
-    load: async () => (await import('./dns.ts')).dnsCommand,
   },
   {
     name: 'run',
@@ -147,7 +140,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth run --config mailhealth.config.json --once', comment: 'one round from cron, exit 0/1/2/3' },
     ],
     exitCodes: ['0  stopped (with --once: OK)', '1  WARNING, 2  CRITICAL (with --once)', '3  bad config or usage'],
-    load: async () => (await import('./run.ts')).runCommand,
   },
   {
     name: 'report',
@@ -163,7 +155,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth report --state .mailhealth/demo --out /tmp/mail-health.html --lang en', comment: "the demo's history, in English" },
     ],
     exitCodes: ['0  written', '3  bad usage or no state directory'],
-    load: async () => (await import('./report.ts')).reportCommand,
   },
   {
     name: 'suppressions',
@@ -182,7 +173,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth suppressions --table MailHealth-StateTable --json', comment: 'the list of the AWS deployment' },
     ],
     exitCodes: ['0  listed (also when the list is empty)', '3  bad usage, or no state directory'],
-    load: async () => (await import('./suppressions.ts')).suppressionsCommand,
   },
 ];
 

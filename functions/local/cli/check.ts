@@ -11,12 +11,13 @@ import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { loadConfigFile } from '#adapters/config-file.ts';
 import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
-import { exitCodeOf, worstStatus, type Language, type Severity, type Status } from '#core/findings.ts';
+import { exitCodeOf, worstStatus, type Language, type Status } from '#core/findings.ts';
 import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
+import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
 import { localNotifiers, recordAndAlert } from '../alerting.ts';
@@ -149,30 +150,20 @@ export function checkJson(report: CheckReport): unknown {
   };
 }
 
-const LABELS: Record<Language, { status: Record<Status, string>; severity: Record<Severity, string>; ports: string; findings: string; remedy: string; tls: string; days: string; size: string; overall: string; none: string }> = {
+const LABELS: Record<Language, FindingLabels & { ports: string; tls: string; days: string; size: string }> = {
   en: {
-    status: { ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN' },
-    severity: { info: 'info', warning: 'warning', critical: 'critical' },
+    ...FINDING_LABELS.en,
     ports: 'ports',
-    findings: 'Findings',
-    remedy: 'What to do:',
     tls: 'TLS',
     days: 'certificate valid for %d more days',
     size: 'size limit',
-    overall: 'Overall',
-    none: 'No problems found.',
   },
   ja: {
-    status: { ok: 'OK（正常）', warning: 'WARNING（警告）', critical: 'CRITICAL（重大）', unknown: 'UNKNOWN（不明）' },
-    severity: { info: '参考', warning: '警告', critical: '重大' },
+    ...FINDING_LABELS.ja,
     ports: 'ポート',
-    findings: '診断結果',
-    remedy: '対処:',
     tls: 'TLS',
     days: '証明書の残り日数 %d 日',
     size: 'サイズ上限',
-    overall: '総合',
-    none: '問題は見つかりませんでした。',
   },
 };
 

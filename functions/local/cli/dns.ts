@@ -11,9 +11,10 @@ import { checkDomain, type DomainReport } from '#core/auth/domain.ts';
 import { canonicalIp } from '#core/auth/ip-text.ts';
 import { checkSendingIp, DEFAULT_DNSBL_ZONES, type IpReport } from '#core/auth/ip.ts';
 import { UsageError } from '#core/errors.ts';
-import { exitCodeOf, worstStatus, type Finding, type Language, type Severity, type Status } from '#core/findings.ts';
+import { exitCodeOf, worstStatus, type Finding, type Language, type Status } from '#core/findings.ts';
 import type { DnsLookup } from '#core/ports.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
+import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { languageFromEnv, styler, writeJson, type CliIO, type Command } from './io.ts';
 
 const USAGE = usageLine('dns');
@@ -78,14 +79,9 @@ export function dnsJson(report: { status: Status; domains: readonly DomainReport
   };
 }
 
-const LABELS: Record<Language, { status: Record<Status, string>; severity: Record<Severity, string>; remedy: string; findings: string; none: string; overall: string; lookups: string; missing: string; notListed: string; listed: string; unavailable: string; confirmed: string; notConfirmed: string; nullMx: string; revoked: string; unchecked: string; foundAt: string }> = {
+const LABELS: Record<Language, FindingLabels & { lookups: string; missing: string; notListed: string; listed: string; unavailable: string; confirmed: string; notConfirmed: string; nullMx: string; revoked: string; unchecked: string; foundAt: string }> = {
   en: {
-    status: { ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN' },
-    severity: { info: 'info', warning: 'warning', critical: 'critical' },
-    remedy: 'What to do:',
-    findings: 'Findings',
-    none: 'No problems found.',
-    overall: 'Overall',
+    ...FINDING_LABELS.en,
     lookups: '%d of 10 DNS lookups',
     missing: '(none)',
     notListed: 'not listed',
@@ -99,12 +95,7 @@ const LABELS: Record<Language, { status: Record<Status, string>; severity: Recor
     foundAt: 'from',
   },
   ja: {
-    status: { ok: 'OK（正常）', warning: 'WARNING（警告）', critical: 'CRITICAL（重大）', unknown: 'UNKNOWN（不明）' },
-    severity: { info: '参考', warning: '警告', critical: '重大' },
-    remedy: '対処:',
-    findings: '診断結果',
-    none: '問題は見つかりませんでした。',
-    overall: '総合',
+    ...FINDING_LABELS.ja,
     lookups: 'DNS 参照 %d 回（上限 10）',
     missing: '（なし）',
     notListed: '掲載なし',

@@ -6,57 +6,9 @@
 import { explainAddress, isLegacyCarrier } from '../address/index.ts';
 import type { BounceCode, Finding, Localized, Severity } from '../findings.ts';
 import type { BouncedRecipient, BounceReason } from '../results.ts';
+import { alertGroupOf, type AlertGroup } from './alert-groups.ts';
 
-/** The alert groups of DESIGN.md; reports that are not failures have none. */
-export type AlertGroup = 'mailbox-full' | 'invalid-address' | 'too-large' | 'blocked' | 'transient' | 'other';
-
-const GROUPS: Readonly<Record<BounceReason, AlertGroup | null>> = {
-  mailboxfull: 'mailbox-full',
-  userunknown: 'invalid-address',
-  hostunknown: 'invalid-address',
-  hasmoved: 'invalid-address',
-  notaccept: 'invalid-address',
-  mesgtoobig: 'too-large',
-  exceedlimit: 'too-large',
-  // The receiving side's policy refused the mail: filters, block lists, spam and virus checks,
-  // sender authentication, reverse DNS, content and format rules.
-  filtered: 'blocked',
-  rejected: 'blocked',
-  blocked: 'blocked',
-  spamdetected: 'blocked',
-  policyviolation: 'blocked',
-  authfailure: 'blocked',
-  requireptr: 'blocked',
-  badreputation: 'blocked',
-  securityerror: 'blocked',
-  norelaying: 'blocked',
-  virusdetected: 'blocked',
-  contenterror: 'blocked',
-  notcompliantrfc: 'blocked',
-  expired: 'transient',
-  networkerror: 'transient',
-  systemerror: 'transient',
-  systemfull: 'transient',
-  toomanyconn: 'transient',
-  speeding: 'transient',
-  suspend: 'other',
-  syntaxerror: 'other',
-  mailererror: 'other',
-  onhold: 'other',
-  undefined: 'other',
-  vacation: null,
-  feedback: null,
-  delivered: null,
-};
-
-/**
- * The alert group of a bounce reason, or null for reports that are not failures
- * (`vacation`, `feedback`, `delivered`).
- * @example alertGroupOf('hostunknown') // 'invalid-address'
- */
-export function alertGroupOf(reason: BounceReason): AlertGroup | null {
-  return GROUPS[reason];
-}
+export { alertGroupOf, type AlertGroup } from './alert-groups.ts';
 
 const CODES: Readonly<Record<AlertGroup, BounceCode>> = {
   'mailbox-full': 'BOUNCE_MAILBOX_FULL',
@@ -79,7 +31,7 @@ const SEVERITY: Readonly<Record<AlertGroup, Severity>> = {
 
 /** The finding code of a bounce reason, or null when the reason raises none. */
 export function bounceCodeOf(reason: BounceReason): BounceCode | null {
-  const group = GROUPS[reason];
+  const group = alertGroupOf(reason);
   return group ? CODES[group] : null;
 }
 
@@ -215,7 +167,7 @@ export function reasonText(reason: BounceReason): Localized {
  * // { code: 'BOUNCE_MAILBOX_FULL', severity: 'warning', recipient: 'taro@example.jp', … }
  */
 export function bounceFinding(r: BouncedRecipient, options: BounceFindingOptions = {}): Finding | null {
-  const group = GROUPS[r.reason];
+  const group = alertGroupOf(r.reason);
   if (!group) return null;
   const texts = TEXTS[group](r);
   const domain = r.recipient.slice(r.recipient.lastIndexOf('@') + 1);

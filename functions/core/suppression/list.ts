@@ -8,7 +8,7 @@
  * - its mailbox was full on two days at least a day apart: one full mailbox clears up, one
  *   that stays full is abandoned.
  */
-import { alertGroupOf } from '../bounce/findings.ts';
+import { alertGroupOf } from '../bounce/alert-groups.ts';
 import type { BounceRecord } from '../health/records.ts';
 import type { BounceReason } from '../results.ts';
 

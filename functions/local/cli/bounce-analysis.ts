@@ -2,10 +2,10 @@
  * One message in, one `bounce` result out: the analysis `mailhealth bounce` runs, in the
  * command's own thread or in its worker threads (bounce-worker.ts), with the same settings.
  */
-import { createFileStore } from '#adapters/file-store.ts';
 import { createMailParser } from '#adapters/mail-parser.ts';
 import { analyzeBounce, analyzeBounceText, type AnalyzeDeps, type BounceAnalysis } from '#core/bounce/analyze.ts';
 import { canaryRecipientsFromStore } from '#core/bounce/canary.ts';
+import type { CanaryRecipientLookup } from '#core/ports.ts';
 import type { BouncedRecipient } from '#core/results.ts';
 
 /** One analysed message, as the output shows it (plain data: it crosses from worker threads). */
@@ -27,9 +27,19 @@ export type MessageAnalyzer = (bytes: Uint8Array, file: string, pasted?: boolean
  */
 export function createMessageAnalyzer(options: { readonly stateDir?: string }): MessageAnalyzer {
   const parse = createMailParser();
-  const deps: AnalyzeDeps = options.stateDir === undefined ? { parse } : { parse, canaryRecipients: canaryRecipientsFromStore(createFileStore({ dir: options.stateDir })) };
+  const deps: AnalyzeDeps = options.stateDir === undefined ? { parse } : { parse, canaryRecipients: stateLookup(options.stateDir) };
   return async (bytes, file, pasted = false) => {
     const analysis = pasted ? await analyzeBounceText(bytes, deps) : await analyzeBounce(bytes, deps);
     return { file, isBounce: analysis.isBounce, recipients: analysis.recipients, kind: analysis.kind, deliveredCanaryId: analysis.deliveredCanaryId };
+  };
+}
+
+// The file store (and node:crypto with it) loads only when a report needs the canary records:
+// most runs have no --state, and loading it costs every run start-up time.
+function stateLookup(dir: string): CanaryRecipientLookup {
+  let lookup: Promise<CanaryRecipientLookup> | undefined;
+  return async (canaryId) => {
+    lookup ??= import('#adapters/file-store.ts').then(({ createFileStore }) => canaryRecipientsFromStore(createFileStore({ dir })));
+    return (await lookup)(canaryId);
   };
 }

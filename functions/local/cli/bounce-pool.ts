@@ -5,7 +5,7 @@
  * queued, so no core waits on another. Results are always handed on in input order, and only
  * a bounded number of messages and results is held: memory stays flat whatever the input size.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createMessageAnalyzer, type MessageResult } from './bounce-analysis.ts';
 import type { WorkerAnswer, WorkerBatch } from './bounce-worker.ts';
 
@@ -57,6 +57,8 @@ export async function classifyInOrder(items: AsyncIterable<Incoming>, handlers: 
     return;
   }
 
+  // Loaded only when workers are asked for: most runs have none, and the module costs start-up time.
+  const { Worker } = await import('node:worker_threads');
   const waiting = new Map<number, { resolve: (results: readonly MessageResult[]) => void; reject: (err: Error) => void; from: PoolWorker }>();
   let failure: Error | null = null;
   const failAll = (err: Error) => {

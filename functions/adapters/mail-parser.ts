@@ -12,7 +12,9 @@
  * well over a thousand bounces a second; mailparser still sees every message the splitter
  * declines. `createMailParser({ fastPath: false })` forces mailparser for everything.
  */
+import { isAscii } from 'node:buffer';
 import type { Attachment } from 'mailparser';
+import { splitLines } from '#core/bounce/fields.ts';
 import type { MessageHeader, MessagePart, ParsedMessage } from '#core/bounce/message.ts';
 import type { MessageParser } from '#core/ports.ts';
 
@@ -154,6 +156,10 @@ export function htmlToText(html: string): string {
 // ---------------------------------------------------------------------------------------------
 // The fast splitter
 
+// A byte above 7 bits, or the escape that opens ISO-2022-JP: only then is a charset to be undone.
+// eslint-disable-next-line no-control-regex
+const EIGHT_BIT_OR_ESCAPE = /[\x80-\xff\x1b]/;
+
 /** What the fast splitter made of a message, and whether it trusts the result. */
 export type SplitResult = { ok: true; message: ParsedMessage } | { ok: false; why: string; message: ParsedMessage };
 
@@ -222,16 +228,15 @@ function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, dep
   }
 
   if (!/^(7bit|8bit|binary|quoted-printable|base64)$/.test(cte)) ctx.declined ??= `transfer encoding ${cte}`;
-  const bytes = decodeTransfer(body, cte);
   if (ct.type === 'text/html') {
     ctx.hasHtml = true;
-    const decoded = decodeBytes(bytes, ct.params.charset);
+    const decoded = decodePartText(body, cte, ct.params.charset);
     if (decoded.unknownCharset) ctx.declined ??= `charset ${ct.params.charset}`;
     ctx.htmlText.push(htmlToText(decoded.text));
     return;
   }
   if (ct.type.startsWith('text/') || ct.type.startsWith('message/') || ct.type === 'application/octet-stream' && depth === 0) {
-    const decoded = decodeBytes(bytes, ct.params.charset);
+    const decoded = decodePartText(body, cte, ct.params.charset);
     if (decoded.unknownCharset) ctx.declined ??= `charset ${ct.params.charset}`;
     const type = ct.type === 'application/octet-stream' ? 'text/plain' : ct.type;
     pushText(ctx, type, decoded.text);
@@ -263,7 +268,7 @@ function splitHeadBody(s: string, skipEnvelope: boolean): { head: string; body: 
 function parseHeaderBlock(head: string): MessageHeader[] {
   const out: MessageHeader[] = [];
   if (!head) return out;
-  const lines = head.split(/\r?\n/);
+  const lines = splitLines(head);
   let current: string | null = null;
   for (const line of lines) {
     if ((line.startsWith(' ') || line.startsWith('\t')) && current !== null) {
@@ -296,8 +301,7 @@ function parseHeaderLine(line: string): MessageHeader | null {
 /** Decodes RFC 2047 encoded words and raw 8-bit bytes of a header value (given as latin1). */
 function decodeHeaderValue(v: string): string {
   let out = v;
-  // eslint-disable-next-line no-control-regex
-  if (/[\x80-\xff\x1b]/.test(out)) out = decodeBytes(Buffer.from(out, 'latin1'), undefined).text;
+  if (EIGHT_BIT_OR_ESCAPE.test(out)) out = decodeBytes(Buffer.from(out, 'latin1'), undefined).text;
   if (!out.includes('=?')) return out;
   // Whitespace between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
   out = out.replace(/(\?=)\s+(?==\?)/g, '$1');
@@ -364,10 +368,16 @@ function splitMultipart(body: string, boundary: string): string[] | null {
   return parts;
 }
 
-function decodeTransfer(body: string, cte: string): Buffer {
-  if (cte === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (cte === 'quoted-printable') return Buffer.from(decodeQuotedPrintable(body, false), 'latin1');
-  return Buffer.from(body, 'latin1');
+/**
+ * A part's body (latin1 text of its bytes) → its text, transfer encoding and charset undone.
+ * A 7-bit body, which most bounce parts are, is its own text: it is not copied to bytes and
+ * back (that round trip was a good share of the splitter's time on a cold start).
+ */
+function decodePartText(body: string, cte: string, charset: string | undefined): { text: string; unknownCharset: boolean } {
+  if (cte === 'base64') return decodeBytes(Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'), charset);
+  const latin1 = cte === 'quoted-printable' ? decodeQuotedPrintable(body, false) : body;
+  if (!EIGHT_BIT_OR_ESCAPE.test(latin1)) return { text: latin1, unknownCharset: false };
+  return decodeBytes(Buffer.from(latin1, 'latin1'), charset);
 }
 
 /** Quoted-printable (RFC 2045 §6.7) on a latin1 string; `inWord` is the RFC 2047 Q form. */
@@ -416,16 +426,9 @@ const sjisFatal = new TextDecoder('shift_jis', { fatal: true });
  */
 function decodeBytes(bytes: Uint8Array, charset: string | undefined): { text: string; unknownCharset: boolean } {
   const label = charset?.trim().toLowerCase().replace(/^"|"$/g, '');
-  let highBit = false;
-  let escape = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b >= 0x80) {
-      highBit = true;
-      break;
-    }
-    if (b === 0x1b) escape = true;
-  }
+  // Native scans: a byte loop runs in the interpreter on a cold start.
+  const highBit = !isAscii(bytes);
+  const escape = !highBit && bytes.indexOf(0x1b) !== -1;
   if (!highBit && !escape) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), unknownCharset: false };
   if (escape && !highBit && (!label || label === 'us-ascii' || label.startsWith('iso-2022-jp'))) {
     return { text: decoderFor('iso-2022-jp')!.decode(bytes), unknownCharset: false };

@@ -12,6 +12,9 @@ const VERP = new RegExp(String.raw`\bbounce\+(${ULID})@`, 'i');
 const CANARY_HEADER = new RegExp(String.raw`^x-mail-health-canary:[ \t]*<?(${ULID})>?`, 'im');
 const CANARY_MESSAGE_ID = new RegExp(String.raw`<(${ULID})@mail-health>`, 'i');
 
+// What each of the three forms contains: a text without it names no canary.
+const MAY_NAME_CANARY = /mail-health|bounce\+/i;
+
 // Headers of the bounce that carry its envelope recipient (the VERP sender of the canary).
 const ENVELOPE_HEADERS = ['to', 'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-rcpt-to', 'return-path'];
 
@@ -30,13 +33,23 @@ export function canaryIdFromEnvelope(headers: readonly MessageHeader[]): string 
  * `X-Mail-Health-Canary`, then `Message-ID <id@mail-health>`, then a VERP Return-Path.
  */
 export function canaryIdFromText(text: string): string | null {
-  // Cheap substring checks first: these texts can be megabytes of returned message.
+  // Cheap substring checks first: these texts can be megabytes of returned message, and most
+  // hold no canary at all (one scan says so).
+  if (!MAY_NAME_CANARY.test(text)) return null;
   const header = /mail-health-canary/i.test(text) ? CANARY_HEADER.exec(text) : null;
   if (header) return header[1]!.toUpperCase();
   const mid = /@mail-health>/i.test(text) ? CANARY_MESSAGE_ID.exec(text) : null;
   if (mid) return mid[1]!.toUpperCase();
   const verp = /bounce\+/i.test(text) ? VERP.exec(text) : null;
   return verp ? verp[1]!.toUpperCase() : null;
+}
+
+/**
+ * {@link canaryIdFromText} of the texts joined by line breaks, without joining them when none
+ * of them can name a canary (the usual case).
+ */
+export function canaryIdFromTexts(texts: readonly string[]): string | null {
+  return texts.some((t) => MAY_NAME_CANARY.test(t)) ? canaryIdFromText(texts.join('\n')) : null;
 }
 
 /** The canary id a message itself carries as a delivered canary (its own headers), or null. */

@@ -103,8 +103,8 @@ function firstBlockEnd(bytes: Uint8Array): number {
   const limit = Math.min(bytes.length, SNIFF_BYTES);
   let i = 0;
   while (i < limit && (bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x20 || bytes[i] === 0x09)) i++;
-  for (; i < limit; i++) {
-    if (bytes[i] !== 0x0a) continue;
+  // From line end to line end with the native indexOf (a byte loop runs interpreted on a cold start).
+  for (i = bytes.indexOf(0x0a, i); i !== -1 && i < limit; i = bytes.indexOf(0x0a, i + 1)) {
     let j = i + 1;
     if (bytes[j] === 0x0d) j++;
     if (j >= limit || bytes[j] === 0x0a) return Math.min(j + 1, limit);

@@ -3,7 +3,7 @@
  * made of (RFC 3464 fields, the explanation written for people, the returned original) and the
  * signs that it is a report at all, before any recipient or reason is looked for.
  */
-import { canaryIdFromEnvelope, canaryIdFromText } from './canary.ts';
+import { canaryIdFromEnvelope, canaryIdFromText, canaryIdFromTexts } from './canary.ts';
 import { parseHeaderFields, valueOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
 import { addressesIn, globalDiagnostic, splitAtOriginal } from './scrape.ts';
@@ -80,7 +80,7 @@ export function locateReport(message: ParsedMessage, headerless: boolean): Repor
   const head = explanation.length > MAX_EXPLANATION_CHARS ? explanation.slice(0, MAX_EXPLANATION_CHARS) : explanation;
   const original = originals[0] ?? split.original ?? '';
   const originalHeaders = parseHeaderFields(original);
-  const canaryId = canaryIdFromEnvelope(message.headers) ?? canaryIdFromText(original) ?? canaryIdFromText([explanation, ...dsnParts, ...feedbackParts].join('\n'));
+  const canaryId = canaryIdFromEnvelope(message.headers) ?? canaryIdFromText(original) ?? canaryIdFromTexts([explanation, ...dsnParts, ...feedbackParts]);
   let global: string | undefined;
   return {
     message,

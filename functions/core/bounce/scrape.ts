@@ -55,6 +55,8 @@ const LEADING = new RegExp(
   String.raw`^[\s*>•·\-]*(?:(?<label>[^@:：<>\n]{1,48}?)[:：]\s*)?(?<code>[245]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?)?(?:"[^"\n]*"\s*(?=<)|[^<>@\s"]{1,40}(?=<))?[<("]?(?:mailto:)?(?<address>${ADDR})[>)"]?(?<rest>.*)$`,
   'i',
 );
+// An address in angle brackets at the start of a text (after a display name that looked like one).
+const BRACKETED_ADDRESS = new RegExp(String.raw`^\s*<(${ADDR})>`);
 // "RCPT TO:<addr>" in a session transcript.
 const TRANSCRIPT = new RegExp(String.raw`rcpt to:\s*<?(${ADDR})>?`, 'i');
 // Sentences that name the recipient: "delivered to <addr>", "your message to addr couldn't be
@@ -96,7 +98,7 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
     if (lead && lead.label && NOT_A_RECIPIENT_LABEL.test(lead.label)) continue;
     if (lead && !(lead.label && ECHO_LABEL.test(lead.label.trim()))) {
       // "name@example.jp <real@example.net>": the first address was only a display name.
-      const bracketed = new RegExp(String.raw`^\s*<(${ADDR})>`).exec(lead.rest ?? '');
+      const bracketed = BRACKETED_ADDRESS.exec(lead.rest ?? '');
       const address = cleanAddress(bracketed ? bracketed[1]! : lead.address!);
       // "550 5.1.1 <addr>... User unknown", "Unknown user: addr": the whole line is the diagnostic;
       // after a mere "Recipient address:" label only the rest of the line is.

@@ -10,7 +10,7 @@
  * malformed message is a result, not an error.
  */
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { MAX_MESSAGE_BYTES } from '#core/bounce/analyze.ts';
 import { alertGroupOf } from '#core/bounce/alert-groups.ts';
 import { createMailboxSplitter, splitMailbox, startsMailbox } from '#core/bounce/mbox.ts';
@@ -54,7 +54,7 @@ export const bounceCommand: Command = async (argv, io) => {
   const { sources, unreadable } = expandInputs(inputs, io.cwd);
   const summaryOnly = values.flag('summary');
   const showProgress = format === 'text' && !values.flag('quiet') && Boolean(io.stderr.isTTY);
-  const progress = showProgress ? createProgress(io.stderr, { files: sources.length, bytes: totalBytes(sources, io.cwd) }) : null;
+  const progress = showProgress ? createProgress(io.stderr, { files: sources.length, bytes: totalBytes(sources) }) : null;
 
   const out = createOutput(io);
   const sink = format === 'json' ? jsonSink(out) : format === 'jsonl' ? jsonlSink(out) : tableSink(out, io, { summaryOnly });
@@ -63,7 +63,7 @@ export const bounceCommand: Command = async (argv, io) => {
   // large enough to repay each worker warming up its own classifier (many files, or an mbox).
   // One thread is the default: on the shared 2-core machine, with other work running, a worker
   // beside this thread added 30-40% CPU over the 589-file corpus and did not shorten the run.
-  const threads = jobs !== undefined && jobs > 1 && (sources.length >= POOL_MIN_FILES || largestInput(sources, io.cwd) > READ_WHOLE_BYTES) ? jobs : 1;
+  const threads = jobs !== undefined && jobs > 1 && (sources.length >= POOL_MIN_FILES || largestInput(sources) > READ_WHOLE_BYTES) ? jobs : 1;
   await classifyInOrder(
     readMessages(sources, io, progress),
     {
@@ -95,8 +95,8 @@ function builtWorkerUrl(): URL | null {
 
 // ---- inputs
 
-/** An input: a file, or stdin. */
-type Source = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'stdin' };
+/** An input: a file (as named in the output, and its absolute path), or stdin. */
+type Source = { readonly kind: 'file'; readonly file: string; readonly path: string } | { readonly kind: 'stdin' };
 type Item = Incoming;
 
 // Inputs are listed with the synchronous calls: nothing else runs meanwhile, and node:fs/promises
@@ -120,40 +120,42 @@ function expandInputs(inputs: readonly string[], cwd: string): { sources: Source
     }
     const info = statOf(resolve(cwd, input));
     if (!info) unreadable.push(input);
-    else if (info.isDirectory()) for (const file of walk(input, cwd, unreadable)) sources.push({ kind: 'file', file });
-    else sources.push({ kind: 'file', file: input });
+    else if (info.isDirectory()) walk(input, resolve(cwd, input), unreadable, sources);
+    else sources.push({ kind: 'file', file: input, path: resolve(cwd, input) });
   }
   return { sources, unreadable };
 }
 
-function walk(dir: string, cwd: string, unreadable: string[]): string[] {
+/** Adds the `*.eml` files under `dir` (absolute: `path`) to `sources`, sorted by name, subfolders in place. */
+function walk(dir: string, path: string, unreadable: string[], sources: Source[]): void {
   let entries: Dirent[];
   try {
-    entries = readdirSync(resolve(cwd, dir), { withFileTypes: true });
+    entries = readdirSync(path, { withFileTypes: true });
   } catch {
     unreadable.push(dir);
-    return [];
+    return;
   }
-  const out: string[] = [];
+  // join() and resolve() once per folder, not per file (they normalise in JavaScript): an entry
+  // name holds no separator, so join(dir, name) is join(dir, 'x') less the 'x', plus the name.
+  const shownPrefix = join(dir, 'x').slice(0, -1);
+  const pathPrefix = path.endsWith(sep) ? path : path + sep;
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(path, cwd, unreadable));
-    else if (e.isFile() && /\.eml$/i.test(e.name)) out.push(path);
+    if (e.isDirectory()) walk(shownPrefix + e.name, pathPrefix + e.name, unreadable, sources);
+    else if (e.isFile() && /\.eml$/i.test(e.name)) sources.push({ kind: 'file', file: shownPrefix + e.name, path: pathPrefix + e.name });
   }
-  return out;
 }
 
 /** The size of all inputs, for the progress line's time left (stdin counts as unknown). */
-function totalBytes(sources: readonly Source[], cwd: string): number {
+function totalBytes(sources: readonly Source[]): number {
   let total = 0;
-  for (const s of sources) if (s.kind === 'file') total += statOf(resolve(cwd, s.file))?.size ?? 0;
+  for (const s of sources) if (s.kind === 'file') total += statOf(s.path)?.size ?? 0;
   return total;
 }
 
 /** The size of the largest input file (stdin counts as unknown: 0). */
-function largestInput(sources: readonly Source[], cwd: string): number {
+function largestInput(sources: readonly Source[]): number {
   let largest = 0;
-  for (const s of sources) if (s.kind === 'file') largest = Math.max(largest, statOf(resolve(cwd, s.file))?.size ?? 0);
+  for (const s of sources) if (s.kind === 'file') largest = Math.max(largest, statOf(s.path)?.size ?? 0);
   return largest;
 }
 
@@ -169,7 +171,7 @@ type Fetched = { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly si
 async function* readMessages(sources: readonly Source[], io: CliIO, progress: Progress | null): AsyncGenerator<Item> {
   for (const source of sources) {
     const name = source.kind === 'file' ? source.file : '-';
-    const fetched: Fetched = source.kind === 'file' ? readSmall(resolve(io.cwd, source.file)) : { kind: 'large', size: 0 };
+    const fetched: Fetched = source.kind === 'file' ? readSmall(source.path) : { kind: 'large', size: 0 };
     if (fetched.kind === 'unreadable') {
       yield { kind: 'unreadable', file: name };
       continue;
@@ -179,7 +181,7 @@ async function* readMessages(sources: readonly Source[], io: CliIO, progress: Pr
       progress?.file(fetched.size);
       continue;
     }
-    const stream = source.kind === 'stdin' ? stdinOf(io) : createReadStream(resolve(io.cwd, source.file), { highWaterMark: STREAM_CHUNK_BYTES });
+    const stream = source.kind === 'stdin' ? stdinOf(io) : createReadStream(source.path, { highWaterMark: STREAM_CHUNK_BYTES });
     try {
       yield* streamMessages(stream, name, source.kind === 'stdin', progress);
     } catch {
@@ -189,20 +191,23 @@ async function* readMessages(sources: readonly Source[], io: CliIO, progress: Pr
   }
 }
 
+// Small files are read into this buffer (one byte past the limit tells a large file) and copied
+// out at their size: no fstat per file, and no buffer of the wrong size.
+let readBuffer: Buffer | undefined;
+
 function readSmall(path: string): Fetched {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    if (size > READ_WHOLE_BYTES) return { kind: 'large', size };
-    const buf = Buffer.allocUnsafe(size);
+    readBuffer ??= Buffer.allocUnsafe(READ_WHOLE_BYTES + 1);
     let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buf, read, size - read, read);
+    while (read < readBuffer.length) {
+      const n = readSync(fd, readBuffer, read, readBuffer.length - read, null);
       if (n === 0) break;
       read += n;
     }
-    return { kind: 'bytes', bytes: buf.subarray(0, read), size };
+    if (read > READ_WHOLE_BYTES) return { kind: 'large', size: fstatSync(fd).size };
+    return { kind: 'bytes', bytes: Buffer.from(readBuffer.subarray(0, read)), size: read };
   } catch {
     return { kind: 'unreadable' };
   } finally {

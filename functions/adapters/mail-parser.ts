@@ -271,7 +271,8 @@ function parseHeaderBlock(head: string): MessageHeader[] {
   const lines = splitLines(head);
   let current: string | null = null;
   for (const line of lines) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && current !== null) {
+    const first = line.charCodeAt(0);
+    if ((first === 0x20 || first === 0x09) && current !== null) {
       current += line;
       continue;
     }
@@ -294,7 +295,9 @@ function parseHeaderLine(line: string): MessageHeader | null {
   if (colon <= 0) return null;
   const name = line.slice(0, colon).trim().toLowerCase();
   if (!/^[!-9;-~]+$/.test(name)) return null;
-  const rawValue = line.slice(colon + 1).replace(/\r?\n/g, '').trim();
+  // Only mailparser's header lines still hold their folds.
+  const folded = line.slice(colon + 1);
+  const rawValue = (folded.includes('\n') ? folded.replace(/\r?\n/g, '') : folded).trim();
   return { name, value: decodeHeaderValue(rawValue) };
 }
 

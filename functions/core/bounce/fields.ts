@@ -29,7 +29,9 @@ export function parseFieldBlocks(text: string): Field[][] {
   const blocks: Field[][] = [];
   let block: { name: string; value: string }[] = [];
   const flush = () => {
-    if (block.length) blocks.push(block.map((f) => ({ name: f.name, value: f.value.trim() })));
+    if (!block.length) return;
+    for (const f of block) f.value = f.value.trim();
+    blocks.push(block);
     block = [];
   };
   for (const line of splitLines(text)) {
@@ -37,13 +39,10 @@ export function parseFieldBlocks(text: string): Field[][] {
       flush();
       continue;
     }
+    // A field line starts with a letter, never with a continuation's whitespace.
     const m = FIELD_LINE.exec(line);
-    const last = block[block.length - 1];
-    if (m && !/^\s/.test(line)) {
-      block.push({ name: m[1]!.toLowerCase(), value: m[2]! });
-    } else if (last) {
-      last.value += ` ${line.trim()}`;
-    }
+    if (m) block.push({ name: m[1]!.toLowerCase(), value: m[2]! });
+    else if (block.length) block[block.length - 1]!.value += ` ${line.trim()}`;
   }
   flush();
   return blocks;
@@ -64,8 +63,13 @@ export function findAddresses(text: string): string[] {
   return text.match(ADDRESS_G) ?? [];
 }
 
+// No space, quote, bracket, '=' or ':' (of a prefix), and no dot at either end.
+const PLAIN_ADDRESS = /^[^\s.=:"'<>()][^\s=:"'<>()]*[^\s.=:"'<>()]$/;
+
 /** Cleans an address for output: no brackets, quotes, `mailto:` or trailing dots. */
 export function cleanAddress(a: string): string {
+  // Most addresses are clean already: nothing below would change them.
+  if (PLAIN_ADDRESS.test(a)) return a;
   // X.400-style prefixes of Exchange's old notices ("dda:SMTP=x@example.com", "RFC-822=x@…").
   const t = a.trim().replace(/^mailto:/i, '').replace(/^(?:smtp|rfc-?822|ia5)[=:]/i, '');
   // A quoted local part ("a..b"@example.jp) keeps its quotes: they are part of the address.

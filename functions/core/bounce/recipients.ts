@@ -172,7 +172,8 @@ export function enrich(drafts: Draft[], scraped: readonly ScrapedRecipient[], re
     const mine = scraped.find((s) => s.recipient.toLowerCase() === d.recipient.toLowerCase());
     if (mine) d.own = mine.diagnostic;
     else if (single && scraped.length === 1) d.own = scraped[0]!.diagnostic;
-    const global = single || d.inferred ? report.global() : '';
+    // The text's error lines, only when the DSN's and the recipient's own words are not enough.
+    const global = () => (single || d.inferred ? report.global() : '');
     // A multi-line reply the DSN cut after its first line ("552-5.7.0 …") is whole in the text.
     if (d.diagnostic && /^[245]\d\d-/.test(d.diagnostic) && report.global().includes(d.diagnostic.slice(0, 40))) d.diagnostic = report.global();
     d.diagnostic = pickDiagnostic(d.diagnostic, d.own ?? '', global);
@@ -302,11 +303,25 @@ function reasonLine(text: string): string | null {
 }
 
 /** The DSN's diagnostic, or the recipient's own lines of the text, or the text's error lines. */
-function pickDiagnostic(dsn: string | null, own: string, global: string): string | null {
-  const candidates = [dsn, own, global].map((s) => (s ?? '').replace(/\s+/g, ' ').trim());
-  const informative = (s: string) => s && (/[245]\d\d|[245]\.\d+\.\d+/.test(s) || s.length > 12);
-  const first = candidates.find((s) => informative(s)) ?? candidates.find((s) => s) ?? '';
+function pickDiagnostic(dsn: string | null, own: string, global: () => string): string | null {
+  const squeezed = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
+  const informative = (s: string) => s !== '' && (/[245]\d\d|[245]\.\d+\.\d+/.test(s) || s.length > 12);
+  // Each candidate is squeezed only when the ones before it are not informative.
+  const fromDsn = squeezed(dsn);
+  let fromOwn: string | undefined;
+  let first = fromDsn;
+  if (!informative(fromDsn)) {
+    fromOwn = squeezed(own);
+    if (informative(fromOwn)) first = fromOwn;
+    else {
+      const fromText = squeezed(global());
+      first = informative(fromText) ? fromText : fromDsn || fromOwn || fromText;
+    }
+  }
   // A bare DSN diagnostic gains from the text's fuller sentence when it is only a code.
-  if (first && first === candidates[0] && candidates[1] && !candidates[1].includes(first) && first.length < 24) return `${first} ${candidates[1]}`;
+  if (first && first === fromDsn && first.length < 24) {
+    fromOwn ??= squeezed(own);
+    if (fromOwn && !fromOwn.includes(first)) return `${first} ${fromOwn}`;
+  }
   return first || null;
 }

@@ -28,6 +28,8 @@ export interface SplitText {
 export function splitAtOriginal(text: string): SplitText {
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
+    // A line shorter than 8 is shorter trimmed: no need to trim it.
+    if (lines[i]!.length < 8) continue;
     const line = lines[i]!.trim();
     if (line.length > 160 || line.length < 8) continue;
     if (ANY_ORIGINAL_MARKER.test(line)) {

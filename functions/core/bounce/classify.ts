@@ -171,12 +171,14 @@ export function serverReplyIn(text: string | null | undefined): string | null {
   return m[1]!.trim();
 }
 
+// Matched against the lower-cased text: without the i flag V8 can skip ahead on literal text,
+// which matters because these run over whole explanations.
 const COMMANDS: readonly [SmtpCommand, RegExp][] = [
-  ['DATA', /smtp command\W*\n\s*data\b|\bsmtp:data host\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/i],
-  ['RCPT', /in reply to rcpt to command|\bsmtp:rcpt host\b|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command|did not like our rcpt|does not like recipient/i],
-  ['MAIL', /in reply to mail from command|\bsmtp:mail host\b|after mail from\b|\[mail_from\]|error following mail command/i],
-  ['HELO', /in reply to (?:helo|ehlo) command|after (?:helo|ehlo)\b|my name was rejected/i],
-  ['CONN', /refused to talk to me|after (?:the )?initial connection|in reply to (?:the )?(?:initial )?(?:greeting|banner)|on (?:initial )?connect\b/i],
+  ['DATA', /smtp command\W*\n\s*data\b|\bsmtp:data host\b|in reply to (?:end of )?data command|after (?:end of )?data\b|did not like our (?:final )?data|\(data\)|for text command|\[data\]|error following data command/],
+  ['RCPT', /in reply to rcpt to command|\bsmtp:rcpt host\b|after rcpt(?: to)?\b|\[rcpt_to\]|error following rcpt command|after rcpt command|did not like our rcpt|does not like recipient/],
+  ['MAIL', /in reply to mail from command|\bsmtp:mail host\b|after mail from\b|\[mail_from\]|error following mail command/],
+  ['HELO', /in reply to (?:helo|ehlo) command|after (?:helo|ehlo)\b|my name was rejected/],
+  ['CONN', /refused to talk to me|after (?:the )?initial connection|in reply to (?:the )?(?:initial )?(?:greeting|banner)|on (?:initial )?connect\b/],
 ];
 
 /**
@@ -185,26 +187,27 @@ const COMMANDS: readonly [SmtpCommand, RegExp][] = [
  */
 export function commandIn(text: string | null | undefined): SmtpCommand | null {
   if (!text) return null;
-  const tail = lastTranscript(text);
-  const transcript = /(?:>>>|sent\s*<<<|\bin:)\s*(helo|ehlo|mail from|rcpt to|data)\b[\s\S]*?(?:<<<|received\s*>>>|\bout:)\s*[45]\d\d/i.exec(tail);
+  const lower = text.toLowerCase();
+  const tail = lastTranscript(lower);
+  const transcript = /(?:>>>|sent\s*<<<|\bin:)\s*(helo|ehlo|mail from|rcpt to|data)\b[\s\S]*?(?:<<<|received\s*>>>|\bout:)\s*[45]\d\d/.exec(tail);
   // Under PIPELINING a refusal can show up under ">>> DATA" followed by "503 Need RCPT": the
   // server gave its answer at the DATA stage, and it is read as such (a "user unknown" said
   // there covers for a filter, see the phrase rows' `afterData`).
   if (transcript) {
     return commandName(transcript[1]!);
   }
-  for (const [cmd, re] of COMMANDS) if (re.test(text)) return cmd;
+  for (const [cmd, re] of COMMANDS) if (re.test(lower)) return cmd;
   return null;
 }
 
-// The tail of a transcript from its last client command that got a refusal.
+// The tail of a (lower-cased) transcript from its last client command that got a refusal.
 function lastTranscript(text: string): string {
-  const re = /(?:>>>|sent\s*<<<|\bin:)\s*(?:helo|ehlo|mail from|rcpt to|data)\b/gi;
+  const re = /(?:>>>|sent\s*<<<|\bin:)\s*(?:helo|ehlo|mail from|rcpt to|data)\b/g;
   let best = -1;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     const after = text.slice(m.index + m[0].length);
-    const reply = /(?:<<<|received\s*>>>|\bout:)\s*([2-5])\d\d/i.exec(after);
+    const reply = /(?:<<<|received\s*>>>|\bout:)\s*([2-5])\d\d/.exec(after);
     if (reply && (reply[1] === '4' || reply[1] === '5')) {
       best = m.index;
       break;

@@ -34,16 +34,16 @@ export function looksHeaderless(bytes: Uint8Array): boolean {
   // An mbox envelope line opens a stored message.
   if (/^From \S+ /.test(lines[i]!)) return false;
   if (i > 0 || !FIELD.test(lines[i]!)) return true;
-  let messageFields = 0;
+  // One field a message header has settles it: the block is a header.
   for (let n = 0; i < lines.length && n < MAX_HEADER_LINES; i++, n++) {
     const line = lines[i]!;
     if (line.trim() === '') break;
     if (/^[ \t]/.test(line)) continue;
     const m = FIELD.exec(line);
-    if (!m) return messageFields === 0;
-    if (MESSAGE_FIELDS.test(m[1]!)) messageFields++;
+    if (!m) return true;
+    if (MESSAGE_FIELDS.test(m[1]!)) return false;
   }
-  return messageFields === 0;
+  return true;
 }
 
 /**

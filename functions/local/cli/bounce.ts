@@ -207,7 +207,8 @@ function readSmall(path: string): Fetched {
       read += n;
     }
     if (read > READ_WHOLE_BYTES) return { kind: 'large', size: fstatSync(fd).size };
-    return { kind: 'bytes', bytes: Buffer.from(readBuffer.subarray(0, read)), size: read };
+    // The typed-array copy is native; Buffer.from() would run its JavaScript checks per file.
+    return { kind: 'bytes', bytes: new Uint8Array(readBuffer.subarray(0, read)), size: read };
   } catch {
     return { kind: 'unreadable' };
   } finally {

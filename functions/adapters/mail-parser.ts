@@ -186,7 +186,7 @@ export function splitMessage(raw: Uint8Array): SplitResult {
   const ctValue = headers.find((h) => h.name === 'content-type')?.value;
   const ct = parseContentType(ctValue);
   const ctx: PartCtx = { parts: [], declined: null, notes: [], hasPlainText: false, hasHtml: false, htmlText: [] };
-  walk(headers, body, ctx, 0, false);
+  walk(headers, body, ctx, 0, false, ct);
   const message: ParsedMessage = {
     headers,
     contentType: ct.type,
@@ -200,15 +200,14 @@ export function splitMessage(raw: Uint8Array): SplitResult {
   return ctx.declined ? { ok: false, why: ctx.declined, message } : { ok: true, message };
 }
 
-function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, depth: number, defaultRfc822: boolean): void {
+/** Reads one part into `ctx` (its children too); `known`: its Content-Type, when the caller already parsed it. */
+function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, depth: number, defaultRfc822: boolean, known?: ContentType): void {
   if (ctx.parts.length >= MAX_PARTS) {
     ctx.declined ??= 'too many parts';
     return;
   }
-  const ctValue = headers.find((h) => h.name === 'content-type')?.value;
-  const ct = ctValue
-    ? parseContentType(ctValue)
-    : { type: defaultRfc822 ? 'message/rfc822' : 'text/plain', params: {} as Record<string, string> };
+  const ctValue = known ? undefined : headers.find((h) => h.name === 'content-type')?.value;
+  const ct = known ?? (ctValue ? parseContentType(ctValue) : { type: defaultRfc822 ? 'message/rfc822' : 'text/plain', params: {} as Record<string, string> });
   const cte = (headers.find((h) => h.name === 'content-transfer-encoding')?.value ?? '7bit').trim().toLowerCase();
 
   if (ct.type.startsWith('multipart/')) {
@@ -319,8 +318,13 @@ function decodeHeaderValue(v: string): string {
   });
 }
 
+interface ContentType {
+  readonly type: string;
+  readonly params: Record<string, string>;
+}
+
 /** Content-Type value → lower-case type and parameters. */
-function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
+function parseContentType(value: string | undefined): ContentType {
   const params: Record<string, string> = {};
   if (!value) return { type: 'text/plain', params };
   const semi = value.indexOf(';');

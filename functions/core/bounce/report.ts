@@ -114,6 +114,9 @@ function excludedAddresses(headers: readonly MessageHeader[], originalHeaders: r
 function isBounceSender(from: string): boolean {
   const addr = addressesIn(from)[0];
   const local = addr ? addr.slice(0, addr.lastIndexOf('@')) : '';
+  const matches = (s: string) => s !== '' && BOUNCE_SENDERS.test(s);
+  if (matches(local)) return true;
+  // The display name alone, made only when the address did not settle it.
   const name = from.replace(/<[^>]*>/g, '').replace(/\S+@\S+/g, '').replace(/["()]/g, '').trim();
-  return [local, name, from.trim()].some((s) => s !== '' && BOUNCE_SENDERS.test(s));
+  return matches(name) || matches(from.trim());
 }

@@ -27,12 +27,15 @@ export interface SplitText {
 /** Splits a bounce text at the first line that starts the returned original. */
 export function splitAtOriginal(text: string): SplitText {
   const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) {
+  // `start`: where line i starts in the text.
+  for (let i = 0, start = 0; i < lines.length; start += lines[i]!.length + 1, i++) {
     // A line shorter than 8 is shorter trimmed: no need to trim it.
     if (lines[i]!.length < 8) continue;
     const line = lines[i]!.trim();
     if (line.length > 160 || line.length < 8) continue;
     if (ANY_ORIGINAL_MARKER.test(line)) {
+      // Without CRs the lines are the text's own: slices of it are their joins, without a copy.
+      if (!text.includes('\r')) return { explanation: text.slice(0, Math.max(0, start - 1)), original: text.slice(start + lines[i]!.length + 1).replace(/^\s*\n/, '') };
       return { explanation: lines.slice(0, i).join('\n'), original: lines.slice(i + 1).join('\n').replace(/^\s*\n/, '') };
     }
   }

@@ -81,10 +81,16 @@ export function normalizeText(text: string): string {
 
 // The phrase rows in groups of consecutive rows, each group also as one alternation: a text that
 // matches no row of a group is passed over in one test instead of one per row (the table is
-// consulted for most recipients; testing row by row was most of the classifier's time). Rows
-// with flags or backreferences cannot join an alternation and form a group of their own.
+// consulted for most recipients; testing row by row was most of the classifier's time). Each
+// alternative ends in an empty capture, so a match also names its row: at any one position the
+// alternation takes the first row that matches there, and the lowest row over every position
+// that matches is the first row that matches at all. The rows are never compiled on their own,
+// which in a short process was most of their cost. A row with flags, a back-reference or a
+// capture of its own cannot join an alternation (the captures number the rows) and forms a
+// group of its own.
 const PHRASE_GROUP_SIZE = 12;
 interface PhraseGroup {
+  /** The rows as one alternation (global, for a scan), or null for a row tested alone. */
   readonly any: RegExp | null;
   readonly rows: readonly PhraseRow[];
 }
@@ -93,13 +99,16 @@ const PHRASE_GROUPS: readonly PhraseGroup[] = (() => {
   let pending: PhraseRow[] = [];
   const close = () => {
     if (!pending.length) return;
-    // Group names may repeat across rows; as plain groups they change nothing for test().
-    const source = pending.map((r) => `(?:${r.pattern.source.replace(/\(\?<([A-Za-z_$][\w$]*)>/g, '(')})`).join('|');
-    groups.push({ any: new RegExp(source), rows: pending });
+    // Named groups become plain non-capturing ones: only the row markers capture.
+    const source = pending.map((r) => `(?:${r.pattern.source.replace(/\(\?<([A-Za-z_$][\w$]*)>/g, '(?:')})()`).join('|');
+    groups.push({ any: new RegExp(source, 'g'), rows: pending });
     pending = [];
   };
   for (const row of REASON_PHRASES) {
-    if (row.pattern.flags.replace(/[gy]/g, '') !== '' || /\\[1-9]|\\k</.test(row.pattern.source)) {
+    const src = row.pattern.source;
+    // A capture is an unescaped "(" not followed by "?" (one inside a class or after "\\" is
+    // taken for one too: the row is then only tested alone).
+    if (row.pattern.flags.replace(/[gy]/g, '') !== '' || /\\[1-9]|\\k</.test(src) || /(?<!\\)\((?!\?)/.test(src)) {
       close();
       groups.push({ any: null, rows: [row] });
       continue;
@@ -116,10 +125,32 @@ export function phraseRowFor(...texts: (string | null | undefined)[]): PhraseRow
   const normalized = texts.filter((t): t is string => Boolean(t)).map(normalizeText).filter(Boolean);
   if (!normalized.length) return undefined;
   for (const group of PHRASE_GROUPS) {
-    if (group.any && !normalized.some((t) => group.any!.test(t))) continue;
-    for (const row of group.rows) if (normalized.some((t) => row.pattern.test(t))) return row;
+    const row = firstRowOf(group, normalized);
+    if (row) return row;
   }
   return undefined;
+}
+
+// The first row of the group that matches one of the texts.
+function firstRowOf(group: PhraseGroup, texts: readonly string[]): PhraseRow | undefined {
+  const re = group.any;
+  if (!re) return texts.some((t) => group.rows[0]!.pattern.test(t)) ? group.rows[0] : undefined;
+  let best = group.rows.length;
+  for (const text of texts) {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while (best > 0 && (m = re.exec(text)) !== null) {
+      // Capture i + 1 marks row i; only rows before the best so far can improve on it.
+      for (let i = 0; i < best; i++) {
+        if (m[i + 1] !== undefined) {
+          best = i;
+          break;
+        }
+      }
+      re.lastIndex = m.index + 1;
+    }
+  }
+  return group.rows[best];
 }
 
 /** The reason the first matching phrase row names, or undefined. */

@@ -247,9 +247,9 @@ function lastTranscript(text: string): string {
   return best < 0 ? '' : text.slice(best);
 }
 
+// `s` comes from the lower-cased text commandIn reads.
 function commandName(s: string): SmtpCommand {
-  const t = s.toLowerCase();
-  return t === 'data' ? 'DATA' : t.startsWith('rcpt') ? 'RCPT' : t.startsWith('mail') ? 'MAIL' : 'HELO';
+  return s === 'data' ? 'DATA' : s.startsWith('rcpt') ? 'RCPT' : s.startsWith('mail') ? 'MAIL' : 'HELO';
 }
 
 /**

@@ -22,7 +22,7 @@ export interface ResultHandlers {
 export interface ClassifyOptions {
   /** Worker threads beside this one; 0 classifies in this thread only. */
   readonly workers: number;
-  /** The worker script (dist/bounce-worker.js); null when there is none (running from source). */
+  /** The worker script (dist/lib/bounce-worker.js); null when there is none (running from source). */
   readonly workerUrl: URL | null;
   readonly stateDir?: string;
 }

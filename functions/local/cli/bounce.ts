@@ -85,11 +85,11 @@ export const bounceCommand: Command = async (argv, io) => {
 
 declare const MAILHEALTH_BUILT: boolean | undefined;
 
-/** The worker script of the build (dist/bounce-worker.js); null when running from source. */
+/** The worker script of the build (dist/lib/bounce-worker.js); null when running from source. */
 function builtWorkerUrl(): URL | null {
   if (typeof MAILHEALTH_BUILT !== 'boolean') return null;
-  // This module is a chunk in dist/chunks/; the worker is an entry in dist/.
-  const url = new URL('../bounce-worker.js', import.meta.url);
+  // Built, this module is dist/lib/bounce.js, beside the worker.
+  const url = new URL('./bounce-worker.js', import.meta.url);
   return existsSync(url) ? url : null;
 }
 

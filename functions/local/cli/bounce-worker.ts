@@ -1,5 +1,5 @@
 /**
- * A worker thread of `mailhealth bounce` (its own entry in the build: dist/bounce-worker.js).
+ * A worker thread of `mailhealth bounce` (its own entry in the build: dist/lib/bounce-worker.js).
  * It receives batches of messages and answers each batch with their results, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';

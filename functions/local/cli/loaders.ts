@@ -1,6 +1,6 @@
 /**
  * Where each command of the table (commands.ts) is implemented. A dynamic import per command:
- * its own chunk in the build, loaded only when that command runs. Kept apart from the table
+ * its own file in the build (dist/lib/), loaded only when that command runs. Kept apart from the table
  * because the commands themselves read the table to parse their arguments.
  */
 import type { Command } from './io.ts';

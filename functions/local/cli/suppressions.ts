@@ -97,7 +97,7 @@ export function createSuppressionsCommand(deps: SuppressionsDeps = {}): Command 
     let where: string;
     let lang: Language;
     if (args.table !== undefined) {
-      // The AWS SDK loads only for --table (its own chunk in the build).
+      // The AWS SDK loads only for --table (its own file in the build, dist/lib/vendor-aws.js).
       const [{ DynamoDBClient }, { createDynamoDbStore }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('#adapters/dynamodb-store.ts')]);
       const client = deps.dynamoClient?.() ?? new DynamoDBClient({});
       records = await bouncesOf(createDynamoDbStore({ client, tableName: args.table }));

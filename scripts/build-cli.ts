@@ -10,7 +10,8 @@
  * 589-file corpus `mailhealth bounce` as a whole process took 8% longer that way (19% on one
  * file) than with one CommonJS file per command; the sources stay ES modules, esbuild converts.
  * A dependency a command imports dynamically (mailparser, the AWS SDK clients of `run`) is a
- * file of its own in dist/lib/vendor-*.js, loaded only when the command reaches it.
+ * file of its own in dist/lib/vendor-*.js, loaded only when the command reaches it. A command's
+ * file loads through a V8 code cache (functions/local/cli/code-cache.ts).
  *
  * The dependencies are bundled, so the packed CLI needs nothing from the registry at run time;
  * `--external` builds the variant that requires them from node_modules instead (for comparing
@@ -104,16 +105,23 @@ const COMMAND_FILES: Readonly<Record<(typeof COMMANDS)[number], string>> = {
   suppressions: 'loop',
 };
 
-/** The entry requires each command's file (dist/lib/<file>.js) instead of bundling it. */
+/**
+ * The entry requires each command's file (dist/lib/<file>.js) instead of bundling it, through
+ * the V8 code cache of functions/local/cli/code-cache.ts.
+ */
 const commandFilesPlugin: Plugin = {
   name: 'mailhealth-command-files',
   setup(b) {
     const commandImport = new RegExp(`^\\./(${COMMANDS.join('|')})\\.ts$`);
     b.onResolve({ filter: commandImport }, (args) => {
       if (!args.importer.endsWith(join('cli', 'loaders.ts'))) return undefined;
-      const name = args.path.slice(2, -3) as (typeof COMMANDS)[number];
-      return { path: `./lib/${COMMAND_FILES[name]}.js`, external: true };
+      return { path: COMMAND_FILES[args.path.slice(2, -3) as (typeof COMMANDS)[number]], namespace: 'command-file' };
     });
+    b.onLoad({ filter: /.*/, namespace: 'command-file' }, (args) => ({
+      contents: `const { requireWithCodeCache } = require('./functions/local/cli/code-cache.ts');\nmodule.exports = requireWithCodeCache(require('node:path').join(__dirname, 'lib', ${JSON.stringify(`${args.path}.js`)}));`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
   },
 };
 

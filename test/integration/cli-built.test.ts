@@ -3,7 +3,7 @@
  * table, usage errors, exit codes. The build is made current by the global setup.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,10 @@ interface Run {
   readonly stderr: string;
 }
 
-function mailhealth(args: readonly string[], options: { cli?: string; cwd?: string; input?: string } = {}): Promise<Run> {
+function mailhealth(args: readonly string[], options: { cli?: string; cwd?: string; input?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [options.cli ?? BUILT_CLI, ...args], { cwd: options.cwd, timeout: 20_000, env: { ...process.env, LANG: 'C' } }, (err, stdout, stderr) =>
+    const argv = [...(options.nodeArgs ?? []), options.cli ?? BUILT_CLI, ...args];
+    const child = execFile(process.execPath, argv, { cwd: options.cwd, timeout: 20_000, env: { ...process.env, LANG: 'C', ...options.env } }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
     child.stdin?.end(options.input ?? '');
@@ -167,5 +168,73 @@ describe('mailhealth (built)', () => {
     expect(threads.code).not.toBe(one.code);
     expect(threads.stderr).toContain('worker broke');
     expect(one.stdout.split('\n').filter(Boolean)).toHaveLength(60);
+  });
+});
+
+describe('mailhealth (built): the code cache of a command file', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mailhealth-code-cache-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const bounceArgs = [join(FIXTURES, 'postfix-userunknown.eml'), '--jsonl'];
+  const cacheFiles = (home: string) => {
+    const cache = join(home, 'mailhealth');
+    return existsSync(cache) ? readdirSync(cache).map((f) => join(cache, f)) : [];
+  };
+
+  it('is written on the first run, used unchanged on the next, and the results stay the same', async () => {
+    // Prepare
+    const home = join(dir, 'fresh');
+    const plain = await mailhealth(['bounce', ...bounceArgs], { env: { MAILHEALTH_CODE_CACHE: '0' } });
+    // Act
+    const first = await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    const written = cacheFiles(home);
+    const before = written.map((f) => statSync(f).mtimeMs);
+    const second = await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    // Assess
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(new RegExp(`bounce-${process.version}-${process.arch}-\\d+-\\d+\\.cache$`));
+    expect(statSync(written[0]!).size).toBeGreaterThan(10_000);
+    expect(statSync(join(home, 'mailhealth')).mode & 0o777).toBe(0o700);
+    expect(cacheFiles(home).map((f) => statSync(f).mtimeMs)).toEqual(before);
+    expect(first.stdout).toBe(plain.stdout);
+    expect(second.stdout).toBe(plain.stdout);
+    expect(second.code).toBe(plain.code);
+  });
+
+  it('replaces a damaged cache file and still gives the right results', async () => {
+    // Prepare
+    const home = join(dir, 'damaged');
+    const plain = await mailhealth(['bounce', ...bounceArgs], { env: { MAILHEALTH_CODE_CACHE: '0' } });
+    await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    const [file] = cacheFiles(home);
+    writeFileSync(file!, Buffer.alloc(4096, 0x5a));
+    // Act
+    const run = await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    // Assess
+    expect(run.stdout).toBe(plain.stdout);
+    expect(readFileSync(file!).equals(Buffer.alloc(4096, 0x5a))).toBe(false);
+  });
+
+  it('is not used when turned off, when others may write to its folder, or with --enable-source-maps', async () => {
+    // Prepare
+    const off = join(dir, 'off');
+    const shared = join(dir, 'shared');
+    mkdirSync(join(shared, 'mailhealth'), { recursive: true });
+    chmodSync(join(shared, 'mailhealth'), 0o777);
+    const mapped = join(dir, 'mapped');
+    // Act
+    const runs = [
+      await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: off, MAILHEALTH_CODE_CACHE: '0' } }),
+      await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: shared } }),
+      await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: mapped }, nodeArgs: ['--enable-source-maps'] }),
+    ];
+    // Assess
+    for (const run of runs) expect(run.stdout).toContain('"reason":"userunknown"');
+    expect(existsSync(off)).toBe(false);
+    expect(cacheFiles(shared)).toEqual([]);
+    expect(cacheFiles(mapped)).toEqual([]);
   });
 });

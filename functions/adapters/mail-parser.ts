@@ -269,7 +269,8 @@ function parseHeaderBlock(head: string): MessageHeader[] {
   if (!head) return out;
   const lines = splitLines(head);
   let current: string | null = null;
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const first = line.charCodeAt(0);
     if ((first === 0x20 || first === 0x09) && current !== null) {
       current += line;

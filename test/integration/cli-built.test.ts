@@ -195,7 +195,7 @@ describe('mailhealth (built): the code cache of a command file', () => {
     const second = await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
     // Assess
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(new RegExp(`bounce-${process.version}-${process.arch}-\\d+-\\d+\\.cache$`));
+    expect(written[0]).toMatch(new RegExp(`bounce-[0-9a-f]{8}-${process.version}-${process.arch}-\\d+-\\d+\\.cache$`));
     expect(statSync(written[0]!).size).toBeGreaterThan(10_000);
     expect(statSync(join(home, 'mailhealth')).mode & 0o777).toBe(0o700);
     expect(cacheFiles(home).map((f) => statSync(f).mtimeMs)).toEqual(before);

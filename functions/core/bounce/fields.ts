@@ -34,7 +34,9 @@ export function parseFieldBlocks(text: string): Field[][] {
     blocks.push(block);
     block = [];
   };
-  for (const line of splitLines(text)) {
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     if (line.trim() === '') {
       flush();
       continue;

@@ -293,7 +293,8 @@ function dedupeDrafts(drafts: Draft[]): Draft[] {
 /** The first line of a text that states a reason the phrase tables know, or null. */
 function reasonLine(text: string): string | null {
   const lines = splitLines(text, 200);
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const t = line.trim();
     if (t && t.length <= 500 && reasonFromPhrase(t)) return t;
   }

@@ -222,7 +222,9 @@ const MAX_MENTIONED = 3;
 export function mentionedAddresses(explanation: string, exclude: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const line of splitLines(explanation, 400)) {
+  const lines = splitLines(explanation, 400);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     if (!line.includes('@') || line.length > 2000 || ECHO_LINE.test(line)) continue;
     for (const found of findAddresses(line)) {
       // "not accepting mail from x@y", "a message from x@y": the sender, not a recipient.

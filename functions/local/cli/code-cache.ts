@@ -42,8 +42,9 @@ export function requireWithCodeCache(filename: string, env: NodeJS.ProcessEnv = 
   const require = createRequire(filename);
   if (!dir) return require(filename);
 
-  // One cache per file and Node build; a new build of the file replaces the old one's.
-  const prefix = `${basename(filename, '.js')}-${process.version}-${process.arch}-`;
+  // One cache per file (of each installed copy) and Node build; a new build of the file replaces
+  // the old one's, and two copies of mailhealth run in turn do not replace each other's.
+  const prefix = `${basename(filename, '.js')}-${pathHash(dirname(filename))}-${process.version}-${process.arch}-`;
   let source: string;
   let cacheFile: string;
   try {
@@ -73,6 +74,13 @@ export function requireWithCodeCache(filename: string, env: NodeJS.ProcessEnv = 
   run.call(module.exports, module.exports, require, module, filename, dirname(filename));
   module.loaded = true;
   return module.exports;
+}
+
+/** FNV-1a of a path, as 8 hex digits: a short, stable name for the folder a file is in. */
+function pathHash(path: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 // Written whole under another name and renamed: a run that reads it meanwhile sees the old file or

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -11,6 +13,8 @@ export default defineConfig({
     pool: 'forks',
     // The SDK warns once per process that its 2027 releases need Node 22; the test machines run
     // Node 20 (the Lambdas run nodejs24.x). Noise in every worker's output, so off in tests.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // The built CLI's code cache (functions/local/cli/code-cache.ts) goes to a folder of the
+    // tests', not the user's: tests run copies of dist/ from folders that do not outlive them.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', XDG_CACHE_HOME: join(tmpdir(), 'mailhealth-test-cache') },
   },
 });

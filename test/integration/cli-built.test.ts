@@ -195,13 +195,36 @@ describe('mailhealth (built): the code cache of a command file', () => {
     const second = await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
     // Assess
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(new RegExp(`bounce-[0-9a-f]{8}-${process.version}-${process.arch}-\\d+-\\d+\\.cache$`));
+    expect(written[0]).toMatch(new RegExp(`bounce-[0-9a-f]{8}-${process.version}-${process.arch}-\\d+-\\d+\\.partial\\.cache$`));
     expect(statSync(written[0]!).size).toBeGreaterThan(10_000);
     expect(statSync(join(home, 'mailhealth')).mode & 0o777).toBe(0o700);
     expect(cacheFiles(home).map((f) => statSync(f).mtimeMs)).toEqual(before);
     expect(first.stdout).toBe(plain.stdout);
     expect(second.stdout).toBe(plain.stdout);
     expect(second.code).toBe(plain.code);
+  });
+
+  it('replaces the cache of a short run once, by the first long run', async () => {
+    // Prepare: a short run (one file) leaves a partial cache; a long run reads 800 files.
+    const home = join(dir, 'grows');
+    const folder = join(dir, 'eight-hundred');
+    mkdirSync(folder);
+    const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml'));
+    for (let i = 0; i < 800; i++) copyFileSync(join(FIXTURES, fixtures[i % fixtures.length]!), join(folder, `${String(i).padStart(3, '0')}.eml`));
+    await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    const [partial] = cacheFiles(home);
+    // Act
+    const long = await mailhealth(['bounce', folder, '--jsonl'], { env: { XDG_CACHE_HOME: home } });
+    const afterLong = cacheFiles(home);
+    const kept = afterLong.map((f) => statSync(f).mtimeMs);
+    await mailhealth(['bounce', folder, '--jsonl'], { env: { XDG_CACHE_HOME: home } });
+    await mailhealth(['bounce', ...bounceArgs], { env: { XDG_CACHE_HOME: home } });
+    // Assess: one full cache, larger than the partial one was, then left alone
+    expect(partial).toMatch(/\.partial\.cache$/);
+    expect(long.stdout.split('\n').filter(Boolean)).toHaveLength(800);
+    expect(afterLong).toHaveLength(1);
+    expect(afterLong[0]).toBe(partial!.replace(/\.partial\.cache$/, '.cache'));
+    expect(cacheFiles(home).map((f) => statSync(f).mtimeMs)).toEqual(kept);
   });
 
   it('replaces a damaged cache file and still gives the right results', async () => {

@@ -20,7 +20,8 @@ const ENVELOPE_HEADERS = ['to', 'delivered-to', 'x-original-to', 'envelope-to', 
 
 /** The canary id in the envelope recipient of a bounce (its VERP token), or null. */
 export function canaryIdFromEnvelope(headers: readonly MessageHeader[]): string | null {
-  for (const h of headers) {
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
     if (!ENVELOPE_HEADERS.includes(h.name)) continue;
     const m = VERP.exec(h.value);
     if (m) return m[1]!.toUpperCase();

@@ -136,7 +136,8 @@ function firstRowOf(group: PhraseGroup, texts: readonly string[]): PhraseRow | u
   const re = group.any;
   if (!re) return texts.some((t) => group.rows[0]!.pattern.test(t)) ? group.rows[0] : undefined;
   let best = group.rows.length;
-  for (const text of texts) {
+  for (let t = 0; t < texts.length; t++) {
+    const text = texts[t]!;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while (best > 0 && (m = re.exec(text)) !== null) {
@@ -227,7 +228,7 @@ export function commandIn(text: string | null | undefined): SmtpCommand | null {
   if (transcript) {
     return commandName(transcript[1]!);
   }
-  for (const [cmd, re] of COMMANDS) if (re.test(lower)) return cmd;
+  for (let i = 0; i < COMMANDS.length; i++) if (COMMANDS[i]![1].test(lower)) return COMMANDS[i]![0];
   return null;
 }
 

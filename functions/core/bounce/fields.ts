@@ -30,7 +30,7 @@ export function parseFieldBlocks(text: string): Field[][] {
   let block: { name: string; value: string }[] = [];
   const flush = () => {
     if (!block.length) return;
-    for (const f of block) f.value = f.value.trim();
+    for (let i = 0; i < block.length; i++) block[i]!.value = block[i]!.value.trim();
     blocks.push(block);
     block = [];
   };
@@ -122,6 +122,6 @@ export function valuesOf(fields: readonly Field[], name: string): string[] {
 
 /** The first value of a field in a list of fields. */
 export function valueOf(fields: readonly Field[], name: string): string | undefined {
-  for (const f of fields) if (f.name === name) return f.value;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i]!.value;
   return undefined;
 }

@@ -41,6 +41,7 @@ export interface ParsedMessage {
 /** The first value of a header (name in any case), or undefined. */
 export function headerValue(message: Pick<ParsedMessage, 'headers'>, name: string): string | undefined {
   const lower = name.toLowerCase();
-  for (const h of message.headers) if (h.name === lower) return h.value;
+  const headers = message.headers;
+  for (let i = 0; i < headers.length; i++) if (headers[i]!.name === lower) return headers[i]!.value;
   return undefined;
 }

@@ -105,7 +105,10 @@ export function locateReport(message: ParsedMessage, headerless: boolean): Repor
 
 function excludedAddresses(headers: readonly MessageHeader[], originalHeaders: readonly Field[]): Set<string> {
   const out = new Set<string>();
-  for (const h of headers) if (h.name === 'from' || h.name === 'to' || h.name === 'reply-to' || h.name === 'sender') for (const a of addressesIn(h.value)) out.add(a.toLowerCase());
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (h.name === 'from' || h.name === 'to' || h.name === 'reply-to' || h.name === 'sender') for (const a of addressesIn(h.value)) out.add(a.toLowerCase());
+  }
   for (const name of ['from', 'return-path', 'sender', 'reply-to']) for (const a of addressesIn(valueOf(originalHeaders, name))) out.add(a.toLowerCase());
   return out;
 }

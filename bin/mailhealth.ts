@@ -47,16 +47,21 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(spec));
     return 0;
   }
-  const stop = new AbortController();
-  // The first Ctrl-C asks a running loop to finish its round; a second one exits at once.
-  process.once('SIGINT', () => {
-    stop.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  process.once('SIGTERM', () => stop.abort());
+  // The first Ctrl-C asks a running loop to finish its round; a second one exits at once. Other
+  // commands keep the default: Ctrl-C ends them (and no signal handling is set up for them).
+  let stopSignal: AbortSignal | undefined;
+  if (spec.runsUntilStopped) {
+    const stop = new AbortController();
+    process.once('SIGINT', () => {
+      stop.abort();
+      process.once('SIGINT', () => process.exit(130));
+    });
+    process.once('SIGTERM', () => stop.abort());
+    stopSignal = stop.signal;
+  }
   const [command, { processIO }] = await Promise.all([loadCommand(spec.name), import('#local/cli/io.ts')]);
   try {
-    return await command(rest, processIO(stop.signal));
+    return await command(rest, processIO(stopSignal));
   } catch (err) {
     // A usage error names the command's usage, whatever the command itself wrote.
     if (err instanceof UsageError && !err.message.includes('usage: mailhealth')) throw new UsageError(`${err.message}\n${usageLine(name)}`, { cause: err });

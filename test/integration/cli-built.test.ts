@@ -2,7 +2,7 @@
  * The built CLI (dist/mailhealth.js) as a user runs it: help and version from the command
  * table, usage errors, exit codes. The build is made current by the global setup.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,20 @@ describe('mailhealth (built)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: mailhealth bounce/);
     expect(running.code).not.toBe(0);
+  });
+
+  it('ends a one-shot command on the first Ctrl-C (bounce waiting on stdin)', async () => {
+    // Prepare: `bounce -` with a standard input that stays open
+    const child = spawn(process.execPath, [BUILT_CLI, 'bounce', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Act: one SIGINT; a second one only if the first did not end it within 5 s
+    child.kill('SIGINT');
+    const second = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const end = await ended;
+    clearTimeout(second);
+    // Assess
+    expect(end.signal).toBe('SIGINT');
   });
 
   it('names the command usage and exits 3 on a wrong option', async () => {

@@ -8,8 +8,8 @@
  * corpus: 4% less wall time, from the second run on. A cache taken after a short run is replaced
  * once, by the first long run.
  *
- * Where: $XDG_CACHE_HOME/mailhealth (default ~/.cache/mailhealth), a directory only its owner
- * may use (bytecode is code). A cache file names the built file's size and time, and Node's
+ * Where: $XDG_CACHE_HOME/mailhealth (default $HOME/.cache/mailhealth; none without either), a
+ * directory only its owner may use (bytecode is code). A cache file names the built file's size and time, and Node's
  * version; V8 refuses one made under other flags or another engine, and the file is then
  * compiled as usual and the cache written again. Any failure (no home, read-only disk) only
  * means no cache. `MAILHEALTH_CODE_CACHE=0` turns it off; with `--enable-source-maps` it is off
@@ -17,7 +17,6 @@
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -25,7 +24,11 @@ import { Script } from 'node:vm';
 function cacheDir(env: NodeJS.ProcessEnv): string | null {
   if (env.MAILHEALTH_CODE_CACHE === '0' || process.sourceMapsEnabled) return null;
   try {
-    const dir = join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mailhealth');
+    // From the environment, not node:os: one module less to load for every command.
+    const home = env.HOME || env.USERPROFILE;
+    const base = env.XDG_CACHE_HOME || (home ? join(home, '.cache') : null);
+    if (!base) return null;
+    const dir = join(base, 'mailhealth');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const info = statSync(dir);
     // Someone else's directory, or one others may write to: their bytecode would run here.

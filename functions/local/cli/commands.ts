@@ -42,6 +42,11 @@ export interface CommandSpec {
   readonly examples: readonly [Example, Example, ...Example[]];
   /** The exit codes, one line each. */
   readonly exitCodes: readonly string[];
+  /**
+   * A command that runs until stopped: the first Ctrl-C (or SIGTERM) asks it to finish what it
+   * is doing (io.stopSignal). Any other command ends at once on Ctrl-C, as programs do.
+   */
+  readonly runsUntilStopped?: true;
 }
 
 interface Example {
@@ -125,6 +130,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'run',
+    runsUntilStopped: true,
     summary: 'the scheduled loop on this machine (no config: the embedded demo)',
     usage: 'run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]',
     options: {

@@ -196,7 +196,7 @@ export function splitMessage(raw: Uint8Array): SplitResult {
     notes: ctx.notes,
   };
   // An HTML-only notice (GroupWise, Exchange 5.5, webmail gateways) is read as its text.
-  if (ctx.hasHtml && !ctx.hasPlainText) ctx.parts.unshift(...ctx.htmlText.map((text) => ({ type: 'text/plain', text })));
+  if (ctx.hasHtml && !ctx.hasPlainText) ctx.parts.unshift(...ctx.htmlText.map((html) => ({ type: 'text/plain', text: htmlToText(html) })));
   return ctx.declined ? { ok: false, why: ctx.declined, message } : { ok: true, message };
 }
 
@@ -231,7 +231,8 @@ function walk(headers: readonly MessageHeader[], body: string, ctx: PartCtx, dep
     ctx.hasHtml = true;
     const decoded = decodePartText(body, cte, ct.params.charset);
     if (decoded.unknownCharset) ctx.declined ??= `charset ${ct.params.charset}`;
-    ctx.htmlText.push(htmlToText(decoded.text));
+    // Turned into text only when the message turns out to have no plain-text part (line below).
+    ctx.htmlText.push(decoded.text);
     return;
   }
   if (ct.type.startsWith('text/') || ct.type.startsWith('message/') || ct.type === 'application/octet-stream' && depth === 0) {
@@ -391,7 +392,9 @@ function decodePartText(body: string, cte: string, charset: string | undefined):
 /** Quoted-printable (RFC 2045 §6.7) on a latin1 string; `inWord` is the RFC 2047 Q form. */
 function decodeQuotedPrintable(s: string, inWord: boolean): string {
   const t = inWord ? s : s.replace(/=\r?\n/g, '');
-  return t.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  // =XX as %XX, every other % escaped, for the native unescape(): one pass, no JavaScript call
+  // per encoded byte (a replace callback per byte was the splitter's slowest step).
+  return unescape(t.replace(/%/g, '%25').replace(/=([0-9A-Fa-f]{2})/g, '%$1'));
 }
 
 const decoders = new Map<string, InstanceType<typeof TextDecoder> | null>();

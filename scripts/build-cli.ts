@@ -7,7 +7,7 @@
  * CommonJS bundles for Node 20+, one file per command: the entry holds only the command table,
  * and a command's file loads (require) when that command runs. CommonJS, not ES modules: Node's
  * ES module loader resolves, reads and links every file of a graph through promises, and on the
- * 589-file corpus `mailhealth bounce` as a whole process took 8% longer that way (19% on one
+ * 589-file corpus `mailhealth bounce` as a whole process took 10% longer that way (19% on one
  * file) than with one CommonJS file per command; the sources stay ES modules, esbuild converts.
  * A dependency a command imports dynamically (mailparser, the AWS SDK clients of `run`) is a
  * file of its own in dist/lib/vendor-*.js, loaded only when the command reaches it. A command's
@@ -130,13 +130,14 @@ export async function buildCli(outdir = join(ROOT, 'dist'), options: { external?
   const external = options.external ?? false;
   rmSync(outdir, { recursive: true, force: true });
   const shared = sharedOptions(outdir, external);
-  // Each command file re-exports its commands; the worker threads `mailhealth bounce` spreads large inputs over.
+  // Each command file re-exports its commands; beside them, the worker threads `mailhealth
+  // bounce` spreads large inputs over.
   const files = new Map<string, string[]>();
   for (const name of COMMANDS) files.set(COMMAND_FILES[name], [...(files.get(COMMAND_FILES[name]) ?? []), name]);
   const vendors = new Map<string, Set<string>>();
   await build({
     ...shared,
-    entryPoints: ['lib/bounce-worker', ...files.keys()].map((file) => ({ in: `mailhealth-entry:${file}`, out: file.startsWith('lib/') ? file : `lib/${file}` })),
+    entryPoints: ['bounce-worker', ...files.keys()].map((file) => ({ in: `mailhealth-entry:${file}`, out: `lib/${file}` })),
     plugins: [
       {
         name: 'mailhealth-command-entries',
@@ -144,7 +145,7 @@ export async function buildCli(outdir = join(ROOT, 'dist'), options: { external?
           b.onResolve({ filter: /^mailhealth-entry:/ }, (args) => ({ path: args.path.slice('mailhealth-entry:'.length), namespace: 'command-entry' }));
           b.onLoad({ filter: /.*/, namespace: 'command-entry' }, (args) => ({
             contents:
-              args.path === 'lib/bounce-worker'
+              args.path === 'bounce-worker'
                 ? `import './functions/local/cli/bounce-worker.ts';`
                 : files.get(args.path)!.map((name) => `export * from './functions/local/cli/${name}.ts';`).join('\n'),
             loader: 'ts',

@@ -9,10 +9,10 @@
  * once, by the first long run.
  *
  * Where: $XDG_CACHE_HOME/mailhealth (default $HOME/.cache/mailhealth; none without either), a
- * directory only its owner may use (bytecode is code). A cache file names the built file's size and time, and Node's
- * version; V8 refuses one made under other flags or another engine, and the file is then
- * compiled as usual and the cache written again. Any failure (no home, read-only disk) only
- * means no cache. `MAILHEALTH_CODE_CACHE=0` turns it off; with `--enable-source-maps` it is off
+ * directory only its owner may use (bytecode is code). A cache file names the built file's size
+ * and time, and Node's version; V8 refuses one made under other flags or another engine, and the
+ * file is then compiled as usual and the cache written again. Any failure (no home, read-only
+ * disk) only means no cache. `MAILHEALTH_CODE_CACHE=0` turns it off; with `--enable-source-maps` it is off
  * too (Node maps stack traces only for the files its own loader compiled).
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertGroupOf, bounceCodeOf, bounceFinding, reasonText } from '#core/bounce/findings.ts';
+import { alertGroupOf } from '#core/bounce/alert-groups.ts';
+import { bounceCodeOf, bounceFinding, reasonText } from '#core/bounce/findings.ts';
 import { BOUNCE_CODES } from '#core/findings.ts';
 import { BOUNCE_REASONS, type BouncedRecipient, type BounceReason } from '#core/results.ts';
 

@@ -8,8 +8,6 @@ import type { BounceCode, Finding, Localized, Severity } from '../findings.ts';
 import type { BouncedRecipient, BounceReason } from '../results.ts';
 import { alertGroupOf, type AlertGroup } from './alert-groups.ts';
 
-export { alertGroupOf, type AlertGroup } from './alert-groups.ts';
-
 const CODES: Readonly<Record<AlertGroup, BounceCode>> = {
   'mailbox-full': 'BOUNCE_MAILBOX_FULL',
   'invalid-address': 'BOUNCE_INVALID_ADDRESS',

@@ -103,6 +103,21 @@ describe('mailhealth (built)', () => {
     expect(run.stderr).toContain("Run 'mailhealth bounce --help'");
   });
 
+  // Each command's file of the build has its own copy of the error classes, so the entry
+  // recognises them by their code: a usage or config error is one clean message, never a bug report.
+  it.each([
+    ['a wrong option', ['bounce', '--jsn', 'x.eml'], /^mailhealth: bounce: Unknown option '--jsn'/],
+    ['a bad option value', ['run', '--rounds', 'two'], /^mailhealth: --rounds needs a positive whole number \(got two\)/],
+    ['a missing config file', ['check', '--config', '/nonexistent/mailhealth.config.json'], /^mailhealth: cannot read config file \/nonexistent\/mailhealth.config.json: ENOENT\n$/],
+    ['no state directory', ['suppressions', '--state', '/nonexistent/state'], /^mailhealth: no state directory \/nonexistent\/state/],
+  ])('prints %s as one message without a stack trace, exit 3', async (_what, args, message) => {
+    const run = await mailhealth(args);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('exits 3 on an unknown command, listing the commands', async () => {
     const run = await mailhealth(['bonce']);
     expect(run.code).toBe(3);

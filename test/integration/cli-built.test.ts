@@ -134,6 +134,28 @@ describe('mailhealth (built)', () => {
     ]);
   });
 
+  it('says that nothing was read, exit 3, for an empty folder, an empty file or an empty stdin', async () => {
+    // Prepare
+    const empty = join(dir, 'no-bounces');
+    mkdirSync(join(empty, 'sub'), { recursive: true });
+    writeFileSync(join(empty, 'notes.txt'), 'not a message file\n');
+    const zero = join(dir, 'zero.eml');
+    writeFileSync(zero, '');
+    // Act
+    const table = await mailhealth(['bounce', empty]);
+    const json = await mailhealth(['bounce', '--json', empty, zero]);
+    const stdin = await mailhealth(['bounce', '-'], { input: '' });
+    // Assess
+    expect(table.code).toBe(3);
+    expect(table.stdout).toBe('');
+    expect(table.stderr).toBe(`mailhealth: bounce: no message read: ${empty} holds no .eml file (a folder is searched for *.eml; give an mbox file by its name)\n`);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toEqual({ messages: [] });
+    expect(json.stderr).toContain(`${zero} is empty`);
+    expect(stdin.code).toBe(3);
+    expect(stdin.stderr).toContain('no message read: standard input (-) is empty');
+  });
+
   it('reads a pasted bounce from stdin with -', async () => {
     const run = await mailhealth(['bounce', '-', '--jsonl'], { input: '<taro@example.jp>: host mx.example.jp said: 550 5.1.1 User unknown\n' });
     expect(run.code).toBe(2);

@@ -92,7 +92,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth bounce export.mbox --jsonl | jq -c "select(.isBounce)"', comment: 'a mailbox, one line per message' },
       { command: 'xclip -o | mailhealth bounce -', comment: 'a bounce pasted from a mail client' },
     ],
-    exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage or unreadable input'],
+    exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage, an unreadable input, or no message read at all'],
   },
   {
     name: 'address',

@@ -65,6 +65,11 @@ describe('mailhealth (built)', () => {
     expect(run.stdout).toContain('exit codes:');
   });
 
+  it("says in `run --help` where the demo keeps its state under --state DIR", async () => {
+    const run = await mailhealth(['run', '--help']);
+    expect(run.stdout).toMatch(/--state DIR +state, history and report \(the demo keeps its own in DIR\/demo, started afresh each time\) \(default: \.mailhealth\)/);
+  });
+
   it('serves help without loading the command (its file removed, help still answers)', async () => {
     // Prepare: a copy of the build without the bounce command's own file.
     const copy = join(dir, 'dist-without-bounce');

@@ -135,7 +135,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]',
     options: {
       config: { type: 'string', short: 'c', value: 'F', description: 'the config file', default: './mailhealth.config.json, else the demo' },
-      state: { type: 'string', value: 'DIR', description: 'state, history and report', default: '.mailhealth' },
+      state: { type: 'string', value: 'DIR', description: 'state, history and report (the demo keeps its own in DIR/demo, started afresh each time)', default: '.mailhealth' },
       once: { type: 'boolean', description: 'one round, exit with its status', default: 'off' },
       rounds: { type: 'string', value: 'N', description: 'stop after N rounds', default: 'run until Ctrl-C' },
       interval: { type: 'string', value: 'SECONDS', description: "seconds between rounds, overriding the config's schedule", default: 'the schedule (demo: 10)' },

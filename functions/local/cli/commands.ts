@@ -54,6 +54,9 @@ interface Example {
   readonly comment: string;
 }
 
+/** Looked for in the working directory when --config is not given (`mailhealth init` writes it there). */
+export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
+
 const MONITORING_EXIT_CODES = ['0  OK', '1  WARNING', '2  CRITICAL', '3  UNKNOWN: bad config or usage'];
 
 /** Every command, in the order the top-level help lists them. */
@@ -179,6 +182,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth suppressions --table MailHealth-StateTable --json', comment: 'the list of the AWS deployment' },
     ],
     exitCodes: ['0  listed (also when the list is empty)', '3  bad usage, or no state directory'],
+  },
+  {
+    name: 'init',
+    summary: 'write a commented starting config (no alert channel on) and its JSON Schema beside it',
+    usage: 'init [--out F]',
+    options: {
+      out: { type: 'string', short: 'o', value: 'F', description: 'where to write the config; the schema goes beside it (mailhealth.config.schema.json)', default: './mailhealth.config.json' },
+    },
+    examples: [
+      { command: 'mailhealth init', comment: 'mailhealth.config.json here, which check and run read by default' },
+      { command: 'mailhealth init --out /etc/mailhealth/config.json', comment: 'somewhere else: then pass --config to check and run' },
+    ],
+    exitCodes: ['0  written', '3  a file is already there (never overwritten), or bad usage'],
   },
 ];
 

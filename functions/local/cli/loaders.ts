@@ -13,6 +13,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./run.ts')).runCommand,
   report: async () => (await import('./report.ts')).reportCommand,
   suppressions: async () => (await import('./suppressions.ts')).suppressionsCommand,
+  init: async () => (await import('./init.ts')).initCommand,
 };
 
 /** Loads the named command's implementation. */

@@ -142,7 +142,7 @@ describe('mailhealth dns against a DNS server on 127.0.0.1', () => {
     expect(codesOf(clean.doc.ips[0]!.findings)).toEqual(['DNSBL_UNAVAILABLE:info']);
   });
 
-  it('prints the JSON of DESIGN.md: status, domains and ips, findings with en/ja message and remedy', async () => {
+  it('prints the JSON of docs/REFERENCE.md: status, domains and ips, findings with en/ja message and remedy', async () => {
     const { doc } = await run('bare.test', '--ip', IPS.noPtr, '--dnsbl', DNSBL.lists);
     expect(Object.keys(doc)).toEqual(['status', 'domains', 'ips']);
     expect(Object.keys(doc.domains[0]!)).toEqual(['domain', 'status', 'records', 'findings']);

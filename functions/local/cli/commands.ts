@@ -68,7 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       config: { type: 'string', short: 'c', value: 'F', description: 'the config file (JSON with comments)', default: './mailhealth.config.json' },
       target: { type: 'string', short: 't', value: 'NAME', description: 'check only this target', default: 'every target' },
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md) instead of the human one', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md) instead of the human one', default: 'off' },
       state: { type: 'string', value: 'DIR', description: 'record the round there and send the alerts it raises', default: 'none: nothing recorded' },
     },
     examples: [
@@ -83,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR] [--jobs N]',
     operands: 'FILE_OR_DIR  a message (.eml), an mbox file, or a folder (searched for *.eml); - reads stdin',
     options: {
-      json: { type: 'boolean', description: 'one JSON document (DESIGN.md), written as results come', default: 'off' },
+      json: { type: 'boolean', description: 'one JSON document (its fields: docs/REFERENCE.md), written as results come', default: 'off' },
       jsonl: { type: 'boolean', description: 'one JSON line per message, for pipes', default: 'off' },
       summary: { type: 'boolean', description: 'only the summary: counts by reason, top recipient domains (large inputs get it after the table)', default: 'off' },
       quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr (shown only when stderr is a terminal)', default: 'off' },
@@ -103,7 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'address ADDR... [--json] [--dns]',
     operands: 'ADDR  an address as the customer typed it (quote it for the shell)',
     options: {
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md)', default: 'off' },
       dns: { type: 'boolean', description: 'also ask DNS whether the domain has a mail server', default: 'off' },
     },
     examples: [
@@ -122,7 +122,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ip: { type: 'string', multiple: true, value: 'ADDR', description: "a sending server's address: reverse DNS and blocklists", default: 'none' },
       dnsbl: { type: 'string', multiple: true, value: 'ZONE', description: 'a blocklist to ask about --ip (replaces the default list)', default: 'zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org, psbl.surriel.com' },
       'dns-server': { type: 'string', value: 'HOST[:PORT]', description: 'send every lookup to this DNS server', default: "the system's resolvers" },
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md)', default: 'off' },
     },
     examples: [
       { command: 'mailhealth dns example.jp --selector mail2025', comment: 'SPF, DMARC, MX and the DKIM key of selector mail2025' },
@@ -148,7 +148,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth run', comment: 'the demo world on 127.0.0.1 (what npm start runs)' },
       { command: 'mailhealth run --config mailhealth.config.json --once', comment: 'one round from cron, exit 0/1/2/3' },
     ],
-    exitCodes: ['0  stopped (with --once: OK)', '1  WARNING, 2  CRITICAL (with --once)', '3  bad config or usage'],
+    exitCodes: ['0  stopped (with --once: OK)', '1  WARNING (with --once)', '2  CRITICAL (with --once)', '3  bad config or usage'],
   },
   {
     name: 'report',
@@ -171,7 +171,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'suppressions [--state DIR] [--json|--csv] [--since DATE] [--table NAME]',
     options: {
       state: { type: 'string', value: 'DIR', description: 'the state directory whose bounces to read', default: '.mailhealth' },
-      json: { type: 'boolean', description: 'print the JSON list (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON list (its fields: docs/REFERENCE.md)', default: 'off' },
       csv: { type: 'boolean', description: 'print CSV for a mailing tool: address,reason,count,first_seen,last_seen,targets', default: 'off' },
       since: { type: 'string', value: 'DATE', description: 'only addresses that bounced at or after DATE (2026-03-01 or an ISO time)', default: 'all recorded' },
       table: { type: 'string', value: 'NAME', description: "read the AWS deployment's DynamoDB table instead (AWS credentials and region from the environment)", default: 'none: the state directory' },

@@ -74,9 +74,12 @@ import { ConfigError } from '#core/errors.ts';
 import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
-import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV } from './canary.ts';
+import { Canary, ROUND_INTERVAL_ENV } from './canary.ts';
+import { deployedConfig } from './deployed-config.ts';
 import { Monitoring } from './monitoring.ts';
 import { SILENT_AFTER_ENV, Sweeper } from './sweeper.ts';
+
+export { deployedConfig } from './deployed-config.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
@@ -114,7 +117,7 @@ export interface MailHealthStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * How long raw received messages are kept.
-   * @default Duration.days(30)
+   * @default the config's `retention.rawMailDays`
    */
   readonly rawMailRetention?: Duration;
   /**
@@ -133,40 +136,6 @@ export function rateInterval(schedule: string): Duration | undefined {
   if (unit.startsWith('minute')) return Duration.minutes(n);
   if (unit.startsWith('hour')) return Duration.hours(n);
   return Duration.days(n);
-}
-
-/**
- * The config as the Lambdas read it from their bundle: resolved (defaults filled), secrets and
- * local-only fields removed, CA files pointing into the bundle (relative to the config file).
- * Throws a ConfigError naming the field when the config cannot be deployed (a target with auth
- * but no `secretName`).
- */
-export function deployedConfig(config: Config): Config {
-  const targets = config.targets.map((t, i) => {
-    const { auth, ca, ...rest } = t;
-    if (auth && !auth.secretName) {
-      throw new ConfigError(
-        `targets[${i}].auth.secretName: required for the AWS deployment (the canary Lambda reads the SMTP password from Secrets Manager; password and passwordEnv are for local runs)`,
-        `targets[${i}].auth.secretName`,
-      );
-    }
-    return {
-      ...rest,
-      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName, ...(auth.secretKey !== undefined ? { secretKey: auth.secretKey } : {}) } } : {}),
-      ...(ca ? { ca: canaryCaBundlePath(t.name) } : {}),
-    };
-  });
-  const { slack, ...alerts } = config.alerts;
-  return {
-    language: config.language,
-    bounceDomain: config.bounceDomain,
-    schedule: config.schedule,
-    roundTripSchedule: config.roundTripSchedule,
-    deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
-    targets,
-    alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
-    retention: config.retention,
-  };
 }
 
 /** Everything mail-health runs on in AWS. */
@@ -227,7 +196,7 @@ export class MailHealthStack extends Stack {
       environment: publishing,
       extraFiles: configFiles,
       activateRuleSet: props.activateRuleSet,
-      rawMailRetention: props.rawMailRetention,
+      rawMailRetention: props.rawMailRetention ?? Duration.days(config.retention.rawMailDays),
       logRetention: props.logRetention,
       // Without bounce grouping there is no digest to send.
       ...(config.alerts.bounceDigestMinutes > 0 ? {} : { digestFlushInterval: null }),
@@ -262,6 +231,8 @@ export class MailHealthStack extends Stack {
       interval,
       roundTripInterval: rateInterval(config.roundTripSchedule)!,
       alarmTopic: this.alerting.topic,
+      // The alarms' second path: straight from SNS to these addresses, around the alert Lambda.
+      alarmEmail: { to: config.alerts.alarmEmails ?? config.alerts.email?.to ?? [], key: this.alerting.key },
       functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
       throttleWatched: [functions.bounce.function, functions.alert.function],
       sweeper: { function: this.sweeper.sweeperFunction.function, interval: sweepInterval, logGroup: this.sweeper.sweeperFunction.logGroup },

@@ -24,6 +24,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
 import { ROUND_LOG_MESSAGE } from '../functions/lambda/observe.ts';
+import { DELIVERED_CANARIES_QUERY } from './dashboard-queries.ts';
 import { METRICS_NAMESPACE } from './mail-function.ts';
 
 /** Bounce reasons that are not failures: delivery reports, auto-replies, feedback loops. */
@@ -36,8 +37,6 @@ const SWEEPER_ALARM_PERIODS = 2;
 const SWEEP_LOG_MESSAGE = 'sweep';
 /** The bounce Lambda's log line for a canary that arrived (functions/lambda/intake.ts). */
 const DELIVERED_LOG_MESSAGE = 'canary delivered';
-/** The bounce Lambda's log line with SES's verdicts on a delivered canary (functions/lambda/intake.ts). */
-const AUTHENTICATION_LOG_MESSAGE = 'canary authentication';
 /**
  * The most metrics one graph draws, SEARCH results included; beyond it CloudWatch draws a
  * subset without saying which. A Metrics Insights query returns at most as many series too.
@@ -392,14 +391,7 @@ export class Monitoring extends Construct {
         'sort last desc',
         'limit 100',
       ], 12),
-      logTable('Delivered canaries: SPF, DKIM, DMARC as SES saw them', props.findingsLogGroups, [
-        `filter message = '${AUTHENTICATION_LOG_MESSAGE}'`,
-        // `dkim` is a list (one result per signature; SES gives one verdict), which Logs
-        // Insights flattens to dkim.0, dkim.1, …; no signature leaves it empty.
-        "fields @timestamp, target, spf, coalesce(dkim.0, 'none') as dkim, dmarc, canaryId",
-        'sort @timestamp desc',
-        'limit 20',
-      ], 12),
+      logTable('Delivered canaries: SPF, DKIM, DMARC as SES saw them', props.findingsLogGroups, [...DELIVERED_CANARIES_QUERY], 12),
     );
     dashboard.addWidgets(
       logTable('Latest findings', props.findingsLogGroups, [

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '#core/config.ts';
+import { DELIVERED_CANARIES_QUERY } from '../../lib/dashboard-queries.ts';
 import type { MailHealthStack } from '../../lib/mail-health-stack.ts';
 import { alarmFirings, sumWithMissing, type AlarmProperties } from './alarm-model.ts';
 import { asList, exampleConfig, iamStatements, joinToString, synthStack } from './helpers.ts';
@@ -606,6 +607,8 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       // Assess
       expect(columns).toEqual(['@timestamp', 'target', 'spf', 'dkim', 'dmarc', 'canaryId']);
       expect(fields).toContain("coalesce(dkim.0, 'none') as dkim");
+      // The query test/integration/handler-bounce.test.ts runs against the bounce Lambda's log lines.
+      expect(table.properties.query.endsWith(`| ${DELIVERED_CANARIES_QUERY.join('\n| ')}`)).toBe(true);
     });
   });
 

@@ -23,12 +23,16 @@
  * The deployed config file: the resolved `Config` as JSON, validated at synth with every default
  * filled in and `language` resolved, so read it with `JSON.parse(text) as Config`
  * (`readDeployedConfig` in functions/lambda/env.ts) and do not import the zod schema (it would add
- * about 440 KB to each bundle and break the bundle size targets). No secrets and no `local`
- * section: `auth` keeps `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName`
- * only, a target's `ca` is the path of its PEM copied into the bundle, relative to the config
- * file (`ca/<target>.pem`). It still passes `parseConfig`, and it may be of any size (an
- * environment variable would hold 4 KB; 500 targets make about 180 KB). A changed config
- * changes the bundles' hashes, so a deploy updates the functions' code.
+ * about 440 KB to each bundle and break the bundle size targets). Every field arrives as given
+ * except, by the rules of lib/deployed-config.ts (a field without a rule does not compile, one
+ * no rule knows is refused at synth): no secrets and no `$schema` or `local`; `auth` keeps
+ * `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName` only, a target's `ca`
+ * is the path of its PEM copied into the bundle, relative to the config file
+ * (`ca/<target>.pem`). The handlers use `retention.historyDays` as the TTL of history items;
+ * the stack uses `retention.rawMailDays` for the raw-mail bucket. It still passes
+ * `parseConfig`, and it may be of any size (an environment variable would hold 4 KB; 500
+ * targets make about 180 KB). A changed config changes the bundles' hashes, so a deploy
+ * updates the functions' code.
  *
  * Secrets: an SMTP target's secret (`auth.secretName`) holds the password as plain text; the
  * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
@@ -43,6 +47,9 @@
  * after storing the message. SNS invokes the alert Lambda with alerts (kinds in
  * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications;
  * an alarm on one target's `CanarySuccess` is not delivered (the health state machine speaks).
+ * Every alarm also notifies a topic of its own (lib/monitoring.ts) that SNS emails to
+ * `alerts.alarmEmails` (default `alerts.email.to`) without any Lambda: the alarms on the alert
+ * Lambda reach someone when it fails.
  *
  * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`). Each
  * distinct metric is billed every month, so there is one per target and none per step, code or
@@ -59,7 +66,12 @@
  * `tls.certDaysLeft` and `findings` (codes); one line per arrived canary in the bounce log
  * group, `message` = `canary delivered`, with `target` and `roundTripSeconds`; one line per
  * sweep in the sweeper's, `message` = `sweep`, with the targets by state (`ok`, `warning`,
- * `failing`, `unseen`) and `silentCount`.
+ * `failing`, `unseen`) and `silentCount`; one line per delivered canary with SES's verdicts,
+ * `message` = `canary authentication`, with `target`, `canaryId`, `spf`, `dkim` (a list, one
+ * result per signature) and `dmarc`. Powertools writes WARN and ERROR lines (a warning or
+ * critical finding is WARN) to stderr and the others, EMF metrics included, to stdout; Lambda
+ * sends both streams to the function's log group, so whatever reads the lines outside AWS must
+ * read both.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

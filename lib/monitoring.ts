@@ -41,7 +41,7 @@ const DELIVERED_LOG_MESSAGE = 'canary delivered';
  * The most metrics one graph draws, SEARCH results included; beyond it CloudWatch draws a
  * subset without saying which. A Metrics Insights query returns at most as many series too.
  */
-export const GRAPH_METRICS_MAX = 500;
+const GRAPH_METRICS_MAX = 500;
 /**
  * SEARCH also finds the metrics of targets removed or renamed within the last two weeks, so the
  * per-target graph uses it only while the configured targets leave this much room under the cap.
@@ -53,7 +53,7 @@ const SEARCH_HEADROOM = 100;
  * on a 1280-pixel screen with the console's navigation open: about 4 characters a column on a
  * line (96 at full width), two lines of text a unit, a heading a unit, and half a unit of margin.
  */
-export function textWidgetHeight(markdown: string, width: number): number {
+function textWidgetHeight(markdown: string, width: number): number {
   const perLine = 4 * width;
   let units = 0.5;
   for (const block of markdown.split(/\n\s*\n/)) {
@@ -162,8 +162,9 @@ export class Monitoring extends Construct {
     // The dead-man's dead-man: a schedule that stopped, or a scheduler that cannot invoke the
     // sweeper, leaves no invocation at all, which is exactly what this alarm counts. A period of
     // two intervals always holds an invocation while the schedule runs, whatever the phase of
-    // the schedule against the period and a delivery late by seconds (a period of one interval
-    // can count 0, 2, 0); two empty periods in a row take three invocations lost in a row.
+    // the schedule against the period and deliveries late by up to half an interval (a period
+    // of one interval can count 0, 2, 0); two empty periods in a row take three or more
+    // invocations lost in a row.
     const sweepPeriod = Duration.seconds(2 * sweepSeconds);
     this.sweeperNotRunning = new cloudwatch.Alarm(this, 'SweeperNotRunning', {
       alarmName: `${prefix}-sweeper-not-running`,

@@ -39,7 +39,8 @@ beforeAll(async () => {
   ({ app, stack, template } = synthStack(config, {}, { bundling: true }));
   outdir = app.outdir;
   resources = template.toJSON().Resources as Resources;
-});
+  // esbuild for four functions; on a busy machine, beside other bundling synths, over a minute.
+}, 240_000);
 
 describe('MailHealthStack', { timeout: 120_000 }, () => {
   describe('canary schedule', () => {

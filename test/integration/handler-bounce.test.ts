@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import { createDynamoDbAlertOutbox, createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { newCanaryId } from '#core/canary-id.ts';
 import { deliveryFindings } from '#core/auth/canary.ts';
@@ -254,7 +254,7 @@ describe('bounce handler', () => {
       await failingSns?.close();
     });
 
-    it('fails the invocation and logs the alert it could not publish', async () => {
+    it('fails the invocation, logs the alert it could not publish and keeps it in the outbox', async () => {
       // Prepare
       const { id } = await sentCanary(60, 4);
       const messageId = sesMessageId();
@@ -265,7 +265,9 @@ describe('bounce handler', () => {
 
       // Assess
       await expect(run).rejects.toMatchObject({ code: 'DELIVERY_FAILED' });
-      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop' });
+      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop', outbox: 'kept for the sweeper' });
+      const kept = await createDynamoDbAlertOutbox({ client: ddb.client, tableName }).unsent(new Date(Date.now() + 60_000).toISOString(), 10);
+      expect(kept.map((e) => e.key)).toContain(`bounce#${id}#jiro@example.jp`);
     });
   });
 });

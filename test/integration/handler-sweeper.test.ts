@@ -132,10 +132,10 @@ describe('sweeper handler (the dead-man)', () => {
     }
 
     // Assess
-    expect(first).toEqual({ targets: 2, silent: [], alerts: 0 });
-    expect(silent).toEqual({ targets: 2, silent: ['clinic'], alerts: 1 });
-    expect(again).toEqual({ targets: 2, silent: ['clinic'], alerts: 0 });
-    expect(back).toEqual({ targets: 2, silent: [], alerts: 1 });
+    expect(first).toEqual({ targets: 2, silent: [], alerts: 0, republished: 0 });
+    expect(silent).toEqual({ targets: 2, silent: ['clinic'], alerts: 1, republished: 0 });
+    expect(again).toEqual({ targets: 2, silent: ['clinic'], alerts: 0, republished: 0 });
+    expect(back).toEqual({ targets: 2, silent: [], alerts: 1, republished: 0 });
     const alerts = sns.published.map((p) => decodeAlertMessage(p.message, { now: new Date(), random: (n) => new Uint8Array(n) }));
     expect(alerts).toEqual([
       expect.objectContaining({ kind: 'silent', phase: 'started', target: 'clinic', silentCount: 1, targetCount: 2, silent: [{ target: 'clinic', lastRoundAt: null }] }),

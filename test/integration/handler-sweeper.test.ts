@@ -20,7 +20,7 @@ import {
   captureOutput,
   handlerEnv,
   loadHandler,
-  snsEvent,
+  fromTopic,
   startSecretsManager,
   startSns,
   type OutputCapture,
@@ -126,7 +126,7 @@ describe('sweeper handler (the dead-man)', () => {
     const back = await sweep();
     // Act 3: SNS hands every message to the alert Lambda, twice.
     for (const p of sns.published) {
-      const event = snsEvent(TOPIC, p.message);
+      const event = fromTopic(p.message);
       await alert.handler(event);
       await alert.handler(event);
     }

@@ -8,7 +8,7 @@
  * days, whose alarm goes to the topic; `aws sqs start-message-move-task --source-arn <dead-letter
  * queue ARN>` moves its messages back to the queue once the channel is fixed (the README).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -93,6 +93,7 @@ export class AlertDelivery extends Construct {
     if (policy) mapping.node.addDependency(policy);
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `${Stack.of(this).stackName}-alert-dead-letters`,
       alarmDescription:
         'An alert could not be delivered for 24 hours and is in the dead-letter queue. Fix the channel (Slack webhook secret, SES sender), then move the messages back: aws sqs start-message-move-task --source-arn <the dead-letter queue ARN>.',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),

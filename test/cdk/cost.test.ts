@@ -44,6 +44,14 @@ describe('cost model', () => {
     expect(everyRound.totals.perTarget - one.totals.perTarget).toBeGreaterThan(1.5);
   });
 
+  it("prices the alert queue's polling as a fixed line, the same at 500 targets", () => {
+    const queue = (p: ReturnType<typeof priced>) => p.lines.find((l) => l.item === 'SQS (alert queue)')!;
+    expect(queue(one).fixed).toBeGreaterThan(0.2);
+    expect(queue(one).fixed).toBeLessThan(0.5);
+    expect(queue(many).fixed).toBeCloseTo(queue(one).fixed, 6);
+    expect(queue(one).perTarget).toBe(0);
+  });
+
   it('bills each metric a metric-math alarm reads, and one for a plain alarm', () => {
     expect(alarmMetricCount({ MetricName: 'Errors' })).toBe(1);
     expect(alarmMetricCount({ Metrics: [{ Expression: 't0 + t1' }, { MetricStat: {} }, { MetricStat: {} }] })).toBe(2);
@@ -65,6 +73,7 @@ describe('cost model', () => {
       alarmMetrics: 0,
       dashboards: 0,
       kmsKeys: 0,
+      polledQueues: 1,
     });
     const totals = costTotals(lines, 2);
     expect(totals.total).toBeCloseTo(totals.fixed + 2 * totals.perTarget, 10);

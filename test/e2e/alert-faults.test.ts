@@ -257,10 +257,12 @@ describe('alert delivery under faults, in the Lambda sandbox with simulated time
           : null,
       );
       let canary: WarmFunction | undefined;
+      let killed = false;
       const sns: SnsStandIn = await startSns({
         fail: () => {
-          if (f.killCanary && canary) {
+          if (f.killCanary && canary && !killed) {
             // The canary decided (its outbox item is written) and dies before SNS answers.
+            killed = true;
             canary.kill();
             return true;
           }

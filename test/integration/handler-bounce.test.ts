@@ -231,6 +231,20 @@ describe('bounce handler', () => {
     await expect(bounce.handler({ Records: [{ eventSource: 'aws:s3', s3: {} }] })).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });
   });
 
+  it('never reads a message SES flagged as a virus', async () => {
+    // Prepare: nothing in S3 under its key; reading it would fail the invocation.
+    const messageId = sesMessageId();
+    const event = sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+X@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }) as { Records: { ses: { receipt: { virusVerdict: { status: string } } } }[] };
+    event.Records[0]!.ses.receipt.virusVerdict = { status: 'FAIL' };
+
+    // Act
+    await bounce.handler(event);
+
+    // Assess
+    expect(out.logs().find((l) => l.message === 'message flagged as a virus by SES; not read')).toMatchObject({ level: 'WARN', messageId, virus: 'FAIL' });
+    expect(out.logs().find((l) => l.message === 'message read')).toBeUndefined();
+  });
+
   describe('with the alert topic failing', () => {
     let failing: BounceModule;
     let failingSns: SnsStandIn;

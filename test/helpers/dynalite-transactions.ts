@@ -1,7 +1,7 @@
 /**
- * TransactWriteItems in front of dynalite, which does not implement it. Every request passes
- * through this front one at a time, so a transaction done as single writes is atomic for
- * every client: the items' old images are read, the writes are made in order with their
+ * TransactWriteItems in front of dynalite, which does not implement it. A transaction runs
+ * alone (after the requests in flight, before any that come later), so one done as single
+ * writes is atomic for every client: the items' old images are read, the writes are made in order with their
  * conditions, and when one condition fails the writes already made are undone and the answer
  * is DynamoDB's TransactionCanceledException with one cancellation reason per item.
  * DynamoDB's own rules that matter to a caller are kept: at most 100 items, no item twice.
@@ -28,7 +28,22 @@ const MAX_ITEMS = 100;
 /** Starts the front on a free port of 127.0.0.1, forwarding to dynalite at `backend`. */
 export async function startTransactionFront(backend: string): Promise<{ endpoint: string; close(): Promise<void> }> {
   const keyNames = new Map<string, string[]>();
-  let turn: Promise<unknown> = Promise.resolve();
+  // A readers-writer lock: plain requests share it, a transaction holds it alone.
+  let exclusiveTurn: Promise<unknown> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
+  const shared = (work: () => Promise<void>): Promise<void> => {
+    const run = exclusiveTurn.then(work, work);
+    const settled = run.catch(() => undefined);
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
+    return run;
+  };
+  const exclusive = (work: () => Promise<void>): Promise<void> => {
+    const before = Promise.all([exclusiveTurn, ...inFlight]);
+    const run = before.then(work, work);
+    exclusiveTurn = run.catch(() => undefined);
+    return run;
+  };
 
   async function call(target: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
     const res = await fetch(backend, {
@@ -121,9 +136,8 @@ export async function startTransactionFront(backend: string): Promise<{ endpoint
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/x-amz-json-1.0', 'x-amzn-requestid': upstream.headers.get('x-amzn-requestid') ?? 'front' });
         res.end(text);
       };
-      // One request at a time: what makes a transaction atomic for every other client.
-      const run = turn.then(work, work);
-      turn = run.catch(() => undefined);
+      // A transaction runs alone (what makes it atomic for every other client); other requests run side by side.
+      const run = target.endsWith('.TransactWriteItems') ? exclusive(work) : shared(work);
       run.catch((err: unknown) => {
         res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify({ __type: 'InternalServerError', message: String(err) }));

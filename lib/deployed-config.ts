@@ -79,13 +79,8 @@ const ROUTE_SLACK_RULES: Rules<SlackConfig> = {
 const ROUTE_RULES: Rules<RouteConfig> = {
   name: 'deploy',
   language: 'deploy',
-  slack: (slack, at) => {
-    // Each route's webhook is its own secret: the stack cannot make one per customer to fill in.
-    if (!slack.secretName) {
-      throw new ConfigError(`${at}.secretName: required for the AWS deployment (the alert Lambda reads each route's webhook URL from its own secret; webhookUrlEnv is for local runs)`, `${at}.secretName`);
-    }
-    return applyRules(slack, ROUTE_SLACK_RULES, at);
-  },
+  // A route's Slack without a secret is refused by lib/alerting.ts, which names the route.
+  slack: (slack, at) => applyRules(slack, ROUTE_SLACK_RULES, at),
   email: 'deploy',
 };
 

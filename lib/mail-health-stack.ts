@@ -14,7 +14,8 @@
  * | `SILENT_AFTER_SECONDS` | sweeper | No round recorded for this long makes a target silent (two intervals, the flexible window and the canary's timeout). |
  * | `RAW_MAIL_BUCKET` | bounce | The bucket SES stores each received message in. |
  * | `RAW_MAIL_PREFIX` | bounce | `raw/`: the object key is this prefix + the SES `mail.messageId` of the event. |
- * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the Slack webhook URL. |
+ * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the default Slack webhook URL (a route's secret is its `slack.secretName` in the deployed config). |
+ * | `ALERT_QUEUE_URL` | alert | The alert queue (SNS → SQS): the alert Lambda hides a message it could not deliver for its retry wait (ChangeMessageVisibility). |
  * | `POWERTOOLS_SERVICE_NAME` | all | `mail-health` (Powertools Metrics adds it as the dimension `service`). |
  * | `POWERTOOLS_METRICS_NAMESPACE` | all | `MailHealth`. |
  * | `POWERTOOLS_LOG_LEVEL` | all | `INFO`. |
@@ -44,9 +45,13 @@
  * the canary message when its scheduled time is the target's round trip, else it checks the
  * login only. The scheduler invokes the sweeper with `{"scheduledTime":"<ISO>"}` on its own
  * schedule. SES invokes the bounce Lambda asynchronously with its receipt event (headers only)
- * after storing the message. SNS invokes the alert Lambda with alerts (kinds in
- * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications;
- * an alarm on one target's `CanarySuccess` is not delivered (the health state machine speaks).
+ * after storing the message. The alert topic delivers into the alert queue (raw messages), and
+ * the queue's event source mapping invokes the alert Lambda with batches of alerts (kinds in
+ * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications,
+ * expecting partial batch failures; an alarm on one target's `CanarySuccess` is not delivered
+ * (the health state machine speaks). Alerts are raised into the table's outbox with the
+ * decision that raised them, published, and marked sent; the sweeper publishes again those
+ * left unsent.
  * Every alarm also notifies a topic of its own (lib/monitoring.ts) that SNS emails to
  * `alerts.alarmEmails` (default `alerts.email.to`) without any Lambda: the alarms on the alert
  * Lambda reach someone when it fails.
@@ -83,7 +88,8 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Config } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
+import { AWS_CALLS as TABLE_CALLS } from '../functions/adapters/dynamodb-store.ts';
+import { Alerting, ALERT_QUEUE_ENV, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
 import { Canary, ROUND_INTERVAL_ENV } from './canary.ts';
@@ -101,9 +107,13 @@ export const HANDLER_ENV = {
   rawMailBucket: BOUNCE_ENV.bucket,
   rawMailPrefix: BOUNCE_ENV.prefix,
   slackSecretId: SLACK_SECRET_ENV,
+  alertQueueUrl: ALERT_QUEUE_ENV,
   roundIntervalSeconds: ROUND_INTERVAL_ENV,
   silentAfterSeconds: SILENT_AFTER_ENV,
 } as const;
+
+/** The DynamoDB actions every function's role has on the table: the store adapter's calls. */
+export const TABLE_ACTIONS: readonly string[] = [...new Set(Object.values(TABLE_CALLS).flat())].sort();
 
 /** The deployed config's file name inside every bundle (and `MAILHEALTH_CONFIG_FILE`'s value). */
 export const DEPLOYED_CONFIG_FILE = 'mailhealth.config.json';
@@ -117,6 +127,12 @@ export interface MailHealthStackProps extends StackProps {
    * @default false
    */
   readonly activateRuleSet?: boolean;
+  /**
+   * Add the bounce receipt rule to this existing rule set of the account (by name; usually the
+   * active one) instead of creating a set of its own: only one set can be active per region.
+   * @default a rule set of its own
+   */
+  readonly existingRuleSetName?: string;
   /**
    * The longest normal gap between two canary rounds, for the alarms' periods.
    * @default taken from a `rate(...)` schedule; required with a `cron(...)` schedule
@@ -208,6 +224,7 @@ export class MailHealthStack extends Stack {
       environment: publishing,
       extraFiles: configFiles,
       activateRuleSet: props.activateRuleSet,
+      ...(props.existingRuleSetName !== undefined ? { existingRuleSetName: props.existingRuleSetName } : {}),
       rawMailRetention: props.rawMailRetention ?? Duration.days(config.retention.rawMailDays),
       logRetention: props.logRetention,
       // Without bounce grouping there is no digest to send.
@@ -235,7 +252,8 @@ export class MailHealthStack extends Stack {
       alert: this.alerting.alertFunction,
       sweeper: this.sweeper.sweeperFunction,
     };
-    for (const fn of Object.values(functions)) this.table.grantReadWriteData(fn.role);
+    // Exactly the table operations the store adapter makes (functions/adapters/dynamodb-store.ts).
+    for (const fn of Object.values(functions)) this.table.grant(fn.role, ...TABLE_ACTIONS);
     for (const fn of [functions.canary, functions.bounce, functions.sweeper]) this.alerting.grantPublish(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -253,13 +271,18 @@ export class MailHealthStack extends Stack {
       bounceLogGroup: this.bounceIntake.bounceFunction.logGroup,
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });
+    // The alarms about alert delivery itself matter most on the path around the alert Lambda.
+    if (this.monitoring.alarmEmailTopic) this.alerting.delivery.notifyAlso(this.monitoring.alarmEmailTopic);
 
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn, description: 'Alerts and alarm notifications' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'RawMailBucketName', { value: this.bounceIntake.bucket.bucketName });
     new CfnOutput(this, 'ReceiptRuleSetName', {
       value: this.bounceIntake.ruleSetName,
-      description: 'Activate with: aws ses set-active-receipt-rule-set --rule-set-name <this> (or deploy with -c activateRuleSet=true)',
+      description:
+        props.existingRuleSetName !== undefined
+          ? 'The existing rule set the bounce rule was added to'
+          : 'Activate with: aws ses set-active-receipt-rule-set --rule-set-name <this> (or deploy with -c activateRuleSet=true, or add the rule to the active set with -c receiptRuleSet=NAME)',
     });
     if (this.alerting.createdSlackSecret) {
       new CfnOutput(this, 'SlackWebhookSecretArn', {

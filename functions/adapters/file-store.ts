@@ -29,6 +29,7 @@
  * New kinds of persistence (placement results, DMARC reports) get a port of their own and a
  * module of their own beside these, opened on the same `StateDir` (file-store/state-dir.ts).
  */
+import { raiseInTurn } from '#core/health/raise.ts';
 import type { Store } from '#core/ports.ts';
 import { canaryFile } from './file-store/canaries.ts';
 import { claimFiles } from './file-store/claims.ts';
@@ -69,12 +70,15 @@ export function createFileStore(options: FileStoreOptions): Store {
   const policy = options.retention
     ? { historyMs: options.retention.historyDays * 86_400_000, maxRecords: options.retention.historyMaxRecords }
     : undefined;
-  return {
+  const store: Store = {
     ...healthFiles(state),
     ...claimFiles(state),
     ...historyLists(state, policy),
     ...digestFiles(state),
     ...canaryFile(state, (options.canaryRetentionDays ?? 7) * 86_400_000),
     ...senderAuthFile(state),
+    // Files cannot be written together: the decision, then the alerts' claims (the local outbox keeps what is queued).
+    raise: (decisions, alerts) => raiseInTurn(decisions, alerts, { store }),
   };
+  return store;
 }

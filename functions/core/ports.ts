@@ -116,6 +116,28 @@ export interface Store {
     target: string,
     window: { readonly sentAfter: string; readonly sentBefore: string; readonly limit: number },
   ): Promise<import('./health/records.ts').CanaryRecord[]>;
+  /**
+   * Writes the decisions and raises the alerts with them in one atomic write (functions/core/
+   * health/raise.ts): every decision is written and each alert not raised before is claimed
+   * and kept in the store's outbox until published, or nothing is written. Stores without
+   * atomic writes leave it out; `raiseAlerts` then writes in turn.
+   */
+  raise?(
+    decisions: readonly import('./health/raise.ts').Decision[],
+    alerts: readonly import('./alert/event.ts').AlertEvent[],
+  ): Promise<import('./health/raise.ts').RaiseOutcome>;
+}
+
+/**
+ * The alerts raised in AWS and not yet handed to the alert topic (the DynamoDB table; the
+ * local runtime has its own outbox folder). The publisher marks each alert sent once SNS took
+ * it; the sweeper re-publishes the alerts left unsent.
+ */
+export interface AlertOutbox {
+  /** Alerts raised before `raisedBefore` (ISO) and still unsent, oldest first, at most `limit`. */
+  unsent(raisedBefore: string, limit: number): Promise<import('./alert/event.ts').AlertEvent[]>;
+  /** Marks an alert handed to the topic: it leaves the outbox (its claim stays). */
+  markSent(event: import('./alert/event.ts').AlertEvent): Promise<void>;
 }
 
 /**

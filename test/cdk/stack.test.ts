@@ -121,7 +121,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       // Assess
       expect(functionByDescription('canary round')[1].Properties).toMatchObject({ Timeout: canarySeconds, MemorySize: 256 });
       expect(functionByDescription('bounce')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 512 });
-      expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 30, MemorySize: 256 });
+      expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 256 });
       expect(functionByDescription('dead-man')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 128 });
     });
 
@@ -214,7 +214,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       const secretStatements = canaryStatements.filter((s) => asList(s.statement.Action as string[]).some((a) => a.startsWith('secretsmanager:')));
       // Assess
       expect(secretStatements).toHaveLength(1);
-      expect(secretStatements[0]!.statement.Action).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(secretStatements[0]!.statement.Action).toBe('secretsmanager:GetSecretValue');
       expect(joinToString(secretStatements[0]!.statement.Resource)).toBe(
         'arn:REF(AWS::Partition):secretsmanager:REF(AWS::Region):REF(AWS::AccountId):secret:mail-health/shop-smtp-??????',
       );
@@ -243,7 +243,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       );
       // Assess
       expect(ses).toHaveLength(1);
-      expect(ses[0]!.statement.Action).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(ses[0]!.statement.Action).toBe('ses:SendEmail');
       expect(ses[0]!.statement.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'monitor@example.jp' } });
       expect(asList(ses[0]!.statement.Resource).map(joinToString).sort()).toEqual([
         'arn:REF(AWS::Partition):ses:REF(AWS::Region):REF(AWS::AccountId):identity/example.jp',
@@ -377,11 +377,57 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       });
     });
 
-    it("subscribes the alert function to the topic", () => {
+    it("subscribes the alert queue to the topic (raw messages, SNS of this topic only) and the alert function to the queue with partial batch failures", () => {
+      const { queue, deadLetterQueue } = stack.alerting.delivery;
       template.hasResourceProperties('AWS::SNS::Subscription', {
-        Protocol: 'lambda',
+        Protocol: 'sqs',
+        RawMessageDelivery: true,
         TopicArn: { Ref: logicalId(stack.alerting.topic) },
-        Endpoint: { 'Fn::GetAtt': [logicalId(stack.alerting.alertFunction.function), 'Arn'] },
+        Endpoint: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(stack.alerting.topic) } } } }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+        FunctionName: { Ref: logicalId(stack.alerting.alertFunction.function) },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      // 30 tries span 24 hours (a minute doubling to an hour), then the dead-letter queue for 14 days.
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(deadLetterQueue), 'Arn'] }, maxReceiveCount: 30 },
+        VisibilityTimeout: 360,
+        SqsManagedSseEnabled: true,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+      expect(resources[logicalId(stack.alerting.alertFunction.function)]!.Properties.Environment.Variables.ALERT_QUEUE_URL).toEqual({ Ref: logicalId(queue) });
+    });
+
+    it("alarms as soon as an alert is dead-lettered", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.alerting.delivery.deadLetterQueue), 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.monitoring.alarmEmailTopic) }],
+      });
+    });
+
+    it('alarms when an alert has waited an hour in the queue (a channel down), long before it is dead-lettered', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'MailHealthStack-alerts-waiting',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.alerting.delivery.queue), 'QueueName'] } }],
+        Threshold: 3600,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.monitoring.alarmEmailTopic) }],
       });
     });
   });
@@ -502,14 +548,15 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       const own = { Ref: logicalId(stack.monitoring.alarmEmailTopic) };
       const subscriptionsOf = (t: { Ref: string }) => Object.values(resources).filter((r) => r.Type === 'AWS::SNS::Subscription' && JSON.stringify(r.Properties.TopicArn) === JSON.stringify(t));
       // Assess
-      expect(alarms).toHaveLength(1 + 1 + 4 + 1);
+      // The sweeper's, the bounce spike, one per function's errors, the throttles, the alert dead letters, alerts waiting.
+      expect(alarms).toHaveLength(1 + 1 + 4 + 1 + 1 + 1);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic, own]);
       const withOk = alarms.filter((a) => a.Properties.OKActions);
-      expect(withOk.map((a) => a.Properties.AlarmName)).toEqual(['MailHealthStack-sweeper-not-running']);
-      expect(withOk[0]!.Properties.OKActions).toEqual([topic, own]);
+      expect(withOk.map((a) => a.Properties.AlarmName).sort()).toEqual(['MailHealthStack-alerts-waiting', 'MailHealthStack-sweeper-not-running']);
+      for (const alarm of withOk) expect(alarm.Properties.OKActions).toEqual([topic, own]);
       // The second path: SNS emails the alarm itself to alerts.email.to (the default of alerts.alarmEmails); no Lambda on it.
       expect(subscriptionsOf(own).map((s) => [s.Properties.Protocol, s.Properties.Endpoint])).toEqual([['email', 'owner@example.jp']]);
-      expect(subscriptionsOf(topic).map((s) => s.Properties.Protocol)).toEqual(['lambda']);
+      expect(subscriptionsOf(topic).map((s) => s.Properties.Protocol)).toEqual(['sqs']);
     });
 
     it("encrypts the alarms' own topic, enforces TLS on it and lets only this account's alarms publish", () => {

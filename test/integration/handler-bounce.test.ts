@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import { createDynamoDbAlertOutbox, createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { newCanaryId } from '#core/canary-id.ts';
 import { deliveryFindings } from '#core/auth/canary.ts';
@@ -256,6 +256,20 @@ describe('bounce handler', () => {
     await expect(bounce.handler({ Records: [{ eventSource: 'aws:s3', s3: {} }] })).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });
   });
 
+  it('never reads a message SES flagged as a virus', async () => {
+    // Prepare: nothing in S3 under its key; reading it would fail the invocation.
+    const messageId = sesMessageId();
+    const event = sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+X@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }) as { Records: { ses: { receipt: { virusVerdict: { status: string } } } }[] };
+    event.Records[0]!.ses.receipt.virusVerdict = { status: 'FAIL' };
+
+    // Act
+    await bounce.handler(event);
+
+    // Assess
+    expect(out.logs().find((l) => l.message === 'message flagged as a virus by SES; not read')).toMatchObject({ level: 'WARN', messageId, virus: 'FAIL' });
+    expect(out.logs().find((l) => l.message === 'message read')).toBeUndefined();
+  });
+
   describe('with the alert topic failing', () => {
     let failing: BounceModule;
     let failingSns: SnsStandIn;
@@ -279,7 +293,7 @@ describe('bounce handler', () => {
       await failingSns?.close();
     });
 
-    it('fails the invocation and logs the alert it could not publish', async () => {
+    it('fails the invocation, logs the alert it could not publish and keeps it in the outbox', async () => {
       // Prepare
       const { id } = await sentCanary(60, 4);
       const messageId = sesMessageId();
@@ -290,7 +304,9 @@ describe('bounce handler', () => {
 
       // Assess
       await expect(run).rejects.toMatchObject({ code: 'DELIVERY_FAILED' });
-      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop' });
+      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop', outbox: 'kept for the sweeper' });
+      const kept = await createDynamoDbAlertOutbox({ client: ddb.client, tableName }).unsent(new Date(Date.now() + 60_000).toISOString(), 10);
+      expect(kept.map((e) => e.key)).toContain(`bounce#${id}#jiro@example.jp`);
     });
   });
 });

@@ -10,6 +10,7 @@ import { createFileStore } from '#adapters/file-store.ts';
 import { createSlackNotifier } from '#adapters/slack-webhook.ts';
 import type { AlertEvent, BounceAlert } from '#core/alert/event.ts';
 import type { Notifier } from '#core/ports.ts';
+import { fixedChannels } from '#local/alerting.ts';
 import { createOutbox, type Outbox, type OutboxReport } from '#local/outbox.ts';
 import { at, bounced, canaryAt, mailboxFull, round, T0 } from '../helpers/alert-fixtures.ts';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
@@ -38,8 +39,7 @@ async function outboxOn(notifiers: Notifier[], options: { dir?: string; paceMs?:
   const outbox = createOutbox({
     dir: join(dir, 'outbox'),
     store,
-    notifiers,
-    language: 'en',
+    channels: fixedChannels(notifiers, 'en'),
     clock: () => new Date(T0),
     paceMs: { slack: options.paceMs ?? 1000 },
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
@@ -79,9 +79,10 @@ describe('the alert outbox', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(1_900);
     for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(950);
     expect(new Set(titles(slack).slice(1)).size).toBe(3);
-    expect(reports.filter((r) => r.kind === 'retry')).toMatchObject([{ channel: 'slack', error: expect.stringMatching(/HTTP 429/) }]);
+    expect(reports.filter((r) => r.kind === 'retry')).toMatchObject([{ destination: { channel: 'slack' }, error: expect.stringMatching(/HTTP 429/) }]);
     expect(reports.filter((r) => r.kind === 'delivered')).toHaveLength(3);
-    expect((await store.listAlerts('shop', 10)).map((a) => a.outcomes)).toEqual([[{ channel: 'slack', ok: true }], [{ channel: 'slack', ok: true }], [{ channel: 'slack', ok: true }]]);
+    const sent = { channel: 'slack', ok: true, destination: 'slack', route: null };
+    expect((await store.listAlerts('shop', 10)).map((a) => a.outcomes)).toEqual([[sent], [sent], [sent]]);
   });
 
   it('sends a canary health alert before the bounce alerts queued ahead of it', async () => {
@@ -136,8 +137,8 @@ describe('the alert outbox', () => {
     const outcomes = (await store.listAlerts('shop', 10)).map((a) => a.outcomes[0]);
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 500/) },
-        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 400/) },
+        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 500/), destination: 'slack', route: null },
+        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 400/), destination: 'slack', route: null },
       ]),
     );
   }, 30_000);

@@ -8,10 +8,9 @@
  * Pure: which alerts make a post (`nextPost`, `planPosts`) and what the post says
  * (`alertGroupView`; slack.ts and email.ts lay it out). The shells decide when a post goes.
  */
-import type { Config } from '../config.ts';
 import type { Finding, Language, Status } from '../findings.ts';
 import type { AlertEvent, HealthAlert, UndeliveredAlert } from './event.ts';
-import { routeOf, type AlertDestination } from './routes.ts';
+import type { AlertDestination } from './routes.ts';
 import { alertView, formatDuration, formatTime, MAX_CAUSES, stepLabel, type AlertCause, type AlertView, type FormatOptions } from './view.ts';
 
 /** At most this many alerts (targets) in one post: a screenful, and a few posts for a hundred. */
@@ -58,36 +57,36 @@ export function nextPost<T>(ready: readonly T[], eventOf: (item: T) => AlertEven
 }
 
 /** One post to one destination: its alerts (one, or a group of health alerts) in its route's language. */
-export interface AlertPost {
-  readonly destination: AlertDestination;
+export interface AlertPost<D extends { readonly id: string } = AlertDestination> {
+  readonly destination: D;
   readonly language: Language;
   readonly events: readonly AlertEvent[];
 }
 
 /**
- * The posts that deliver `events` to their routes at once (`mailhealth check --state`): per
- * destination and language, health alerts first and grouped (at most `max` per post), then the
- * rest one by one. `canSend` leaves out destinations the shell has no channel for.
- * @example for (const post of planPosts(events, config, { canSend: (d) => notifiers.has(d.id) })) await send(post);
+ * The posts that deliver `events` at once (`mailhealth check --state`): per destination and
+ * language, health alerts first and grouped (at most `max` per post), then the rest one by one.
+ * `route` resolves an alert's route: `(e) => routeOf(e, config)`, or a shell's own version of it
+ * holding only the destinations it has a channel for.
+ * @example for (const post of planPosts(events, (e) => routeOf(e, config))) await send(post);
  */
-export function planPosts(
+export function planPosts<D extends { readonly id: string }>(
   events: readonly AlertEvent[],
-  config: Config,
-  options: { readonly max?: number; readonly canSend?: (destination: AlertDestination) => boolean } = {},
-): AlertPost[] {
+  route: (event: AlertEvent) => { readonly language: Language; readonly destinations: readonly D[] },
+  options: { readonly max?: number } = {},
+): AlertPost<D>[] {
   const ordered = events.map((event, i) => ({ event, i })).sort((a, b) => alertPriority(a.event) - alertPriority(b.event) || a.i - b.i);
-  const queues = new Map<string, { destination: AlertDestination; language: Language; events: AlertEvent[] }>();
+  const queues = new Map<string, { destination: D; language: Language; events: AlertEvent[] }>();
   for (const { event } of ordered) {
-    const route = routeOf(event, config);
-    for (const destination of route.destinations) {
-      if (options.canSend && !options.canSend(destination)) continue;
-      const key = `${destination.id}|${route.language}`;
-      const queue = queues.get(key) ?? { destination, language: route.language, events: [] };
+    const { language, destinations } = route(event);
+    for (const destination of destinations) {
+      const key = `${destination.id}|${language}`;
+      const queue = queues.get(key) ?? { destination, language, events: [] };
       queue.events.push(event);
       queues.set(key, queue);
     }
   }
-  const posts: AlertPost[] = [];
+  const posts: AlertPost<D>[] = [];
   for (const { destination, language, events: queue } of queues.values()) {
     let rest = queue;
     while (rest.length > 0) {

@@ -20,7 +20,7 @@ import { parseCommandArgs, usageLine } from './commands.ts';
 import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
-import { localNotifiers, recordAndAlert } from '../alerting.ts';
+import { localAlertChannels, postLine, recordAndAlert } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 /** Looked for in the working directory when --config is not given (the example config says to copy it there). */
@@ -241,16 +241,15 @@ export function endpointsOf(config: { targets: readonly TargetConfig[] }): Recor
 
 async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps): Promise<void> {
   const store = createFileStore({ dir });
-  const { notifiers, notes } = await localNotifiers(config, io.env);
+  const { channels, notes } = await localAlertChannels(config, io.env);
   for (const note of notes) io.stderr.write(`mailhealth: ${note}\n`);
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
-  for (const result of report.targets) {
-    const { deliveries } = await recordAndAlert(result, { store, config, notifiers, clock, random });
-    for (const { event, outcomes } of deliveries) {
-      const sent = outcomes.map((o) => (o.ok ? o.channel : `${o.channel} failed: ${o.error}`)).join(', ') || 'no channel configured';
-      io.stderr.write(`mailhealth: alert ${event.kind} for ${result.name} (${sent})\n`);
-    }
+  // Every target's round first, then the alerts together: those of one route share a post.
+  const { deliveries, posts } = await recordAndAlert(report.targets, { store, config, channels, clock, random });
+  for (const post of posts) io.stderr.write(`mailhealth: ${postLine(post)}\n`);
+  for (const { event, outcomes } of deliveries) {
+    if (outcomes.length === 0) io.stderr.write(`mailhealth: alert ${event.kind} for ${event.target ?? '(no target)'} (no channel configured)\n`);
   }
 }
 

@@ -25,7 +25,7 @@ import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
 import type { Clock, DnsLookup, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
-import { localNotifiers } from '../alerting.ts';
+import { localAlertChannels } from '../alerting.ts';
 import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
 import { isLocalTarget } from '../auth.ts';
 import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type TargetSecrets } from '../loop.ts';
@@ -113,7 +113,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
-  const { notifiers, notes } = await localNotifiers(config, io.env, { slackRetries: 0 });
+  const { channels, notes } = await localAlertChannels(config, io.env, { slackRetries: 0 });
   const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
   const bounceDir = config.local?.bounceDir;
   const reporter = createTerminalReporter(io, { language: config.language, endpoints: endpointsOf(config) });
@@ -124,7 +124,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
     runtime = await createLocalRuntime({
       config,
       stateDir,
-      notifiers,
+      channels,
       secrets,
       report: reporter,
       ...roundDeps(deps),

@@ -263,6 +263,22 @@ describe('alert routes in the local loop', () => {
   });
 });
 
+describe('localAlertChannels', () => {
+  it('skips a webhook whose variable is unset, saying which routes wait for it, and keeps their email', async () => {
+    // Prepare: the desk's variable set, the shop's and the clinic's not.
+    const config = parseConfig(deskConfig(25));
+
+    // Act
+    const { channels, notes } = await localAlertChannels(config, { DESK_SLACK_URL: 'https://hooks.slack.invalid/d' }, { sesClient: ses.client });
+
+    // Assess
+    expect(notes).toEqual(['Slack alerts of route shop-owner off: set SHOP_SLACK_URL to the webhook URL', 'Slack alerts of route clinic-office off: set CLINIC_SLACK_URL to the webhook URL']);
+    expect(channels.live.map((d) => d.id)).toEqual(['slack', 'email', 'email@shop-owner', 'slack@school-office']);
+    expect(channels.routeOf(failingAlert('shop')).destinations.map((d) => d.id)).toEqual(['email@shop-owner']);
+    expect(channels.routeOf(failingAlert('clinic'))).toMatchObject({ name: 'clinic-office', language: 'en', destinations: [] });
+  });
+});
+
 describe('mailhealth check --state with routes', () => {
   it("delivers a round's alerts per route at once: one post per route, the targets of one route together", { timeout: 60_000 }, async () => {
     // Prepare: the desk with three more targets on its own channels (the default route).

@@ -315,7 +315,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
         wakeAt = Math.min(wakeAt, free);
         continue;
       }
-      for (const c of queue) wakeAt = Math.min(wakeAt, Math.max(c.state.nextAt, t));
+      // Waiting retries wake the sender when due; what is ready now goes, or waits for the pace below.
+      for (const c of queue) if (c.state.nextAt > t) wakeAt = Math.min(wakeAt, c.state.nextAt);
       const ready = queue.filter((c) => c.state.nextAt <= t);
       const first = ready[0];
       if (!first) continue;

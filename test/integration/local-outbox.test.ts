@@ -143,6 +143,25 @@ describe('the alert outbox', () => {
     );
   }, 30_000);
 
+  it('groups the health alerts ready together into one post, retries that post as one, and records each alert', async () => {
+    // Prepare: the webhook fails the first post with a 500; five targets fail at once, a bounce waits too.
+    const { slack, notifier } = await slackStandIn((_req, i) => (i === 0 ? { status: 500, body: 'oops' } : { status: 200, body: 'ok' }));
+    const { outbox, store, reports } = await outboxOn([notifier], { paceMs: 100 });
+    const targets = ['a', 'b', 'c', 'd', 'e'];
+
+    // Act
+    await outbox.enqueue([bounceAlert(1), ...targets.map((t) => ({ ...failingAlert(), key: `failing#${t}`, target: t }))]);
+    outbox.start();
+    expect(await outbox.settle({ maxMs: 15_000 })).toBe(0);
+
+    // Assess: the group, refused; the bounce while the group waits for its retry; the group again, 2 s after the first try.
+    expect(titles(slack)).toEqual(['🔴 Mail sending is failing: 5 targets', expect.stringContaining('bounced'), '🔴 Mail sending is failing: 5 targets']);
+    expect(slack.requests[2]!.receivedAt - slack.requests[0]!.receivedAt).toBeGreaterThanOrEqual(1_900);
+    const retried = reports.flatMap((r) => (r.kind === 'retry' ? [r.events.map((e) => e.target).sort()] : []));
+    expect(retried).toEqual([targets]);
+    for (const t of targets) expect((await store.listAlerts(t, 5)).map((a) => a.outcomes)).toEqual([[{ channel: 'slack', ok: true, destination: 'slack', route: null }]]);
+  });
+
   it('records an alert at once when no channel is configured', async () => {
     const { outbox, store, reports } = await outboxOn([]);
     outbox.start();

@@ -163,6 +163,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     exitCodes: ['0  written', '3  bad usage or no state directory'],
   },
   {
+    name: 'status',
+    summary: 'one line per target, worst first: health, since when, failing step or finding, last round trip',
+    usage: 'status [--state DIR] [--json]',
+    options: {
+      state: { type: 'string', value: 'DIR', description: 'the state directory to read', default: '.mailhealth' },
+      json: { type: 'boolean', description: 'print one JSON document (status, counts, a row per target) instead of the table', default: 'off' },
+    },
+    examples: [
+      { command: 'mailhealth status', comment: 'the fleet at a glance, failing targets first' },
+      { command: 'mailhealth status --state .mailhealth --json | jq -r \'.targets[] | select(.health == "failing") | .name\'', comment: 'the names of the failing targets, for a script' },
+    ],
+    exitCodes: ['0  every target OK', '1  the worst target is WARNING', '2  the worst target is FAILING (CRITICAL)', '3  UNKNOWN: a target not checked yet, no target, bad usage or no state directory'],
+  },
+  {
     name: 'suppressions',
     summary: 'addresses to stop mailing or fix: hard bounces, mailboxes that stay full',
     usage: 'suppressions [--state DIR] [--json|--csv] [--since DATE] [--table NAME]',

@@ -257,7 +257,10 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
   const postTitle = (events: readonly AlertEvent[]) => {
     const view = alertGroupView(events, lang);
     if (events.length === 1) return `${view.emoji} ${view.title}`;
-    const names = events.slice(0, NAMED_TARGETS).map((ev) => ev.target ?? '?');
+    const names = events
+      .map((ev) => ev.target ?? '?')
+      .sort()
+      .slice(0, NAMED_TARGETS);
     const more = events.length > NAMED_TARGETS ? fill(L.andMore[lang], events.length - NAMED_TARGETS) : '';
     return `${view.emoji} ${view.title} ${s.dim(`(${names.join(', ')}${more})`)}`;
   };

@@ -352,23 +352,24 @@ describe('many targets failing at once (a shared provider down)', () => {
       cwd: dir,
     });
 
-    // Assess: 100 failing alerts in 4 posts of 25, 100 recoveries in 4 posts, a second apart; every target named in each phase.
+    // Assess: 200 alerts in about 8 posts (25 a post; a post may mix the last failing alerts with the first recoveries
+    // when the machine is slow), a second apart; every target named once failing and once recovered.
     expect(code).toBe(0);
     const messages = slack.requests.map((r) => r.json<SlackMessage>());
-    const failing = messages.filter((m) => m.text.startsWith('🔴 Mail sending is failing: 25 targets'));
-    const recovered = messages.filter((m) => m.text.startsWith('✅ Recovered: 25 targets'));
-    expect(messages).toHaveLength(8);
-    expect(failing).toHaveLength(4);
-    expect(recovered).toHaveLength(4);
+    const seen = messages.map((m) => m.text.split('\n')[0]).join(' | ');
+    expect(messages.length, seen).toBeGreaterThanOrEqual(8);
+    expect(messages.length, seen).toBeLessThanOrEqual(10);
+    expect(messages.filter((m) => m.text.startsWith('🔴 Mail sending is failing: 25 targets')).length, seen).toBeGreaterThanOrEqual(3);
+    const blocks = messages.map((m) => JSON.stringify(m.blocks)).join('\n');
     for (const name of names) {
-      expect(failing.filter((m) => JSON.stringify(m.blocks).includes(`• ${name} · AUTH_FAILED`))).toHaveLength(1);
-      expect(recovered.filter((m) => JSON.stringify(m.blocks).includes(`• ${name} · recovered`))).toHaveLength(1);
+      expect(blocks.split(`• ${name} · AUTH_FAILED @ AUTH · since `).length - 1, name).toBe(1);
+      expect(blocks.split(`• ${name} · recovered `).length - 1, name).toBe(1);
     }
     for (const gap of gaps(slack)) expect(gap).toBeGreaterThanOrEqual(PACE_FLOOR_MS);
     // Nothing left for the next start.
     expect((await readdir(join(dir, 'state', 'outbox'))).filter((n) => n.endsWith('.json'))).toEqual([]);
     expect(out.text).not.toContain('still wait in the outbox');
-    expect(out.text).toMatch(/alert → Slack: 🔴 Mail sending is failing: 25 targets \(customer-000, customer-001, .* and 15 more\)/);
+    expect(out.text).toMatch(/alert → Slack: 🔴 Mail sending is failing: 25 targets \(customer-\d{3}, customer-\d{3}, .* and 15 more\)/);
   });
 });
 

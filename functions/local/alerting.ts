@@ -75,10 +75,30 @@ export function fixedChannels(notifiers: readonly Notifier[], language: Language
   return { routeOf: () => ({ name: null, language, destinations }), live: destinations };
 }
 
-/** What the channel setup found missing, to tell the user once (never a secret value). */
+/** The channels a local run alerts on, and what the setup found missing (never a secret value). */
 export interface ChannelSetup {
   readonly channels: AlertChannels;
   readonly notes: string[];
+  /**
+   * The live default channels in words, one each, e.g. `Slack (env SLACK_WEBHOOK_URL)` or
+   * `email through SES in ap-northeast-1 as monitor@example.jp to owner@example.jp`.
+   */
+  readonly live: string[];
+  /** Each route in words: its language and its live channels, e.g. `shop-owner (ja): Slack (env SHOP_SLACK_URL), email to owner@shop.example.jp`. */
+  readonly routes: string[];
+}
+
+/**
+ * The line a local run starts with, so nobody is surprised by what it sends: which alert
+ * channels are live, the default ones and each route's, or that none is.
+ * @example alertChannelsLine(setup) // 'alerts: Slack (env DESK_SLACK_URL) · routes: shop-owner (ja): Slack (env SHOP_SLACK_URL)'
+ */
+export function alertChannelsLine(setup: Pick<ChannelSetup, 'channels' | 'live' | 'routes'>): string {
+  if (setup.channels.live.length === 0) {
+    return 'alerts: no channel is live, nothing leaves this machine (alerts are recorded and printed; turn on alerts.slack or alerts.email in the config)';
+  }
+  const own = setup.live.length ? setup.live.join('; ') : 'no default channel is live';
+  return `alerts: ${own}${setup.routes.length ? ` · routes: ${setup.routes.join('; ')}` : ''}`;
 }
 
 /** The config path of a route's Slack webhook variable, for a note. */
@@ -135,7 +155,28 @@ export async function localAlertChannels(
     const whose = named.length === 0 ? 'Slack alerts' : routes.includes(null) ? `Slack alerts (default channels and route ${named.join(', ')})` : `Slack alerts of route ${named.join(', ')}`;
     notes.push(`${whose} off: set ${what} to the webhook URL`);
   }
-  return { channels: alertChannels(config, notifiers), notes };
+  const channels = alertChannels(config, notifiers);
+  // The region as the SDK resolves it (AWS_REGION, else the profile's): the SES that will send.
+  const region = ses ? await ses.config.region().catch(() => null) : null;
+  const through = region ? `through SES in ${region}` : 'through SES (no AWS region: set AWS_REGION, or sending fails)';
+  let sesNamed = false;
+  const words = (d: AlertDestination): string => {
+    if (d.channel === 'slack') return `Slack (env ${d.webhookUrlEnv})`;
+    const first = !sesNamed;
+    sesNamed = true;
+    const sender = d.route === null || d.from !== config.alerts.email?.from ? ` as ${d.from}` : '';
+    return `email${first ? ` ${through}` : ''}${sender} to ${d.to.join(', ')}`;
+  };
+  const [defaults, ...routed] = allRoutes(config);
+  const live = defaults!.destinations.filter((d) => notifiers.has(d.id)).map(words);
+  const routes = routed.map((r) => {
+    const own = config.alerts.routes.find((x) => x.name === r.name)!;
+    const head = `${r.name} (${r.language})`;
+    if (!own.slack && !own.email) return `${head}: the default channels`;
+    const on = r.destinations.filter((d) => notifiers.has(d.id)).map(words);
+    return `${head}: ${on.length ? on.join(', ') : 'no channel is live'}`;
+  });
+  return { channels, notes, live, routes };
 }
 
 /** How one post went: the alerts it carried, where, and its outcome. */

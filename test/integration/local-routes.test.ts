@@ -14,7 +14,7 @@ import { createFileStore } from '#adapters/file-store.ts';
 import type { AlertEvent, BounceAlert, HealthAlert } from '#core/alert/event.ts';
 import type { SlackMessage } from '#core/alert/slack.ts';
 import { parseConfig, type ConfigInput } from '#core/config.ts';
-import { localAlertChannels } from '#local/alerting.ts';
+import { alertChannelsLine, localAlertChannels } from '#local/alerting.ts';
 import { createCheckCommand } from '#local/cli/check.ts';
 import { createRunCommand } from '#local/cli/run.ts';
 import { createLocalRuntime, type LocalRuntime, type LoopEvent } from '#local/loop.ts';
@@ -271,13 +271,18 @@ describe('localAlertChannels', () => {
     const config = parseConfig(deskConfig(25));
 
     // Act
-    const { channels, notes } = await localAlertChannels(config, { DESK_SLACK_URL: 'https://hooks.slack.invalid/d' }, { sesClient: ses.client });
+    const setup = await localAlertChannels(config, { DESK_SLACK_URL: 'https://hooks.slack.invalid/d' }, { sesClient: ses.client });
+    const { channels, notes } = setup;
 
     // Assess
     expect(notes).toEqual(['Slack alerts of route shop-owner off: set SHOP_SLACK_URL to the webhook URL', 'Slack alerts of route clinic-office off: set CLINIC_SLACK_URL to the webhook URL']);
     expect(channels.live.map((d) => d.id)).toEqual(['slack', 'email', 'email@shop-owner', 'slack@school-office']);
     expect(channels.routeOf(failingAlert('shop')).destinations.map((d) => d.id)).toEqual(['email@shop-owner']);
     expect(channels.routeOf(failingAlert('clinic'))).toMatchObject({ name: 'clinic-office', language: 'en', destinations: [] });
+    // The line a run starts with names each route, its language and what of it is live.
+    expect(alertChannelsLine(setup)).toBe(
+      'alerts: Slack (env DESK_SLACK_URL); email through SES in us-east-1 as monitor@desk.example.jp to desk@desk.example.jp · routes: shop-owner (ja): email to owner@shop.example.jp; clinic-office (en): no channel is live; school-office (ja): Slack (env DESK_SLACK_URL)',
+    );
   });
 });
 

@@ -200,6 +200,16 @@ export const alertsSchema = z
      * channels above.
      */
     routes: z.array(routeSchema).default([]),
+    /**
+     * In AWS, addresses the stack's CloudWatch alarms are emailed to by SNS directly, besides
+     * the alert Lambda: the path that still works when the alert Lambda, Slack or SES does not.
+     * Each address confirms its subscription once (a link in an email from AWS). Default:
+     * `alerts.email.to`; `[]` leaves the alarms to the alert Lambda alone.
+     */
+    alarmEmails: z
+      .array(mailbox('alerts.alarmEmails[]'))
+      .refine((list) => new Set(list.map((a) => a.toLowerCase())).size === list.length, { message: 'alerts.alarmEmails: each address once' })
+      .optional(),
   })
   .strict();
 

@@ -32,10 +32,11 @@ describe('docs/REFERENCE.md', () => {
 
   it('has a section per command of the table, with the shape of each machine-readable output', () => {
     for (const spec of COMMANDS) expect(text).toContain(`### \`mailhealth ${spec.name}\``);
-    for (const [command, options] of Object.entries({ check: ['--json'], bounce: ['--json', '--jsonl'], address: ['--json'], dns: ['--json'], suppressions: ['--json', '--csv'] })) {
+    for (const [command, options] of Object.entries({ check: ['--json'], bounce: ['--json', '--jsonl'], address: ['--json'], dns: ['--json'], suppressions: ['--json', '--csv'], status: ['--json'] })) {
       expect(OUTPUT_CONTRACTS[command]?.map((c) => c.option)).toEqual(options);
     }
-    expect(text.match(/^Output of `--(json|jsonl|csv)`/gm)).toHaveLength(7);
+    const outputs = Object.values(OUTPUT_CONTRACTS).reduce((n, list) => n + list.length, 0);
+    expect(text.match(/^Output of `--(json|jsonl|csv)`/gm)).toHaveLength(outputs);
   });
 
   it('is linked from the README and shipped in the package', () => {

@@ -207,6 +207,45 @@ export interface OutputContract {
   readonly header?: string;
 }
 
+/** `status --json`. */
+const statusJsonContract = z
+  .object({
+    status: overall.describe('the worst target (`unknown` when the state holds no target, or one never reported a round)'),
+    generatedAt: z.string().describe('ISO time the view was made'),
+    stateDir: z.string().describe('the state directory read'),
+    lastRoundAt: z.string().nullable().describe('ISO start of the newest round of the local loop'),
+    counts: z.object({ failing: z.number(), warning: z.number(), ok: z.number(), unknown: z.number() }).strict().describe('targets per health'),
+    targets: z.array(
+      z
+        .object({
+          name: z.string(),
+          health: z.enum(['failing', 'warning', 'ok', 'unknown']).describe("the health state machine's verdict (`unknown`: no round yet)"),
+          status,
+          since: z.string().nullable().describe('ISO time the health has been what it is'),
+          lastRoundAt: z.string().nullable(),
+          lastRoundStatus: status.nullable(),
+          problem: z
+            .object({ step: z.enum(SMTP_STEPS).nullable(), code, severity: z.enum(['warning', 'critical']) })
+            .strict()
+            .nullable()
+            .describe('the worst finding of the latest round'),
+          roundTrip: z
+            .object({
+              canaryId: z.string(),
+              sentAt: z.string(),
+              state: z.enum(['arrived', 'late', 'on-the-way']),
+              seconds: z.number().nullable().describe('from the provider accepting it to its arrival'),
+            })
+            .strict()
+            .nullable()
+            .describe('the newest canary that must arrive'),
+          placement: z.object({ status, summary: z.string() }).strict().nullable().describe('inbox placement at the seeds, when the target has seeds'),
+        })
+        .strict(),
+    ).describe('worst first'),
+  })
+  .strict();
+
 /** The machine-readable outputs, by command name. */
 export const OUTPUT_CONTRACTS: Readonly<Record<string, readonly OutputContract[]>> = {
   check: [{ option: '--json', summary: 'one JSON document on stdout', schema: checkJson }],
@@ -220,6 +259,7 @@ export const OUTPUT_CONTRACTS: Readonly<Record<string, readonly OutputContract[]
     { option: '--json', summary: 'one JSON document on stdout', schema: suppressionsJson },
     { option: '--csv', summary: 'RFC 4180 CSV with CRLF line ends, targets joined by `;`', header: suppressionCsv([]).trimEnd() },
   ],
+  status: [{ option: '--json', summary: 'one JSON document on stdout', schema: statusJsonContract }],
 };
 
 /**

@@ -160,7 +160,12 @@ export const SILENT_TARGETS_LISTED = 50;
 /** Anything that can be alerted on; `kind` tells which. */
 export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert;
 
-/** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
+/**
+ * Whether a delivery channel got the alert out; a failure is a value, never a thrown error.
+ * With alert routes (functions/core/alert/routes.ts) the outcome also names the destination
+ * (`slack`, `email@shop-owner`, …) and its route (null: the default channels); older records
+ * and shells without routes leave them out.
+ */
 export type DeliveryOutcome =
-  | { readonly channel: 'slack' | 'email'; readonly ok: true }
-  | { readonly channel: 'slack' | 'email'; readonly ok: false; readonly error: string };
+  | { readonly channel: 'slack' | 'email'; readonly ok: true; readonly destination?: string; readonly route?: string | null }
+  | { readonly channel: 'slack' | 'email'; readonly ok: false; readonly error: string; readonly destination?: string; readonly route?: string | null };

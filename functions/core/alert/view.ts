@@ -30,6 +30,12 @@ export interface AlertCause {
   readonly remedy: string;
 }
 
+/** A heading and its lines (plain text; the renderers escape them). */
+export interface AlertList {
+  readonly heading: string;
+  readonly lines: readonly string[];
+}
+
 /** The localized content of one alert, before layout and escaping. */
 export interface AlertView {
   readonly tone: AlertTone;
@@ -38,6 +44,8 @@ export interface AlertView {
   readonly subject: string;
   readonly summary: string;
   readonly facts: readonly (readonly [label: string, value: string])[];
+  /** Lines under headings, e.g. the targets of a group of alerts by kind (functions/core/alert/group.ts). */
+  readonly lists?: readonly AlertList[];
   readonly causesHeading: string;
   readonly causes: readonly AlertCause[];
   /** "… and 3 more" when findings were left out; null otherwise. */

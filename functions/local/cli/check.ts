@@ -12,7 +12,7 @@ import { loadConfigFile } from '#adapters/config-file.ts';
 import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf, worstStatus, type Language, type Status } from '#core/findings.ts';
-import type { Clock, Notifier, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
+import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
@@ -20,7 +20,7 @@ import { DEFAULT_CONFIG_FILE, parseCommandArgs, usageLine } from './commands.ts'
 import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
-import { alertChannelsLine, localNotifiers, recordAndAlert } from '../alerting.ts';
+import { alertChannelsLine, localAlertChannels, postLine, recordAndAlert, type AlertChannels } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 import { DEFAULT_SESSION_SLOTS, withSessionSlots } from '../session-slots.ts';
 
@@ -242,16 +242,15 @@ export function endpointsOf(config: { targets: readonly TargetConfig[] }): Recor
   return Object.fromEntries(config.targets.map((t) => [t.name, `${t.host}:${t.port}`]));
 }
 
-async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps, notifiers: readonly Notifier[]): Promise<void> {
+async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps, channels: AlertChannels): Promise<void> {
   const store = createFileStore({ dir });
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
-  for (const result of report.targets) {
-    const { deliveries } = await recordAndAlert(result, { store, config, notifiers, clock, random });
-    for (const { event, outcomes } of deliveries) {
-      const sent = outcomes.map((o) => (o.ok ? o.channel : `${o.channel} failed: ${o.error}`)).join(', ') || 'no channel configured';
-      io.stderr.write(`mailhealth: alert ${event.kind} for ${result.name} (${sent})\n`);
-    }
+  // Every target's round first, then the alerts together: those of one route share a post.
+  const { deliveries, posts } = await recordAndAlert(report.targets, { store, config, channels, clock, random });
+  for (const post of posts) io.stderr.write(`mailhealth: ${postLine(post)}\n`);
+  for (const { event, outcomes } of deliveries) {
+    if (outcomes.length === 0) io.stderr.write(`mailhealth: alert ${event.kind} for ${event.target ?? '(no target)'} (no channel configured)\n`);
   }
 }
 
@@ -261,14 +260,14 @@ export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
     const args = parse(argv);
     const config = await loadConfigFile(configPathOf(args.config, io), { locale: localeOf(io.env) });
     // With --state the round may alert: say first which channels are live (stderr: --json stays one document).
-    const channels = args.state !== undefined ? await localNotifiers(config, io.env) : null;
+    const channels = args.state !== undefined ? await localAlertChannels(config, io.env) : null;
     if (channels) for (const line of [...channels.notes, alertChannelsLine(channels)]) io.stderr.write(`mailhealth: ${line}\n`);
     const report = await checkConfig(config, { ...(args.target !== undefined ? { target: args.target } : {}), env: io.env }, deps);
     if (args.json) writeJson(io, checkJson(report));
     else io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
     // With --state the round also moves the health state machine and sends the alerts it raises;
     // without it a check is stateless. Notes go to stderr so --json output stays one document.
-    if (args.state !== undefined && channels) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps, channels.notifiers);
+    if (args.state !== undefined && channels) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps, channels.channels);
     return exitCodeOf(report.status);
   };
 }

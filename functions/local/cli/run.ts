@@ -26,7 +26,7 @@ import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
 import type { Clock, DnsLookup, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
-import { alertChannelsLine, localNotifiers } from '../alerting.ts';
+import { alertChannelsLine, localAlertChannels } from '../alerting.ts';
 import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
 import { isLocalTarget } from '../auth.ts';
 import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type TargetSecrets } from '../loop.ts';
@@ -114,20 +114,20 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
-  const channels = await localNotifiers(config, io.env, { slackRetries: 0 });
-  const { notifiers, notes } = channels;
+  const setup = await localAlertChannels(config, io.env, { slackRetries: 0 });
+  const { channels, notes } = setup;
   const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
   const bounceDir = config.local?.bounceDir;
   const reporter = createTerminalReporter(io, { language: config.language, endpoints: endpointsOf(config) });
   for (const note of notes) reporter({ kind: 'note', text: note });
   reporter.line(`mailhealth run: ${config.targets.map((t) => t.name).join(', ')} · ${schedule.description} · Ctrl-C stops after the current round`);
-  reporter.line(alertChannelsLine(channels));
+  reporter.line(alertChannelsLine(setup));
   let runtime: LocalRuntime | null = null;
   try {
     runtime = await createLocalRuntime({
       config,
       stateDir,
-      notifiers,
+      channels,
       secrets,
       report: reporter,
       ...roundDeps(deps),

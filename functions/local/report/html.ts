@@ -186,7 +186,8 @@ function alertRows(records: readonly AlertRecord[], o: RenderOptions): string {
   const rows = records.slice(0, 30).map((a) => {
     const view = alertView(a.event, lang, o.timeZone ? { timeZone: o.timeZone } : {});
     const outcomes = a.outcomes.length
-      ? a.outcomes.map((x) => (x.ok ? `${x.channel} ✓` : `${x.channel} ✗ ${x.error}`)).join(', ')
+      ? // The destination names the route (`slack@shop-owner`); records from before routes only have the channel.
+        a.outcomes.map((x) => (x.ok ? `${x.destination ?? x.channel} ✓` : `${x.destination ?? x.channel} ✗ ${x.error}`)).join(', ')
       : T.noChannel[lang];
     const tone = a.event.kind === 'recovered' ? 'ok' : a.event.status;
     return `<tr><td>${esc(reportTime(a.at, lang, o.timeZone))}</td><td>${badge(tone, KIND_LABEL[a.event.kind]?.[lang] ?? a.event.kind)}</td><td>${esc(a.event.target ?? T.unmatched[lang])}</td><td>${esc(view.title)}</td><td>${esc(outcomes)}</td></tr>`;

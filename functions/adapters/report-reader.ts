@@ -1,0 +1,85 @@
+/**
+ * One report file (as a user has it, or as an attachment carried it) into reports: unpacked
+ * (report-archive.ts), then read as XML (report-xml.ts, a DMARC aggregate report) or JSON (an
+ * SMTP TLS report) by what the bytes are, and handed to the core readers. Every input gives its
+ * reports and a named problem for each part that gave none; nothing throws for bad input.
+ */
+import { readDmarcReport, readTlsReport } from '#core/dmarc/read.ts';
+import type { ParsedReport } from '#core/dmarc/model.ts';
+import { DEFAULT_REPORT_LIMITS, problem, type ReportLimits, type ReportProblem } from '#core/dmarc/problems.ts';
+import { unpackReport } from './report-archive.ts';
+import { parseXml } from './report-xml.ts';
+
+/** A report with the file (or archive entry) it came from. */
+export interface ReadReport {
+  readonly name: string;
+  readonly report: ParsedReport;
+}
+
+/** What one input gave. */
+export interface ReportFileResult {
+  readonly reports: readonly ReadReport[];
+  readonly problems: readonly { readonly name: string; readonly problem: ReportProblem }[];
+}
+
+/** What reading needs. */
+export interface ReportReadOptions {
+  /** The time now: a report period may not end in the future. */
+  readonly now: Date;
+  /** @default DEFAULT_REPORT_LIMITS */
+  readonly limits?: ReportLimits;
+}
+
+// Elements per record of a rich report (row, identifiers, several auth results) with room to spare.
+const ELEMENTS_PER_RECORD = 40;
+
+/** The first character that is not a byte order mark or white space. */
+function firstChar(bytes: Uint8Array): string {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return '<';
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return i < bytes.length ? String.fromCharCode(bytes[i]!) : '';
+}
+
+/** Reads one unpacked file. */
+export function readReportText(bytes: Uint8Array, name: string, options: ReportReadOptions): ParsedReport | ReportProblem {
+  const limits = options.limits ?? DEFAULT_REPORT_LIMITS;
+  const read = { now: options.now, maxRecords: limits.records };
+  const first = firstChar(bytes);
+  if (first === '<') {
+    const tree = parseXml(bytes, { depth: limits.xmlDepth, elements: limits.records * ELEMENTS_PER_RECORD });
+    if ('code' in tree) return tree;
+    const got = readDmarcReport(tree, read);
+    return got.ok ? got.report : got.problem;
+  }
+  if (first === '{') {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(new TextDecoder('utf-8').decode(bytes));
+    } catch (err) {
+      return problem('JSON_MALFORMED', `the JSON cannot be parsed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`);
+    }
+    const got = readTlsReport(doc, read);
+    return got.ok ? got.report : got.problem;
+  }
+  if (bytes.length === 0) return problem('NOT_A_REPORT', `${name} is empty`);
+  return problem('NOT_A_REPORT', `${name} is neither XML (a DMARC aggregate report) nor JSON (a TLS report), nor gzip or zip`);
+}
+
+/**
+ * Reads a report file: .xml, .xml.gz, .zip (DMARC), .json, .json.gz (TLS-RPT), whatever its name.
+ * @example
+ * const { reports, problems } = await readReportFile(bytes, 'report.xml.gz', { now: new Date() });
+ */
+export async function readReportFile(bytes: Uint8Array, name: string, options: ReportReadOptions): Promise<ReportFileResult> {
+  const limits = options.limits ?? DEFAULT_REPORT_LIMITS;
+  const unpacked = await unpackReport(bytes, name, limits);
+  const reports: ReadReport[] = [];
+  const problems = [...unpacked.problems];
+  for (const f of unpacked.files) {
+    const got = readReportText(f.bytes, f.name, options);
+    if ('code' in got) problems.push({ name: f.name, problem: got });
+    else reports.push({ name: f.name, report: got });
+  }
+  return { reports, problems };
+}

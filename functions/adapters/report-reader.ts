@@ -4,10 +4,13 @@
  * SMTP TLS report) by what the bytes are, and handed to the core readers. Every input gives its
  * reports and a named problem for each part that gave none; nothing throws for bad input.
  */
+import { headerBlockOf } from '#core/auth/received.ts';
+import { isReportAttachment, reportHint } from '#core/dmarc/mail.ts';
 import { readDmarcReport, readTlsReport } from '#core/dmarc/read.ts';
 import type { ParsedReport } from '#core/dmarc/model.ts';
 import { DEFAULT_REPORT_LIMITS, problem, type ReportLimits, type ReportProblem } from '#core/dmarc/problems.ts';
-import { unpackReport } from './report-archive.ts';
+import { readAttachments } from './mail-parser.ts';
+import { displayName, unpackReport } from './report-archive.ts';
 import { parseXml } from './report-xml.ts';
 
 /** A report with the file (or archive entry) it came from. */
@@ -82,4 +85,47 @@ export async function readReportFile(bytes: Uint8Array, name: string, options: R
     else reports.push({ name: f.name, report: got });
   }
   return { reports, problems };
+}
+
+/** What a report mail gave: its reports, the problems, and how many report files it carried. */
+export interface ReportMailResult extends ReportFileResult {
+  readonly files: number;
+}
+
+/**
+ * Reads a received message as a report mail: null when it is not one (a bounce, a canary, any
+ * other mail: the bounce intake takes it), else the reports of its report files and a named
+ * problem for each file or limit that gave none (a message sent to a report mailbox that
+ * carries no report file is one problem, so it is kept and shown, never lost).
+ * @example
+ * const got = await readReportMail(raw, { now: new Date(), bounceDomain: 'bounces.example.jp' });
+ * if (got) got.reports.length;
+ */
+export async function readReportMail(raw: Uint8Array, options: ReportReadOptions & { readonly bounceDomain: string | null; readonly name?: string }): Promise<ReportMailResult | null> {
+  const limits = options.limits ?? DEFAULT_REPORT_LIMITS;
+  const hint = reportHint(headerBlockOf(raw), options.bounceDomain);
+  if (hint === 'no') return null;
+  const name = displayName(options.name ?? 'the message');
+  if (raw.length > limits.messageBytes) {
+    if (hint === 'maybe') return null;
+    return { reports: [], problems: [{ name, problem: problem('TOO_LARGE', `the message is ${raw.length} bytes, more than the ${limits.messageBytes} a report mail may be`) }], files: 0 };
+  }
+  const files = (await readAttachments(raw)).filter((a) => isReportAttachment(a.contentType, a.filename));
+  if (files.length === 0) {
+    if (hint === 'maybe') return null;
+    return { reports: [], problems: [{ name, problem: problem('NOT_A_REPORT', 'a message to a report mailbox (or marked as a report) that carries no report file (zip, gzip, XML or JSON)') }], files: 0 };
+  }
+  const reports: ReadReport[] = [];
+  const problems: { name: string; problem: ReportProblem }[] = [];
+  for (const [i, f] of files.entries()) {
+    const fileName = `${name} › ${displayName(f.filename ?? `attachment ${i + 1}`)}`;
+    if (i >= limits.attachments) {
+      problems.push({ name: fileName, problem: problem('TOO_MANY_ENTRIES', `the message carries ${files.length} report files; only the first ${limits.attachments} are read`) });
+      break;
+    }
+    const got = await readReportFile(f.bytes, fileName, options);
+    reports.push(...got.reports);
+    problems.push(...got.problems);
+  }
+  return { reports, problems, files: files.length };
 }

@@ -39,6 +39,24 @@ export interface SourceLine {
   readonly reporters: readonly string[];
 }
 
+/** One sender (its addresses together): the domain's own mail, or someone else. */
+export interface SenderSummary {
+  /** The organisation, the reverse name's domain, or the network. */
+  readonly sender: string;
+  readonly org: string | null;
+  /** The keys it is remembered by (sources.ts `senderOf`). */
+  readonly keys: readonly string[];
+  readonly known: boolean;
+  readonly messages: number;
+  /** Passed DMARC. */
+  readonly passed: number;
+  /** Failed DMARC, without the mail the receiver saw forwarded. */
+  readonly failed: number;
+  readonly ips: readonly string[];
+  /** DMARC_REPORT_FAIL for a known sender that fails; null otherwise. */
+  readonly finding: Finding | null;
+}
+
 /** Messages of a domain on one day. */
 export interface DaySummary {
   readonly day: string;
@@ -71,6 +89,8 @@ export interface DomainSummary {
   readonly days: readonly DaySummary[];
   /** Failing first, then the busiest. */
   readonly sources: readonly SourceLine[];
+  /** The senders: known (the domain's own mail) first, then the busiest. */
+  readonly senders: readonly SenderSummary[];
   readonly tls: TlsSummary | null;
   /** Worst first. */
   readonly findings: readonly Finding[];
@@ -212,36 +232,59 @@ function named(accs: readonly SourceAcc[]): NamedSender {
   return { label: accs[0]!.sender, ips: sorted(accs.map((a) => a.ip)), count: accs.reduce((n, a) => n + a.count, 0) };
 }
 
-function dmarcFindings(domain: string, sources: readonly SourceAcc[], known: ReadonlySet<string>): Finding[] {
-  const findings: Finding[] = [];
+/**
+ * DMARC_REPORT_UNKNOWN_SOURCE for senders that never passed DMARC for the domain.
+ * @example unknownSourcesFinding('example.jp', [{ label: '198.51.100.0/24', ips: ['198.51.100.77'], count: 3 }])
+ */
+export function unknownSourcesFinding(domain: string, senders: readonly NamedSender[]): Finding {
+  const sortedSenders = [...senders].sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+  const text = unknownText({ domain, senders: sortedSenders, senderCount: sortedSenders.length, messages: sortedSenders.reduce((n, s) => n + s.count, 0) });
+  return { code: 'DMARC_REPORT_UNKNOWN_SOURCE', severity: 'warning', ...text };
+}
+
+/** The senders of a domain with their findings: one DMARC_REPORT_FAIL per known sender that fails. */
+function sendersOf(domain: string, sources: readonly SourceAcc[], known: ReadonlySet<string>): SenderSummary[] {
   const isKnown = (a: SourceAcc) => a.keys.some((k) => known.has(k));
-  const failing = sources.filter((s) => s.dmarc === 'fail' && !s.forwarded && s.count > 0);
-  // One finding per known sender that fails (its addresses together).
-  const bySender = new Map<string, SourceAcc[]>();
-  for (const s of failing.filter(isKnown)) bySender.set(s.sender, [...(bySender.get(s.sender) ?? []), s]);
-  for (const [sender, accs] of bySender) {
-    const all = sources.filter((s) => s.sender === sender);
-    const text = failText({
-      domain,
-      sender: named(accs),
-      total: all.reduce((n, a) => n + a.count, 0),
-      days: sorted(accs.flatMap((a) => [...a.days])),
-      dkimDomains: sorted(accs.flatMap((a) => [...a.dkimDomains])),
-      spfDomains: sorted(accs.flatMap((a) => [...a.spfDomains])),
-      spfPassedUnaligned: accs.some((a) => a.spfPassed),
-      quarantined: accs.reduce((n, a) => n + a.quarantined, 0),
-      rejected: accs.reduce((n, a) => n + a.rejected, 0),
+  const groups = new Map<string, SourceAcc[]>();
+  for (const s of sources) groups.set(s.sender, [...(groups.get(s.sender) ?? []), s]);
+  const out: SenderSummary[] = [];
+  for (const [sender, all] of groups) {
+    const failing = all.filter((a) => a.dmarc === 'fail' && !a.forwarded && a.count > 0);
+    const senderKnown = all.some(isKnown);
+    let finding: Finding | null = null;
+    if (senderKnown && failing.length > 0) {
+      const text = failText({
+        domain,
+        sender: named(failing),
+        total: all.reduce((n, a) => n + a.count, 0),
+        days: sorted(failing.flatMap((a) => [...a.days])),
+        dkimDomains: sorted(failing.flatMap((a) => [...a.dkimDomains])),
+        spfDomains: sorted(failing.flatMap((a) => [...a.spfDomains])),
+        spfPassedUnaligned: failing.some((a) => a.spfPassed),
+        quarantined: failing.reduce((n, a) => n + a.quarantined, 0),
+        rejected: failing.reduce((n, a) => n + a.rejected, 0),
+      });
+      finding = { code: 'DMARC_REPORT_FAIL', severity: 'critical', ...text };
+    }
+    out.push({
+      sender,
+      org: all[0]!.org,
+      keys: [...new Set(all.flatMap((a) => a.keys))],
+      known: senderKnown,
+      messages: all.reduce((n, a) => n + a.count, 0),
+      passed: all.filter((a) => a.dmarc === 'pass').reduce((n, a) => n + a.count, 0),
+      failed: failing.reduce((n, a) => n + a.count, 0),
+      ips: sorted(all.map((a) => a.ip)),
+      finding,
     });
-    findings.push({ code: 'DMARC_REPORT_FAIL', severity: 'critical', ...text });
   }
-  const unknown = failing.filter((s) => !isKnown(s));
-  if (unknown.length > 0) {
-    const groups = new Map<string, SourceAcc[]>();
-    for (const s of unknown) groups.set(s.sender, [...(groups.get(s.sender) ?? []), s]);
-    const senders = [...groups.values()].map(named).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
-    const text = unknownText({ domain, senders, senderCount: senders.length, messages: senders.reduce((n, s) => n + s.count, 0) });
-    findings.push({ code: 'DMARC_REPORT_UNKNOWN_SOURCE', severity: 'warning', ...text });
-  }
+  return out.sort((a, b) => Number(b.known) - Number(a.known) || b.messages - a.messages || a.sender.localeCompare(b.sender));
+}
+
+function dmarcFindings(domain: string, senders: readonly SenderSummary[]): Finding[] {
+  const findings = senders.flatMap((s) => (s.finding ? [s.finding] : []));
+  const unknown = senders.filter((s) => !s.known && s.failed > 0).map((s) => ({ label: s.sender, ips: s.ips, count: s.failed }));
+  if (unknown.length > 0) findings.push(unknownSourcesFinding(domain, unknown));
   return findings;
 }
 
@@ -305,7 +348,8 @@ export function summarizeReports(reports: readonly ParsedReport[], inputs: Summa
       }
     }
     const tls = acc.tls.length > 0 ? tlsSummaryOf(domain, acc.tls) : null;
-    const findings = worstFirst([...dmarcFindings(domain, sources, known), ...(tls?.findings ?? [])]);
+    const senders = sendersOf(domain, sources, known);
+    const findings = worstFirst([...dmarcFindings(domain, senders), ...(tls?.findings ?? [])]);
     const latest = [...acc.dmarc].sort((a, b) => b.end.localeCompare(a.end))[0];
     const days = [...dayMap.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, d]) => ({ day, ...d }));
     const isKnown = (s: SourceAcc) => s.keys.some((k) => known.has(k));
@@ -336,6 +380,7 @@ export function summarizeReports(reports: readonly ParsedReport[], inputs: Summa
       policy: latest?.policy ?? null,
       days,
       sources: lines,
+      senders,
       tls: tls?.summary ?? null,
       findings,
       recommendation: latest ? recommendPolicy({ domain, policy: latest.policy, sources: lines, days: days.length }) : null,

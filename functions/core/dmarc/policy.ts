@@ -5,6 +5,7 @@
  */
 import type { Localized } from '../findings.ts';
 import type { PublishedPolicy } from './model.ts';
+import { senderName } from './texts.ts';
 
 /** The advice for one domain. */
 export interface PolicyRecommendation {
@@ -49,19 +50,20 @@ export function recommendPolicy(input: PolicyInputs): PolicyRecommendation {
     };
   }
   if (failing.length > 0) {
-    const who = failing.slice(0, 3).join(', ');
+    const whoEn = failing.slice(0, 3).map((f) => senderName(f, 'en')).join(', ');
+    const whoJa = failing.slice(0, 3).map((f) => senderName(f, 'ja')).join('、');
     return {
       current,
       suggested: 'none',
       message:
         current === 'none'
           ? {
-              en: `Stay at p=none until ${who} passes DMARC again: a stricter policy would send your own mail to spam or refuse it.`,
-              ja: `${who} が再び DMARC に合格するまで p=none のままにしてください。厳しいポリシーにすると、あなた自身のメールが迷惑メールになるか拒否されます。`,
+              en: `Stay at p=none until ${whoEn} passes DMARC again: a stricter policy would send your own mail to spam or refuse it.`,
+              ja: `${whoJa} が再び DMARC に合格するまで p=none のままにしてください。厳しいポリシーにすると、あなた自身のメールが迷惑メールになるか拒否されます。`,
             }
           : {
-              en: `Your policy is p=${current} while your own mail from ${who} fails DMARC: receivers junk or refuse it now. Fix ${who} at once; if that takes time, go back to p=none meanwhile.`,
-              ja: `ポリシーが p=${current} のまま、${who} からのあなた自身のメールが DMARC に失敗しているため、受信側で迷惑メール扱いまたは拒否されています。すぐに ${who} を修正し、時間がかかる場合はその間 p=none に戻してください。`,
+              en: `Your policy is p=${current} while your own mail from ${whoEn} fails DMARC: receivers junk or refuse it now. Fix ${whoEn} at once; if that takes time, go back to p=none meanwhile.`,
+              ja: `ポリシーが p=${current} のまま、${whoJa} からのあなた自身のメールが DMARC に失敗しているため、受信側で迷惑メール扱いまたは拒否されています。すぐに ${whoJa} を修正し、時間がかかる場合はその間 p=none に戻してください。`,
             },
     };
   }

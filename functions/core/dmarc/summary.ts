@@ -293,6 +293,7 @@ function tlsSummaryOf(domain: string, entries: DomainAcc['tls']): { summary: Tls
   let failed = 0;
   let enforced = false;
   const reporters = new Set<string>();
+  const failingReporters = new Set<string>();
   const failures = new Map<string, { resultType: string; mx: string | null; count: number; days: Set<string> }>();
   const days = new Map<string, { successful: number; failed: number }>();
   for (const { report, policy } of entries) {
@@ -300,6 +301,7 @@ function tlsSummaryOf(domain: string, entries: DomainAcc['tls']): { summary: Tls
     successful += policy.successful;
     failed += policy.failed;
     reporters.add(report.org);
+    if (policy.failed > 0) failingReporters.add(report.org);
     // Under MTA-STS enforce or DANE a failed session is mail not delivered; under testing it went out anyway.
     if (policy.failed > 0 && ((policy.type === 'sts' && policy.mode === 'enforce') || policy.type === 'tlsa')) enforced = true;
     const d = days.get(day) ?? days.set(day, { successful: 0, failed: 0 }).get(day)!;
@@ -322,7 +324,7 @@ function tlsSummaryOf(domain: string, entries: DomainAcc['tls']): { summary: Tls
     days: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, d]) => ({ day, ...d })),
   };
   if (failed === 0) return { summary, findings: [] };
-  const text = tlsText({ domain, failed, total: successful + failed, reporters: summary.reporters, failures: list, enforced });
+  const text = tlsText({ domain, failed, total: successful + failed, reporters: sorted(failingReporters), failures: list, enforced });
   return { summary, findings: [{ code: 'TLSRPT_FAILURE', severity: enforced ? 'critical' : 'warning', ...text }] };
 }
 

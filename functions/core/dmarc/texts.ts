@@ -48,12 +48,23 @@ export interface TlsFacts {
   readonly enforced: boolean;
 }
 
+/**
+ * How a text names a sender: the organisation or domain as it is, a network as "the service
+ * sending from 192.0.2.0/24" (a reader cannot ask a network to sign their mail).
+ */
+export function senderName(label: string, lang: 'en' | 'ja'): string {
+  if (!label.includes('/')) return label;
+  return lang === 'ja' ? `「${label} から送信しているサービス」` : `the service sending from ${label}`;
+}
+
 const listOf = (items: readonly string[], max = 3) => (items.length > max ? `${items.slice(0, max).join(', ')}, …` : items.join(', '));
 const senderText = (s: NamedSender, lang: 'en' | 'ja') => `${s.label} (${listOf(s.ips)}${lang === 'ja' ? `、${s.count} 通` : `; ${s.count} messages`})`;
 
 /** DMARC_REPORT_FAIL's message and remedy. */
 export function failText(f: FailFacts): { message: Localized; remedy: Localized } {
   const s = f.sender;
+  const en = senderName(s.label, 'en');
+  const ja = senderName(s.label, 'ja');
   const failed = s.count;
   const days = listOf(f.days, 4);
   const dkimEn = f.dkimDomains.length === 0 ? 'it carried no DKIM signature' : f.dkimDomains.includes(f.domain) ? `its DKIM signature for ${f.domain} did not verify` : `it was signed for ${listOf(f.dkimDomains)}, not for ${f.domain}`;
@@ -68,8 +79,8 @@ export function failText(f: FailFacts): { message: Localized; remedy: Localized 
       ja: `${senderText(s, 'ja')} から ${f.domain} として送られたメールが DMARC に失敗しました（${days}、${f.total} 通中 ${failed} 通）。この送信元のメールは以前 DMARC に合格しているため、あなた自身のメールです。${dkimJa}。また、${spfJa}。${fateJa}`,
     },
     remedy: {
-      en: `Have ${s.label} sign your mail with DKIM for ${f.domain} (in its settings, usually "domain authentication" or "custom DKIM": publish the records it gives), or send with a return path at ${f.domain} that your SPF record allows. If nothing changed on your side, ask ${s.label} what changed (a new server, a lost DKIM key). Keep the DMARC policy at p=none until it passes again.`,
-      ja: `${s.label} の設定（「ドメイン認証」「独自ドメインの DKIM」など）で ${f.domain} の DKIM 署名を有効にし、表示される DNS レコードを登録してください。または、SPF レコードで許可した ${f.domain} のリターンパスで送信するよう設定してください。こちらで何も変更していない場合は、${s.label} に変更点（新しいサーバー、DKIM 鍵の消失など）を問い合わせてください。再び合格するまで DMARC ポリシーは p=none のままにしてください。`,
+      en: `Have ${en} sign your mail with DKIM for ${f.domain} (in its settings, usually "domain authentication" or "custom DKIM": publish the records it gives), or send with a return path at ${f.domain} that your SPF record allows. If nothing changed on your side, ask ${en} what changed (a new server, a lost DKIM key). Keep the DMARC policy at p=none until it passes again.`,
+      ja: `${ja} の設定（「ドメイン認証」「独自ドメインの DKIM」など）で ${f.domain} の DKIM 署名を有効にし、表示される DNS レコードを登録してください。または、SPF レコードで許可した ${f.domain} のリターンパスで送信するよう設定してください。こちらで何も変更していない場合は、${ja} に変更点（新しいサーバー、DKIM 鍵の消失など）を問い合わせてください。再び合格するまで DMARC ポリシーは p=none のままにしてください。`,
     },
   };
 }

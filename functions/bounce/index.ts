@@ -17,8 +17,10 @@ import { publishableDigests, recordMessage } from '../lambda/intake.ts';
 import { metricsSink } from '../lambda/metrics.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { publishAll } from '../lambda/publish.ts';
+import { recordReportMail, tableDmarcStore } from '../lambda/reports.ts';
 import { tableStore } from '../lambda/store.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { createDnsLookup } from '#adapters/dns-client.ts';
 
 const config = readDeployedConfig();
 const tableName = requiredEnv('TABLE_NAME');
@@ -30,6 +32,10 @@ const parse = createMailParser();
 const clock = systemClock;
 const random = systemRandom;
 // A storm gives one digest per target and window; the digest points at the list in the table.
+// DMARC and TLS report mails to the bounce domain (functions/lambda/reports.ts).
+const reports = tableDmarcStore(tableName, config.retention.historyDays);
+const lookup = createDnsLookup(config.dnsServers ? { servers: config.dnsServers } : {});
+const reportDeps = () => ({ bounceDomain: config.bounceDomain, targets: config.targets, store: store(), reports: reports(), clock, random, lookup, logger });
 const digests = { digestMinutes: config.alerts.bounceDigestMinutes, seeAlso: { command: `mailhealth suppressions --table ${tableName}` } };
 
 /**
@@ -53,6 +59,8 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][number]['ses']): Promise<void> {
   const key = `${prefix}${mail.messageId}`;
   const raw = await rawMail(key);
+  const reportEvents = await recordReportMail(raw, { source: key, receivedAt: mail.timestamp ?? clock().toISOString() }, reportDeps());
+  if (reportEvents) return publishAll(topic, reportEvents, logger);
   const analysis = await analyzeBounce(raw, { parse, canaryRecipients: canaryRecipientsFromStore(store()) });
   logger.info('message read', {
     messageId: mail.messageId,

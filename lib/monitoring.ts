@@ -17,6 +17,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
 import { ROUND_LOG_MESSAGE } from '../functions/lambda/observe.ts';
+import { dmarcReportWidgets } from './dmarc-widgets.ts';
 import { METRICS_NAMESPACE } from './mail-function.ts';
 
 /** Bounce reasons that are not failures: delivery reports, auto-replies, feedback loops. */
@@ -324,6 +325,8 @@ export class Monitoring extends Construct {
         'limit 20',
       ], 12),
     );
+    // DMARC aggregate and TLS reports (issue 25): lib/dmarc-widgets.ts.
+    dashboard.addWidgets(...dmarcReportWidgets(props.bounceLogGroup));
     dashboard.addWidgets(
       logTable('Latest findings', props.findingsLogGroups, [
         'fields @timestamp, target, finding.code, finding.severity, message',

@@ -18,12 +18,11 @@ import { recordReport } from '#core/dmarc/record.ts';
 import { targetOfDomain } from '#core/dmarc/targets.ts';
 import type { Clock, DmarcStore, DnsLookup, RandomSource, Store } from '#core/ports.ts';
 import { once } from './lazy.ts';
+import { REPORT_LOG_MESSAGE } from './report-log.ts';
 
 // Reverse names asked per message at most: the function's minute is shared with the rest of the work.
 const PTR_LOOKUPS_PER_MESSAGE = 300;
 
-/** The log message of one line per report and domain (the dashboard's report table filters on it). */
-export const REPORT_LOG_MESSAGE = 'dmarc report';
 
 /** What reading a report mail needs. */
 export interface ReportMailDeps {

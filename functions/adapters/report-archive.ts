@@ -29,8 +29,14 @@ export interface Unpacked {
   readonly problems: readonly { readonly name: string; readonly problem: ReportProblem }[];
 }
 
-const gunzip = promisify(zlib.gunzip);
-const inflateRaw = promisify(zlib.inflateRaw);
+const gunzipAsync = promisify(zlib.gunzip);
+const inflateRawAsync = promisify(zlib.inflateRaw);
+// Most reports are a few KiB: inflated on this thread they take microseconds, where a trip
+// through libuv's thread pool waits its turn on a busy machine. Big ones go to the pool so the
+// event loop (the bounce listener's SMTP sessions) keeps turning.
+const SYNC_BELOW_BYTES = 256 * 1024;
+const gunzip = (b: Uint8Array, o: zlib.ZlibOptions) => (b.length < SYNC_BELOW_BYTES ? Promise.resolve().then(() => zlib.gunzipSync(b, o)) : gunzipAsync(b, o));
+const inflateRaw = (b: Uint8Array, o: zlib.ZlibOptions) => (b.length < SYNC_BELOW_BYTES ? Promise.resolve().then(() => zlib.inflateRawSync(b, o)) : inflateRawAsync(b, o));
 
 /** The kind of packing, from the first bytes (never from the name alone). */
 export function packingOf(bytes: Uint8Array): 'gzip' | 'zip' | 'none' {

@@ -6,7 +6,8 @@
  */
 import { headerBlockOf } from '#core/auth/received.ts';
 import { isReportAttachment, reportHint } from '#core/dmarc/mail.ts';
-import { readDmarcReport, readTlsReport } from '#core/dmarc/read.ts';
+import { readDmarcReport, readTlsReport, rowOf } from '#core/dmarc/read.ts';
+import type { DmarcRow } from '#core/dmarc/model.ts';
 import type { ParsedReport } from '#core/dmarc/model.ts';
 import { DEFAULT_REPORT_LIMITS, problem, type ReportLimits, type ReportProblem } from '#core/dmarc/problems.ts';
 import { readAttachments } from './mail-parser.ts';
@@ -50,9 +51,17 @@ export function readReportText(bytes: Uint8Array, name: string, options: ReportR
   const read = { now: options.now, maxRecords: limits.records };
   const first = firstChar(bytes);
   if (first === '<') {
-    const tree = parseXml(bytes, { depth: limits.xmlDepth, elements: limits.records * ELEMENTS_PER_RECORD });
+    // Records are read as they close and dropped from the tree: memory holds rows, not elements.
+    const rows: (DmarcRow | string)[] = [];
+    let total = 0;
+    const take = (e: { readonly name: string }, ancestors: number) => {
+      if (ancestors !== 1 || e.name !== 'record') return false;
+      if (total++ < limits.records) rows.push(rowOf(e as Parameters<typeof rowOf>[0], total - 1));
+      return true;
+    };
+    const tree = parseXml(bytes, { depth: limits.xmlDepth, elements: limits.records * ELEMENTS_PER_RECORD }, take);
     if ('code' in tree) return tree;
-    const got = readDmarcReport(tree, read);
+    const got = readDmarcReport(tree, read, { rows, total });
     return got.ok ? got.report : got.problem;
   }
   if (first === '{') {

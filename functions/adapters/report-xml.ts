@@ -28,22 +28,32 @@ interface Building {
   children: XmlElement[];
 }
 
-/** The text of XML bytes: UTF-8 (the default), UTF-16 with a byte order mark, or the encoding the declaration names. */
-function decode(bytes: Uint8Array): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+/** The decoder of XML bytes: UTF-8 (the default), UTF-16 by its byte order mark, or the encoding the declaration names. */
+function decoderOf(bytes: Uint8Array): InstanceType<typeof TextDecoder> {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be');
   const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1');
   const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
   if (declared && !/^utf-?8$/i.test(declared)) {
     try {
-      return new TextDecoder(declared).decode(bytes);
+      return new TextDecoder(declared);
     } catch {
-      // An encoding this Node does not know: latin1 keeps every byte.
-      return Buffer.from(bytes).toString('latin1');
+      // An encoding this Node does not know: windows-1252 keeps every byte readable.
+      return new TextDecoder('latin1');
     }
   }
-  return new TextDecoder('utf-8').decode(bytes);
+  return new TextDecoder('utf-8');
 }
+
+// The text is decoded and parsed a slice at a time: a report of 40 MB is never one string.
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Takes an element as it closes, with the number of its ancestors; true keeps it out of the
+ * tree (a report's records are read one by one and dropped, so a report of 100,000 records
+ * never holds 1.5 million elements at once).
+ */
+export type ElementTaker = (element: XmlElement, ancestors: number) => boolean;
 
 /**
  * Parses XML into an element tree, or names why it cannot.
@@ -51,7 +61,7 @@ function decode(bytes: Uint8Array): string {
  * const tree = parseXml(bytes, { depth: 16, elements: 5_000_000 });
  * if ('code' in tree) tree.code; // 'XML_DOCTYPE', 'XML_TOO_DEEP', 'XML_MALFORMED'
  */
-export function parseXml(bytes: Uint8Array, limits: XmlLimits): XmlElement | ReportProblem {
+export function parseXml(bytes: Uint8Array, limits: XmlLimits, take?: ElementTaker): XmlElement | ReportProblem {
   const parser = new SaxesParser({ xmlns: false, position: true });
   const stack: Building[] = [];
   let root: XmlElement | null = null;
@@ -71,13 +81,15 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits): XmlElement | Rep
   });
   const onText = (t: string) => {
     const top = stack.at(-1);
-    if (top && top.text.length < TEXT_MAX) top.text += t.slice(0, TEXT_MAX - top.text.length);
+    // The white space between elements is no element's text.
+    if (top && top.text.length < TEXT_MAX && !(top.text === '' && /^\s*$/.test(t))) top.text += t.slice(0, TEXT_MAX - top.text.length);
   };
   parser.on('text', onText);
   parser.on('cdata', onText);
   parser.on('closetag', () => {
     const done = stack.pop()!;
     const element: XmlElement = { name: done.name, text: done.text.trim(), children: done.children };
+    if (take?.(element, stack.length)) return;
     const parent = stack.at(-1);
     if (parent) parent.children.push(element);
     else root = element;
@@ -86,7 +98,9 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits): XmlElement | Rep
     throw err;
   });
   try {
-    parser.write(decode(bytes)).close();
+    const decoder = decoderOf(bytes);
+    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) parser.write(decoder.decode(bytes.subarray(at, at + CHUNK_BYTES), { stream: true }));
+    parser.write(decoder.decode()).close();
   } catch (err) {
     if (refused) return refused;
     return problem('XML_MALFORMED', `the XML is not well-formed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`);

@@ -57,7 +57,11 @@ function epochMs(text: string | null): number {
   return text !== null && /^\d{1,12}(\.\d+)?$/.test(text) ? Math.floor(Number(text)) * 1000 : Number.NaN;
 }
 
-function rowOf(record: XmlElement, index: number): DmarcRow | string {
+/**
+ * One `<record>` as a row, or why it was left out (a sentence naming it).
+ * @example rowOf(recordElement, 0) // { sourceIp: '192.0.2.1', count: 3, … }
+ */
+export function rowOf(record: XmlElement, index: number): DmarcRow | string {
   const row = child(record, 'row');
   const ipText = textOf(row, 'source_ip');
   if (ipText === null || canonicalIp(ipText) === null) return `record ${index + 1}: source_ip ${ipText === null ? 'is missing' : `"${ipText.slice(0, 60)}" is not an IP address`}`;
@@ -81,13 +85,20 @@ function rowOf(record: XmlElement, index: number): DmarcRow | string {
   };
 }
 
+/** Records read while the XML was parsed (rowOf per `<record>`), and how many there were in all. */
+export interface StreamedRecords {
+  readonly rows: readonly (DmarcRow | string)[];
+  readonly total: number;
+}
+
 /**
- * Reads a DMARC aggregate report from its XML element tree.
+ * Reads a DMARC aggregate report from its XML element tree; its records from the tree, or as
+ * they were read while parsing (`streamed`).
  * @example
  * const read = readDmarcReport(tree, { now: new Date() });
  * if (read.ok) read.report.rows.length; else read.problem.code // e.g. 'DATES_INVALID'
  */
-export function readDmarcReport(root: XmlElement, options: ReadOptions): ReadResult<DmarcAggregateReport> {
+export function readDmarcReport(root: XmlElement, options: ReadOptions, streamed?: StreamedRecords): ReadResult<DmarcAggregateReport> {
   if (root.name !== 'feedback') return { ok: false, problem: problem('NOT_A_REPORT', `the XML's root element is <${root.name.slice(0, 40)}>, not <feedback> (a DMARC aggregate report)`) };
   const meta = child(root, 'report_metadata');
   const published = child(root, 'policy_published');
@@ -101,16 +112,16 @@ export function readDmarcReport(root: XmlElement, options: ReadOptions): ReadRes
   const endMs = epochMs(textOf(range, 'end'));
   const dates = periodProblem(beginMs, endMs, options.now, `report ${reportId} of ${org}`);
   if (dates) return { ok: false, problem: dates };
-  const records = children(root, 'record');
   const max = options.maxRecords ?? 200_000;
+  const records = children(root, 'record');
+  const read = streamed ?? { rows: records.slice(0, max).map(rowOf), total: records.length };
   const rows: DmarcRow[] = [];
   const skipped: string[] = [];
-  records.slice(0, max).forEach((r, i) => {
-    const row = rowOf(r, i);
+  for (const row of read.rows.slice(0, max)) {
     if (typeof row === 'string') skipped.push(row);
     else rows.push(row);
-  });
-  if (records.length > max) skipped.push(`records ${max + 1} to ${records.length}: more than ${max} records in one report; only the first ${max} were read`);
+  }
+  if (read.total > max) skipped.push(`records ${max + 1} to ${read.total}: more than ${max} records in one report; only the first ${max} were read`);
   const pctText = textOf(published, 'pct');
   const policy: PublishedPolicy = {
     p: lower(textOf(published, 'p')),

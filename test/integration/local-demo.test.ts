@@ -113,7 +113,7 @@ describe('mailhealth run without a config (the demo)', () => {
     expect(report.out.text.trim()).toBe(out);
     const html = await readFile(out, 'utf8');
     expect(html).toContain('<html lang="ja">');
-    expect(html).toContain('対象ごとの状態');
+    expect(html).toContain('全対象の状態（問題のあるものから順に）');
     expect(html).toContain('clinic');
   });
 

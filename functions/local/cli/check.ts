@@ -22,6 +22,7 @@ import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } fro
 import { createFileStore } from '#adapters/file-store.ts';
 import { localNotifiers, recordAndAlert } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { DEFAULT_SESSION_SLOTS, withSessionSlots } from '../session-slots.ts';
 
 /** Looked for in the working directory when --config is not given (the example config says to copy it there). */
 export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
@@ -114,7 +115,10 @@ export async function checkConfig(config: Config, options: { target?: string; en
     }),
   );
   const full = roundDeps(deps);
-  const targets = await Promise.all(prepared.map(({ target, ctx }) => runCanaryRound(target, ctx, full)));
+  const settled = await withSessionSlots(prepared, DEFAULT_SESSION_SLOTS, full.openSession, ({ target, ctx }, openSession) => runCanaryRound(target, ctx, { ...full, openSession }));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
   return { status: worstStatus(targets.map((t) => t.status)), targets };
 }
 

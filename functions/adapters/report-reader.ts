@@ -96,6 +96,10 @@ export async function readReportFile(bytes: Uint8Array, name: string, options: R
   return { reports, problems };
 }
 
+// A part typed like a report file, anywhere in the first MiB of a message.
+const REPORT_PART = /^content-type:[ \t]*(application\/(x-)?(zip|gzip|x-zip-compressed|tlsrpt\+(gzip|json)|xml|json|octet-stream)|text\/xml)/im;
+const PART_SCAN_BYTES = 1024 * 1024;
+
 /** What a report mail gave: its reports, the problems, and how many report files it carried. */
 export interface ReportMailResult extends ReportFileResult {
   readonly files: number;
@@ -119,6 +123,9 @@ export async function readReportMail(raw: Uint8Array, options: ReportReadOptions
     if (hint === 'maybe') return null;
     return { reports: [], problems: [{ name, problem: problem('TOO_LARGE', `the message is ${raw.length} bytes, more than the ${limits.messageBytes} a report mail may be`) }], files: 0 };
   }
+  // A multipart message without a part typed like a report file (most bounces that are not
+  // multipart/report) is not parsed a second time: the bounce classifier takes it as before.
+  if (hint === 'maybe' && !REPORT_PART.test(Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, PART_SCAN_BYTES)).toString('latin1'))) return null;
   const files = (await readAttachments(raw)).filter((a) => isReportAttachment(a.contentType, a.filename));
   if (files.length === 0) {
     if (hint === 'maybe') return null;

@@ -15,6 +15,7 @@ import { recordReport } from '#core/dmarc/record.ts';
 import { UsageError } from '#core/errors.ts';
 import { createDmarcCommand } from '#local/cli/dmarc.ts';
 import type { CliIO } from '#local/cli/io.ts';
+import { expectContract } from '#local/cli/json-contracts.ts';
 import { startDnsServer, type DnsServer } from '#local/dns-server.ts';
 import { FIXTURE_PTRS, fixtureReport } from '../helpers/dmarc-store-contract.ts';
 import { fixture, gzip, reportMail, zip } from '../helpers/report-files.ts';
@@ -60,7 +61,10 @@ describe('mailhealth dmarc', () => {
   };
   const runJson = async (...argv: string[]) => {
     const { code, out } = await run([...argv, '--json']);
-    return { code, doc: JSON.parse(out) as Doc };
+    const doc = JSON.parse(out) as Doc;
+    // Every document the tests see keeps to the contract of docs/REFERENCE.md (strict).
+    expectContract('dmarc', '--json', doc);
+    return { code, doc };
   };
 
   beforeAll(async () => {

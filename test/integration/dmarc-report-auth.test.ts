@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsCommand } from '#local/cli/dns.ts';
 import type { CliIO } from '#local/cli/io.ts';
+import { expectContract } from '#local/cli/json-contracts.ts';
 import { startDnsServer, type DnsServer } from '#local/dns-server.ts';
 
 function fakeIO(env: NodeJS.ProcessEnv = { LANG: 'C' }): CliIO & { out: () => string } {
@@ -46,6 +47,7 @@ describe('mailhealth dns: where DMARC reports go', () => {
     const code = await createDnsCommand()(['shop.test', '--json', '--dns-server', dns.address], io);
     const doc = JSON.parse(io.out()) as { domains: { records: { dmarc: { reports: unknown[] } }; findings: { code: string }[] }[] };
     expect(code).toBe(0);
+    expectContract('dns', '--json', doc);
     expect(doc.domains[0]!.records.dmarc.reports).toEqual([
       { tag: 'rua', address: 'dmarc@bounces.monitor.test', domain: 'bounces.monitor.test', external: true, recordName: 'shop.test._report._dmarc.bounces.monitor.test', authorized: true },
       { tag: 'rua', address: 'me@shop.test', domain: 'shop.test', external: false, recordName: null, authorized: null },

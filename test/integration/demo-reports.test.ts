@@ -11,7 +11,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDmarcFileStore } from '#adapters/dmarc-file-store.ts';
 import type { CliIO } from '#local/cli/io.ts';
+import { expectContract } from '#local/cli/json-contracts.ts';
 import { createRunCommand } from '#local/cli/run.ts';
+import { createStatusCommand } from '#local/cli/status.ts';
 
 class Capture extends Writable {
   text = '';
@@ -53,5 +55,20 @@ describe('the demo receives DMARC reports', () => {
     ]);
     const clinic = await reports.listReports('demo.mail-health.test', 10);
     expect(clinic.flatMap((r) => r.findings)).toEqual([]);
+  });
+
+  it("shows each target's latest DMARC findings in mailhealth status, and leaves its exit code to the health", async () => {
+    const out = new Capture();
+    const io = { stdout: out, stderr: new Capture(), env: { LANG: 'C' }, cwd };
+    const code = await createStatusCommand()(['--state', join('.mailhealth', 'demo'), '--json'], io);
+    const doc = JSON.parse(out.text) as { status: string; targets: { name: string; dmarc?: { domains: string[]; findings: string[] } }[] };
+    expectContract('status', '--json', doc);
+    expect(doc.targets.find((t) => t.name === 'shop')?.dmarc).toMatchObject({ domains: ['shop.mail-health.test'], findings: ['DMARC_REPORT_FAIL', 'DMARC_REPORT_UNKNOWN_SOURCE'] });
+    expect(doc.targets.find((t) => t.name === 'clinic')?.dmarc).toMatchObject({ domains: ['demo.mail-health.test'], findings: [] });
+    expect(code).toBe({ ok: 0, warning: 1, critical: 2, unknown: 3 }[doc.status]);
+    const text = new Capture();
+    await createStatusCommand()(['--state', join('.mailhealth', 'demo')], { ...io, stdout: text });
+    expect(text.text).toMatch(/DMARC reports/);
+    expect(text.text).toMatch(/DMARC_REPORT_FAIL, DMARC_REPORT_UNKNOWN_SOURCE \(\d{4}-\d\d-\d\d\)/);
   });
 });

@@ -262,6 +262,11 @@ const statusJsonContract = z
             .nullable()
             .describe('the newest canary that must arrive'),
           placement: z.object({ status, summary: z.string() }).strict().nullable().describe('inbox placement at the seeds, when the target has seeds'),
+          dmarc: z
+            .object({ domains: z.array(z.string()), day: z.string().nullable().describe('the latest report day (UTC)'), findings: z.array(z.string()).describe("that day's finding codes, worst first; empty: all passed") })
+            .strict()
+            .optional()
+            .describe("the DMARC and TLS reports about the target's domains, when there are any"),
         })
         .strict(),
     ).describe('worst first'),

@@ -114,3 +114,32 @@ export function dmarcSection(domains: readonly DmarcDomainView[], lang: Language
   });
   return `<section id="dmarc"><h2>${esc(T.heading[lang])}</h2><p class="muted">${esc(T.help[lang])}</p>${blocks.join('')}</section>`;
 }
+
+/** What `mailhealth status` shows of a target's DMARC and TLS reports. */
+export interface DmarcStatusCell {
+  /** Its domains with reports. */
+  readonly domains: readonly string[];
+  /** The latest report day among them. */
+  readonly day: string | null;
+  /** The finding codes of that day's reports, worst first (empty: all passed). */
+  readonly findings: readonly string[];
+}
+
+/**
+ * Per target, its reports' latest findings (targets without reports are absent).
+ * @example (await dmarcStatusByTarget('.mailhealth')).get('shop') // { domains: ['example.jp'], day: '2026-03-02', findings: ['DMARC_REPORT_FAIL'] }
+ */
+export async function dmarcStatusByTarget(stateDir: string): Promise<Map<string, DmarcStatusCell>> {
+  const out = new Map<string, DmarcStatusCell>();
+  const store = createDmarcFileStore({ dir: stateDir });
+  for (const domain of await store.listDomains()) {
+    const [latest] = await store.listReports(domain, 1);
+    if (!latest?.target) continue;
+    const sameDay = (await store.listReports(domain, 50)).filter((r) => r.day === latest.day);
+    const findings = viewOf(domain, sameDay).latestFindings;
+    const prev = out.get(latest.target);
+    const day = prev?.day && prev.day > latest.day ? prev.day : latest.day;
+    out.set(latest.target, { domains: [...(prev?.domains ?? []), domain], day, findings: [...new Set([...(prev?.findings ?? []), ...findings])] });
+  }
+  return out;
+}

@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
 import { ROUND_LOG_MESSAGE } from '../functions/lambda/observe.ts';
 import { DELIVERED_CANARIES_QUERY } from './dashboard-queries.ts';
+import { dmarcReportWidgets } from './dmarc-widgets.ts';
 import { METRICS_NAMESPACE } from './mail-function.ts';
 
 /** Bounce reasons that are not failures: delivery reports, auto-replies, feedback loops. */
@@ -394,6 +395,8 @@ export class Monitoring extends Construct {
       ], 12),
       logTable('Delivered canaries: SPF, DKIM, DMARC as SES saw them', props.findingsLogGroups, [...DELIVERED_CANARIES_QUERY], 12),
     );
+    // DMARC aggregate and TLS reports (issue 25): lib/dmarc-widgets.ts.
+    dashboard.addWidgets(...dmarcReportWidgets(props.bounceLogGroup));
     dashboard.addWidgets(
       logTable('Latest findings', props.findingsLogGroups, [
         'fields @timestamp, target, finding.code, finding.severity, message',

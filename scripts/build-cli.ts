@@ -27,7 +27,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The commands of the table (functions/local/cli/loaders.ts imports `./<name>.ts`). */
-const COMMANDS = ['check', 'bounce', 'address', 'dns', 'run', 'report', 'suppressions', 'status', 'init'] as const;
+const COMMANDS = ['check', 'bounce', 'address', 'dns', 'dmarc', 'run', 'report', 'suppressions', 'status', 'init'] as const;
 
 /** The settings every bundle of the CLI shares. */
 function sharedOptions(outdir: string, external: boolean): BuildOptions {
@@ -108,6 +108,7 @@ const COMMAND_FILES: Readonly<Record<(typeof COMMANDS)[number], string>> = {
   bounce: 'bounce',
   address: 'address',
   dns: 'dns',
+  dmarc: 'dmarc',
   run: 'loop',
   report: 'loop',
   suppressions: 'loop',

@@ -19,8 +19,10 @@ import { publishableDigests, recordMessage } from '../lambda/intake.ts';
 import { metricsSink } from '../lambda/metrics.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { publishAll } from '../lambda/publish.ts';
+import { recordReportMail, tableDmarcStore } from '../lambda/reports.ts';
 import { tableOutbox, tableStore } from '../lambda/store.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { createDnsLookup } from '#adapters/dns-client.ts';
 
 const config = readDeployedConfig();
 const tableName = requiredEnv('TABLE_NAME');
@@ -33,6 +35,10 @@ const parse = createMailParser();
 const clock = systemClock;
 const random = systemRandom;
 // A storm gives one digest per target and window; the digest points at the list in the table.
+// DMARC and TLS report mails to the bounce domain (functions/lambda/reports.ts).
+const reports = tableDmarcStore(tableName, config.retention.historyDays);
+const lookup = createDnsLookup(config.dnsServers ? { servers: config.dnsServers } : {});
+const reportDeps = () => ({ bounceDomain: config.bounceDomain, targets: config.targets, store: store(), reports: reports(), clock, random, lookup, logger });
 const digests = { digestMinutes: config.alerts.bounceDigestMinutes, seeAlso: { command: `mailhealth suppressions --table ${tableName}` } };
 
 /**
@@ -61,6 +67,8 @@ async function processMessage({ mail, receipt }: SesReceiptEvent['Records'][numb
     return;
   }
   const raw = await rawMail(key);
+  const reportEvents = await recordReportMail(raw, { source: key, receivedAt: mail.timestamp ?? clock().toISOString() }, reportDeps());
+  if (reportEvents) return publishAll(topic, reportEvents, logger, outbox());
   const analysis = await analyzeBounce(raw, { parse, canaryRecipients: canaryRecipientsFromStore(store()) });
   logger.info('message read', {
     messageId: mail.messageId,

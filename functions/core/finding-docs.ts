@@ -71,6 +71,16 @@ export const FINDING_DOCS: Readonly<Partial<Record<FindingCode, FindingDoc>>> = 
   CANARY_DKIM_FAIL: { severity: ['warning', 'critical'], when: 'critical when SPF did not pass either, else warning', meaning: 'The delivered canary had no DKIM signature, or none verified.' },
   CANARY_DMARC_FAIL: { severity: ['warning', 'critical'], when: 'critical under `p=quarantine` or `p=reject`, warning under `p=none`', meaning: 'Neither SPF nor DKIM passed aligned with the From domain.' },
 
+  // DMARC aggregate and SMTP TLS reports receivers send to the domain (functions/core/dmarc).
+  DMARC_REPORT_FAIL: { severity: ['critical'], meaning: "A sender of the domain's own mail (its mail passed DMARC aligned before) now fails DMARC in receivers' aggregate reports: e.g. the shop platform or the newsletter service stopped signing with the domain." },
+  DMARC_REPORT_UNKNOWN_SOURCE: { severity: ['warning'], meaning: 'Senders that never passed DMARC for the domain send as it in receivers\' reports: forgery, or a service sending for the domain that nobody set up.' },
+  TLSRPT_FAILURE: {
+    severity: ['warning', 'critical'],
+    when: 'critical under MTA-STS `enforce` or DANE (the mail was not delivered), else warning',
+    meaning: "Senders' SMTP TLS reports say their TLS sessions to the domain's mail servers failed (expired or mismatched certificate, no STARTTLS, an unreachable MTA-STS policy).",
+  },
+  DMARC_REPORT_UNAUTHORIZED: { severity: ['warning'], meaning: "The domain's DMARC record sends its reports (`rua=`/`ruf=`) to another domain that does not publish `<domain>._report._dmarc.<that domain>` TXT `v=DMARC1`: receivers send those reports nowhere." },
+
   // Returned mail and the round trip (functions/core/bounce, functions/core/health).
   BOUNCE_MAILBOX_FULL: { severity: ['warning'], meaning: 'A message bounced because the mailbox is full (reason `mailboxfull`).' },
   BOUNCE_INVALID_ADDRESS: { severity: ['critical'], meaning: 'A message bounced because the address does not exist or takes no mail (reasons `userunknown`, `hostunknown`, `hasmoved`, `notaccept`).' },

@@ -160,3 +160,21 @@ export type Notifier =
 
 /** Runs one SMTP canary session and reports every step (shapes in functions/core/probe/types.ts). */
 export type { SmtpSession, SessionRequest, SessionTranscript, TranscriptStep } from './probe/types.ts';
+
+/**
+ * Where the DMARC and TLS reports of each domain are kept (functions/core/dmarc): the history of
+ * the reports read (a small record per report and domain) and the domain's memory (known
+ * senders, what is failing), written optimistically like the health state. Files under the
+ * state directory locally, the DynamoDB table in AWS.
+ */
+export interface DmarcStore {
+  getDomainState(domain: string): Promise<Versioned<import('./dmarc/state.ts').DmarcDomainState> | null>;
+  /** Writes the memory if the stored version is still `expectedVersion` (null: only if absent); false when someone wrote first. */
+  putDomainState(domain: string, state: import('./dmarc/state.ts').DmarcDomainState, expectedVersion: number | null): Promise<boolean>;
+  /** Keeps a report's record (idempotent: the same `key` is kept once). */
+  appendReport(record: import('./dmarc/record.ts').DmarcReportRecord): Promise<void>;
+  /** The latest report records of a domain, newest day first. */
+  listReports(domain: string, limit: number): Promise<import('./dmarc/record.ts').DmarcReportRecord[]>;
+  /** Every domain with reports, sorted. */
+  listDomains(): Promise<string[]>;
+}

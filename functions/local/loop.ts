@@ -13,6 +13,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createDmarcFileStore } from '#adapters/dmarc-file-store.ts';
 import { createFileStore } from '#adapters/file-store.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
@@ -31,6 +32,7 @@ import { createLocalAuthentication } from './auth.ts';
 import { startBounceListener, type BounceListener } from './bounce-listener.ts';
 import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
 import { createOutbox, type Outbox } from './outbox.ts';
+import { createReportReader } from './report-intake.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
 import { DEFAULT_SESSION_SLOTS, withSessionSlots } from './session-slots.ts';
@@ -252,6 +254,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     seeAlso,
     rawMailDays: config.retention.rawMailDays,
     ...(options.parse ? { parse: options.parse } : {}),
+    // DMARC and TLS report mails to the bounce domain (reverse names through the authentication checks' DNS).
+    reports: createReportReader({ bounceDomain: config.bounceDomain, targets: config.targets, store, reports: createDmarcFileStore({ dir: stateDir }), clock, random, lookup: authOptions?.lookup ?? null }),
     raise: (events) => outbox.enqueue(events),
     report: (outcome) => report({ kind: 'intake', outcome }),
   });

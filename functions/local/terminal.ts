@@ -12,6 +12,7 @@ import type { Finding, Language, Status } from '#core/findings.ts';
 import type { TargetResult } from '#core/results.ts';
 import { padDisplay, styler, type CliIO } from './cli/io.ts';
 import type { IntakeOutcome } from './intake.ts';
+import { reportOutcomeLines } from './report-intake.ts';
 import type { LoopEvent, LoopReporter } from './loop.ts';
 import { reportTime } from './report/html.ts';
 
@@ -241,6 +242,9 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
       }
       case 'kept':
         line(`  ${s.yellow(`${L.kept[lang]} ✗`)} ${o.source}: ${o.why} ${s.dim(`→ ${o.keptAs}`)}`);
+        break;
+      case 'reports':
+        for (const l of reportOutcomeLines(o, o.source, lang)) line(l);
         break;
       case 'failed':
         line(`  ${s.red('✗')} ${fill(L.failed[lang], o.source, o.error)}`);

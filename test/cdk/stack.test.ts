@@ -597,8 +597,15 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
         'Slowest round trips (s)',
         'Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)',
         'Delivered canaries: SPF, DKIM, DMARC as SES saw them',
+        'DMARC and TLS report findings (DMARC_REPORT_FAIL, DMARC_REPORT_UNKNOWN_SOURCE, TLSRPT_FAILURE)',
+        'DMARC pass rate per domain and day',
         'Latest findings',
       ]);
+      // DMARC and TLS reports from the bounce Lambda's 'dmarc report' lines (lib/dmarc-widgets.ts).
+      const reports = titled('DMARC and TLS report findings (DMARC_REPORT_FAIL, DMARC_REPORT_UNKNOWN_SOURCE, TLSRPT_FAILURE)');
+      expect(reports?.properties.query).toContain(source(stack.bounceIntake.bounceFunction));
+      expect(reports?.properties.query).toContain("filter message = 'dmarc report' and status != 'ok'");
+      expect(titled('DMARC pass rate per domain and day')?.properties.query).toContain('stats sum(messages) as messages, sum(passed) as passed, count(*) as reports by domain, day');
       // Authentication findings per target from the finding log lines: no metric per target and code.
       const auth = titled('Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)');
       expect(auth?.properties.query).toContain("filter finding.code in ['SPF_MISSING'");

@@ -72,11 +72,11 @@ describe('mailhealth status', () => {
     expect(code).toBe(2);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`4 targets: 2 failing, 0 not checked yet, 1 warning, 1 OK · ${dir}`);
-    expect(lines[1]).toMatch(/^health\s+target\s+since\s+failing step or finding\s+round trip\s+placement\s+last round$/);
+    expect(lines[1]).toMatch(/^health\s+target\s+since\s+failing step or finding\s+round trip\s+placement\s+DMARC reports\s+last round$/);
     expect(lines.slice(2).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['FAILING clinic', 'FAILING lab', 'WARNING school', 'OK shop']);
-    expect(lines[2]).toMatch(/^FAILING\s+clinic\s+2026-01-05 00:10:00 UTC \(50 min\)\s+auth AUTH_FAILED\s+–\s+–\s+CRITICAL 2026-01-05 00:40:00 UTC$/);
+    expect(lines[2]).toMatch(/^FAILING\s+clinic\s+2026-01-05 00:10:00 UTC \(50 min\)\s+auth AUTH_FAILED\s+–\s+–\s+–\s+CRITICAL 2026-01-05 00:40:00 UTC$/);
     expect(lines[4]).toMatch(/^WARNING\s+school\s+2026-01-05 00:20:00 UTC \(40 min\)\s+starttls TLS_CERT_EXPIRING\s+/);
-    expect(lines[5]).toMatch(/^OK\s+shop\s+2026-01-05 00:00:00 UTC \(1 h\)\s+–\s+3\.2 s\s+–\s+OK 2026-01-05 00:40:00 UTC$/);
+    expect(lines[5]).toMatch(/^OK\s+shop\s+2026-01-05 00:00:00 UTC \(1 h\)\s+–\s+3\.2 s\s+–\s+–\s+OK 2026-01-05 00:40:00 UTC$/);
     // The columns line up.
     const column = lines[1]!.indexOf('since');
     for (const line of lines.slice(2)) expect(line.slice(column, column + 4)).toBe('2026');

@@ -65,8 +65,8 @@ export async function releaseDelivery(event: AlertEvent, store: Store): Promise<
   await store.release(`delivered#${event.key}`);
 }
 
-/** Raises alerts whose claim is their only decision (an undelivered canary, an alarm): each once. */
-async function raisedAlone<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
+/** Raises alerts whose claim is their only decision (an undelivered canary, an alarm, a DMARC change): each once. */
+export async function raisedAlone<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
   if (events.length === 0) return [];
   const out = await raiseAlerts([], events, { store });
   return out.written ? (out.raised as T[]) : [];

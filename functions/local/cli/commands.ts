@@ -132,6 +132,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     exitCodes: [...MONITORING_EXIT_CODES.slice(0, 3), '3  UNKNOWN: bad usage, or a DNS server that did not answer'],
   },
   {
+    name: 'dmarc',
+    summary: 'read DMARC aggregate and TLS reports: who sends as your domain, and does it pass',
+    usage: 'dmarc FILE_OR_DIR...|- [--json] [--domain D] [--state DIR] [--dns-server HOST[:PORT]] [--no-ptr]',
+    operands: 'FILE_OR_DIR  a report (.xml, .xml.gz, .zip, .json, .json.gz), a saved report mail (.eml), or a folder of them; - reads stdin',
+    options: {
+      json: { type: 'boolean', description: 'print the JSON report', default: 'off' },
+      domain: { type: 'string', value: 'D', description: 'only the reports about this domain', default: 'every domain' },
+      state: { type: 'string', value: 'DIR', description: "also count as your own mail the senders that passed in the state's reports (read only)", default: 'none' },
+      'dns-server': { type: 'string', value: 'HOST[:PORT]', description: "ask this DNS server for the sources' reverse names", default: "the system's resolvers" },
+      'no-ptr': { type: 'boolean', description: 'do not look up reverse names (offline)', default: 'off' },
+    },
+    examples: [
+      { command: 'mailhealth dmarc ~/Downloads/google.com!example.jp!1772323200!1772409599.zip', comment: 'one report from Google: sources, results, what to do' },
+      { command: 'mailhealth dmarc reports/ --domain example.jp --json', comment: 'a folder of reports and report mails, one domain, as JSON' },
+      { command: 'mailhealth dmarc reports/ --state .mailhealth', comment: 'with the senders the monitor already knows as your own' },
+    ],
+    exitCodes: ['0  all mail passes', '1  failures from unknown senders only (or TLS failures)', "2  a sender of the domain's own mail fails", '3  bad usage, or no input could be read'],
+  },
+  {
     name: 'run',
     runsUntilStopped: true,
     summary: 'the scheduled loop on this machine (no config: the embedded demo)',

@@ -112,6 +112,11 @@ const LABELS: Record<Language, FindingLabels & { lookups: string; missing: strin
   },
 };
 
+const REPORTS: Record<Language, { authorized: string; unauthorized: string }> = {
+  en: { authorized: 'authorised by the receiving domain', unauthorized: 'not authorised: no reports arrive' },
+  ja: { authorized: '受信側ドメインが許可済み', unauthorized: '許可なし: レポートは届きません' },
+};
+
 type Style = ReturnType<typeof styler>;
 
 function statusColour(s: Style, status: Status): (t: string) => string {
@@ -143,6 +148,11 @@ function formatDomain(d: DomainReport, lang: Language, s: Style): string {
       ? s.dim(L.missing)
       : `${r.dmarc.record}${r.dmarc.foundAt && r.dmarc.foundAt !== d.domain ? s.dim(`  (${L.foundAt} _dmarc.${r.dmarc.foundAt})`) : ''}`;
   out.push(`  DMARC  ${dmarc}`);
+  // Where the reports go, and whether the other domain lets them go there (RFC 7489 §7.1).
+  for (const d of r.dmarc.reports ?? []) {
+    const verdict = !d.external ? '' : d.authorized === true ? s.green(`  ✓ ${REPORTS[lang].authorized} (${d.recordName})`) : d.authorized === false ? s.red(`  ✗ ${REPORTS[lang].unauthorized} (${d.recordName})`) : s.yellow(`  ${L.unchecked} (${d.recordName})`);
+    out.push(`  ${d.tag.padEnd(5)}  ${d.address}${verdict}`);
+  }
   for (const [selector, key] of Object.entries(r.dkim ?? {})) {
     const text = key.error
       ? s.yellow(`${L.unchecked}: ${key.error}`)

@@ -110,7 +110,29 @@ const dnsJson = z
           records: z
             .object({
               spf: z.object({ records: z.array(z.string()), lookups: z.number().describe('DNS-querying terms counted (the limit is 10)'), ending: z.string().nullable().describe('the `all` term'), error: lookupError }).strict(),
-              dmarc: z.object({ record: z.string().nullable(), foundAt: z.string().nullable().describe('the domain whose `_dmarc` record applies (a parent covers subdomains)'), policy: z.string().nullable(), error: lookupError }).strict(),
+              dmarc: z
+                .object({
+                  record: z.string().nullable(),
+                  foundAt: z.string().nullable().describe('the domain whose `_dmarc` record applies (a parent covers subdomains)'),
+                  policy: z.string().nullable(),
+                  error: lookupError,
+                  reports: z
+                    .array(
+                      z
+                        .object({
+                          tag: z.enum(['rua', 'ruf']),
+                          address: z.string(),
+                          domain: z.string(),
+                          external: z.boolean().describe('at another organisation\'s domain: it must authorise the reports'),
+                          recordName: z.string().nullable().describe('`<domain>._report._dmarc.<destination>`, for an external destination'),
+                          authorized: z.boolean().nullable().describe('whether that record says v=DMARC1; null when not external or DNS did not answer'),
+                        })
+                        .strict(),
+                    )
+                    .optional()
+                    .describe('where its reports go (`mailto:` of `rua=`/`ruf=`), when there are any'),
+                })
+                .strict(),
               mx: z.object({ exchanges: z.array(z.object({ exchange: z.string(), priority: z.number() }).strict()), nullMx: z.boolean(), error: lookupError }).strict(),
               dkim: z
                 .record(
@@ -240,9 +262,84 @@ const statusJsonContract = z
             .nullable()
             .describe('the newest canary that must arrive'),
           placement: z.object({ status, summary: z.string() }).strict().nullable().describe('inbox placement at the seeds, when the target has seeds'),
+          dmarc: z
+            .object({ domains: z.array(z.string()), day: z.string().nullable().describe('the latest report day (UTC)'), findings: z.array(z.string()).describe("that day's finding codes, worst first; empty: all passed") })
+            .strict()
+            .optional()
+            .describe("the DMARC and TLS reports about the target's domains, when there are any"),
         })
         .strict(),
     ).describe('worst first'),
+  })
+  .strict();
+
+/** `dmarc --json` (functions/local/cli/dmarc.ts). */
+const dmarcSource = z
+  .object({
+    ip: z.string(),
+    ptr: z.string().nullable().describe('its reverse name'),
+    org: z.string().nullable().describe('the sending service the reverse name shows'),
+    sender: z.string().describe('the organisation, the reverse name\'s domain, or the /24 (IPv6 /48) network'),
+    count: z.number(),
+    spf: z.string().describe('the raw SPF result'),
+    dkim: z.string().describe('the raw DKIM result: pass when any signature verified'),
+    dmarc: z.enum(['pass', 'fail']).describe('the aligned verdict'),
+    spfAligned: z.boolean(),
+    dkimAligned: z.boolean(),
+    disposition: z.string().describe('none, quarantine or reject: the most severe applied'),
+    known: z.boolean().describe("the domain's own mail: its sender passed DMARC aligned (in the files given, or the state's history)"),
+    forwarded: z.boolean().describe('the receiver saw forwarding or a mailing list'),
+    days: z.array(z.string()),
+    reporters: z.array(z.string()),
+  })
+  .strict();
+const dmarcJson = z
+  .object({
+    status: overall,
+    reports: z.array(
+      z
+        .object({
+          file: z.string(),
+          kind: z.enum(['dmarc', 'tlsrpt']),
+          org: z.string().nullable(),
+          reportId: z.string().nullable(),
+          domain: z.string().nullable(),
+          begin: z.string().nullable(),
+          end: z.string().nullable(),
+          error: z.string().optional().describe('why this file (or archive entry) gave no report'),
+          code: z.string().optional().describe('the refusal: TOO_LARGE, RATIO_EXCEEDED, XML_DOCTYPE, … (README "Bad input")'),
+          skipped: z.array(z.string()).optional().describe('records left out of a report, each with why'),
+        })
+        .strict(),
+    ),
+    domains: z.array(
+      z
+        .object({
+          domain: z.string(),
+          status,
+          messages: z.number(),
+          passed: z.number().describe('messages that passed DMARC'),
+          reporters: z.array(z.string()),
+          policy: z.object({ p: z.string().nullable(), sp: z.string().nullable(), pct: z.number().nullable(), adkim: z.string().nullable(), aspf: z.string().nullable() }).strict().nullable(),
+          days: z.array(z.object({ day: z.string(), messages: z.number(), passed: z.number() }).strict()),
+          senders: z.array(z.object({ sender: z.string(), org: z.string().nullable(), known: z.boolean(), messages: z.number(), passed: z.number(), failed: z.number(), ips: z.array(z.string()) }).strict()),
+          sources: z.array(dmarcSource).describe('failing first, then the busiest'),
+          tls: z
+            .object({
+              successful: z.number(),
+              failed: z.number(),
+              enforced: z.boolean(),
+              reporters: z.array(z.string()),
+              failures: z.array(z.object({ resultType: z.string(), mx: z.string().nullable(), count: z.number(), days: z.array(z.string()) }).strict()),
+              days: z.array(z.object({ day: z.string(), successful: z.number(), failed: z.number() }).strict()),
+            })
+            .strict()
+            .nullable(),
+          findings: z.array(finding),
+          recommendation: z.object({ current: z.string(), suggested: z.enum(['none', 'quarantine', 'reject']), message: localized }).strict().nullable(),
+        })
+        .strict(),
+    ),
   })
   .strict();
 
@@ -254,6 +351,7 @@ export const OUTPUT_CONTRACTS: Readonly<Record<string, readonly OutputContract[]
     { option: '--jsonl', summary: 'one JSON object per line, per message: an element of `--json`\'s `messages`', schema: bounceMessage },
   ],
   dns: [{ option: '--json', summary: 'one JSON document on stdout', schema: dnsJson }],
+  dmarc: [{ option: '--json', summary: 'one JSON document on stdout', schema: dmarcJson }],
   address: [{ option: '--json', summary: 'one JSON document on stdout', schema: addressJson }],
   suppressions: [
     { option: '--json', summary: 'one JSON document on stdout', schema: suppressionsJson },

@@ -9,7 +9,9 @@
  * `--json`: `{ "status", "generatedAt", "stateDir", "lastRoundAt", "counts": { "failing",
  * "warning", "ok", "unknown" }, "targets": [ { "name", "health", "status", "since",
  * "lastRoundAt", "lastRoundStatus", "problem": { "step", "code", "severity" } | null,
- * "roundTrip": { "canaryId", "sentAt", "state", "seconds" } | null, "placement": null } ] }`.
+ * "roundTrip": { "canaryId", "sentAt", "state", "seconds" } | null, "placement": null,
+ * "dmarc"?: { "domains", "day", "findings" } } ] }` (`dmarc`: the latest day of the DMARC and TLS
+ * reports about the target's domains, report/dmarc-section.ts; only for targets with reports).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,6 +21,7 @@ import { exitCodeOf, worstStatus, type Language, type Status } from '#core/findi
 import { compareFleetRows, fleetCounts, fleetRowOf, type FleetRow } from '#core/health/fleet.ts';
 import type { Store } from '#core/ports.ts';
 import { readRunMeta } from '../loop.ts';
+import { dmarcStatusByTarget, type DmarcStatusCell } from '../report/dmarc-section.ts';
 import { durationText, reportTime, secondsText } from '../report/format.ts';
 import { DEFAULT_STATE_DIR } from './run.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
@@ -35,8 +38,8 @@ const L = {
   lastRound: { en: 'last round of the loop %s', ja: 'ループの最終チェック %s' },
   none: { en: 'no target has been checked in %s yet: run `mailhealth run` (or `mailhealth check --state DIR`) first', ja: '%s にはまだチェックの記録がありません。先に `mailhealth run`（または `mailhealth check --state DIR`）を実行してください' },
   columns: {
-    en: ['health', 'target', 'since', 'failing step or finding', 'round trip', 'placement', 'last round'],
-    ja: ['状態', '対象', 'いつから', '失敗したステップ・診断', '往復確認', '受信箱到達', '最終チェック'],
+    en: ['health', 'target', 'since', 'failing step or finding', 'round trip', 'placement', 'DMARC reports', 'last round'],
+    ja: ['状態', '対象', 'いつから', '失敗したステップ・診断', '往復確認', '受信箱到達', 'DMARC レポート', '最終チェック'],
   },
   health: {
     en: { failing: 'FAILING', warning: 'WARNING', ok: 'OK', unknown: 'NOT CHECKED' },
@@ -47,6 +50,7 @@ const L = {
     ja: { ok: '正常', warning: '警告', critical: '重大', unknown: '不明' },
   },
   late: { en: 'not delivered', ja: '未着' },
+  dmarcPass: { en: 'all pass', ja: 'すべて合格' },
   onTheWay: { en: 'on the way', ja: '配送中' },
 } as const;
 
@@ -89,7 +93,7 @@ export async function fleetRows(store: Store, options: { readonly now: Date; rea
 }
 
 /** The `status --json` document. */
-export function statusJson(rows: readonly FleetRow[], meta: { readonly generatedAt: string; readonly stateDir: string; readonly lastRoundAt: string | null }): unknown {
+export function statusJson(rows: readonly FleetRow[], meta: { readonly generatedAt: string; readonly stateDir: string; readonly lastRoundAt: string | null }, dmarc: ReadonlyMap<string, DmarcStatusCell> = new Map()): unknown {
   return {
     status: rows.length === 0 ? 'unknown' : worstStatus(rows.map((r) => r.status)),
     generatedAt: meta.generatedAt,
@@ -106,6 +110,7 @@ export function statusJson(rows: readonly FleetRow[], meta: { readonly generated
       problem: r.problem,
       roundTrip: r.roundTrip,
       placement: r.placement,
+      ...(dmarc.has(r.name) ? { dmarc: dmarc.get(r.name) } : {}),
     })),
   };
 }
@@ -113,7 +118,7 @@ export function statusJson(rows: readonly FleetRow[], meta: { readonly generated
 const TONE: Record<Status, 'red' | 'yellow' | 'green' | 'dim'> = { critical: 'red', warning: 'yellow', ok: 'green', unknown: 'dim' };
 
 /** The human table: a summary line, then one line per target. */
-export function formatStatus(rows: readonly FleetRow[], o: { readonly language: Language; readonly now: Date; readonly stateDir: string; readonly lastRoundAt: string | null; readonly io: CliIO; readonly timeZone?: string }): string {
+export function formatStatus(rows: readonly FleetRow[], o: { readonly language: Language; readonly now: Date; readonly stateDir: string; readonly lastRoundAt: string | null; readonly io: CliIO; readonly timeZone?: string; readonly dmarc?: ReadonlyMap<string, DmarcStatusCell> }): string {
   const lang = o.language;
   const s = styler(o.io);
   const counts = fleetCounts(rows);
@@ -127,6 +132,7 @@ export function formatStatus(rows: readonly FleetRow[], o: { readonly language: 
       r.problem ? `${r.problem.step ? `${r.problem.step} ` : ''}${r.problem.code}` : '–',
       !rt ? '–' : rt.state === 'arrived' ? secondsText(rt.seconds, lang) : rt.state === 'late' ? L.late[lang] : L.onTheWay[lang],
       r.placement ? r.placement.summary : '–',
+      dmarcCell(o.dmarc?.get(r.name), lang),
       r.lastRoundAt ? `${L.status[lang][r.lastRoundStatus ?? 'unknown']} ${time(r.lastRoundAt)}` : '–',
     ];
   });
@@ -141,6 +147,12 @@ export function formatStatus(rows: readonly FleetRow[], o: { readonly language: 
     return colour(health) + text.slice(health.length);
   });
   return `${summary}\n${s.bold(line(head))}\n${body.join('\n')}\n`;
+}
+
+/** The DMARC column: the latest report day's findings, or that all passed. */
+function dmarcCell(cell: DmarcStatusCell | undefined, lang: Language): string {
+  if (!cell) return '–';
+  return `${cell.findings.length > 0 ? cell.findings.join(', ') : L.dmarcPass[lang]}${cell.day ? ` (${cell.day})` : ''}`;
 }
 
 /** Columns a text takes in a terminal (East Asian wide characters take two). */
@@ -162,12 +174,14 @@ export function createStatusCommand(deps: { readonly now?: () => Date } = {}): C
     const rows = await fleetRows(store, { now, deliveryTimeoutMinutes: meta?.deliveryTimeoutMinutes ?? DEFAULT_DELIVERY_TIMEOUT_MINUTES });
     const status: Status = rows.length === 0 ? 'unknown' : worstStatus(rows.map((r) => r.status));
     const lastRoundAt = meta?.lastRoundAt ?? null;
+    // DMARC and TLS reports are shown beside the health; they alert on their own and never change the exit code.
+    const dmarc = await dmarcStatusByTarget(stateDir);
     if (args.json) {
-      writeJson(io, statusJson(rows, { generatedAt: now.toISOString(), stateDir, lastRoundAt }));
+      writeJson(io, statusJson(rows, { generatedAt: now.toISOString(), stateDir, lastRoundAt }, dmarc));
     } else {
       const language = meta?.language ?? languageFromEnv(io.env);
       if (rows.length === 0) io.stderr.write(`mailhealth: status: ${fill(L.none[language], stateDir)}\n`);
-      else io.stdout.write(formatStatus(rows, { language, now, stateDir, lastRoundAt, io }));
+      else io.stdout.write(formatStatus(rows, { language, now, stateDir, lastRoundAt, io, dmarc }));
     }
     return exitCodeOf(status);
   };

@@ -16,6 +16,7 @@ import type { HealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
 import { readRawRetention, type KeptNote, type RawRetentionNote } from '../intake.ts';
+import { collectDmarcSection, type DmarcDomainView } from './dmarc-section.ts';
 import { summarizeCanaries, summarizeRounds, type CanaryBucket, type RoundHistory } from './history.ts';
 
 /** What the report says about a target's round trip (its canaries that must arrive). */
@@ -70,6 +71,8 @@ export interface ReportData {
   readonly otherAlerts: readonly AlertRecord[];
   /** Newest first. */
   readonly kept: readonly KeptMessage[];
+  /** The domains of the DMARC and TLS reports read (dmarc-section.ts); absent: none. */
+  readonly dmarc?: readonly DmarcDomainView[];
   /** Links to the raw messages the bounces came from, by their `source`, for those still kept (a relative URL). */
   readonly rawLinks?: Readonly<Record<string, string>>;
   /** What is kept how long, and what retention removed so far (newest first). */
@@ -232,5 +235,7 @@ export async function collectReportData(store: Store, options: CollectOptions): 
     retention: { settings: options.retention ?? null, history, raw },
     ...(options.deliveryTimeoutMinutes !== undefined ? { deliveryTimeoutMinutes: options.deliveryTimeoutMinutes } : {}),
     outboxPending: outbox.filter((n) => n.endsWith('.json')).length,
+    // DMARC and TLS reports (dmarc-section.ts).
+    dmarc: await collectDmarcSection(options.stateDir),
   };
 }

@@ -18,8 +18,10 @@ import type { BouncedRecipient, BounceReason, StepResult } from '../results.ts';
  * - `alarm`: a CloudWatch alarm changed state.
  * - `silent`: targets stopped reporting rounds (the dead-man of the AWS deployment), still do, or
  *   all report again.
+ * - `seed`: a seed mailbox of inbox placement cannot be read (SEED_LOGIN_FAILED), or can again:
+ *   the monitor's own setup, once per spell, never part of a target's health.
  */
-export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent'] as const;
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent', 'seed'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 interface AlertBase {
@@ -157,8 +159,24 @@ export interface SilenceAlert extends AlertBase {
 /** How many silent targets an alert names; the count covers the rest. */
 export const SILENT_TARGETS_LISTED = 50;
 
+/**
+ * A seed mailbox cannot be read (phase `failing`: its SEED_LOGIN_FAILED finding says why and
+ * what to do) or can be read again (`recovered`). About the monitor's setup, not about a target.
+ */
+export interface SeedAlert extends AlertBase {
+  readonly kind: 'seed';
+  readonly target: null;
+  readonly seed: string;
+  readonly address: string;
+  readonly phase: 'failing' | 'recovered';
+  /** The targets whose placement at this seed goes unchecked meanwhile. */
+  readonly targets: readonly string[];
+  /** How long the seed has been (failing) or was (recovered) unreadable, in ms. */
+  readonly durationMs: number;
+}
+
 /** Anything that can be alerted on; `kind` tells which. */
-export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert;
+export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert | SeedAlert;
 
 /** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
 export type DeliveryOutcome =

@@ -147,6 +147,7 @@ const KIND_LABEL: Record<string, Record<Language, string>> = {
   digest: { en: 'bounce digest', ja: '返送のまとめ' },
   undelivered: { en: 'not delivered', ja: '未着' },
   alarm: { en: 'alarm', ja: 'アラーム' },
+  seed: { en: 'seed', ja: 'シード' },
 };
 
 const STEP_COLOURS: Record<SmtpStep, string> = {

@@ -192,6 +192,7 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
       alertPaceMs: { slack: 0 },
       // The demo's own DNS server; its provider sends from 127.0.0.1, which is checked too.
       authentication: { lookup: world.dnsLookup, checkInternalAddresses: true },
+      seedReader: world.seedReader,
       hooks: {
         beforeRound: (n) => {
           world.hooks.beforeRound?.(n);

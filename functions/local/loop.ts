@@ -323,6 +323,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   let lastSent: string[] = [];
   // The placement records the last round opened (its canary at each seed).
   let lastPlaced: PlacementRecord[] = [];
+  const failingSeeds = new Set<string>();
 
   /**
    * Reads the seeds for the canaries pending there (one IMAP session per seed), reports what
@@ -331,8 +332,14 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   async function readSeedsNow(): Promise<AlertEvent[]> {
     if (!seedReader) return [];
     const read = await readSeeds({ config, targets: names }, { placements, read: seedReader, clock, bounces: (t) => store.listBounces(t, SEED_BOUNCES_READ) });
-    const unreadable = [...read.outcomes].flatMap(([seed, o]) => (o.ok ? [] : [{ seed, error: `${o.kind}: ${o.detail}` }]));
-    if (read.updated.length > 0 || unreadable.length > 0) report({ kind: 'placement', records: read.updated, unreadable });
+    // A seed that cannot be read is told when it starts failing, not every round (its alert comes once too).
+    const unreadable = [...read.outcomes].flatMap(([seed, o]) => (o.ok || failingSeeds.has(seed) ? [] : [{ seed, error: `${o.kind}: ${o.detail}` }]));
+    for (const [seed, o] of read.outcomes) {
+      if (o.ok) failingSeeds.delete(seed);
+      else failingSeeds.add(seed);
+    }
+    const decided = read.updated.filter((r) => isFinal(r.verdict));
+    if (decided.length > 0 || unreadable.length > 0) report({ kind: 'placement', records: decided, unreadable });
     for (const [seed, notes] of read.notes) for (const text of notes) report({ kind: 'note', text: `seed ${seed}: ${text}` });
     const events = await recordSeedOutcomes(read.outcomes, { config, placements, store, clock, random, threshold: config.alerts.failureThreshold });
     await outbox.enqueue(events);
@@ -410,7 +417,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
     // Bounces that come back while the canaries are being sent wait until their canary is on record.
     intake.hold();
-    const roundAlerts: AlertEvent[] = [...seedAlerts];
+    const roundAlerts: AlertEvent[] = [];
     const results: TargetResult[] = [];
     let failedTargets = 0;
     try {
@@ -469,7 +476,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     }
     await sendDueDigests();
     // The round's own alerts (health first in the outbox) are printed with the round.
-    if (roundAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: roundAlerts.map((e) => e.key) });
+    if (roundAlerts.length + seedAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: [...seedAlerts, ...roundAlerts].map((e) => e.key) });
 
     meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names, retention: config.retention, deliveryTimeoutMinutes: config.deliveryTimeoutMinutes };
     const metaPath = join(stateDir, META_FILE);

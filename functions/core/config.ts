@@ -92,6 +92,11 @@ export const targetSchema = z
       .optional(),
     /** The seeds (by name) this target's round trips also go to. Default: every seed. */
     seeds: z.array(z.string().min(1)).optional(),
+    /**
+     * The alert route (`alerts.routes[].name`) this target's health alerts, bounce alerts and
+     * digests go to. Default: the channels of `alerts` itself.
+     */
+    route: z.string().min(1).optional(),
   })
   .strict();
 
@@ -187,6 +192,33 @@ export const seedSchema = z
   })
   .strict();
 
+/** A Slack incoming webhook: its URL from an environment variable (local) or a secret (AWS). */
+const slackChannelSchema = z
+  .object({
+    webhookUrlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    /** Secrets Manager secret (name or full ARN) whose plain-text value is the webhook URL. */
+    secretName: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** One alert route (config `alerts.routes[]`). */
+export const routeSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'alerts.routes[].name: letters, digits, - and _ only'),
+    /** The language of this route's alerts. Default: the config's `language`. */
+    language: z.enum(['en', 'ja']).optional(),
+    slack: slackChannelSchema.optional(),
+    email: z
+      .object({
+        to: z.array(mailbox('alerts.routes[].email.to[]')).min(1),
+        /** The verified SES sender. Default: `alerts.email.from`. */
+        from: mailbox('alerts.routes[].email.from').optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const alertsSchema = z
   .object({
     failureThreshold: z.number().int().min(1).default(2),
@@ -197,13 +229,7 @@ export const alertsSchema = z
      * rest within this many minutes goes into one digest per target. 0: every bounce alerts.
      */
     bounceDigestMinutes: z.number().min(0).default(10),
-    slack: z
-      .object({
-        webhookUrlEnv: z.string().optional(),
-        secretName: z.string().optional(),
-      })
-      .strict()
-      .optional(),
+    slack: slackChannelSchema.optional(),
     email: z
       .object({
         from: mailbox('alerts.email.from'),
@@ -213,6 +239,13 @@ export const alertsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Who hears about which target: a support desk's customers each with their own Slack
+     * webhook, email recipients and language. A target names its route (`targets[].route`);
+     * alerts about the monitor itself (a Lambda failing, targets gone silent) always go to the
+     * channels above.
+     */
+    routes: z.array(routeSchema).default([]),
   })
   .strict();
 
@@ -302,11 +335,26 @@ export const configSchema = z
         }
       });
     });
+    const routes = new Set<string>();
+    c.alerts.routes.forEach((r, i) => {
+      if (routes.has(r.name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'routes', i, 'name'], message: `route name "${r.name}" is used twice` });
+      routes.add(r.name);
+      if (r.email && !r.email.from && !c.alerts.email) {
+        ctx.addIssue({ code: 'custom', path: ['alerts', 'routes', i, 'email', 'from'], message: 'a route that sends email needs a sender: set its email.from, or alerts.email.from' });
+      }
+    });
+    c.targets.forEach((t, i) => {
+      if (t.route !== undefined && !routes.has(t.route)) {
+        const known = routes.size > 0 ? `the routes are ${[...routes].join(', ')}` : 'alerts.routes is empty';
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'route'], message: `names the route "${t.route}", which alerts.routes does not have (${known})` });
+      }
+    });
   });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;
 export type SeedConfig = z.output<typeof seedSchema>;
 export type Config = Omit<z.output<typeof configSchema>, 'language'> & { language: Language };
@@ -368,6 +416,7 @@ export function configWarnings(config: Config): ConfigWarning[] {
     t.to.forEach((to, j) => check(`targets[${i}].to[${j}]`, to));
   });
   config.alerts.email?.to.forEach((to, j) => check(`alerts.email.to[${j}]`, to));
+  config.alerts.routes.forEach((r, i) => r.email?.to.forEach((to, j) => check(`alerts.routes[${i}].email.to[${j}]`, to)));
   return warnings;
 }
 

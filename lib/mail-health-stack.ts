@@ -74,7 +74,7 @@ import { ConfigError } from '#core/errors.ts';
 import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
-import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV } from './canary.ts';
+import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV, seedCaBundlePath } from './canary.ts';
 import { Monitoring } from './monitoring.ts';
 import { SILENT_AFTER_ENV, Sweeper } from './sweeper.ts';
 
@@ -156,6 +156,27 @@ export function deployedConfig(config: Config): Config {
       ...(ca ? { ca: canaryCaBundlePath(t.name) } : {}),
     };
   });
+  const seeds = config.seeds?.map((seed, i) => {
+    const { auth, ca, ...imap } = seed.imap;
+    const field = `seeds[${i}].imap.auth`;
+    if (auth.oauth2 && !auth.oauth2.secretName) {
+      throw new ConfigError(`${field}.oauth2.secretName: required for the AWS deployment (the canary Lambda reads the refresh token from Secrets Manager; refreshTokenEnv is for local runs)`, `${field}.oauth2.secretName`);
+    }
+    if (!auth.oauth2 && !auth.secretName) {
+      throw new ConfigError(`${field}.secretName: required for the AWS deployment (the canary Lambda reads the seed's password from Secrets Manager; password and passwordEnv are for local runs)`, `${field}.secretName`);
+    }
+    const { refreshTokenEnv: _r, clientSecretEnv: _c, ...oauth2 } = auth.oauth2 ?? { tokenUrl: '', clientId: '' };
+    return {
+      ...seed,
+      imap: {
+        ...imap,
+        ...(ca ? { ca: seedCaBundlePath(seed.name) } : {}),
+        auth: auth.oauth2
+          ? { user: auth.user, oauth2 }
+          : { user: auth.user, secretName: auth.secretName, ...(auth.secretKey !== undefined ? { secretKey: auth.secretKey } : {}) },
+      },
+    };
+  });
   const { slack, ...alerts } = config.alerts;
   return {
     language: config.language,
@@ -166,6 +187,7 @@ export function deployedConfig(config: Config): Config {
     targets,
     alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
     retention: config.retention,
+    ...(seeds ? { seeds: seeds as Config['seeds'] } : {}),
   };
 }
 
@@ -216,6 +238,7 @@ export class MailHealthStack extends Stack {
 
     this.canary = new Canary(this, 'Canary', {
       targets: config.targets,
+      ...(config.seeds ? { seeds: config.seeds } : {}),
       schedule: config.schedule,
       interval,
       environment: publishing,
@@ -268,6 +291,7 @@ export class MailHealthStack extends Stack {
       findingsLogGroups: [this.canary.canaryFunction.logGroup, this.bounceIntake.bounceFunction.logGroup],
       canaryLogGroup: this.canary.canaryFunction.logGroup,
       bounceLogGroup: this.bounceIntake.bounceFunction.logGroup,
+      ...((config.seeds ?? []).length > 0 ? { placement: true } : {}),
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });
 

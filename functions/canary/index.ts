@@ -14,7 +14,9 @@ import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
 import { cachedLookup } from '#core/auth/cache.ts';
 import { isLocalTarget, senderAuthentication } from '#core/auth/round.ts';
-import type { TargetConfig } from '#core/config.ts';
+import { seedsOf, type TargetConfig } from '#core/config.ts';
+import { targetPlacement } from '#core/placement/round.ts';
+import { placementRecordsOf } from '#core/placement/verdict.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
 import { checkUndelivered, recordRound } from '#core/health/record.ts';
 import type { Status } from '#core/findings.ts';
@@ -29,6 +31,7 @@ import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts'
 import { publishAll } from '../lambda/publish.ts';
 import { secretReader } from '../lambda/secrets.ts';
 import { tableStore } from '../lambda/store.ts';
+import { lambdaSeedReader, readSeedsInLambda, tablePlacements } from '../lambda/placement.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
@@ -42,6 +45,12 @@ const authentication = (target: TargetConfig) =>
   isLocalTarget(target) && !config.dnsServers
     ? Promise.resolve(null)
     : senderAuthentication(target, { lookup: dnsLookup, store: store(), clock: systemClock, ...(config.dnsbl ? { dnsbl: config.dnsbl } : {}) });
+// Inbox placement, only when the config has seeds: the records in the table, the seeds over IMAP.
+const hasSeeds = (config.seeds ?? []).length > 0;
+const placements = tablePlacements(requiredEnv('TABLE_NAME'), config.retention.historyDays);
+const seedReader = hasSeeds ? lambdaSeedReader() : null;
+const placement = (target: TargetConfig, facts: { readonly sendingIp: { readonly listedOn: readonly string[] } | null } | null) =>
+  targetPlacement(target, { config, placements: placements(), now: systemClock(), listedOn: facts?.sendingIp?.listedOn ?? null });
 const roundTripMs = rateMs(config.roundTripSchedule) ?? 0;
 // The gap between two scheduled rounds: the stack sets it (a cron schedule has no rate to read).
 const intervalSeconds = optionalEnv('ROUND_INTERVAL_SECONDS');
@@ -73,6 +82,15 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   const names = input.targets ?? [input.target!];
   const scheduledAt = input.scheduledTime !== undefined ? new Date(input.scheduledTime) : undefined;
   try {
+    // Where the earlier round trips' canaries landed, before the rounds: their verdicts join the findings.
+    if (seedReader) {
+      const seedAlerts = await readSeedsInLambda(config, names, { placements: placements(), read: seedReader, store: store(), clock: systemClock, random: systemRandom, logger }).catch((err: unknown) => {
+        logger.error('seeds could not be read', { error: err instanceof Error ? err.message : String(err) });
+        return [];
+      });
+      observeAlerts(seedAlerts, { logger, language: config.language });
+      await publishAll(topic, seedAlerts, logger);
+    }
     const settled = await Promise.allSettled(names.map((name) => checkTarget(name, scheduledAt)));
     const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ target: names[i]!, error: s.reason as unknown }] : []));
     for (const f of failures) logger.error('round failed', { target: f.target, error: f.error instanceof Error ? f.error.message : String(f.error) });
@@ -87,11 +105,22 @@ async function checkTarget(name: string, scheduledAt: Date | undefined): Promise
   const target = targetNamed(config, name);
   const roundTrip = scheduledAt === undefined || isRoundTripRound(target.name, scheduledAt, { intervalMs, roundTripMs });
   const ctx = await roundContext(target, config, secretReader);
-  const result = await runCanaryRound(roundTrip ? target : { ...target, probePorts: [] }, { ...ctx, loginOnly: !roundTrip }, { ...roundDeps, authentication });
+  const seeds = seedsOf(config, target).map((s) => ({ name: s.name, address: s.address }));
+  const result = await runCanaryRound(
+    roundTrip ? target : { ...target, probePorts: [] },
+    { ...ctx, loginOnly: !roundTrip, ...(roundTrip && seeds.length > 0 ? { seeds } : {}) },
+    { ...roundDeps, authentication, ...(seeds.length > 0 ? { placement } : {}) },
+  );
   const deps = { store: store(), clock: roundDeps.clock, random: roundDeps.random };
   observeRound(result, { logger, sink: metricsSink, language: config.language, roundTrip });
   const sent = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
   if (sent) await deps.store.putCanary(sent);
+  if (roundTrip && seeds.length > 0) {
+    const rcpt = result.steps.filter((s) => s.step === 'rcpt');
+    for (const r of placementRecordsOf({ canaryId: result.canaryId, target: target.name, sentAt: sent?.sentAt ?? result.startedAt, seeds, rcpt, dataAccepted: sent !== null })) {
+      await placements().putPlacement(r);
+    }
+  }
   const events = [
     ...(await recordRound(result, { ...deps, config: config.alerts })),
     ...(await checkUndelivered([target.name], config.deliveryTimeoutMinutes, deps)),

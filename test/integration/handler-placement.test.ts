@@ -131,8 +131,8 @@ describe('canary handler with seeds', () => {
       ['seed', 'spam', 'Junk', 'fail'],
     ]);
     // The alerts: the incident (two critical rounds) and, once, the revoked seed.
-    const published = sns.published.map((p) => decodeAlertMessage(p.message));
-    expect(published.map((e) => `${e.kind}:${e.findings[0]?.code}`)).toEqual(['seed:SEED_LOGIN_FAILED', 'failing:PLACEMENT_SPAM']);
+    const published = sns.published.map((p) => decodeAlertMessage(p.message, { now: new Date(), random: (n) => new Uint8Array(n) }));
+    expect(published.map((e) => `${e?.kind}:${e?.findings[0]?.code}`)).toEqual(['seed:SEED_LOGIN_FAILED', 'failing:PLACEMENT_SPAM']);
     // The canaries read are gone from the seed.
     expect(box.messages(box.junkPath)).toHaveLength(1);
   });

@@ -35,8 +35,8 @@ export interface SeedMxOptions {
   readonly hostname: string;
   /** DNS for the verification (the demo's embedded server, a test's). */
   readonly lookup: DnsLookup;
-  /** Files a verified message (its new headers prepended) into the mailbox. */
-  deliver(raw: Buffer, filing: Filing, recipients: readonly string[]): void | Promise<void>;
+  /** Files a verified message (its new headers prepended) into the mailbox; `mailFrom` is its envelope sender. */
+  deliver(raw: Buffer, filing: Filing, recipients: readonly string[], mailFrom: string): void | Promise<void>;
   /** The filing rule. @default DMARC pass: inbox, anything else: junk */
   readonly file?: (verdicts: DeliveryVerdicts) => Filing;
   readonly now?: () => Date;
@@ -79,7 +79,7 @@ export async function startSeedMx(options: SeedMxOptions): Promise<SeedMx> {
           const received = `Received: from ${helo} (${helo} [${ip}])\r\n\tby ${options.hostname} with ESMTP id ${(++queueId).toString(16).toUpperCase()}\r\n\tfor <${session.envelope.rcptTo.map((r) => r.address).join('>, <')}>; ${now().toUTCString().replace('GMT', '+0000')}`;
           const ar = `Authentication-Results: ${formatAuthenticationResults(options.hostname, verdicts, mailFrom)}`;
           const stamped = Buffer.concat([Buffer.from(`${ar}\r\n${received}\r\n`), raw]);
-          await options.deliver(stamped, file(verdicts), session.envelope.rcptTo.map((r) => r.address));
+          await options.deliver(stamped, file(verdicts), session.envelope.rcptTo.map((r) => r.address), mailFrom);
         })().then(
           () => callback(),
           (err: unknown) => callback(Object.assign(new Error(`4.3.0 delivery failed: ${err instanceof Error ? err.message : String(err)}`), { responseCode: 451 })),

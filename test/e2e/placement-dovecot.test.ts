@@ -34,10 +34,10 @@ import { createCertificateAuthority } from '#local/certs.ts';
 import { startSeedMx, type SeedMx } from '#local/demo/seed-mx.ts';
 import { startDnsServer, type DnsServer } from '#local/dns-server.ts';
 import { startTlsFront } from '../helpers/tls-front.ts';
-import { dovecotUnavailable, startDovecot, type DovecotInstance } from './helpers/dovecot.ts';
+import { dovecotImapUnavailable, startDovecot, type DovecotInstance } from './helpers/dovecot.ts';
 import { freePort, postfixUnavailable, startPostfix, type PostfixInstance } from './helpers/postfix.ts';
 
-const unavailable = postfixUnavailable() ?? dovecotUnavailable();
+const unavailable = postfixUnavailable() ?? dovecotImapUnavailable();
 if (unavailable) console.log(`SKIPPED test/e2e/placement-dovecot.test.ts: ${unavailable}`);
 
 const BOUNCE_DOMAIN = 'bounces.clinic.test';

@@ -25,8 +25,6 @@ const MAIL_GROUP = 'nogroup';
 export function dovecotUnavailable(): string | null {
   if (!existsSync(DOVECOT)) return `${DOVECOT} is not installed (.ci/run installs Debian's dovecot-core)`;
   if (!existsSync(LMTP)) return `${LMTP} is not installed (.ci/run installs Debian's dovecot-lmtpd)`;
-  if (!existsSync('/usr/lib/dovecot/imap')) return "/usr/lib/dovecot/imap is not installed (.ci/run installs Debian's dovecot-imapd)";
-  if (!existsSync('/usr/lib/dovecot/modules/lib90_sieve_plugin.so')) return "Pigeonhole Sieve is not installed (.ci/run installs Debian's dovecot-sieve)";
   if (process.getuid?.() !== 0) return 'a private Dovecot instance needs root (it drops to its own users for each service)';
   for (const user of ['dovecot', 'dovenull', MAIL_USER]) {
     try {
@@ -40,6 +38,15 @@ export function dovecotUnavailable(): string | null {
   } catch {
     return `there is no ${MAIL_GROUP} group`;
   }
+  return null;
+}
+
+/** Why the Dovecot IMAP and Sieve tests cannot run here, or null when they can. */
+export function dovecotImapUnavailable(): string | null {
+  const base = dovecotUnavailable();
+  if (base) return base;
+  if (!existsSync('/usr/lib/dovecot/imap')) return "/usr/lib/dovecot/imap is not installed (.ci/run installs Debian's dovecot-imapd)";
+  if (!existsSync('/usr/lib/dovecot/modules/lib90_sieve_plugin.so')) return "Pigeonhole Sieve is not installed (.ci/run installs Debian's dovecot-sieve)";
   return null;
 }
 

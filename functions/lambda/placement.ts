@@ -7,9 +7,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readFile } from 'node:fs/promises';
-import { createImapSeedReader } from '#adapters/imap-seed.ts';
 import { createPlacementDynamoDbStore } from '#adapters/placement-dynamodb-store.ts';
-import { seedCredentials } from '#adapters/seed-credentials.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import type { Config } from '#core/config.ts';
 import type { Clock, PlacementStore, RandomSource, SeedReader, Store } from '#core/ports.ts';
@@ -28,8 +26,18 @@ export function tablePlacements(tableName: string, historyDays: number): () => P
   return once(() => createPlacementDynamoDbStore({ client: new DynamoDBClient({}), tableName, historyDays }));
 }
 
-/** The IMAP seed reader of the Lambda: credentials from Secrets Manager, CA files from the bundle. */
+/**
+ * The IMAP seed reader of the Lambda: credentials from Secrets Manager, CA files from the bundle.
+ * The IMAP client is loaded on the first read, so a cold start without pending canaries (and
+ * every deployment without seeds) does not pay for it.
+ */
 export function lambdaSeedReader(): SeedReader {
+  let reader: Promise<SeedReader> | undefined;
+  return async (request) => (await (reader ??= makeReader()))(request);
+}
+
+async function makeReader(): Promise<SeedReader> {
+  const [{ createImapSeedReader }, { seedCredentials }] = await Promise.all([import('#adapters/imap-seed.ts'), import('#adapters/seed-credentials.ts')]);
   const caFiles = new Map<string, Promise<string>>();
   return createImapSeedReader({
     credentials: seedCredentials({ secrets: secretReader() }),

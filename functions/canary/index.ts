@@ -35,7 +35,7 @@ import { lambdaSeedReader, readSeedsInLambda, tablePlacements } from '../lambda/
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
+const store = tableStore(requiredEnv('TABLE_NAME'), config.retention);
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
 const roundDeps = { openSession: createSmtpSession(), probePort: createPortProber(), clock: systemClock, random: systemRandom };
 // Kept for the life of the container: a warm canary asks DNS again only when an answer expired (an hour at least).

@@ -36,6 +36,7 @@ import { createOutbox, type Outbox } from './outbox.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
 import { localSeedReader } from './seeds.ts';
+import { DEFAULT_SESSION_SLOTS, withSessionSlots } from './session-slots.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 /** What the runtime tells its reporter (the terminal, a test). In the order it happens. */
@@ -115,6 +116,8 @@ export interface LocalRuntimeOptions {
   readonly alertPaceMs?: Partial<Record<'slack' | 'email', number>>;
   /** How often due bounce digests are looked for, in ms. @default 5000 */
   readonly digestTickMs?: number;
+  /** SMTP sessions of a round at once (functions/local/session-slots.ts). @default DEFAULT_SESSION_SLOTS */
+  readonly sessionSlots?: number;
   /**
    * The authentication checks (functions/local/auth.ts): DNS to ask, which targets, and whether
    * a sending server at an internal address is checked (the demo). Absent: not checked.
@@ -422,7 +425,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     let failedTargets = 0;
     try {
       report({ kind: 'progress', text: `round ${round}: sending canaries (${names.join(', ')})` });
-      const settled = await Promise.allSettled(config.targets.map((t) => runCanaryRound(t, contextOf(t), roundDeps)));
+      const settled = await withSessionSlots(config.targets, options.sessionSlots ?? DEFAULT_SESSION_SLOTS, session, (t, openSession) =>
+        runCanaryRound(t, contextOf(t), { ...roundDeps, openSession }),
+      );
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') results.push(s.value);
         else {

@@ -3,15 +3,16 @@
  * name the broken file, appends of whole lines, reading a history file from its end, and the
  * clean-up of temp files a killed process left behind.
  */
-import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '#core/errors.ts';
 
 // A temp file of a living process older than this is abandoned all the same.
 const TEMP_ABANDONED_MS = 10 * 60_000;
-// How much of a history file is read at once from its end.
-const TAIL_CHUNK_BYTES = 256 * 1024;
+// How much of a history file is read first from its end, and at most at once after that.
+const TAIL_FIRST_CHUNK_BYTES = 16 * 1024;
+const TAIL_CHUNK_BYTES = 1024 * 1024;
 
 /** The folder name of the records that belong to no target. */
 export const NO_TARGET = '%none';
@@ -116,36 +117,52 @@ export async function removeLeftoverTemps(dir: string, options: { readonly nowMs
   return removed;
 }
 
-/** Reads complete lines from the end of a file until at least `want` are in (or the file is read). */
+/**
+ * The last `want` complete lines of a file (all of them when the file has fewer), read from its
+ * end in growing chunks: asking for a few lines of a long history reads a few kilobytes. The
+ * reads are synchronous: each takes microseconds, less than a trip through the thread pool.
+ */
 export async function tailLines(path: string, want: number): Promise<string[]> {
-  let fh;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
   try {
-    const { size } = await fh.stat();
-    if (!Number.isFinite(want)) return (await fh.readFile('utf8')).split('\n');
+    const size = fstatSync(fd).size;
+    if (!Number.isFinite(want)) {
+      const all = Buffer.alloc(size);
+      readSync(fd, all, 0, size, 0);
+      return all.toString('utf8').split('\n');
+    }
     let position = size;
     let carry = Buffer.alloc(0);
-    const lines: string[] = [];
-    while (position > 0 && lines.length < want) {
-      const length = Math.min(TAIL_CHUNK_BYTES, position);
+    let chunkSize = TAIL_FIRST_CHUNK_BYTES;
+    const chunks: string[][] = [];
+    let count = 0;
+    // One more than wanted: a file's last "line" is the empty text after its final newline.
+    while (position > 0 && count <= want) {
+      const length = Math.min(chunkSize, position);
+      chunkSize = Math.min(TAIL_CHUNK_BYTES, chunkSize * 4);
       position -= length;
       const chunk = Buffer.alloc(length);
-      await fh.read(chunk, 0, length, position);
-      const buffer = Buffer.concat([chunk, carry]);
-      const parts = buffer.toString('utf8').split('\n');
-      // The first part may be the end of a line that starts in an earlier chunk.
-      carry = position > 0 ? Buffer.from(parts.shift() ?? '', 'utf8') : Buffer.alloc(0);
-      lines.unshift(...parts);
+      readSync(fd, chunk, 0, length, position);
+      const buffer = carry.length ? Buffer.concat([chunk, carry]) : chunk;
+      // The first part may be the end of a line that starts in an earlier chunk: kept as bytes.
+      const cut = position > 0 ? buffer.indexOf(10) : -1;
+      carry = cut >= 0 ? buffer.subarray(0, cut) : position > 0 ? buffer : Buffer.alloc(0);
+      if (cut < 0 && position > 0) continue;
+      const parts = buffer.subarray(cut + 1).toString('utf8').split('\n');
+      chunks.unshift(parts);
+      count += parts.length;
     }
+    const lines = ([] as string[]).concat(...chunks);
     if (carry.length > 0) lines.unshift(carry.toString('utf8'));
-    return lines;
+    return lines.length > want + 1 ? lines.slice(lines.length - want - 1) : lines;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthState } from '#core/health/state.ts';
 import type { Store, Versioned } from '#core/ports.ts';
-import { dirName, isErrno, readJson, writeAtomic } from './files.ts';
+import { dirName, isErrno, readJson, readJsonSync, writeAtomic } from './files.ts';
 import type { StateDir } from './state-dir.ts';
 
 /** The Store's health methods. */
@@ -23,7 +23,8 @@ export function healthFiles(state: StateDir): HealthStore {
   return {
     async getHealth(target: string): Promise<Versioned<HealthState> | null> {
       await state.ready();
-      const doc = await readJson<{ version: number; state: HealthState } | null>(await healthPath(target), null);
+      // Synchronous: a small file, read for every target of a round and of `status`.
+      const doc = readJsonSync<{ version: number; state: HealthState } | null>(await healthPath(target), null);
       return doc === null ? null : { value: doc.state, version: doc.version };
     },
 

@@ -4,6 +4,7 @@
  * the history), read from their end. Retention runs when the store first touches a list and then
  * at most hourly (or after many appends), under the list's lock.
  */
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
@@ -29,24 +30,31 @@ export function historyLists(state: StateDir, policy?: RetentionPolicy): History
   const retention = new Map<string, { at: number; appends: number }>();
   const maxRecords = policy?.maxRecords ?? Number.POSITIVE_INFINITY;
 
-  /** The history file of a list, migrated from the JSON array of older versions and kept within retention. */
-  async function listFile<T>(target: string | null, spec: ListSpec<T>): Promise<string> {
+  /**
+   * The history file of a list, migrated from the JSON array of older versions and kept within
+   * retention. Only a write creates the target's folder, and only a migration or retention
+   * takes the list's lock: readers (status, the report) touch nothing.
+   */
+  async function listFile<T>(target: string | null, spec: ListSpec<T>, write: boolean): Promise<string> {
     await state.ready();
-    const folder = await state.ensureDir(join(state.dir, 'history', dirName(target)));
+    const folder = join(state.dir, 'history', dirName(target));
+    if (write) await state.ensureDir(folder);
     const path = join(folder, `${spec.file}.jsonl`);
     const seen = retention.get(path);
     const due = !seen || (policy !== undefined && (state.now() - seen.at > RETENTION_EVERY_MS || seen.appends >= Math.max(1000, maxRecords / 2)));
     if (!due) return path;
     retention.set(path, { at: state.now(), appends: 0 });
+    const oldArray = join(folder, `${spec.file}.json`);
+    if (!policy && !existsSync(oldArray)) return path;
     await state.withLock(`${spec.file}-${dirName(target)}`, async () => {
-      await migrateJsonArray(join(folder, `${spec.file}.json`), path);
+      await migrateJsonArray(oldArray, path);
       if (policy) await applyRetention(folder, path, spec, policy, state.now());
     });
     return path;
   }
 
   async function append<T>(target: string | null, spec: ListSpec<T>, record: T): Promise<void> {
-    const path = await listFile(target, spec);
+    const path = await listFile(target, spec, true);
     appendLine(path, `${JSON.stringify(record)}\n`);
     const seen = retention.get(path);
     if (seen) seen.appends++;
@@ -54,9 +62,10 @@ export function historyLists(state: StateDir, policy?: RetentionPolicy): History
 
   async function listNewest<T>(target: string | null, spec: ListSpec<T>, limit: number): Promise<T[]> {
     if (limit <= 0) return [];
-    const path = await listFile(target, spec);
-    // Records come roughly in time order; a margin covers the ones a restart appended late.
-    const want = Number.isFinite(limit) ? limit * 2 + 50 : Number.POSITIVE_INFINITY;
+    const path = await listFile(target, spec, false);
+    // Records come roughly in time order; a margin covers the ones a restart appended late
+    // (a few lines for the newest record alone: `status` asks that of every target).
+    const want = Number.isFinite(limit) ? limit + Math.max(8, Math.min(50, limit)) : Number.POSITIVE_INFINITY;
     return newestFirst(parseLines<T>(await tailLines(path, want)).records, spec).slice(0, limit);
   }
 

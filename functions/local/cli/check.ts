@@ -14,7 +14,7 @@ import { loadConfigFile } from '#adapters/config-file.ts';
 import { seedsOf, type Config, type TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf, worstStatus, type Language, type Status } from '#core/findings.ts';
-import type { Clock, PlacementStore, PortProber, RandomSource, SeedReader, SmtpSession } from '#core/ports.ts';
+import type { Clock, Notifier, PlacementStore, PortProber, RandomSource, SeedReader, SmtpSession } from '#core/ports.ts';
 import { recordSeedOutcomes } from '#core/placement/read.ts';
 import type { SeedReadOutcome } from '#core/placement/seed-health.ts';
 import { createPlacementFileStore } from '#adapters/placement-file-store.ts';
@@ -25,15 +25,15 @@ import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
 import type { PlacementVerdict } from '#core/placement/verdict.ts';
-import { parseCommandArgs, usageLine } from './commands.ts';
+import { DEFAULT_CONFIG_FILE, parseCommandArgs, usageLine } from './commands.ts';
 import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
-import { deliverEvents, localNotifiers, recordAndAlert } from '../alerting.ts';
+import { alertChannelsLine, deliverEvents, localNotifiers, recordAndAlert } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { DEFAULT_SESSION_SLOTS, withSessionSlots } from '../session-slots.ts';
 
-/** Looked for in the working directory when --config is not given (the example config says to copy it there). */
-export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
+export { DEFAULT_CONFIG_FILE } from './commands.ts';
 
 /** The outside world of the command; tests replace parts of it. */
 export interface CheckCommandDeps {
@@ -73,7 +73,7 @@ export function configPathOf(explicit: string | undefined, io: CliIO): string {
   if (explicit) return resolve(io.cwd, explicit);
   const fallback = resolve(io.cwd, DEFAULT_CONFIG_FILE);
   if (existsSync(fallback)) return fallback;
-  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}, see mailhealth.config.example.jsonc)\n${usageLine('check')}`);
+  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}: mailhealth init writes a starting one)\n${usageLine('check')}`);
 }
 
 /**
@@ -141,7 +141,10 @@ export async function checkConfig(
     }),
   );
   const full = roundDeps(deps);
-  let targets = await Promise.all(prepared.map(({ target, ctx }) => runCanaryRound(target, ctx, full)));
+  const settled = await withSessionSlots(prepared, DEFAULT_SESSION_SLOTS, full.openSession, ({ target, ctx }, openSession) => runCanaryRound(target, ctx, { ...full, openSession }));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  let targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
   if (withSeeds) {
     const placed = await awaitPlacement(
       config,
@@ -161,7 +164,7 @@ export async function checkConfig(
   return { status: worstStatus(targets.map((t) => t.status)), targets };
 }
 
-/** The `check --json` document exactly as DESIGN.md documents it (internal fields left out). */
+/** The `check --json` document exactly as docs/REFERENCE.md documents it (internal fields left out). */
 export function checkJson(report: CheckReport): unknown {
   return {
     status: report.status,
@@ -324,11 +327,10 @@ async function alertFromState(
   dir: string,
   io: CliIO,
   deps: CheckCommandDeps,
+  notifiers: readonly Notifier[],
   seeds: { readonly outcomes: ReadonlyMap<string, SeedReadOutcome>; readonly placements: PlacementStore } | null,
 ): Promise<void> {
   const store = createFileStore({ dir });
-  const { notifiers, notes } = await localNotifiers(config, io.env);
-  for (const note of notes) io.stderr.write(`mailhealth: ${note}\n`);
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
   if (seeds && seeds.outcomes.size > 0) {
@@ -352,6 +354,9 @@ export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
   return async (argv, io) => {
     const args = parse(argv);
     const config = await loadConfigFile(configPathOf(args.config, io), { locale: localeOf(io.env) });
+    // With --state the round may alert: say first which channels are live (stderr: --json stays one document).
+    const channels = args.state !== undefined ? await localNotifiers(config, io.env) : null;
+    if (channels) for (const line of [...channels.notes, alertChannelsLine(channels)]) io.stderr.write(`mailhealth: ${line}\n`);
     const stateDir = args.state !== undefined ? resolve(io.cwd, args.state) : null;
     // With --state the placement records stay there (a later `run` does not read them again).
     const placements = stateDir ? createPlacementFileStore({ dir: stateDir, historyDays: config.retention.historyDays }) : createMemoryPlacementStore();
@@ -365,7 +370,7 @@ export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
     else io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
     // With --state the round also moves the health state machine and sends the alerts it raises;
     // without it a check is stateless. Notes go to stderr so --json output stays one document.
-    if (stateDir !== null) await alertFromState(report, config, stateDir, io, deps, { outcomes: seedOutcomes, placements });
+    if (stateDir !== null && channels) await alertFromState(report, config, stateDir, io, deps, channels.notifiers, { outcomes: seedOutcomes, placements });
     return exitCodeOf(report.status);
   };
 }

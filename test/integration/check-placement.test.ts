@@ -14,6 +14,7 @@ import { createCheckCommand } from '#local/cli/check.ts';
 import type { CliIO } from '#local/cli/io.ts';
 import { startDemoProvider, type DemoProvider } from '#local/demo/provider.ts';
 import { startSeedMailbox, type SeedMailbox } from '#local/demo/seed-mailbox.ts';
+import { expectContract } from '#local/cli/json-contracts.ts';
 
 class Capture extends Writable {
   text = '';
@@ -78,6 +79,7 @@ describe('mailhealth check with seeds', () => {
 
     // Assess
     const doc = JSON.parse(out);
+    expectContract('check', '--json', doc);
     const shop = doc.targets[0];
     expect(code).toBe(2);
     expect(shop.placement).toEqual([

@@ -15,6 +15,7 @@ import type { Notifier } from '#core/ports.ts';
 import { startDemoProvider, type DemoProvider } from '#local/demo/provider.ts';
 import { startSeedMailbox, type SeedMailbox } from '#local/demo/seed-mailbox.ts';
 import { createLocalRuntime, type LocalRuntime, type LoopEvent } from '#local/loop.ts';
+import { fleetRows } from '#local/cli/status.ts';
 
 const SEED = 'shop.seed@seed.test';
 const SEED_PASSWORD = 'seed-app-password';
@@ -126,6 +127,11 @@ describe('inbox placement in the local loop', () => {
   it('leaves no canary in the seed, and the seed\'s own mail untouched', () => {
     expect(box.messages('INBOX').map((m) => [m.raw, m.flags])).toEqual([[OTHER, []]]);
     expect(box.messages(box.junkPath)).toEqual([]);
+  });
+
+  it('shows the placement in the fleet view of status and the report', async () => {
+    const [row] = await fleetRows(runtime.store, { now: new Date(nowMs), deliveryTimeoutMinutes: 15 });
+    expect(row?.placement).toEqual({ status: 'warning', summary: '1/2 inbox · unreadable: broken' });
   });
 
   it('tells what each read found', () => {

@@ -16,6 +16,8 @@ import { startDemoProvider, type DemoProvider } from '#local/demo/provider.ts';
 import { startSeedMailbox, type SeedMailbox } from '#local/demo/seed-mailbox.ts';
 import { createLocalRuntime, type LocalRuntime, type LoopEvent } from '#local/loop.ts';
 import { fleetRows } from '#local/cli/status.ts';
+import { writeReportFile } from '#local/report/write.ts';
+import { readFile } from 'node:fs/promises';
 
 const SEED = 'shop.seed@seed.test';
 const SEED_PASSWORD = 'seed-app-password';
@@ -132,6 +134,21 @@ describe('inbox placement in the local loop', () => {
   it('shows the placement in the fleet view of status and the report', async () => {
     const [row] = await fleetRows(runtime.store, { now: new Date(nowMs), deliveryTimeoutMinutes: 15 });
     expect(row?.placement).toEqual({ status: 'warning', summary: '1/2 inbox · unreadable: broken' });
+  });
+
+  it('draws the seeds × canaries grid in the report, newest first', async () => {
+    const path = join(dir, 'report.html');
+    await writeReportFile(runtime.store, path, { language: 'en', stateDir: dir, now: new Date(nowMs) });
+    const html = await readFile(path, 'utf8');
+    const section = html.slice(html.indexOf('<section id="placement">'));
+    expect(section).toContain('<h2>Inbox placement (seeds)</h2>');
+    const table = section.slice(section.indexOf('<table data-target="shop">'), section.indexOf('</table>'));
+    // Rows: broken, seed; columns: the 12 newest canaries, the newest (round 15's, read while draining) first.
+    const seedRow = table.slice(table.indexOf('<tr><td>seed</td>'));
+    const cells = [...seedRow.matchAll(/tone-(\w+)">([^<]+)</g)].map((m) => m[2]).slice(0, 12);
+    expect(cells).toEqual(['inbox', 'inbox', 'inbox', 'missing', 'missing', 'missing', 'missing', 'missing', 'missing', 'inbox', 'inbox', 'inbox']);
+    expect(table).toContain('title="INBOX · mx.seed.test: spf=pass dkim=pass dmarc=pass"');
+    expect(table.slice(table.indexOf('<tr><td>broken</td>'))).toContain('unreadable');
   });
 
   it('tells what each read found', () => {

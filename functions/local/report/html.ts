@@ -13,6 +13,7 @@ import type { Language } from '#core/findings.ts';
 import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
 import type { BounceReason } from '#core/results.ts';
 import { authenticationSection } from './auth-section.ts';
+import { placementSection } from './placement-section.ts';
 import type { ReportData } from './data.ts';
 import { fleetSection } from './fleet.ts';
 import { badge, fillText, reportTime, type RenderOptions } from './format.ts';
@@ -262,6 +263,7 @@ export function renderReportHtml(data: ReportData, o: RenderOptions): string {
 ${targetsSection(data.targets, data.generatedAt, o)}
 <section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
 ${authenticationSection(data.targets, lang, (iso) => reportTime(iso, lang, o.timeZone))}
+${placementSection(data.placement ?? [], lang, o.timeZone)}
 <section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${data.outboxPending ? `<p>${esc(fillText(T.outboxPending[lang], data.outboxPending))}</p>` : ''}${alertRows(alerts, o)}</section>
 ${kept}
 <section id="retention"><h2>${esc(T.retentionHeading[lang])}</h2>${retentionSection(data, o)}</section>`;

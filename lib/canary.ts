@@ -12,7 +12,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { TargetConfig } from '#core/config.ts';
+import type { SeedConfig, TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { MailFunction } from './mail-function.ts';
 import { grantSecretRead } from './secrets.ts';
@@ -97,6 +97,28 @@ export function secretGrants(targets: readonly TargetConfig[]): { readonly names
   return { names: [], prefix };
 }
 
+/** Where a seed's private CA file (config `seeds[].imap.ca`) is in the canary bundle, relative to its root and to the config file. */
+export function seedCaBundlePath(seedName: string): string {
+  return `ca/seed-${seedName}.pem`;
+}
+
+/** The Secrets Manager secrets the seeds' logins name (an app password's, or the OAuth 2.0 refresh token's). */
+export function seedSecretNames(seeds: readonly SeedConfig[]): string[] {
+  return [...new Set(seeds.flatMap((s) => [s.imap.auth.secretName, s.imap.auth.oauth2?.secretName].filter((n): n is string => n !== undefined)))];
+}
+
+/**
+ * IMAP steps of one seed read, each bounded by its `imap.timeoutMs`: credentials, connect and
+ * login, LIST, then per folder (inbox, spam) SELECT, SEARCH, FETCH, four Gmail category searches
+ * and the removal, and LOGOUT. The seeds are read side by side: the slowest counts.
+ */
+const SEED_READ_STEPS = 4 + 2 * 8;
+
+/** The longest the seeds' read can take before a round (every step timing out), in seconds. */
+export function seedReadSeconds(seeds: readonly SeedConfig[]): number {
+  return Math.ceil(Math.max(0, ...seeds.map((s) => (s.imap.timeoutMs * SEED_READ_STEPS) / 1000)));
+}
+
 /** Where a target's private CA file (config `ca`) is in the canary bundle, relative to its root and to the config file. */
 export function canaryCaBundlePath(targetName: string): string {
   return `ca/${targetName}.pem`;
@@ -107,14 +129,16 @@ export function canaryCaBundlePath(targetName: string): string {
  * (the port probes, the connect, one reply per step and per recipient), plus handler overhead.
  * Throws a ConfigError naming the target when that exceeds Lambda's 15 minutes.
  */
-export function canaryTimeout(targets: readonly TargetConfig[]): Duration {
-  let worst = 30;
+export function canaryTimeout(targets: readonly TargetConfig[], seeds: readonly SeedConfig[] = []): Duration {
+  const seedSeconds = seedReadSeconds(seeds);
+  let worst = 30 + seedSeconds;
   targets.forEach((t, i) => {
     const ms = t.timeouts.probeMs * t.probePorts.length + t.timeouts.connectMs + t.timeouts.stepMs * (STEPS_BESIDES_RCPT + t.to.length);
-    const seconds = Math.ceil(ms / 1000) + HANDLER_OVERHEAD_SECONDS;
+    const seconds = Math.ceil(ms / 1000) + HANDLER_OVERHEAD_SECONDS + seedSeconds;
     if (seconds > LAMBDA_MAX_SECONDS) {
+      const seedPart = seedSeconds > 0 ? ` (${seedSeconds} s of it reading the seeds)` : '';
       throw new ConfigError(
-        `targets[${i}].timeouts: a round for ${t.name} may take ${seconds} s when every step times out, above Lambda's ${LAMBDA_MAX_SECONDS} s; lower timeouts.stepMs or the number of recipients`,
+        `targets[${i}].timeouts: a round for ${t.name} may take ${seconds} s when every step times out${seedPart}, above Lambda's ${LAMBDA_MAX_SECONDS} s; lower timeouts.stepMs, seeds[].imap.timeoutMs or the number of recipients`,
         `targets[${i}].timeouts`,
       );
     }
@@ -127,6 +151,12 @@ export function canaryTimeout(targets: readonly TargetConfig[]): Duration {
 export interface CanaryProps {
   /** The targets to check (config `targets`). */
   readonly targets: readonly TargetConfig[];
+  /**
+   * The seed mailboxes of inbox placement (config `seeds`): the canary reads them over IMAP, so it
+   * may read exactly their secrets (GetSecretValue), gets their CA files and the time to read them.
+   * @default none
+   */
+  readonly seeds?: readonly SeedConfig[];
   /** The schedule expression of every target: `rate(...)` or `cron(...)` (config `schedule`). */
   readonly schedule: string;
   /** The normal gap between two rounds: the flexible window, the round trip, the retries' bounds. */
@@ -212,12 +242,13 @@ export class Canary extends Construct {
 
     const extraFiles: Record<string, string> = { ...props.extraFiles };
     for (const t of props.targets) if (t.ca) extraFiles[canaryCaBundlePath(t.name)] = t.ca;
+    for (const seed of props.seeds ?? []) if (seed.imap.ca) extraFiles[seedCaBundlePath(seed.name)] = seed.imap.ca;
 
     this.window = flexibleWindow(props.interval);
     this.canaryFunction = new MailFunction(this, 'CanaryFunction', {
       entry: 'functions/canary/index.ts',
       description: 'mail-health: canary rounds (port probe, SMTP session, canary mail) for the targets named in the event',
-      timeout: canaryTimeout(props.targets),
+      timeout: canaryTimeout(props.targets, props.seeds),
       memorySize: props.memorySize ?? 256,
       environment: { ...props.environment, [ROUND_INTERVAL_ENV]: String(props.interval.toSeconds()) },
       logRetention: props.logRetention,
@@ -231,6 +262,18 @@ export class Canary extends Construct {
     const grants = secretGrants(props.targets);
     if (grants.prefix !== undefined) this.secretPrefix = grants.prefix;
     grantSecretRead(this.canaryFunction.role, grants.names, this, grants.prefix);
+
+    // The seeds' secrets: reading their value is all the canary does with them.
+    const seedSecrets = seedSecretNames(props.seeds ?? []);
+    if (seedSecrets.length > 0) {
+      this.canaryFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          // A secret's ARN ends in `-` and six random characters Secrets Manager adds to the name.
+          resources: seedSecrets.map((name) => Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this))),
+        }),
+      );
+    }
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

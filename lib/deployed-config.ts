@@ -8,9 +8,9 @@
  * typed over the config's own types, so a field added to the schema does not compile until it
  * has a rule; and at synth a field no rule knows is refused, never dropped in silence.
  */
-import type { AlertsConfig, Config, TargetConfig } from '#core/config.ts';
+import type { AlertsConfig, Config, SeedConfig, TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { canaryCaBundlePath } from './canary.ts';
+import { canaryCaBundlePath, seedCaBundlePath } from './canary.ts';
 
 /** What the deployment does with one field whose value is `V`, inside an object `P`. */
 type Rule<V, P> =
@@ -64,6 +64,64 @@ const TARGET_RULES: Rules<TargetConfig> = {
   dkimSelectors: 'deploy',
   // The alert Lambda sends the target's alerts to this route.
   route: 'deploy',
+  // The canary sends the round trip's canary to these seeds too, and reads them.
+  seeds: 'deploy',
+};
+
+type ImapConfig = SeedConfig['imap'];
+type SeedAuthConfig = ImapConfig['auth'];
+type OAuth2Config = NonNullable<SeedAuthConfig['oauth2']>;
+
+const OAUTH2_RULES: Rules<OAuth2Config> = {
+  tokenUrl: 'deploy',
+  clientId: 'deploy',
+  scope: 'deploy',
+  refreshTokenEnv: { notDeployed: 'local runs only: in AWS the canary reads the refresh token from oauth2.secretName' },
+  clientSecretEnv: { notDeployed: 'local runs only: in AWS the canary reads the client secret from oauth2.secretName' },
+  secretName: 'deploy',
+};
+
+const SEED_AUTH_RULES: Rules<SeedAuthConfig> = {
+  user: 'deploy',
+  password: { notDeployed: "a secret: in AWS the canary reads the seed's password from imap.auth.secretName" },
+  passwordEnv: { notDeployed: "local runs only: in AWS the canary reads the seed's password from imap.auth.secretName" },
+  secretName: 'deploy',
+  secretKey: 'deploy',
+  oauth2: (oauth2, at) => {
+    if (!oauth2.secretName) {
+      throw new ConfigError(`${at}.secretName: required for the AWS deployment (the canary Lambda reads the refresh token from Secrets Manager; refreshTokenEnv is for local runs)`, `${at}.secretName`);
+    }
+    return applyRules(oauth2, OAUTH2_RULES, at);
+  },
+};
+
+const IMAP_RULES: Rules<ImapConfig> = {
+  host: 'deploy',
+  port: 'deploy',
+  tls: 'deploy',
+  // Replaced by the seed's rule with the path in the bundle (it needs the seed's name).
+  ca: 'deploy',
+  servername: 'deploy',
+  auth: (auth, at) => {
+    if (!auth.oauth2 && !auth.secretName) {
+      throw new ConfigError(`${at}.secretName: required for the AWS deployment (the canary Lambda reads the seed's password from Secrets Manager; password and passwordEnv are for local runs)`, `${at}.secretName`);
+    }
+    return applyRules(auth, SEED_AUTH_RULES, at);
+  },
+  timeoutMs: 'deploy',
+};
+
+const SEED_RULES: Rules<SeedConfig> = {
+  name: 'deploy',
+  address: 'deploy',
+  // The PEM of imap.ca is copied into the canary's bundle (lib/canary.ts), named after the seed.
+  imap: (imap, at, seed) => {
+    const deployed = applyRules(imap, IMAP_RULES, at);
+    return imap.ca ? { ...deployed, ca: seedCaBundlePath(seed.name) } : deployed;
+  },
+  authservIds: 'deploy',
+  junkFolder: 'deploy',
+  slowSeconds: 'deploy',
 };
 
 const SLACK_RULES: Rules<SlackConfig> = {
@@ -109,6 +167,7 @@ const CONFIG_RULES: Rules<Config> = {
   dnsbl: 'deploy',
   dnsServers: 'deploy',
   local: { notDeployed: 'settings of `mailhealth run` on this machine' },
+  seeds: (seeds, at) => seeds.map((s, i) => applyRules(s, SEED_RULES, `${at}[${i}]`)),
 };
 
 function applyRules<T extends object>(value: T, rules: Rules<T>, at: string): T {

@@ -213,6 +213,7 @@ export class MailHealthStack extends Stack {
 
     this.canary = new Canary(this, 'Canary', {
       targets: config.targets,
+      ...(config.seeds ? { seeds: config.seeds } : {}),
       schedule: config.schedule,
       interval,
       environment: publishing,
@@ -269,6 +270,7 @@ export class MailHealthStack extends Stack {
       findingsLogGroups: [this.canary.canaryFunction.logGroup, this.bounceIntake.bounceFunction.logGroup],
       canaryLogGroup: this.canary.canaryFunction.logGroup,
       bounceLogGroup: this.bounceIntake.bounceFunction.logGroup,
+      ...((config.seeds ?? []).length > 0 ? { placement: true } : {}),
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });
     // The alarms about alert delivery itself matter most on the path around the alert Lambda.

@@ -23,6 +23,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AUTH_CODES, SMTP_STEPS } from '#core/findings.ts';
+import { PLACEMENT_LOG_MESSAGE } from '../functions/lambda/placement.ts';
 import { ROUND_LOG_MESSAGE } from '../functions/lambda/observe.ts';
 import { DELIVERED_CANARIES_QUERY } from './dashboard-queries.ts';
 import { dmarcReportWidgets } from './dmarc-widgets.ts';
@@ -102,6 +103,12 @@ export interface MonitoringProps {
   readonly canaryLogGroup: logs.ILogGroup;
   /** The bounce function's log group: the round trip of each canary that arrived. */
   readonly bounceLogGroup: logs.ILogGroup;
+  /**
+   * Inbox placement (config `seeds`): the canary function logs one `placement` line per canary
+   * and seed decided; the dashboard gets a Logs Insights table of the latest per target and seed.
+   * @default false: no seeds, no table
+   */
+  readonly placement?: boolean;
   /**
    * Failure bounces within `bounceSpikePeriod` that make a spike.
    * @default 5
@@ -397,6 +404,17 @@ export class Monitoring extends Construct {
     );
     // DMARC aggregate and TLS reports (issue 25): lib/dmarc-widgets.ts.
     dashboard.addWidgets(...dmarcReportWidgets(props.bounceLogGroup));
+    if (props.placement) {
+      // Inbox placement (issue 23): where the latest canary of each target landed at each seed.
+      dashboard.addWidgets(
+        logTable('Inbox placement: latest verdict per target and seed', [props.canaryLogGroup], [
+          `filter message = '${PLACEMENT_LOG_MESSAGE}'`,
+          'stats latest(verdict) as verdict, latest(folder) as folder, latest(seconds) as seconds, latest(dmarc) as dmarc, latest(@timestamp) as at by target, seed',
+          'sort verdict desc, at desc',
+          'limit 100',
+        ], 24),
+      );
+    }
     dashboard.addWidgets(
       logTable('Latest findings', props.findingsLogGroups, [
         'fields @timestamp, target, finding.code, finding.severity, message',

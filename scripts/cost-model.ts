@@ -277,3 +277,52 @@ export function structureOf(
     polledQueues: all.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping').length,
   };
 }
+
+/**
+ * What inbox placement adds (config `seeds`): per seed its secret, and per target and seed the
+ * seed read that follows each round trip (one IMAP session over TLS: login, LIST, SEARCH and
+ * FETCH in two folders, the removal), two table writes per canary and seed (opened, decided),
+ * the table reads of every round (the target's records of the day), one log line per decided
+ * canary. No metric: the dashboard's placement table reads the log lines.
+ */
+export const PLACEMENT_USAGE = {
+  /** One seed read from Lambda (Gmail, Outlook and Yahoo answer each IMAP step within ~0.2 s). */
+  seedReadSeconds: 2,
+  /** Per canary and seed: the pending record, the decided one. */
+  writesPerCanarySeed: 2,
+  /** Per round and target: its records of the day (the round's findings) and the pending ones (the read). */
+  readsPerRound: 2,
+  logBytesPerCanarySeed: 500,
+  /** A record of ~1 KB a canary and seed, kept historyDays. */
+  recordBytes: 1_000,
+} as const;
+
+/**
+ * The month's cost lines of inbox placement for `targets` targets each sending to `seeds` seeds
+ * (each seed with a secret of its own), at the rates of `s`.
+ * @example placementCostLines(structure, { seeds: 3, seedSecrets: 3 })
+ */
+export function placementCostLines(s: Pick<Structure, 'targets' | 'intervalMinutes' | 'roundTripMinutes' | 'memoryMb'>, seeds: { readonly seeds: number; readonly seedSecrets: number }): CostLine[] {
+  const u = PLACEMENT_USAGE;
+  const p = PRICES;
+  const minutes = USAGE.daysPerMonth * 24 * 60;
+  const rounds = minutes / s.intervalMinutes;
+  const trips = minutes / s.roundTripMinutes;
+  const pairs = seeds.seeds; // per target
+  const gbs = (s.memoryMb.canary / 1024) * trips * pairs * u.seedReadSeconds;
+  const writes = trips * pairs * u.writesPerCanarySeed;
+  const reads = rounds * u.readsPerRound;
+  const stored = trips * pairs * u.recordBytes * (USAGE.historyDays / USAGE.daysPerMonth);
+  const logBytes = trips * pairs * u.logBytesPerCanarySeed;
+  return [
+    { item: 'Lambda (seed reads)', usage: `${fmt(trips * pairs)} IMAP reads a target (${pairs} seed${pairs === 1 ? '' : 's'} × ${fmt(trips)} round trips), ${u.seedReadSeconds} s each`, fixed: 0, perTarget: gbs * p.lambdaGbSecond },
+    {
+      item: 'DynamoDB (placement records)',
+      usage: `${fmt(writes)} writes, ${fmt(reads)} reads, ${fmt(stored / 1e6)} MB a target`,
+      fixed: 0,
+      perTarget: writes * p.ddbWrite + reads * p.ddbRead + (stored / GB) * (p.ddbStorageGbMonth + p.ddbPitrGbMonth),
+    },
+    { item: 'CloudWatch Logs (placement lines)', usage: `${fmt(logBytes / 1e6)} MB a target`, fixed: 0, perTarget: (logBytes / GB) * (p.logsIngestGb + p.logsStoreGbMonth) },
+    { item: 'Secrets Manager (seed logins)', usage: `${seeds.seedSecrets} seed secret${seeds.seedSecrets === 1 ? '' : 's'}, shared by every target`, fixed: seeds.seedSecrets * p.secret, perTarget: 0 },
+  ];
+}

@@ -13,7 +13,7 @@ import { exampleConfigWithChannels } from './example-config.ts';
 import type { Config } from '#core/config.ts';
 import { PROJECT_ROOT } from '../lib/mail-function.ts';
 import { MailHealthStack } from '../lib/mail-health-stack.ts';
-import { costLines, costTotals, PRICES, structureOf, type CostLine } from './cost-model.ts';
+import { costLines, costTotals, placementCostLines, PRICES, structureOf, type CostLine, type Structure } from './cost-model.ts';
 
 const SIZES = [1, 10, 100, 500] as const;
 
@@ -29,15 +29,16 @@ export function fleetOf(example: Config, n: number, shared = false): Config {
 }
 
 /** The lines and totals of one synthesized deployment. */
-export function priced(config: Config): { lines: CostLine[]; totals: ReturnType<typeof costTotals>; resources: number } {
+export function priced(config: Config): { lines: CostLine[]; totals: ReturnType<typeof costTotals>; resources: number; structure: Structure } {
   const { context } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const { config: _path, ...flags } = context;
   const app = new App({ context: { ...flags, 'aws:cdk:bundling-stacks': [] } });
   const stack = new MailHealthStack(app, 'MailHealthStack', { config });
   const resources = app.synth().getStackByName(stack.stackName).template.Resources as Parameters<typeof structureOf>[0];
   const deployed = JSON.parse(readFileSync(stack.configFile, 'utf8')) as Parameters<typeof structureOf>[1];
-  const lines = costLines(structureOf(resources, deployed));
-  return { lines, totals: costTotals(lines, config.targets.length), resources: Object.keys(resources).length };
+  const structure = structureOf(resources, deployed);
+  const lines = costLines(structure);
+  return { lines, totals: costTotals(lines, config.targets.length), resources: Object.keys(resources).length, structure };
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -61,6 +62,15 @@ async function main(): Promise<void> {
     out.push(`| ${r.n} | ${r.own.resources} | ${usd(r.own.totals.fixed)} | ${usd(r.own.totals.perTarget)} | ${usd(r.shared.totals.perTarget)} | ${usd(r.own.totals.total)} | ${usd(r.shared.totals.total)} |`);
   }
   out.push('', `Prices: ${PRICES.asOf}. Usage per round, round trip and sweep: scripts/cost-model.ts (USAGE).`);
+  // Inbox placement: four seeds (Gmail, Outlook, Yahoo, docomo), each with its own secret.
+  const seeds = { seeds: 4, seedSecrets: 4 };
+  const place = (r: (typeof rows)[number]) => placementCostLines(r.own.structure, seeds);
+  out.push('', `Inbox placement with ${seeds.seeds} seeds (each its own secret) adds:`, '', `| item | usage (1 target) | fixed | per target (1) | per target (${rows.at(-1)!.n}) |`, '|---|---|---|---|---|');
+  const placeOne = place(rows[0]!);
+  const placeMost = place(rows.at(-1)!);
+  placeOne.forEach((l, i) => out.push(`| ${l.item} | ${l.usage} | ${usd(l.fixed)} | ${usd(l.perTarget)} | ${usd(placeMost[i]!.perTarget)} |`));
+  const sum = costTotals(placeOne, 1);
+  out.push(`| **sum** | | **${usd(sum.fixed)}** | **${usd(sum.perTarget)}** | **${usd(costTotals(placeMost, rows.at(-1)!.n).perTarget)}** |`, '', 'Usage per seed read: scripts/cost-model.ts (PLACEMENT_USAGE).');
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

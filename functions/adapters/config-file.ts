@@ -83,5 +83,6 @@ export async function loadConfigFile(path: string, env: { locale?: string } = {}
   return {
     ...config,
     targets: config.targets.map((t) => (t.ca && !isAbsolute(t.ca) ? { ...t, ca: resolve(base, t.ca) } : t)),
+    ...(config.seeds ? { seeds: config.seeds.map((s) => (s.imap.ca && !isAbsolute(s.imap.ca) ? { ...s, imap: { ...s.imap, ca: resolve(base, s.imap.ca) } } : s)) } : {}),
   };
 }

@@ -10,17 +10,27 @@ import { canaryRounds, type CanaryOutcome } from '../lambda/canary-round.ts';
 import { optionalEnv, readDeployedConfig, requiredEnv } from '../lambda/env.ts';
 import { parseEvent, schedulerInputSchema } from '../lambda/events.ts';
 import { metricsSink } from '../lambda/metrics.ts';
+import { observeAlerts } from '../lambda/observe.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { secretReader } from '../lambda/secrets.ts';
+import { publishAll } from '../lambda/publish.ts';
+import { lambdaSeedReader, readSeedsInLambda, tablePlacements } from '../lambda/placement.ts';
 import { tableOutbox, tableStore } from '../lambda/store.ts';
 
 export type { CanaryOutcome } from '../lambda/canary-round.ts';
 
 const config = readDeployedConfig();
+const store = tableStore(requiredEnv('TABLE_NAME'), config.retention);
+const outbox = tableOutbox(requiredEnv('TABLE_NAME'));
+const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
+// Inbox placement, only when the config has seeds: the records in the table, the seeds over IMAP.
+const placements = tablePlacements(requiredEnv('TABLE_NAME'), config.retention.historyDays);
+const seedReader = (config.seeds ?? []).length > 0 ? lambdaSeedReader() : null;
 const checkTarget = canaryRounds(config, {
-  store: tableStore(requiredEnv('TABLE_NAME'), config.retention),
-  outbox: tableOutbox(requiredEnv('TABLE_NAME')),
-  topic: createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
+  store,
+  outbox,
+  placements,
+  topic,
   secrets: secretReader,
   logger,
   sink: metricsSink,
@@ -45,6 +55,15 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   const names = input.targets ?? [input.target!];
   const scheduledAt = input.scheduledTime !== undefined ? new Date(input.scheduledTime) : undefined;
   try {
+    // Where the earlier round trips' canaries landed, before the rounds: their verdicts join the findings.
+    if (seedReader) {
+      const seedAlerts = await readSeedsInLambda(config, names, { placements: placements(), read: seedReader, store: store(), clock: systemClock, random: systemRandom, logger }).catch((err: unknown) => {
+        logger.error('seeds could not be read', { error: err instanceof Error ? err.message : String(err) });
+        return [];
+      });
+      observeAlerts(seedAlerts, { logger, language: config.language });
+      await publishAll(topic, seedAlerts, logger, outbox());
+    }
     const settled = await Promise.allSettled(names.map((name) => checkTarget(name, scheduledAt)));
     const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ target: names[i]!, error: s.reason as unknown }] : []));
     for (const f of failures) logger.error('round failed', { target: f.target, error: f.error instanceof Error ? f.error.message : String(f.error) });

@@ -119,11 +119,133 @@ export const targetSchema = z
     dkimSelectors: z
       .array(z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i, 'dkimSelectors[]: a DKIM selector is the s= of the signature, e.g. "mail2025"'))
       .optional(),
+    /** The seeds (by name) this target's round trips also go to. Default: every seed. */
+    seeds: z.array(z.string().min(1)).optional(),
     /**
      * The alert route (`alerts.routes[].name`) this target's health alerts, bounce alerts and
      * digests go to. Default: the channels of `alerts` itself.
      */
     route: z.string().min(1).optional(),
+  })
+  .strict();
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+/**
+ * OAuth 2.0 for a seed's IMAP login (SASL XOAUTH2): a refresh token is exchanged at `tokenUrl`
+ * for an access token, kept until it expires. Outlook.com and Microsoft 365 take no password
+ * over IMAP; Gmail prefers OAuth to app passwords. The refresh token and the client secret come
+ * from environment variables (local runs) or one Secrets Manager secret holding both as JSON
+ * `{"refreshToken": "…", "clientSecret": "…"}` (AWS).
+ */
+const oauth2Schema = z
+  .object({
+    /** The provider's token endpoint, e.g. `https://oauth2.googleapis.com/token` (Gmail), `https://login.microsoftonline.com/consumers/oauth2/v2.0/token` (Outlook.com). */
+    tokenUrl: z.url({ protocol: /^https?$/, error: 'oauth2.tokenUrl must be an http(s) URL' }),
+    /** The OAuth client (application) id the refresh token was issued to. */
+    clientId: singleLine('oauth2.clientId'),
+    /** Scopes to ask for on refresh (Microsoft wants them, e.g. "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"). */
+    scope: singleLine('oauth2.scope').optional(),
+    /**
+     * The environment variable that holds the refresh token.
+     * @scope local
+     */
+    refreshTokenEnv: envName.optional(),
+    /**
+     * The environment variable that holds the client secret (public clients have none).
+     * @scope local
+     */
+    clientSecretEnv: envName.optional(),
+    /**
+     * The Secrets Manager secret holding `{"refreshToken": "…", "clientSecret": "…"}`; required for an OAuth seed in AWS.
+     * @scope aws
+     */
+    secretName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((o) => o.refreshTokenEnv !== undefined || o.secretName !== undefined, {
+    message: 'oauth2 needs refreshTokenEnv or secretName (where the refresh token is kept)',
+  });
+
+const seedAuthSchema = z
+  .object({
+    /** The IMAP login, usually the seed's address. */
+    user: singleLine('seeds[].imap.auth.user'),
+    /**
+     * The (app) password inline: for a quick local try only, never commit it.
+     * @scope local
+     */
+    password: z.string().optional(),
+    /**
+     * The environment variable that holds the (app) password.
+     * @scope local
+     */
+    passwordEnv: envName.optional(),
+    /**
+     * The Secrets Manager secret that holds the (app) password; required in AWS unless `oauth2` is used.
+     * @scope aws
+     */
+    secretName: z.string().min(1).optional(),
+    /**
+     * When the secret is a JSON object of several passwords: the field holding this one.
+     * @scope aws
+     */
+    secretKey: z.string().min(1).optional(),
+    /** Log in with OAuth 2.0 (XOAUTH2) and a refresh token instead of a password: Outlook.com and Microsoft 365 take no password over IMAP. */
+    oauth2: oauth2Schema.optional(),
+  })
+  .strict()
+  .refine((a) => a.oauth2 !== undefined || a.password !== undefined || a.passwordEnv !== undefined || a.secretName !== undefined, {
+    message: 'seeds[].imap.auth needs one of password, passwordEnv, secretName or oauth2',
+  })
+  .refine((a) => a.oauth2 === undefined || (a.password === undefined && a.passwordEnv === undefined && a.secretName === undefined), {
+    message: 'seeds[].imap.auth: oauth2 logs in with a token, so password, passwordEnv and secretName do not belong beside it',
+    path: ['oauth2'],
+  })
+  .refine((a) => a.secretKey === undefined || a.secretName !== undefined, {
+    message: 'seeds[].imap.auth.secretKey names a field of the secret secretName, which is missing',
+    path: ['secretKey'],
+  });
+
+/**
+ * A seed: a mailbox the user owns at a provider their customers use, read over IMAP, to which
+ * every round trip of its targets also sends the canary (inbox placement).
+ */
+export const seedSchema = z
+  .object({
+    /** The seed's name, unique: `targets[].seeds` names it, findings and the report show it. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'seeds[].name: letters, digits, - and _ only'),
+    /** The seed's address: the canary gets one RCPT to it. */
+    address: mailbox('seeds[].address'),
+    /** How the seed mailbox is read: its IMAP server and login. */
+    imap: z
+      .object({
+        /** The IMAP server, e.g. `imap.gmail.com`, `outlook.office365.com`, `imap.mail.yahoo.com`, `imap.spmode.ne.jp`. */
+        host: hostname('seeds[].imap.host'),
+        /** The IMAP port. */
+        port: port.default(993),
+        /** `implicit`: TLS from the first byte (993); `starttls`: plain, then STARTTLS (143). */
+        tls: z.enum(['implicit', 'starttls']).default('implicit'),
+        /** PEM file of extra trusted CA certificates (private CAs, tests). */
+        ca: z.string().optional(),
+        /** Host name the certificate must match, when `host` is an IP address. */
+        servername: hostname('seeds[].imap.servername').optional(),
+        /** The login: a password (app password) or OAuth 2.0. */
+        auth: seedAuthSchema,
+        /** Bounds every IMAP step (connect, login, each command). */
+        timeoutMs: z.number().int().positive().default(20_000),
+      })
+      .strict(),
+    /**
+     * The receiver's authserv-ids: whose Authentication-Results headers are the receiver's own.
+     * Default: known per provider (Gmail mx.google.com, Yahoo, docomo, …), else the seed
+     * address's domain and the IMAP host's domain.
+     */
+    authservIds: z.array(singleLine('seeds[].authservIds[]')).min(1).optional(),
+    /** The spam folder's name, when the server marks none with SPECIAL-USE \Junk and it is not a usual name. */
+    junkFolder: singleLine('seeds[].junkFolder').optional(),
+    /** A canary that took longer than this from the provider to the seed is PLACEMENT_SLOW. */
+    slowSeconds: z.number().int().positive().default(300),
   })
   .strict();
 
@@ -309,9 +431,31 @@ export const configSchema = z
      * @scope local
      */
     local: localSchema.optional(),
+    /** Seed mailboxes for inbox placement (optional). */
+    seeds: z.array(seedSchema).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    const seeds = c.seeds ?? [];
+    const names = new Set<string>();
+    seeds.forEach((s, i) => {
+      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['seeds', i, 'name'], message: `seed names must be unique: "${s.name}" is used twice` });
+      names.add(s.name);
+    });
+    const addresses = new Set<string>();
+    seeds.forEach((s, i) => {
+      const a = s.address.toLowerCase();
+      if (addresses.has(a)) ctx.addIssue({ code: 'custom', path: ['seeds', i, 'address'], message: `seed addresses must be unique: ${s.address} is used twice` });
+      addresses.add(a);
+    });
+    c.targets.forEach((t, i) => {
+      t.seeds?.forEach((name, j) => {
+        if (!names.has(name)) {
+          const known = seeds.length === 0 ? 'the config has no seeds' : `seeds: ${[...names].join(', ')}`;
+          ctx.addIssue({ code: 'custom', path: ['targets', i, 'seeds', j], message: `names no seed "${name}" (${known})` });
+        }
+      });
+    });
     const routes = new Set<string>();
     c.alerts.routes.forEach((r, i) => {
       if (routes.has(r.name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'routes', i, 'name'], message: `route name "${r.name}" is used twice` });
@@ -333,6 +477,7 @@ export type TargetConfig = z.output<typeof targetSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;
+export type SeedConfig = z.output<typeof seedSchema>;
 export type Config = Omit<z.output<typeof configSchema>, 'language'> & { language: Language };
 
 export { languageFromLocale } from './language.ts';
@@ -356,6 +501,16 @@ export function parseConfig(doc: unknown, env: { locale?: string } = {}): Config
     throw new ConfigError(`invalid config: ${lines.join('; ')}`, fieldPath(issues[0]?.path ?? []));
   }
   return { ...parsed.data, language: parsed.data.language ?? languageFromLocale(env.locale) };
+}
+
+/**
+ * The seeds a target's round trips go to: the ones it names, else every seed.
+ * @example seedsOf(config, config.targets[0]).map((s) => s.address)
+ */
+export function seedsOf(config: Pick<Config, 'seeds'>, target: Pick<TargetConfig, 'seeds'>): SeedConfig[] {
+  const all = config.seeds ?? [];
+  if (target.seeds === undefined) return [...all];
+  return target.seeds.map((name) => all.find((s) => s.name === name)).filter((s): s is SeedConfig => s !== undefined);
 }
 
 /** A doubt about a config value that does not stop the monitor (e.g. a likely typo). */

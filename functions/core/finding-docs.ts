@@ -80,6 +80,16 @@ export const FINDING_DOCS: Readonly<Partial<Record<FindingCode, FindingDoc>>> = 
     meaning: "Senders' SMTP TLS reports say their TLS sessions to the domain's mail servers failed (expired or mismatched certificate, no STARTTLS, an unreachable MTA-STS policy).",
   },
   DMARC_REPORT_UNAUTHORIZED: { severity: ['warning'], meaning: "The domain's DMARC record sends its reports (`rua=`/`ruf=`) to another domain that does not publish `<domain>._report._dmarc.<that domain>` TXT `v=DMARC1`: receivers send those reports nowhere." },
+  // Inbox placement (functions/core/placement): where the canary landed in the seed mailboxes.
+  PLACEMENT_SPAM: { severity: ['critical'], meaning: "The canary landed in a seed's spam folder: customers at that provider find the mail among spam, or never see it." },
+  PLACEMENT_MISSING: { severity: ['critical'], meaning: 'The provider accepted the canary, but it was in neither the inbox nor the spam folder of a seed within `deliveryTimeoutMinutes`, and no bounce came back.' },
+  PLACEMENT_AUTH_FAIL: {
+    severity: ['warning', 'critical'],
+    when: 'critical when the receiver says DMARC failed, warning for SPF (of the From domain) or DKIM alone',
+    meaning: "The seed's receiver itself (its own Authentication-Results) says SPF, DKIM or DMARC failed for the From domain: its verdict outranks the monitor's.",
+  },
+  PLACEMENT_SLOW: { severity: ['warning'], meaning: 'The canary took longer than the seed\'s `slowSeconds` from the provider to the receiver.' },
+  SEED_LOGIN_FAILED: { severity: ['warning'], meaning: "A seed mailbox cannot be read (login refused, refresh token revoked, server unreachable or silent): the monitor's own setup, alerted once per spell, never part of a target's health." },
 
   // Returned mail and the round trip (functions/core/bounce, functions/core/health).
   BOUNCE_MAILBOX_FULL: { severity: ['warning'], meaning: 'A message bounced because the mailbox is full (reason `mailboxfull`).' },

@@ -95,12 +95,25 @@ export const AUTH_CODES = [
  */
 export const DMARC_REPORT_CODES = ['DMARC_REPORT_FAIL', 'DMARC_REPORT_UNKNOWN_SOURCE', 'TLSRPT_FAILURE', 'DMARC_REPORT_UNAUTHORIZED'] as const;
 
+/**
+ * Codes raised by inbox placement: where the canary landed in the seed mailboxes (the user's own
+ * mailboxes at Gmail, Outlook, Yahoo, docomo, … read over IMAP) and what the receiver said of it.
+ */
+export const PLACEMENT_CODES = [
+  'PLACEMENT_SPAM',
+  'PLACEMENT_MISSING',
+  'PLACEMENT_AUTH_FAIL',
+  'PLACEMENT_SLOW',
+  'SEED_LOGIN_FAILED',
+] as const;
+
 export type ProbeCode = (typeof PROBE_CODES)[number];
 export type BounceCode = (typeof BOUNCE_CODES)[number];
 export type AddressCode = (typeof ADDRESS_CODES)[number];
 export type AuthCode = (typeof AUTH_CODES)[number];
 export type DmarcReportCode = (typeof DMARC_REPORT_CODES)[number];
-export type FindingCode = ProbeCode | BounceCode | AddressCode | AuthCode | DmarcReportCode;
+export type PlacementCode = (typeof PLACEMENT_CODES)[number];
+export type FindingCode = ProbeCode | BounceCode | AddressCode | AuthCode | DmarcReportCode | PlacementCode;
 
 export type Severity = 'info' | 'warning' | 'critical';
 export type Language = 'en' | 'ja';

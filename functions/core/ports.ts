@@ -178,3 +178,28 @@ export interface DmarcStore {
   /** Every domain with reports, sorted. */
   listDomains(): Promise<string[]>;
 }
+
+/**
+ * Where inbox placement keeps its records between rounds: one per canary and seed
+ * (functions/core/placement/verdict.ts), and per seed the state of its login (seed-health.ts).
+ * Files under the state directory locally (functions/adapters/placement-file-store.ts), the
+ * DynamoDB table in AWS (functions/adapters/placement-dynamodb-store.ts).
+ */
+export interface PlacementStore {
+  /** Writes a record, replacing the one of the same canary and seed (idempotent). */
+  putPlacement(record: import('./placement/verdict.ts').PlacementRecord): Promise<void>;
+  /** The records of a target sent at or after `sentAfter` (ISO), newest canary first, at most `limit`. */
+  listPlacements(target: string, options: { readonly sentAfter: string; readonly limit: number }): Promise<import('./placement/verdict.ts').PlacementRecord[]>;
+  /** The login state of a seed, or null when never written. */
+  getSeedState(seed: string): Promise<Versioned<import('./placement/seed-health.ts').SeedState> | null>;
+  /** Writes it if the stored version is still `expectedVersion` (null: only if absent); false when someone wrote first. */
+  putSeedState(seed: string, state: import('./placement/seed-health.ts').SeedState, expectedVersion: number | null): Promise<boolean>;
+}
+
+/**
+ * Reads one seed mailbox over IMAP (functions/adapters/imap-seed.ts): finds the given canaries
+ * by header, server-side, in the inbox and the spam folder, returns their header blocks, and
+ * removes them (by UID, nothing else) when asked. Resolves for every expected outcome (a
+ * refused login, a silent server); rejects only on a bug.
+ */
+export type SeedReader = (request: import('./placement/read.ts').SeedReadRequest) => Promise<import('./placement/read.ts').SeedReadResult>;

@@ -3,6 +3,7 @@
  * the Lambdas store and the alerts and the report read.
  */
 import type { RoundAuthentication } from './auth/facts.ts';
+import type { PlacementEntry } from './placement/round.ts';
 import type { Finding, SmtpStep, Status } from './findings.ts';
 
 export type PortState = 'open' | 'refused' | 'timeout' | 'unreachable';
@@ -42,6 +43,8 @@ export interface TargetResult {
   readonly findings: readonly Finding[];
   /** The sending domain's authentication as the round saw it (not in `check --json`). */
   readonly authentication?: RoundAuthentication;
+  /** Inbox placement per seed of the target (targets with seeds only): the latest decided verdict, else the latest pending. */
+  readonly placement?: readonly PlacementEntry[];
 }
 
 export interface CheckReport {

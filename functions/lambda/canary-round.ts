@@ -1,8 +1,8 @@
 /**
  * One target's canary round in the canary Lambda, wired from the deployed config: the SMTP
  * session, the port probes, the authentication of the from domain (DNS answers kept for the life
- * of the container), which rounds send the canary message (the round trip) and which only check
- * the login, then the health state, the round-trip check and the alerts, raised into the outbox
+ * of the container), which rounds send the canary message (the round trip, also to the target's
+ * seeds for inbox placement) and which only check the login, then the health state, the round-trip check and the alerts, raised into the outbox
  * and published to the alert topic.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -13,11 +13,13 @@ import type { AlertPublisher } from '#adapters/sns-alert-topic.ts';
 import type { SecretReader } from '#adapters/secrets.ts';
 import { cachedLookup } from '#core/auth/cache.ts';
 import { isLocalTarget, senderAuthentication } from '#core/auth/round.ts';
-import type { Config, TargetConfig } from '#core/config.ts';
+import { seedsOf, type Config, type TargetConfig } from '#core/config.ts';
 import type { Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
 import { checkUndelivered, recordRound } from '#core/health/record.ts';
-import type { AlertOutbox, Clock, MetricsSink, RandomSource, Store } from '#core/ports.ts';
+import type { AlertOutbox, Clock, MetricsSink, PlacementStore, RandomSource, Store } from '#core/ports.ts';
+import { targetPlacement } from '#core/placement/round.ts';
+import { placementRecordsOf } from '#core/placement/verdict.ts';
 import { runCanaryRound } from '#core/probe/round.ts';
 import { isRoundTripRound, rateMs } from '#core/round-trip.ts';
 import { roundContext, targetNamed } from './canary.ts';
@@ -38,6 +40,8 @@ export interface CanaryOutcome {
 export interface CanaryRoundDeps {
   readonly store: () => Store;
   readonly outbox: () => AlertOutbox;
+  /** Inbox placement's records (used only when the config has seeds). */
+  readonly placements: () => PlacementStore;
   readonly topic: AlertPublisher;
   readonly secrets: () => SecretReader;
   readonly logger: Logger;
@@ -62,6 +66,9 @@ export function canaryRounds(config: Config, deps: CanaryRoundDeps): (name: stri
     isLocalTarget(target) && !config.dnsServers
       ? Promise.resolve(null)
       : senderAuthentication(target, { lookup: dnsLookup, store: deps.store(), clock: deps.clock, ...(config.dnsbl ? { dnsbl: config.dnsbl } : {}) });
+  // Inbox placement: the verdicts of earlier canaries at the target's seeds join the round's findings.
+  const placement = (target: TargetConfig, facts: { readonly sendingIp: { readonly listedOn: readonly string[] } | null } | null) =>
+    targetPlacement(target, { config, placements: deps.placements(), now: deps.clock(), listedOn: facts?.sendingIp?.listedOn ?? null });
   const roundTripMs = rateMs(config.roundTripSchedule) ?? 0;
   const intervalMs = deps.intervalSeconds !== undefined ? Number(deps.intervalSeconds) * 1000 : (rateMs(config.schedule) ?? roundTripMs);
 
@@ -69,12 +76,23 @@ export function canaryRounds(config: Config, deps: CanaryRoundDeps): (name: stri
     const target = targetNamed(config, name);
     const roundTrip = scheduledAt === undefined || isRoundTripRound(target.name, scheduledAt, { intervalMs, roundTripMs });
     const ctx = await roundContext(target, config, deps.secrets);
+    const seeds = seedsOf(config, target).map((s) => ({ name: s.name, address: s.address }));
     // Port 25 never answers from Lambda: only the round trip probes, or every round would wait for it.
-    const result = await runCanaryRound(roundTrip ? target : { ...target, probePorts: [] }, { ...ctx, loginOnly: !roundTrip }, { ...roundDeps, authentication });
+    const result = await runCanaryRound(
+      roundTrip ? target : { ...target, probePorts: [] },
+      { ...ctx, loginOnly: !roundTrip, ...(roundTrip && seeds.length > 0 ? { seeds } : {}) },
+      { ...roundDeps, authentication, ...(seeds.length > 0 ? { placement } : {}) },
+    );
     const health = { store: deps.store(), clock: deps.clock, random: deps.random };
     observeRound(result, { logger: deps.logger, sink: deps.sink, language: config.language, roundTrip });
     const sent = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
     if (sent) await health.store.putCanary(sent);
+    if (roundTrip && seeds.length > 0) {
+      const rcpt = result.steps.filter((s) => s.step === 'rcpt');
+      for (const r of placementRecordsOf({ canaryId: result.canaryId, target: target.name, sentAt: sent?.sentAt ?? result.startedAt, seeds, rcpt, dataAccepted: sent !== null })) {
+        await deps.placements().putPlacement(r);
+      }
+    }
     const events = [
       ...(await recordRound(result, { ...health, config: config.alerts })),
       ...(await checkUndelivered([target.name], config.deliveryTimeoutMinutes, health)),

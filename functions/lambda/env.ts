@@ -79,5 +79,9 @@ export function readDeployedConfig(env: Env = process.env): Config {
   }
   const config = doc as unknown as Config;
   const base = dirname(path);
-  return { ...config, targets: config.targets.map((t) => (t.ca && !isAbsolute(t.ca) ? { ...t, ca: resolve(base, t.ca) } : t)) };
+  return {
+    ...config,
+    targets: config.targets.map((t) => (t.ca && !isAbsolute(t.ca) ? { ...t, ca: resolve(base, t.ca) } : t)),
+    ...(config.seeds ? { seeds: config.seeds.map((s) => (s.imap.ca && !isAbsolute(s.imap.ca) ? { ...s, imap: { ...s.imap, ca: resolve(base, s.imap.ca) } } : s)) } : {}),
+  };
 }

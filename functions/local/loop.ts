@@ -15,16 +15,20 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDmarcFileStore } from '#adapters/dmarc-file-store.ts';
 import { createFileStore } from '#adapters/file-store.ts';
+import { createPlacementFileStore } from '#adapters/placement-file-store.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
 import type { AlertDestination } from '#core/alert/routes.ts';
-import type { Config, RetentionConfig, TargetConfig } from '#core/config.ts';
+import { seedsOf, type Config, type RetentionConfig, type TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
 import { checkUndelivered, flushDigests, recordRound } from '#core/health/record.ts';
-import type { Clock, DnsLookup, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
+import type { Clock, DnsLookup, MessageParser, Notifier, PlacementStore, PortProber, RandomSource, SeedReader, SmtpSession, Store } from '#core/ports.ts';
+import { readSeeds, recordSeedOutcomes } from '#core/placement/read.ts';
+import { targetPlacement } from '#core/placement/round.ts';
+import { isFinal, placementRecordsOf, type PlacementRecord } from '#core/placement/verdict.ts';
 import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
 import type { TargetResult } from '#core/results.ts';
 import { fixedChannels, type AlertChannels } from './alerting.ts';
@@ -35,6 +39,7 @@ import { createOutbox, type Outbox } from './outbox.ts';
 import { createReportReader } from './report-intake.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
+import { localSeedReader } from './seeds.ts';
 import { DEFAULT_SESSION_SLOTS, withSessionSlots } from './session-slots.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
@@ -55,6 +60,8 @@ export type LoopEvent =
   /** Stopping with alerts still in the outbox: they go out at the next start. */
   | { readonly kind: 'outbox-left'; readonly count: number }
   | { readonly kind: 'intake'; readonly outcome: IntakeOutcome }
+  /** Seeds were read: the placement records whose verdict changed, and the seeds that could not be read. */
+  | { readonly kind: 'placement'; readonly records: readonly PlacementRecord[]; readonly unreadable: readonly { readonly seed: string; readonly error: string }[] }
   | { readonly kind: 'report'; readonly path: string }
   | { readonly kind: 'round-end'; readonly round: number; readonly status: Status; readonly durationMs: number }
   | { readonly kind: 'waiting'; readonly until: string }
@@ -131,6 +138,11 @@ export interface LocalRuntimeOptions {
     readonly targets?: (target: TargetConfig) => boolean;
     readonly checkInternalAddresses?: boolean;
   };
+  /**
+   * Reads the seed mailboxes of inbox placement (config `seeds`).
+   * @default IMAP with the credentials of the config and the process environment (functions/local/seeds.ts)
+   */
+  readonly seedReader?: SeedReader;
 }
 
 /** The outcome of one round. */
@@ -144,6 +156,8 @@ export interface RoundSummary {
 /** A started local runtime. */
 export interface LocalRuntime {
   readonly store: Store;
+  /** Inbox placement records and the seeds' login state. */
+  readonly placements: PlacementStore;
   readonly stateDir: string;
   readonly reportPath: string | null;
   /** The bound address of the bounce listener, when one runs. */
@@ -188,6 +202,10 @@ const CLOSE_FLUSH_MS = 10_000;
 /** Mail that stopped coming for this long after the last round (and its canaries are in) is all there is. */
 const DRAIN_QUIET_MS = 2_000;
 const DRAIN_POLL_MS = 200;
+/** While draining, the seeds are read at most this often (each read is an IMAP login). */
+const DRAIN_SEED_POLL_MS = 5_000;
+/** Bounces of a target looked at to tell a refused seed. */
+const SEED_BOUNCES_READ = 200;
 /** How long `runLoop` waits after its last round for what that round sent. */
 export const DEFAULT_DRAIN_MS = 60_000;
 
@@ -213,6 +231,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const store = createFileStore({ dir: stateDir, retention: config.retention, ...(options.storeNow ? { now: options.storeNow } : {}) });
+  const placements = createPlacementFileStore({ dir: stateDir, historyDays: config.retention.historyDays, ...(options.storeNow ? { now: options.storeNow } : {}) });
+  const hasSeeds = (config.seeds ?? []).length > 0;
+  const seedReader = hasSeeds ? (options.seedReader ?? localSeedReader(process.env)) : null;
   const reportPath = options.reportPath === undefined ? join(stateDir, 'report.html') : options.reportPath;
   const outbox = createOutbox({
     dir: join(stateDir, 'outbox'),
@@ -303,14 +324,47 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     random,
     ...(options.portOverrides ? { portOverrides: options.portOverrides } : {}),
     ...(auth ? { authentication: auth.roundCheck } : {}),
+    ...(hasSeeds
+      ? { placement: (target: TargetConfig, facts: { readonly sendingIp: { readonly listedOn: readonly string[] } | null } | null) => targetPlacement(target, { config, placements, now: clock(), listedOn: facts?.sendingIp?.listedOn ?? null }) }
+      : {}),
   };
-  const contextOf = (name: string): CanaryRoundContext => {
-    const s = options.secrets[name] ?? {};
-    return { bounceDomain: config.bounceDomain, ...(s.password !== undefined ? { password: s.password } : {}), ...(s.ca !== undefined ? { ca: s.ca } : {}) };
+  const contextOf = (target: TargetConfig): CanaryRoundContext => {
+    const s = options.secrets[target.name] ?? {};
+    const seeds = seedsOf(config, target).map((seed) => ({ name: seed.name, address: seed.address }));
+    return {
+      bounceDomain: config.bounceDomain,
+      ...(s.password !== undefined ? { password: s.password } : {}),
+      ...(s.ca !== undefined ? { ca: s.ca } : {}),
+      ...(seeds.length > 0 ? { seeds } : {}),
+    };
   };
   const names = config.targets.map((t) => t.name);
   // The canaries of the last round that must arrive at the bounce domain, and when it ended.
   let lastSent: string[] = [];
+  // The placement records the last round opened (its canary at each seed).
+  let lastPlaced: PlacementRecord[] = [];
+  const failingSeeds = new Set<string>();
+
+  /**
+   * Reads the seeds for the canaries pending there (one IMAP session per seed), reports what
+   * changed, and queues the seeds' own login alerts (SEED_LOGIN_FAILED once per spell).
+   */
+  async function readSeedsNow(): Promise<AlertEvent[]> {
+    if (!seedReader) return [];
+    const read = await readSeeds({ config, targets: names }, { placements, read: seedReader, clock, bounces: (t) => store.listBounces(t, SEED_BOUNCES_READ) });
+    // A seed that cannot be read is told when it starts failing, not every round (its alert comes once too).
+    const unreadable = [...read.outcomes].flatMap(([seed, o]) => (o.ok || failingSeeds.has(seed) ? [] : [{ seed, error: `${o.kind}: ${o.detail}` }]));
+    for (const [seed, o] of read.outcomes) {
+      if (o.ok) failingSeeds.delete(seed);
+      else failingSeeds.add(seed);
+    }
+    const decided = read.updated.filter((r) => isFinal(r.verdict));
+    if (decided.length > 0 || unreadable.length > 0) report({ kind: 'placement', records: decided, unreadable });
+    for (const [seed, notes] of read.notes) for (const text of notes) report({ kind: 'note', text: `seed ${seed}: ${text}` });
+    const events = await recordSeedOutcomes(read.outcomes, { config, placements, store, clock, random, threshold: config.alerts.failureThreshold });
+    await outbox.enqueue(events);
+    return events;
+  }
   let lastRoundEndMs = 0;
 
   async function writeReport(): Promise<void> {
@@ -331,18 +385,38 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       for (const id of lastSent) if ((await store.getCanary(id))?.deliveredAt == null) out.push(id);
       return out;
     };
-    if (!intakeOn || wait.maxMs <= 0) return { waitedMs: 0, missing: intakeOn ? await missing() : [] };
-    report({ kind: 'draining', round: meta.rounds, maxMs: wait.maxMs, canaries: (await missing()).length });
+    // The last round's canaries still pending at a seed.
+    const placing = async () => {
+      if (!seedReader || lastPlaced.length === 0) return 0;
+      const sentAfter = lastPlaced.reduce((min, r) => (r.sentAt < min ? r.sentAt : min), lastPlaced[0]!.sentAt);
+      let open = 0;
+      for (const name of new Set(lastPlaced.map((r) => r.target))) {
+        const records = await placements.listPlacements(name, { sentAfter, limit: 1_000 });
+        open += records.filter((r) => !isFinal(r.verdict) && lastPlaced.some((p) => p.canaryId === r.canaryId && p.seed === r.seed)).length;
+      }
+      return open;
+    };
+    const watching = intakeOn || (await placing()) > 0;
+    if (!watching || wait.maxMs <= 0) return { waitedMs: 0, missing: intakeOn ? await missing() : [] };
+    report({ kind: 'draining', round: meta.rounds, maxMs: wait.maxMs, canaries: (await missing()).length + (await placing()) });
+    let seedsReadAt = 0;
+    let placed = false;
     for (;;) {
       if (bounceDir) await intake.scanDir(bounceDir);
-      await intake.drain();
-      const left = await missing();
+      if (intakeOn) await intake.drain();
+      if (seedReader && lastPlaced.length > 0 && Date.now() - seedsReadAt >= DRAIN_SEED_POLL_MS) {
+        seedsReadAt = Date.now();
+        await readSeedsNow();
+        placed = true;
+      }
+      const left = intakeOn ? await missing() : [];
+      const seedsLeft = await placing();
       const quietSince = Math.max(intake.lastActivityMs, lastRoundEndMs);
       const waited = Date.now() - started;
-      if ((left.length === 0 && Date.now() - quietSince >= quietMs) || waited >= wait.maxMs || wait.signal?.aborted) {
+      if ((left.length === 0 && seedsLeft === 0 && Date.now() - quietSince >= quietMs) || waited >= wait.maxMs || wait.signal?.aborted) {
         report({ kind: 'drained', waitedMs: waited, missing: left });
         // What came back meanwhile belongs in the report of the last round.
-        if (intake.lastActivityMs > lastRoundEndMs) await writeReport();
+        if (intake.lastActivityMs > lastRoundEndMs || placed) await writeReport();
         return { waitedMs: waited, missing: left };
       }
       await abortableSleep(Math.min(DRAIN_POLL_MS, wait.maxMs - waited), wait.signal);
@@ -355,6 +429,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     report({ kind: 'round-start', round, at: clock().toISOString(), targets: names });
     await options.hooks?.beforeRound?.(round);
     await intake.recover();
+    // Where the earlier rounds' canaries landed: their verdicts join this round's findings.
+    const seedAlerts = seedReader ? await readSeedsNow().catch((err: unknown) => {
+      report({ kind: 'note', text: `seeds: ${err instanceof Error ? err.message : String(err)}` });
+      return [] as AlertEvent[];
+    }) : [];
 
     // Bounces that come back while the canaries are being sent wait until their canary is on record.
     intake.hold();
@@ -364,7 +443,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     try {
       report({ kind: 'progress', text: `round ${round}: sending canaries (${names.join(', ')})` });
       const settled = await withSessionSlots(config.targets, options.sessionSlots ?? DEFAULT_SESSION_SLOTS, session, (t, openSession) =>
-        runCanaryRound(t, contextOf(t.name), { ...roundDeps, openSession }),
+        runCanaryRound(t, contextOf(t), { ...roundDeps, openSession }),
       );
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') results.push(s.value);
@@ -374,6 +453,23 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
         }
       });
       lastSent = [];
+      lastPlaced = [];
+      if (hasSeeds) {
+        for (const result of results) {
+          const target = config.targets.find((t) => t.name === result.name)!;
+          const canary = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
+          const opened = placementRecordsOf({
+            canaryId: result.canaryId,
+            target: result.name,
+            sentAt: canary?.sentAt ?? result.startedAt,
+            seeds: seedsOf(config, target),
+            rcpt: result.steps.filter((st) => st.step === 'rcpt'),
+            dataAccepted: canary !== null,
+          });
+          for (const r of opened) await placements.putPlacement(r);
+          lastPlaced.push(...opened.filter((r) => !isFinal(r.verdict)));
+        }
+      }
       if (intakeOn) {
         for (const result of results) {
           const canary = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
@@ -402,7 +498,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     }
     await sendDueDigests();
     // The round's own alerts (health first in the outbox) are printed with the round.
-    if (roundAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: roundAlerts.map((e) => e.key) });
+    if (roundAlerts.length + seedAlerts.length > 0) await outbox.settle({ maxMs: ROUND_ALERT_WAIT_MS, keys: [...seedAlerts, ...roundAlerts].map((e) => e.key) });
 
     meta = { rounds: round, lastRoundAt: clock().toISOString(), language: config.language, targets: names, retention: config.retention, deliveryTimeoutMinutes: config.deliveryTimeoutMinutes };
     const metaPath = join(stateDir, META_FILE);
@@ -419,6 +515,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
   return {
     store,
+    placements,
     stateDir,
     reportPath,
     listener: listener ? { host: listener.host, port: listener.port } : null,

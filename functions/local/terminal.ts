@@ -101,6 +101,16 @@ const L = {
   failed: { en: 'could not process %s: %s (it stays in the inbox and is tried again next round)', ja: '%s を処理できませんでした: %s（受信箱に残し、次のラウンドで再試行します）' },
   couldNotRun: { en: 'could not run', ja: '実行できませんでした' },
   note: { en: 'note', ja: '注意' },
+  verdict: {
+    inbox: { en: 'inbox', ja: '受信トレイ' },
+    spam: { en: 'spam', ja: '迷惑メール' },
+    other: { en: 'other folder', ja: '別のフォルダー' },
+    missing: { en: 'missing', ja: '未着' },
+    refused: { en: 'refused', ja: '受信拒否' },
+    unreadable: { en: 'unreadable', ja: '読み取り不可' },
+    pending: { en: 'pending', ja: '確認待ち' },
+  },
+  seedUnreadable: { en: 'seed %s cannot be read: %s', ja: 'シード %s を読み取れません: %s' },
 } as const;
 
 function fill(template: string, ...values: (string | number)[]): string {
@@ -317,6 +327,15 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         break;
       case 'intake':
         intake(e.outcome);
+        break;
+      case 'placement':
+        for (const r of e.records) {
+          const colour = r.verdict === 'inbox' ? s.green : r.verdict === 'pending' || r.verdict === 'other' ? s.dim : r.verdict === 'unreadable' ? s.yellow : s.red;
+          const auth = r.receiverAuth ? (['spf', 'dkim', 'dmarc'] as const).filter((m) => r.receiverAuth![m] !== undefined).map((m) => `${m}=${r.receiverAuth![m]}`).join(' ') : '';
+          const facts = [r.folder, r.category, r.seconds !== null ? `${r.seconds} s` : null, auth || null, r.copies ? `×${r.copies}` : null].filter(Boolean).join(' · ');
+          line(`  ${colour(`${L.verdict[r.verdict][lang]} ←`)} canary ${r.canaryId} (${r.target}) @ ${r.seed} ${s.dim(`<${r.address}>`)}${facts ? `  ${s.dim(facts)}` : ''}`);
+        }
+        for (const u of e.unreadable) line(`  ${s.yellow(fill(L.seedUnreadable[lang], u.seed, u.error))}`);
         break;
       case 'report':
         line(s.dim(`  ${L.report[lang]} → ${e.path}`));

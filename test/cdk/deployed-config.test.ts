@@ -28,6 +28,10 @@ const NOT_DEPLOYED: Readonly<Record<string, string>> = {
   'targets[].auth.passwordEnv': 'local runs only',
   'alerts.slack.webhookUrlEnv': 'local runs only: the alert Lambda reads alerts.slack.secretName',
   'alerts.routes[].slack.webhookUrlEnv': "local runs only: the alert Lambda reads the route's slack.secretName",
+  'seeds[].imap.auth.password': "a secret: the canary reads the seed's imap.auth.secretName",
+  'seeds[].imap.auth.passwordEnv': 'local runs only',
+  'seeds[].imap.auth.oauth2.refreshTokenEnv': 'local runs only: the canary reads oauth2.secretName',
+  'seeds[].imap.auth.oauth2.clientSecretEnv': 'local runs only: the canary reads oauth2.secretName',
 };
 
 let scratch: string;
@@ -61,6 +65,37 @@ function everyField(): Record<string, unknown> {
         slowStepMs: 4_000,
         dkimSelectors: ['mail2025', 'backup'],
         route: 'shop-owner',
+        seeds: ['gmail', 'docomo'],
+      },
+    ],
+    // One seed logs in with a password, one with OAuth2 (the schema allows one or the other).
+    seeds: [
+      {
+        name: 'docomo',
+        address: 'shop-seed@docomo.ne.jp',
+        imap: {
+          host: 'imap.spmode.ne.jp',
+          port: 143,
+          tls: 'starttls',
+          ca: caFile,
+          servername: 'imap.docomo.example.jp',
+          auth: { user: 'shop-seed@docomo.ne.jp', password: 'inline-seed-secret', passwordEnv: 'DOCOMO_SEED_PASSWORD', secretName: 'mail-health/seeds', secretKey: 'docomo' },
+          timeoutMs: 15_000,
+        },
+        authservIds: ['mfsmax.docomo.ne.jp'],
+        junkFolder: '迷惑メール',
+        slowSeconds: 600,
+      },
+      {
+        name: 'gmail',
+        address: 'shop.seed@gmail.com',
+        imap: {
+          host: 'imap.gmail.com',
+          auth: {
+            user: 'shop.seed@gmail.com',
+            oauth2: { tokenUrl: 'https://oauth2.googleapis.com/token', clientId: 'client-id', scope: 'https://mail.google.com/', refreshTokenEnv: 'GMAIL_REFRESH_TOKEN', clientSecretEnv: 'GMAIL_CLIENT_SECRET', secretName: 'mail-health/seed-gmail' },
+          },
+        },
       },
     ],
     alerts: {
@@ -163,21 +198,25 @@ describe('the config the Lambdas receive', { timeout: 180_000 }, () => {
       // The CA arrives as a copy in the bundle, the path pointing at it.
       expect(got.get('targets[0].ca'), label).toBe(join(bundle, 'ca', 'shop.pem'));
       if (label.includes('canary round')) expect(readFileSync(got.get('targets[0].ca') as string, 'utf8')).toBe(readFileSync(caFile, 'utf8'));
-      got.delete('targets[0].ca');
-      expected.delete('targets[0].ca');
+      expect(got.get('seeds[0].imap.ca'), label).toBe(join(bundle, 'ca', 'seed-docomo.pem'));
+      if (label.includes('canary round')) expect(readFileSync(got.get('seeds[0].imap.ca') as string, 'utf8')).toBe(readFileSync(caFile, 'utf8'));
+      for (const path of ['targets[0].ca', 'seeds[0].imap.ca']) {
+        got.delete(path);
+        expected.delete(path);
+      }
       const lost = [...expected].filter(([path, v]) => JSON.stringify(got.get(path)) !== JSON.stringify(v)).map(([path, v]) => `${path}: given ${JSON.stringify(v)}, received ${JSON.stringify(got.get(path))}`);
       const invented = [...got.keys()].filter((path) => !expected.has(path));
       expect(lost, label).toEqual([]);
       expect(invented, label).toEqual([]);
     }
-    expect(readFileSync(stack.configFile, 'utf8')).not.toMatch(/inline-secret|SHOP_SMTP_PASSWORD|SLACK_WEBHOOK_URL|bounceDir/);
+    expect(readFileSync(stack.configFile, 'utf8')).not.toMatch(/inline-secret|inline-seed-secret|SHOP_SMTP_PASSWORD|DOCOMO_SEED_PASSWORD|GMAIL_REFRESH_TOKEN|SLACK_WEBHOOK_URL|bounceDir/);
   });
 
   it('refuses at synth, naming it, a field the deployment has no rule for', () => {
     // Prepare: fields of the kind being added, unknown to the rules.
     const config = parseConfig(everyField());
     const cases: [string, Config][] = [
-      ['seeds', { ...config, seeds: [{ name: 'gmail' }] } as unknown as Config],
+      ['seeds[0].folder', { ...config, seeds: [{ ...config.seeds![0]!, folder: 'INBOX' }] } as unknown as Config],
       ['targets[0].owner', { ...config, targets: [{ ...config.targets[0]!, owner: 'shop-owner' }] } as unknown as Config],
       ['alerts.routes[0].webhook', { ...config, alerts: { ...config.alerts, routes: [{ name: 'r', webhook: 'x' }] } } as unknown as Config],
       ['alerts.slack.channel', { ...config, alerts: { ...config.alerts, slack: { secretName: 's', channel: '#ops' } } } as unknown as Config],

@@ -10,7 +10,9 @@
  * The chain: two scheduled canary rounds (a round trip and a login check), a DSN for the
  * canary stored in S3 and announced by an SES receipt event, the bounce alert the bounce
  * function publishes handed twice by the alert queue (SNS → SQS) to the alert function: one
- * Slack post, one email; then a scheduled sweep that finds the target reporting.
+ * Slack post, one email; then a scheduled sweep that finds the target reporting. The target has
+ * a seed mailbox (inbox placement, an IMAP server over TLS on 127.0.0.1): the round trip's canary
+ * goes to it too, and the next round reads it there with the bundled IMAP client.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { isRoundTripRound } from '#core/round-trip.ts';
 import { PROJECT_ROOT } from '../../lib/mail-function.ts';
 import type { MailHealthStack } from '../../lib/mail-health-stack.ts';
 import { synthStack } from '../cdk/helpers.ts';
+import { startSeedMailbox, type SeedMailbox } from '#local/demo/seed-mailbox.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
 import { startSesLocal, type SesLocalHandle } from '../helpers/ses-local.ts';
@@ -48,6 +51,8 @@ const BUCKET = 'mailhealthstack-rawmail';
 const BOUNCE_DOMAIN = 'bounces.example.jp';
 const SMTP_SECRET = 'mail-health/shop-smtp';
 const SLACK_SECRET = 'mail-health/slack-webhook';
+const SEED_SECRET = 'mail-health/seed';
+const SEED = 'seed@seed.test';
 /** One invocation may take this long (a cold start on a loaded machine included). */
 const INVOKE_TIMEOUT_MS = 60_000;
 
@@ -113,6 +118,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
   let ses: SesLocalHandle;
   let secrets: SecretsStandIn;
   let slack: HttpCapture;
+  let seedBox: SeedMailbox;
   let work: string;
   let tableName: string;
   let stack: MailHealthStack;
@@ -158,7 +164,8 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     sqs = await startSqs();
     ses = await startSesLocal();
     slack = await startHttpCapture();
-    secrets = await startSecretsManager({ [SMTP_SECRET]: PASSWORD, [SLACK_SECRET]: `${slack.url}/services/T1/B1/bundles` });
+    secrets = await startSecretsManager({ [SMTP_SECRET]: PASSWORD, [SLACK_SECRET]: `${slack.url}/services/T1/B1/bundles`, [SEED_SECRET]: 'seed-app-password' });
+    seedBox = await startSeedMailbox({ user: SEED, password: 'seed-app-password', tls: pki.good });
     work = mkdtempSync(join(tmpdir(), 'mail-health-bundles-'));
     writeFileSync(join(work, 'runtime.mjs'), RUNTIME);
     writeFileSync(join(work, 'private-ca.pem'), pki.caPem);
@@ -184,6 +191,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
           },
         ],
         alerts: { slack: { secretName: SLACK_SECRET }, email: { from: 'monitor@example.jp', to: ['owner@example.jp'] } },
+        seeds: [{ name: 'seed', address: SEED, imap: { host: '127.0.0.1', port: seedBox.port, servername: SERVERNAME, ca: join(work, 'private-ca.pem'), auth: { user: SEED, secretName: SEED_SECRET }, timeoutMs: 5_000 } }],
       },
       { locale: 'en' },
     );
@@ -221,7 +229,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
   afterAll(async () => {
     if (skip) return;
     await closeAll();
-    await Promise.all([ddb?.close(), s3?.close(), sns?.close(), sqs?.close(), ses?.close(), secrets?.close(), slack?.close()]);
+    await Promise.all([ddb?.close(), s3?.close(), sns?.close(), sqs?.close(), ses?.close(), secrets?.close(), slack?.close(), seedBox?.close()]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -240,6 +248,9 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     // Act 1: the scheduler's two invocations, with the input the schedule's template gives.
     const scheduled = (at: Date): unknown => JSON.parse(scheduleInput.replace('<aws.scheduler.scheduled-time>', at.toISOString()));
     const first = await invoke('canary', scheduled(slot(trip)));
+    // The seed's provider files the round trip's canary into the inbox, with its own verdict.
+    const sent = smtp.received[0];
+    if (sent?.to.includes(SEED)) seedBox.file(`Authentication-Results: seed.test; spf=pass smtp.mailfrom=example.jp; dkim=pass header.d=example.jp; dmarc=pass header.from=example.jp\r\n${sent.raw}`, 'INBOX');
     const second = await invoke('canary', scheduled(slot(other)));
 
     // Act 2: the provider's DSN for owner@example.jp, stored by SES in S3, announced to the bounce function.
@@ -269,6 +280,11 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     expect(deliveries.map((d) => d.result)).toEqual(deliveries.map(() => ({ batchItemFailures: [] })));
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0]!.from).toBe(`bounce+${canaryId}@${BOUNCE_DOMAIN}`);
+    // One RCPT per seed besides the recipients, and the next round found the canary in the seed's inbox.
+    expect(smtp.received[0]!.to).toEqual([`canary@${BOUNCE_DOMAIN}`, 'owner@example.jp', SEED]);
+    const placed = second.output.split('\n').filter((l) => l.includes('"message":"placement"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(placed).toEqual([expect.objectContaining({ target: 'shop', seed: 'seed', canaryId, verdict: 'inbox', folder: 'INBOX', dmarc: 'pass' })]);
+    expect(seedBox.messages('INBOX')).toEqual([]);
     expect(published.map((p) => p.attributes.kind)).toEqual(['bounce']);
     expect(slack.requests).toHaveLength(1);
     expect(slack.requests[0]!.json<{ text: string }>().text).toContain('owner@example.jp');

@@ -62,6 +62,19 @@ describe('mailhealth run without a config (the demo)', () => {
     expect(firstTwo).toMatch(/arrived ← canary [0-9A-Z]{26} \(shop\) → ok@bounces\.demo\.mail-health\.test/);
   });
 
+  it('reads the seed each round: shop\'s canary in spam with PLACEMENT_SPAM and its remedy by round 2, clinic\'s in the inbox', () => {
+    const [, r1, r2, , r4] = rounds(output);
+    expect(r1).not.toContain('PLACEMENT_SPAM');
+    expect(r2).toMatch(/spam ← canary [0-9A-Z]{26} \(shop\) @ customer-mailbox <customer@mailbox\.demo\.mail-health\.test> {2}Junk · \d+ s · spf=\w+ dkim=none dmarc=fail/);
+    expect(r2).toMatch(/\[critical\] PLACEMENT_SPAM \(customer@mailbox\.demo\.mail-health\.test\) {2}The canary landed in the spam folder \(Junk\)/);
+    expect(r2).toMatch(/\[critical\] PLACEMENT_AUTH_FAIL .*dmarc=fail/);
+    expect(r2).toContain('→ What to do: Fix the authentication first');
+    // clinic logs in from round 3 on; its first canary is read in round 4, in the inbox, and raises nothing.
+    expect(r4).toMatch(/inbox ← canary [0-9A-Z]{26} \(clinic\) @ customer-mailbox .* INBOX · \d+ s · spf=\w+ dkim=pass dmarc=pass/);
+    expect(r4).toMatch(/clinic +OK/);
+    expect(output).not.toContain('SEED_LOGIN_FAILED');
+  });
+
   it('says that the repeated bounces of round 2 are held back, and until when', () => {
     // The same full mailbox and unknown user bounce every round; alerts.reminderMinutes (60) holds the repeats.
     const [, r1, r2] = rounds(output);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileStore } from '#adapters/file-store.ts';
 import { createSlackNotifier } from '#adapters/slack-webhook.ts';
-import type { AlertEvent, BounceAlert } from '#core/alert/event.ts';
+import type { AlertEvent, BounceAlert, HealthAlert } from '#core/alert/event.ts';
 import type { Notifier } from '#core/ports.ts';
 import { fixedChannels } from '#local/alerting.ts';
 import { createOutbox, type Outbox, type OutboxReport } from '#local/outbox.ts';
@@ -54,7 +54,7 @@ function bounceAlert(n: number): BounceAlert {
   return { kind: 'bounce', key: `bounce#unmatched:${n}#user${n}@example.jp`, incidentId: `I${n}`, target: 'shop', at: at(n), startedAt: at(n), status: 'warning', findings: [{ ...mailboxFull, recipient: recipient.recipient }], canaryId: null, bounce: recipient };
 }
 
-function failingAlert(): AlertEvent {
+function failingAlert(): HealthAlert {
   const r = round('critical', at(10), { canaryId: canaryAt(10) });
   return { kind: 'failing', key: 'failing#shop#X', incidentId: 'F', target: 'shop', at: at(10), startedAt: at(5), status: 'critical', findings: r.findings, canaryId: r.canaryId, failedStep: 'auth', steps: r.steps, durationMs: 0 };
 }

@@ -107,3 +107,47 @@ describe('mailhealth.config.schema.json', () => {
     expect(config.targets.length).toBeGreaterThan(0);
   });
 });
+
+describe('seeds (inbox placement)', () => {
+  const seed = (name: string, address: string, auth: Record<string, unknown> = { user: address, passwordEnv: 'SEED_PASSWORD' }) => ({ name, address, imap: { host: 'imap.gmail.com', auth } });
+  const withSeeds = (seeds: unknown[], targetSeeds?: string[]) => ({
+    bounceDomain: 'bounces.example.jp',
+    targets: [{ name: 'shop', host: 'smtp.example.jp', from: 'shop@example.jp', to: ['ok@bounces.example.jp'], ...(targetSeeds ? { seeds: targetSeeds } : {}) }],
+    seeds,
+  });
+
+  it('fills in IMAP over implicit TLS on 993 and sends every target to every seed by default', async () => {
+    const { seedsOf } = await import('#core/config.ts');
+    const config = parseConfig(withSeeds([seed('gmail', 'shop.seed@gmail.com'), seed('yahoo', 'shop.seed@yahoo.com')]));
+    expect(config.seeds?.[0]?.imap).toMatchObject({ host: 'imap.gmail.com', port: 993, tls: 'implicit', timeoutMs: 20_000 });
+    expect(config.seeds?.[0]?.slowSeconds).toBe(300);
+    expect(seedsOf(config, config.targets[0]!).map((s) => s.name)).toEqual(['gmail', 'yahoo']);
+    const picked = parseConfig(withSeeds([seed('gmail', 'shop.seed@gmail.com'), seed('yahoo', 'shop.seed@yahoo.com')], ['yahoo']));
+    expect(seedsOf(picked, picked.targets[0]!).map((s) => s.name)).toEqual(['yahoo']);
+  });
+
+  it('names the target field that names a seed the config does not have', () => {
+    expect(() => parseConfig(withSeeds([seed('gmail', 'shop.seed@gmail.com')], ['gmial']))).toThrow(/targets\[0\]\.seeds\[0\]: names no seed "gmial" \(seeds: gmail\)/);
+    expect(() => parseConfig(withSeeds([], ['gmail']))).toThrow(/the config has no seeds/);
+  });
+
+  it('refuses two seeds of one name or one address', () => {
+    expect(() => parseConfig(withSeeds([seed('gmail', 'a@gmail.com'), seed('gmail', 'b@gmail.com')]))).toThrow(/seeds\[1\]\.name: seed names must be unique/);
+    expect(() => parseConfig(withSeeds([seed('a', 'a@gmail.com'), seed('b', 'A@gmail.com')]))).toThrow(/seeds\[1\]\.address: seed addresses must be unique/);
+  });
+
+  it('takes OAuth 2.0 with a refresh token, and refuses it mixed with a password or without a refresh token', () => {
+    const oauth2 = { tokenUrl: 'https://login.microsoftonline.com/consumers/oauth2/v2.0/token', clientId: 'app', refreshTokenEnv: 'OUTLOOK_REFRESH_TOKEN' };
+    const ok = parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'shop.seed@outlook.com', oauth2 })]));
+    expect(ok.seeds?.[0]?.imap.auth.oauth2?.clientId).toBe('app');
+    expect(() => parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'u', passwordEnv: 'P', oauth2 })]))).toThrow(/oauth2 logs in with a token/);
+    expect(() => parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'u', oauth2: { tokenUrl: oauth2.tokenUrl, clientId: 'app' } })]))).toThrow(
+      /seeds\[0\]\.imap\.auth\.oauth2: oauth2 needs refreshTokenEnv or secretName/,
+    );
+    expect(() => parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'u' })]))).toThrow(/needs one of password, passwordEnv, secretName or oauth2/);
+  });
+
+  it('refuses a seed address that cannot receive mail', () => {
+    expect(() => parseConfig(withSeeds([seed('gmail', 'shop.seed@@gmail.com')]))).toThrow(/seeds\[0\]\.address/);
+  });
+});

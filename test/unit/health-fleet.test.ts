@@ -100,3 +100,15 @@ describe('compareFleetRows', () => {
     expect(fleetCounts(rows)).toEqual({ failing: 2, warning: 1, ok: 3, unknown: 1 });
   });
 });
+
+describe('the fleet view of inbox placement', () => {
+  it('sums a target\'s seeds into one cell: the worst verdict as its status, the inbox count and the seeds in trouble', async () => {
+    const { fleetPlacementOf } = await import('#core/placement/fleet.ts');
+    const entry = (seed: string, verdict: 'inbox' | 'spam' | 'pending' | 'unreadable') => ({ seed, address: `${seed}@example.org`, verdict, folder: null, seconds: null, canaryId: 'C', sentAt: null });
+    expect(fleetPlacementOf([])).toBeNull();
+    expect(fleetPlacementOf([entry('gmail', 'inbox'), entry('yahoo', 'inbox')])).toEqual({ status: 'ok', summary: '2/2 inbox' });
+    expect(fleetPlacementOf([entry('gmail', 'spam'), entry('yahoo', 'inbox'), entry('docomo', 'pending')])).toEqual({ status: 'critical', summary: '1/2 inbox · spam: gmail' });
+    expect(fleetPlacementOf([entry('gmail', 'pending'), entry('outlook', 'unreadable')])).toEqual({ status: 'warning', summary: '0/1 inbox · unreadable: outlook' });
+    expect(fleetPlacementOf([entry('gmail', 'pending')])).toEqual({ status: 'ok', summary: 'pending' });
+  });
+});

@@ -20,8 +20,10 @@ import type { BouncedRecipient, BounceReason, StepResult } from '../results.ts';
  *   all report again.
  * - `dmarc`: what DMARC aggregate or TLS reports about a target's domain changed (a sender of its
  *   own mail starts or stops failing, new unknown senders, TLS failures start or stop).
+ * - `seed`: a seed mailbox of inbox placement cannot be read (SEED_LOGIN_FAILED), or can again:
+ *   the monitor's own setup, once per spell, never part of a target's health.
  */
-export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent', 'dmarc'] as const;
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent', 'dmarc', 'seed'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 interface AlertBase {
@@ -201,8 +203,24 @@ export interface DmarcAlert extends AlertBase {
 /** How many sources a DMARC alert lists; the message count covers the rest. */
 export const DMARC_ALERT_SOURCES = 10;
 
+/**
+ * A seed mailbox cannot be read (phase `failing`: its SEED_LOGIN_FAILED finding says why and
+ * what to do) or can be read again (`recovered`). About the monitor's setup, not about a target.
+ */
+export interface SeedAlert extends AlertBase {
+  readonly kind: 'seed';
+  readonly target: null;
+  readonly seed: string;
+  readonly address: string;
+  readonly phase: 'failing' | 'recovered';
+  /** The targets whose placement at this seed goes unchecked meanwhile. */
+  readonly targets: readonly string[];
+  /** How long the seed has been (failing) or was (recovered) unreadable, in ms. */
+  readonly durationMs: number;
+}
+
 /** Anything that can be alerted on; `kind` tells which. */
-export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert | DmarcAlert;
+export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert | DmarcAlert | SeedAlert;
 
 /**
  * Whether a delivery channel got the alert out; a failure is a value, never a thrown error.

@@ -7,14 +7,14 @@
 // zod/mini: the same checks as zod at a fraction of the bundle (this module ships in Lambdas).
 import * as z from 'zod/mini';
 import { newCanaryId } from '../canary-id.ts';
-import { ADDRESS_CODES, AUTH_CODES, BOUNCE_CODES, DMARC_REPORT_CODES, PROBE_CODES, SMTP_STEPS } from '../findings.ts';
+import { ADDRESS_CODES, AUTH_CODES, BOUNCE_CODES, DMARC_REPORT_CODES, PLACEMENT_CODES, PROBE_CODES, SMTP_STEPS } from '../findings.ts';
 import type { RandomSource } from '../ports.ts';
 import { BOUNCE_REASONS } from '../results.ts';
 import type { AlarmAlert, AlertEvent } from './event.ts';
 
 const localized = z.object({ en: z.string(), ja: z.string() });
 const finding = z.object({
-  code: z.enum([...PROBE_CODES, ...BOUNCE_CODES, ...ADDRESS_CODES, ...AUTH_CODES, ...DMARC_REPORT_CODES]),
+  code: z.enum([...PROBE_CODES, ...BOUNCE_CODES, ...ADDRESS_CODES, ...AUTH_CODES, ...DMARC_REPORT_CODES, ...PLACEMENT_CODES]),
   severity: z.enum(['info', 'warning', 'critical']),
   step: z.optional(z.enum(SMTP_STEPS)),
   recipient: z.optional(z.string()),
@@ -116,6 +116,16 @@ const alertEventSchema = z.discriminatedUnion('kind', [
     sources: z.array(z.object({ ip: z.string(), ptr: z.nullable(z.string()), count: z.number(), spf: z.string(), dkim: z.string(), disposition: z.string() })),
     messages: z.number(),
     policy: z.nullable(z.string()),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('seed'),
+    target: z.null(),
+    seed: z.string(),
+    address: z.string(),
+    phase: z.enum(['failing', 'recovered']),
+    targets: z.array(z.string()),
+    durationMs: z.number(),
   }),
   z.object({
     ...base,

@@ -140,6 +140,8 @@ const L = {
   sessions: { en: 'TLS sessions failed', ja: '失敗した TLS 接続' },
   policy: { en: 'DMARC policy', ja: 'DMARC ポリシー' },
   sources: { en: 'Sources', ja: '送信元 IP' },
+  seed: { en: 'Seed', ja: 'シード' },
+  seedTargets: { en: 'Placement unchecked for', ja: '受信場所を確認できない対象' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 const ZONE_ABBREVIATION: Record<string, string> = { UTC: 'UTC', 'Etc/UTC': 'UTC', 'Asia/Tokyo': 'JST' };
@@ -493,6 +495,43 @@ export function alertView(event: AlertEvent, lang: Language, options: FormatOpti
 
     case 'dmarc':
       return { ...common, ...dmarcView(event, lang, options) };
+
+    case 'seed': {
+      const who = `${event.seed} (${event.address})`;
+      const facts: [string, string][] = [
+        [t(L.seed), who],
+        [t(L.seedTargets), event.targets.join(', ')],
+        [t(L.started), time(event.startedAt)],
+      ];
+      const duration = formatDuration(event.durationMs, lang);
+      if (event.phase === 'recovered') {
+        facts.push([t(L.duration), duration]);
+        return {
+          ...common,
+          tone: 'ok',
+          emoji: EMOJI.ok,
+          title: lang === 'ja' ? `シードを再び読み取れます: ${event.seed}` : `Seed readable again: ${event.seed}`,
+          subject: lang === 'ja' ? `${pre} 復旧 シード ${event.seed}` : `${pre} RECOVERED seed ${event.seed}`,
+          summary:
+            lang === 'ja'
+              ? `シード ${who} を再び読み取れるようになりました（${duration}読み取れませんでした）。受信場所の確認を再開します。`
+              : `The seed ${who} can be read again (it could not for ${duration}); inbox placement there is checked again.`,
+          facts,
+        };
+      }
+      return {
+        ...common,
+        tone: 'warning',
+        emoji: '🔑',
+        title: lang === 'ja' ? `シードを読み取れません: ${event.seed}` : `Seed cannot be read: ${event.seed}`,
+        subject: lang === 'ja' ? `${pre} 設定 シード ${event.seed}: SEED_LOGIN_FAILED` : `${pre} SETUP seed ${event.seed}: SEED_LOGIN_FAILED`,
+        summary:
+          lang === 'ja'
+            ? `監視側の設定の問題です。シード ${who} にログインできないため、${event.targets.join('、')} のメールが受信トレイと迷惑メールのどちらに届くかを確認できていません。この通知は読み取れるようになるまで繰り返しません。`
+            : `A problem of the monitor's own setup: the seed ${who} cannot be read, so where the mail of ${event.targets.join(', ')} lands there (inbox or spam) is not being checked. This alert is not repeated while it lasts.`,
+        facts,
+      };
+    }
 
     case 'alarm': {
       const a = event.alarm;

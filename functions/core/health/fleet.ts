@@ -6,6 +6,7 @@
  */
 import type { FindingCode, Severity, SmtpStep, Status } from '../findings.ts';
 import type { TargetResult } from '../results.ts';
+import { fleetPlacementOf } from '../placement/fleet.ts';
 import type { CanaryRecord } from './records.ts';
 import { failedStepOf, worstFirst, type HealthState } from './state.ts';
 
@@ -95,7 +96,8 @@ export function fleetRowOf(input: FleetRowInput, options: { readonly now: Date; 
     lastRoundStatus: last?.status ?? h?.lastStatus ?? null,
     problem,
     roundTrip: roundTripOf(input.canaries, options),
-    placement: input.placement ?? null,
+    // Given, or what the latest round said of the target's seeds.
+    placement: input.placement ?? fleetPlacementOf(last?.placement ?? []),
   };
 }
 

@@ -66,9 +66,10 @@ export async function releaseDelivery(event: AlertEvent, store: Store): Promise<
 }
 
 /** Raises alerts whose claim is their only decision (an undelivered canary, an alarm, a DMARC change): each once. */
-export async function raisedAlone<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
+export async function raisedAlone<T extends AlertEvent>(events: readonly T[], store: Pick<Store, 'claim' | 'raise'>): Promise<T[]> {
   if (events.length === 0) return [];
-  const out = await raiseAlerts([], events, { store });
+  // Without decisions a raise uses only the store's claim (or its atomic raise).
+  const out = await raiseAlerts([], events, { store: store as Store });
   return out.written ? (out.raised as T[]) : [];
 }
 

@@ -4,6 +4,7 @@
  * they pass differ.
  */
 import type { RoundAuthentication } from '../auth/facts.ts';
+import type { PlacementEntry } from '../placement/round.ts';
 import { addressPreflight } from './preflight.ts';
 import { newCanaryId, verpSender } from '../canary-id.ts';
 import type { TargetConfig } from '../config.ts';
@@ -31,6 +32,11 @@ export interface CanaryRoundContext {
    * @default false
    */
   readonly loginOnly?: boolean;
+  /**
+   * Seed mailboxes the canary also goes to (inbox placement): one RCPT each, after the target's
+   * own recipients, so a refusal is told per seed. Not in the message's To: header.
+   */
+  readonly seeds?: readonly { readonly name: string; readonly address: string }[];
 }
 
 /** The outside world of a round. */
@@ -56,6 +62,16 @@ export interface CanaryRoundDeps {
    * trouble (a lookup that fails is a value); a rejection anyway leaves the round without it.
    */
   readonly authentication?: (target: TargetConfig) => Promise<{ readonly findings: readonly Finding[]; readonly facts: RoundAuthentication } | null>;
+  /**
+   * Inbox placement of the target's earlier canaries (functions/core/placement/round.ts), run
+   * beside the session: its findings join the round's, its entries are kept on the result. It
+   * is given the round's authentication facts (the sending server's blocklist listings). A
+   * rejection leaves the round without it.
+   */
+  readonly placement?: (
+    target: TargetConfig,
+    facts: RoundAuthentication | null,
+  ) => Promise<{ readonly findings: readonly Finding[]; readonly entries: readonly PlacementEntry[] } | null>;
 }
 
 const IMPLICIT_TLS_PORT = 465;
@@ -87,7 +103,7 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     ...(target.ehloName ? { ehloName: target.ehloName } : {}),
     ...(ctx.ca ? { ca: ctx.ca } : {}),
     ...(target.auth && ctx.password !== undefined ? { auth: { user: target.auth.user, password: ctx.password } } : {}),
-    envelope: { from: sender, to: target.to },
+    envelope: { from: sender, to: ctx.seeds && !ctx.loginOnly ? [...target.to, ...ctx.seeds.map((s) => s.address)] : target.to },
     ...(ctx.loginOnly ? { loginOnly: true } : {}),
     message: buildCanaryMessage({ canaryId, from: target.from, to: target.to, date: started }),
     timeouts: { connectMs: target.timeouts.connectMs, stepMs: target.timeouts.stepMs },
@@ -104,11 +120,9 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     const reference = refHost && ports['25'] === 'timeout' ? { host: refHost, state: await probe(refHost, 25) } : undefined;
     return { ports, reference };
   })();
-  const [{ ports, reference }, transcript, auth] = await Promise.all([
-    probing,
-    deps.openSession(request),
-    deps.authentication ? deps.authentication(target).catch(() => null) : null,
-  ]);
+  const authenticating = deps.authentication ? deps.authentication(target).catch(() => null) : Promise.resolve(null);
+  const placing = deps.placement ? authenticating.then((a) => deps.placement!(target, a?.facts ?? null)).catch(() => null) : Promise.resolve(null);
+  const [{ ports, reference }, transcript, auth, placement] = await Promise.all([probing, deps.openSession(request), authenticating, placing]);
 
   // A session that failed like a wrong `tls` setting: does the port answer in the other mode?
   const suspect = tlsModeSuspect(transcript, target.tls);
@@ -139,7 +153,7 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     sessionAnswered,
   });
 
-  const findings = [...preflight, ...portFindings, ...session.findings, ...(auth?.findings ?? [])];
+  const findings = [...preflight, ...portFindings, ...session.findings, ...(auth?.findings ?? []), ...(placement?.findings ?? [])];
   return {
     name: target.name,
     status: statusOf(findings),
@@ -151,5 +165,6 @@ export async function runCanaryRound(target: TargetConfig, ctx: CanaryRoundConte
     extensions: session.extensions,
     findings,
     ...(auth ? { authentication: auth.facts } : {}),
+    ...(placement ? { placement: placement.entries } : {}),
   };
 }

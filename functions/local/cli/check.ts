@@ -1,7 +1,9 @@
 /**
- * `mailhealth check [--config F] [--target NAME] [--json] [--state DIR]`: one canary round per
- * target. Exit codes follow the monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL,
- * 3 UNKNOWN for bad config or usage), so cron, Nagios or Icinga can run it as is.
+ * `mailhealth check [--config F] [--target NAME] [--json] [--state DIR] [--drain SECONDS]`: one
+ * canary round per target; with seeds (inbox placement) it then waits up to `--drain` seconds for
+ * the canary to land in the seed mailboxes. Exit codes follow the monitoring-plugin convention
+ * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN for bad config or usage), so cron, Nagios or Icinga
+ * can run it as is.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -9,18 +11,25 @@ import { resolve } from 'node:path';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { loadConfigFile } from '#adapters/config-file.ts';
-import type { Config, TargetConfig } from '#core/config.ts';
+import { seedsOf, type Config, type TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf, worstStatus, type Language, type Status } from '#core/findings.ts';
-import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
+import type { Clock, PlacementStore, PortProber, RandomSource, SeedReader, SmtpSession } from '#core/ports.ts';
+import { recordSeedOutcomes } from '#core/placement/read.ts';
+import type { SeedReadOutcome } from '#core/placement/seed-health.ts';
+import { createPlacementFileStore } from '#adapters/placement-file-store.ts';
+import { createMemoryPlacementStore } from '../placement-memory.ts';
+import { checkLocalSeeds, localSeedReader } from '../seeds.ts';
+import { awaitPlacement, forHealth } from './check-placement.ts';
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
+import type { PlacementVerdict } from '#core/placement/verdict.ts';
 import { DEFAULT_CONFIG_FILE, parseCommandArgs, usageLine } from './commands.ts';
 import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
-import { alertChannelsLine, localAlertChannels, postLine, recordAndAlert, type AlertChannels } from '../alerting.ts';
+import { alertChannelsLine, deliverEvents, localAlertChannels, postLine, recordAndAlert, type AlertChannels } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 import { DEFAULT_SESSION_SLOTS, withSessionSlots } from '../session-slots.ts';
 
@@ -34,18 +43,29 @@ export interface CheckCommandDeps {
   readonly random?: RandomSource;
   /** Logical port → local port (demo and tests only). */
   readonly portOverrides?: Readonly<Record<number, number>>;
+  /** Reads the seeds. @default IMAP with the config's credentials and the environment */
+  readonly seedReader?: SeedReader;
+  /** The wait for the seeds: its clock and its sleep (tests). */
+  readonly seedWait?: { readonly nowMs?: () => number; readonly sleep?: (ms: number) => Promise<void>; readonly pollMs?: number };
 }
+
+/** How long `check` waits for the canary at the seeds unless `--drain` says otherwise. */
+export const DEFAULT_CHECK_DRAIN_SECONDS = 60;
 
 interface CheckArgs {
   readonly config: string | undefined;
   readonly target: string | undefined;
   readonly json: boolean;
   readonly state: string | undefined;
+  readonly drain: number;
 }
 
 function parse(argv: readonly string[]): CheckArgs {
   const { values } = parseCommandArgs('check', argv, { allowPositionals: false });
-  return { config: values.text('config'), target: values.text('target'), json: values.flag('json'), state: values.text('state') };
+  const drainText = values.text('drain');
+  const drain = drainText === undefined ? DEFAULT_CHECK_DRAIN_SECONDS : Number(drainText);
+  if (!Number.isFinite(drain) || drain < 0) throw new UsageError(`--drain needs a number of seconds, 0 or more (got ${drainText})\n${usageLine('check')}`);
+  return { config: values.text('config'), target: values.text('target'), json: values.flag('json'), state: values.text('state'), drain };
 }
 
 /** The config file to read: --config, else ./mailhealth.config.json when it exists. */
@@ -99,25 +119,48 @@ function roundDeps(deps: CheckCommandDeps): CanaryRoundDeps {
  * Runs one round for each selected target (side by side) and returns the report.
  * Secrets and CA files are resolved first, so a bad config fails before anything is sent.
  */
-export async function checkConfig(config: Config, options: { target?: string; env: NodeJS.ProcessEnv }, deps: CheckCommandDeps = {}): Promise<CheckReport> {
+export async function checkConfig(
+  config: Config,
+  options: { target?: string; env: NodeJS.ProcessEnv; drainMs?: number; placements?: PlacementStore; onSeeds?: (outcomes: ReadonlyMap<string, SeedReadOutcome>) => void },
+  deps: CheckCommandDeps = {},
+): Promise<CheckReport> {
   const selected = config.targets
     .map((target, index) => ({ target, index }))
     .filter(({ target }) => options.target === undefined || target.name === options.target);
   if (selected.length === 0) {
     throw new UsageError(`no target named '${options.target}' (targets: ${config.targets.map((t) => t.name).join(', ')})`);
   }
+  const withSeeds = selected.some(({ target }) => seedsOf(config, target).length > 0);
+  if (withSeeds && !deps.seedReader) checkLocalSeeds(config, options.env);
   const prepared = await Promise.all(
     selected.map(async ({ target, index }) => {
       const password = localPassword(target, index, options.env);
       const ca = await caPem(target, index);
-      return { target, ctx: { bounceDomain: config.bounceDomain, ...(password !== undefined ? { password } : {}), ...(ca ? { ca } : {}) } };
+      const seeds = seedsOf(config, target).map((s) => ({ name: s.name, address: s.address }));
+      return { target, ctx: { bounceDomain: config.bounceDomain, ...(password !== undefined ? { password } : {}), ...(ca ? { ca } : {}), ...(seeds.length > 0 ? { seeds } : {}) } };
     }),
   );
   const full = roundDeps(deps);
   const settled = await withSessionSlots(prepared, DEFAULT_SESSION_SLOTS, full.openSession, ({ target, ctx }, openSession) => runCanaryRound(target, ctx, { ...full, openSession }));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  const targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
+  let targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
+  if (withSeeds) {
+    const placed = await awaitPlacement(
+      config,
+      targets,
+      { drainMs: options.drainMs ?? DEFAULT_CHECK_DRAIN_SECONDS * 1000, ...(deps.seedWait?.pollMs !== undefined ? { pollMs: deps.seedWait.pollMs } : {}) },
+      {
+        read: deps.seedReader ?? localSeedReader(options.env),
+        placements: options.placements ?? createMemoryPlacementStore(),
+        clock: full.clock,
+        ...(deps.seedWait?.nowMs ? { nowMs: deps.seedWait.nowMs } : {}),
+        ...(deps.seedWait?.sleep ? { sleep: deps.seedWait.sleep } : {}),
+      },
+    );
+    targets = placed.results;
+    options.onSeeds?.(placed.outcomes);
+  }
   return { status: worstStatus(targets.map((t) => t.status)), targets };
 }
 
@@ -149,17 +192,42 @@ export function checkJson(report: CheckReport): unknown {
         message: f.message,
         remedy: f.remedy,
       })),
+      ...(t.placement
+        ? {
+            placement: t.placement.map((p) => ({
+              seed: p.seed,
+              address: p.address,
+              verdict: p.verdict,
+              folder: p.folder,
+              seconds: p.seconds,
+              ...(p.receiverAuth
+                ? {
+                    receiverAuth: {
+                      authservId: p.receiverAuth.authservId,
+                      ...(p.receiverAuth.spf !== undefined ? { spf: p.receiverAuth.spf } : {}),
+                      ...(p.receiverAuth.dkim !== undefined ? { dkim: p.receiverAuth.dkim } : {}),
+                      ...(p.receiverAuth.dmarc !== undefined ? { dmarc: p.receiverAuth.dmarc } : {}),
+                      ...(p.receiverAuth.arc !== undefined ? { arc: p.receiverAuth.arc } : {}),
+                    },
+                  }
+                : {}),
+              ...(p.category !== undefined ? { category: p.category } : {}),
+            })),
+          }
+        : {}),
     })),
   };
 }
 
-const LABELS: Record<Language, FindingLabels & { ports: string; tls: string; days: string; size: string }> = {
+const LABELS: Record<Language, FindingLabels & { ports: string; tls: string; days: string; size: string; placement: string; verdict: Record<PlacementVerdict, string> }> = {
   en: {
     ...FINDING_LABELS.en,
     ports: 'ports',
     tls: 'TLS',
     days: 'certificate valid for %d more days',
     size: 'size limit',
+    placement: 'Inbox placement (seeds)',
+    verdict: { inbox: 'inbox', spam: 'spam', other: 'other folder', missing: 'missing', refused: 'refused', unreadable: 'unreadable', pending: 'pending' },
   },
   ja: {
     ...FINDING_LABELS.ja,
@@ -167,6 +235,8 @@ const LABELS: Record<Language, FindingLabels & { ports: string; tls: string; day
     tls: 'TLS',
     days: '証明書の残り日数 %d 日',
     size: 'サイズ上限',
+    placement: '受信場所（シード）',
+    verdict: { inbox: '受信トレイ', spam: '迷惑メール', other: '別のフォルダー', missing: '未着', refused: '受信拒否', unreadable: '読み取り不可', pending: '確認待ち' },
   },
 };
 
@@ -212,6 +282,15 @@ function formatTarget(t: TargetResult, o: FormatOptions): string {
   );
   if (ext.length) facts.push(`EHLO: ${ext.join(' · ')}`);
   if (facts.length) out.push('', ...facts.map((f) => `  ${s.dim(f)}`));
+  if (t.placement && t.placement.length > 0) {
+    out.push('', `  ${L.placement}`);
+    for (const p of t.placement) {
+      const colour = p.verdict === 'inbox' ? s.green : p.verdict === 'pending' || p.verdict === 'other' ? s.dim : p.verdict === 'unreadable' ? s.yellow : s.red;
+      const auth = p.receiverAuth ? (['spf', 'dkim', 'dmarc'] as const).filter((m) => p.receiverAuth![m] !== undefined).map((m) => `${m}=${p.receiverAuth![m]}`).join(' ') : '';
+      const detail = [p.folder, p.category, p.seconds !== null ? `${p.seconds} s` : null, auth ? `${p.receiverAuth!.authservId}: ${auth}` : null].filter(Boolean).join(' · ');
+      out.push(`    ${padDisplay(p.seed, 10)} ${colour(padDisplay(L.verdict[p.verdict], 12))} ${s.dim(p.address)}${detail ? `  ${s.dim(detail)}` : ''}`);
+    }
+  }
   out.push('');
   if (t.findings.length === 0) out.push(`  ${s.green(L.none)}`);
   else out.push(`  ${s.bold(L.findings)}`);
@@ -242,12 +321,29 @@ export function endpointsOf(config: { targets: readonly TargetConfig[] }): Recor
   return Object.fromEntries(config.targets.map((t) => [t.name, `${t.host}:${t.port}`]));
 }
 
-async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps, channels: AlertChannels): Promise<void> {
+async function alertFromState(
+  report: CheckReport,
+  config: Config,
+  dir: string,
+  io: CliIO,
+  deps: CheckCommandDeps,
+  channels: AlertChannels,
+  seeds: { readonly outcomes: ReadonlyMap<string, SeedReadOutcome>; readonly placements: PlacementStore } | null,
+): Promise<void> {
   const store = createFileStore({ dir });
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
+  // A seed that cannot be read is the monitor's own setup: alerted once per spell, apart from the targets.
+  if (seeds && seeds.outcomes.size > 0) {
+    const events = await recordSeedOutcomes(seeds.outcomes, { config, placements: seeds.placements, store, clock, random, threshold: config.alerts.failureThreshold });
+    const { deliveries, posts } = await deliverEvents(events, { store, channels, clock });
+    for (const post of posts) io.stderr.write(`mailhealth: ${postLine(post)}\n`);
+    for (const { event, outcomes } of deliveries) {
+      if (outcomes.length === 0) io.stderr.write(`mailhealth: alert ${event.kind} for seed ${event.kind === 'seed' ? event.seed : ''} (no channel configured)\n`);
+    }
+  }
   // Every target's round first, then the alerts together: those of one route share a post.
-  const { deliveries, posts } = await recordAndAlert(report.targets, { store, config, channels, clock, random });
+  const { deliveries, posts } = await recordAndAlert(report.targets.map(forHealth), { store, config, channels, clock, random });
   for (const post of posts) io.stderr.write(`mailhealth: ${postLine(post)}\n`);
   for (const { event, outcomes } of deliveries) {
     if (outcomes.length === 0) io.stderr.write(`mailhealth: alert ${event.kind} for ${event.target ?? '(no target)'} (no channel configured)\n`);
@@ -262,15 +358,23 @@ export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
     // With --state the round may alert: say first which channels are live (stderr: --json stays one document).
     const channels = args.state !== undefined ? await localAlertChannels(config, io.env) : null;
     if (channels) for (const line of [...channels.notes, alertChannelsLine(channels)]) io.stderr.write(`mailhealth: ${line}\n`);
-    const report = await checkConfig(config, { ...(args.target !== undefined ? { target: args.target } : {}), env: io.env }, deps);
+    const stateDir = args.state !== undefined ? resolve(io.cwd, args.state) : null;
+    // With --state the placement records stay there (a later `run` does not read them again).
+    const placements = stateDir ? createPlacementFileStore({ dir: stateDir, historyDays: config.retention.historyDays }) : createMemoryPlacementStore();
+    let seedOutcomes: ReadonlyMap<string, SeedReadOutcome> = new Map();
+    const report = await checkConfig(
+      config,
+      { ...(args.target !== undefined ? { target: args.target } : {}), env: io.env, drainMs: args.drain * 1000, placements, onSeeds: (o) => (seedOutcomes = o) },
+      deps,
+    );
     if (args.json) writeJson(io, checkJson(report));
     else io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
     // With --state the round also moves the health state machine and sends the alerts it raises;
     // without it a check is stateless. Notes go to stderr so --json output stays one document.
-    if (args.state !== undefined && channels) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps, channels.channels);
+    if (stateDir !== null && channels) await alertFromState(report, config, stateDir, io, deps, channels.channels, { outcomes: seedOutcomes, placements });
     return exitCodeOf(report.status);
   };
 }
 
-/** `mailhealth check [--config F] [--target NAME] [--json] [--state DIR]`. */
+/** `mailhealth check [--config F] [--target NAME] [--json] [--state DIR] [--drain SECONDS]`. */
 export const checkCommand: Command = createCheckCommand();

@@ -64,12 +64,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check',
     summary: 'one canary round per target: ports, a timed SMTP session, findings',
-    usage: 'check [--config F] [--target NAME] [--json] [--state DIR]',
+    usage: 'check [--config F] [--target NAME] [--json] [--state DIR] [--drain SECONDS]',
     options: {
       config: { type: 'string', short: 'c', value: 'F', description: 'the config file (JSON with comments)', default: './mailhealth.config.json' },
       target: { type: 'string', short: 't', value: 'NAME', description: 'check only this target', default: 'every target' },
       json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md) instead of the human one', default: 'off' },
       state: { type: 'string', value: 'DIR', description: 'record the round there and send the alerts it raises', default: 'none: nothing recorded' },
+      drain: { type: 'string', value: 'SECONDS', description: 'with seeds: how long to wait for the canary to land in the seed mailboxes (0: do not wait)', default: '60' },
     },
     examples: [
       { command: 'mailhealth check --config mailhealth.config.json', comment: 'every target, human report' },

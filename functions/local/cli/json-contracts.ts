@@ -8,6 +8,7 @@
  * their documents themselves, and the tests hold the two together.
  */
 import { z } from 'zod';
+import { PLACEMENT_VERDICTS } from '#core/placement/verdict.ts';
 import { SMTP_STEPS } from '#core/findings.ts';
 import { BOUNCE_REASONS } from '#core/results.ts';
 import { suppressionCsv } from '#core/suppression/list.ts';
@@ -69,6 +70,26 @@ const checkJson = z
             .describe('when TLS was negotiated'),
           extensions: z.record(z.string(), z.union([z.number(), z.array(z.string()), z.boolean()])).describe('EHLO extensions: SIZE as a number, AUTH as its mechanisms, others true'),
           findings: z.array(finding),
+          placement: z
+            .array(
+              z
+                .object({
+                  seed: z.string().describe("the seed's name"),
+                  address: z.string(),
+                  verdict: z.enum(PLACEMENT_VERDICTS).describe('where the canary landed (`pending`: not found yet when the wait ended)'),
+                  folder: z.string().nullable().describe('the IMAP folder it was found in'),
+                  seconds: z.number().nullable().describe("from the provider accepting it to the receiver's arrival"),
+                  receiverAuth: z
+                    .object({ authservId: z.string(), spf: z.string().optional(), dkim: z.string().optional(), dmarc: z.string().optional(), arc: z.string().optional() })
+                    .strict()
+                    .optional()
+                    .describe("the receiver's own Authentication-Results verdicts (`(none)`: Microsoft writes no authserv-id)"),
+                  category: z.string().optional().describe("Gmail's category tab of an inbox canary"),
+                })
+                .strict(),
+            )
+            .optional()
+            .describe('inbox placement per seed, for targets with seeds'),
         })
         .strict(),
     ),

@@ -25,7 +25,8 @@ import { createDnsLookup } from '#adapters/dns-client.ts';
 import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
-import type { Clock, DnsLookup, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
+import type { Clock, DnsLookup, PortProber, RandomSource, SeedReader, SmtpSession } from '#core/ports.ts';
+import { checkLocalSeeds, localSeedReader } from '../seeds.ts';
 import { alertChannelsLine, localAlertChannels } from '../alerting.ts';
 import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
 import { isLocalTarget } from '../auth.ts';
@@ -51,6 +52,8 @@ export interface RunCommandDeps {
   readonly random?: RandomSource;
   /** DNS of the authentication checks. @default config `dnsServers`, else the system's resolvers */
   readonly dnsLookup?: DnsLookup;
+  /** Reads the seed mailboxes. @default IMAP with the config's credentials and the environment */
+  readonly seedReader?: SeedReader;
 }
 
 interface RunArgs {
@@ -114,6 +117,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
+  if (!deps.seedReader) checkLocalSeeds(config, io.env);
   const setup = await localAlertChannels(config, io.env, { slackRetries: 0 });
   const { channels, notes } = setup;
   const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
@@ -131,6 +135,7 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
       secrets,
       report: reporter,
       ...roundDeps(deps),
+      ...((config.seeds ?? []).length > 0 ? { seedReader: deps.seedReader ?? localSeedReader(io.env) } : {}),
       authentication: {
         lookup: deps.dnsLookup ?? createDnsLookup(config.dnsServers ? { servers: config.dnsServers } : {}),
         // Without configured resolvers, a provider on this machine (a test, a local relay) is not checked against public DNS.
@@ -206,6 +211,7 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
       alertPaceMs: { slack: 0 },
       // The demo's own DNS server; its provider sends from 127.0.0.1, which is checked too.
       authentication: { lookup: world.dnsLookup, checkInternalAddresses: true },
+      seedReader: world.seedReader,
       hooks: {
         beforeRound: (n) => {
           world.hooks.beforeRound?.(n);

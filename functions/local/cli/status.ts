@@ -9,9 +9,10 @@
  * `--json`: `{ "status", "generatedAt", "stateDir", "lastRoundAt", "counts": { "failing",
  * "warning", "ok", "unknown" }, "targets": [ { "name", "health", "status", "since",
  * "lastRoundAt", "lastRoundStatus", "problem": { "step", "code", "severity" } | null,
- * "roundTrip": { "canaryId", "sentAt", "state", "seconds" } | null, "placement": null,
- * "dmarc"?: { "domains", "day", "findings" } } ] }` (`dmarc`: the latest day of the DMARC and TLS
- * reports about the target's domains, report/dmarc-section.ts; only for targets with reports).
+ * "roundTrip": { "canaryId", "sentAt", "state", "seconds" } | null, "placement": { "status", "summary" } | null,
+ * "dmarc"?: { "domains", "day", "findings" } } ] }` (placement: the latest round's verdicts at the
+ * target's seeds; `dmarc`: the latest day of the DMARC and TLS reports about the target's domains,
+ * report/dmarc-section.ts; only for targets with reports).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { targetSchema, type TargetConfig } from '#core/config.ts';
-import { createCertificateAuthority } from '#local/certs.ts';
+import { createCertificateAuthority, type CertificateAuthority } from '#local/certs.ts';
 
 /** The host name the demo certificate is issued for (the target connects to 127.0.0.1 with this servername). */
 export const DEMO_HOSTNAME = 'smtp.demo.mail-health.test';
@@ -54,6 +54,8 @@ export interface DemoProvider {
   readonly ports: Readonly<Record<number, number>>;
   /** The demo CA certificate: pass it as the round's `ca` so the certificate verifies. */
   readonly caPem: string;
+  /** The demo CA itself, for the other demo servers' certificates (the seed mailbox). */
+  readonly ca: CertificateAuthority;
   readonly received: readonly DemoMessage[];
   close(): Promise<void>;
 }
@@ -158,6 +160,7 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
     password,
     ports: { 25: p25, 587: p587, 465: p465 },
     caPem: ca.certPem,
+    ca,
     received,
     async close() {
       for (const s of silentSockets) s.destroy();

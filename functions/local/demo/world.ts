@@ -15,18 +15,25 @@
  *   the provider DKIM-signs clinic's domain; clinic's canaries pass SPF, DKIM and DMARC, shop's
  *   domain still names its old provider in SPF, so from round 2 (its first canary has arrived)
  *   shop shows CANARY_SPF_FAIL, CANARY_DKIM_FAIL and CANARY_DMARC_FAIL with their remedies.
+ * - Inbox placement: a seed mailbox (demo/seed-mailbox.ts, IMAP over TLS) whose receiving server
+ *   (demo/seed-mx.ts) verifies each message and files what fails DMARC into Junk: clinic's
+ *   canaries land in the inbox, shop's in spam, so from round 2 shop shows PLACEMENT_SPAM (and
+ *   PLACEMENT_AUTH_FAIL, the receiver's own verdict) with their remedies.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type Config } from '#core/config.ts';
 import type { Language } from '#core/findings.ts';
-import type { DnsLookup, Notifier } from '#core/ports.ts';
+import type { DnsLookup, Notifier, SeedReader } from '#core/ports.ts';
+import { createImapSeedReader } from '#adapters/imap-seed.ts';
 import type { RoundHooks, TargetSecrets } from '../loop.ts';
 import { DEMO_BROKEN_DOMAIN, DEMO_DKIM_SELECTOR, DEMO_DNSBL_ZONE, DEMO_SIGNED_DOMAIN, startDemoDns } from './dns.ts';
 import { DEMO_BOUNCE_DOMAIN, DEMO_HOSTNAME, startDemoProvider } from './provider.ts';
 import { createDemoRelay } from './relay.ts';
 import { demoReportMails } from './reports.ts';
+import { startSeedMailbox } from './seed-mailbox.ts';
+import { startSeedMx } from './seed-mx.ts';
 
 /** The customer domain whose mail server has the full and the unknown mailbox. */
 export const DEMO_CUSTOMER_DOMAIN = 'customers.demo.mail-health.test';
@@ -34,6 +41,12 @@ export const DEMO_CUSTOMER_DOMAIN = 'customers.demo.mail-health.test';
 export const DEMO_CUSTOMER_MX = `mx.${DEMO_CUSTOMER_DOMAIN}`;
 /** The provider's SIZE limit: below the shop's 10 MiB, so SIZE_LIMIT_LOW shows. */
 export const DEMO_SIZE_LIMIT = 5 * 1024 * 1024;
+/** The seed's domain: a mailbox provider of the shop's customers, with a spam folder. */
+export const DEMO_SEED_DOMAIN = 'mailbox.demo.mail-health.test';
+/** The seed's receiving server: its Received `by` and its Authentication-Results authserv-id. */
+export const DEMO_SEED_MX = `mx.${DEMO_SEED_DOMAIN}`;
+const DEMO_SEED_IMAP = `imap.${DEMO_SEED_DOMAIN}`;
+const SEED_ADDRESS = `customer@${DEMO_SEED_DOMAIN}`;
 /** Seconds between demo rounds. */
 export const DEMO_INTERVAL_SECONDS = 10;
 /** The round from which the provider accepts clinic's password again. */
@@ -72,6 +85,8 @@ export interface DemoWorld {
   readonly captured: readonly { readonly text: string }[];
   /** DNS of the demo world only (the embedded server), for the authentication checks. */
   readonly dnsLookup: DnsLookup;
+  /** Reads the demo's seed mailbox (IMAP over TLS on 127.0.0.1, the demo CA). */
+  readonly seedReader: SeedReader;
   /**
    * What the demo tells before its first round (`intervalSeconds`: the time between rounds;
    * `rounds`: how many it runs, from `--rounds`/`--once`, or null until Ctrl-C).
@@ -128,6 +143,8 @@ const TEXT = {
       `  DNS       an embedded DNS server answers for the demo domains: clinic's domain passes SPF, DKIM (the provider signs) and DMARC;`,
       `            shop's ${DEMO_BROKEN_DOMAIN} still names its old provider in SPF, which the delivered canary shows`,
       `  reports   in round ${DEMO_REPORT_ROUND}, receivers' DMARC reports arrive at dmarc@${DEMO_BOUNCE_DOMAIN}: shop's newsletter service stopped signing as shop`,
+      `  seed      both canaries also go to ${SEED_ADDRESS}, a mailbox read over IMAP whose receiver files mail failing DMARC as spam`,
+      '            (inbox placement: does the mail reach the customer\'s inbox, or its spam folder?)',
       'A round every %d s; alerts are captured and printed here (no Slack, no email). %s',
     ],
     ja: [
@@ -139,30 +156,32 @@ const TEXT = {
       '  DNS           デモ用ドメインには組み込み DNS サーバーが応答します。clinic のドメインは SPF・DKIM（プロバイダーが署名）・DMARC に合格し、',
       `                shop の ${DEMO_BROKEN_DOMAIN} は SPF に旧プロバイダーしか記載していないことが、届いたテストメールから分かります`,
       `  レポート      ラウンド ${DEMO_REPORT_ROUND} で受信側の DMARC レポートが dmarc@${DEMO_BOUNCE_DOMAIN} に届きます。shop のメルマガ配信サービスが shop として署名しなくなっています`,
+      `  シード        両方のテストメールを ${SEED_ADDRESS} にも送ります。IMAP で読み取るメールボックスで、受信側は DMARC に失敗したメールを迷惑メールに振り分けます`,
+      '                （受信場所の確認: お客様の受信トレイに届くか、迷惑メールフォルダーに入るか）',
       '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。%s',
     ],
   },
   story: {
     en: {
       1: 'demo: shop\'s canary goes out; watch the bounces come back. clinic\'s login is refused (1 failed round).',
-      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert. shop\'s first canary arrived unauthenticated: its SPF names only the old provider and nothing signs it (CANARY_SPF_FAIL, CANARY_DKIM_FAIL, CANARY_DMARC_FAIL). Receivers\' DMARC reports arrive too: shop\'s newsletter service passed the day before yesterday and fails yesterday (DMARC_REPORT_FAIL), and a stranger sends as shop (DMARC_REPORT_UNKNOWN_SOURCE).',
+      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert. shop\'s first canary arrived unauthenticated: its SPF names only the old provider and nothing signs it (CANARY_SPF_FAIL, CANARY_DKIM_FAIL, CANARY_DMARC_FAIL). Receivers\' DMARC reports arrive too: shop\'s newsletter service passed the day before yesterday and fails yesterday (DMARC_REPORT_FAIL), and a stranger sends as shop (DMARC_REPORT_UNKNOWN_SOURCE). At the seed shop\'s canary landed in spam (PLACEMENT_SPAM) because the receiver saw DMARC fail (PLACEMENT_AUTH_FAIL).',
       3: 'demo: the provider now accepts clinic\'s password (someone fixed it): 1 good round. shop fails authentication for the 2nd round in a row: an alert.',
       4: 'demo: a second good round for clinic (alerts.recoveryThreshold) → recovered.',
     },
     ja: {
       1: 'デモ: shop のテストメールを送信します。返ってくるバウンスに注目してください。clinic は認証を拒否されます（失敗 1 回目）。',
-      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の最初のテストメールは認証なしで届きました。SPF には旧プロバイダーしか記載がなく、DKIM 署名もありません（CANARY_SPF_FAIL、CANARY_DKIM_FAIL、CANARY_DMARC_FAIL）。受信側の DMARC レポートも届きます。shop のメルマガ配信サービスは一昨日は合格し、昨日は失敗しています（DMARC_REPORT_FAIL）。見知らぬ送信元も shop を名乗っています（DMARC_REPORT_UNKNOWN_SOURCE）。',
+      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の最初のテストメールは認証なしで届きました。SPF には旧プロバイダーしか記載がなく、DKIM 署名もありません（CANARY_SPF_FAIL、CANARY_DKIM_FAIL、CANARY_DMARC_FAIL）。受信側の DMARC レポートも届きます。shop のメルマガ配信サービスは一昨日は合格し、昨日は失敗しています（DMARC_REPORT_FAIL）。見知らぬ送信元も shop を名乗っています（DMARC_REPORT_UNKNOWN_SOURCE）。シードでは受信側が shop のテストメールを DMARC 失敗と判定し（PLACEMENT_AUTH_FAIL）、迷惑メールフォルダーに入れました（PLACEMENT_SPAM）。',
       3: 'デモ: プロバイダーが clinic のパスワードを受け付けるようになりました（修正済み）。正常 1 回目です。shop は 2 回連続で認証に失敗し、アラートを送ります。',
       4: 'デモ: clinic が 2 回連続で正常（alerts.recoveryThreshold）になり、復旧を通知します。',
     },
   },
   epilogue: {
     en: [
-      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL), a sender of shop\'s own mail failing DMARC in receivers\' reports (DMARC_REPORT_FAIL), an alert and its recovery.',
+      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL) and that lands in the customer\'s spam folder (PLACEMENT_SPAM), a sender of shop\'s own mail failing DMARC in receivers\' reports (DMARC_REPORT_FAIL), an alert and its recovery.',
       '%s Open the report: %s',
     ],
     ja: [
-      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）、受信側のレポートに現れた自社メールの DMARC 失敗（DMARC_REPORT_FAIL）、アラートおよび復旧をお見せしました。',
+      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）とお客様の迷惑メールフォルダーに入るメール（PLACEMENT_SPAM）、受信側のレポートに現れた自社メールの DMARC 失敗（DMARC_REPORT_FAIL）、アラートおよび復旧をお見せしました。',
       '%s レポート: %s',
     ],
   },
@@ -191,12 +210,22 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
   const customer = await startCustomerMx();
   // The relay delivers from 127.0.0.1: the sending server the bounce listener's Received header shows.
   const dns = await startDemoDns({ providerName: DEMO_HOSTNAME, sendingIp: HOST, mxName: `mx.${DEMO_SIGNED_DOMAIN}` });
+  // The seed: its mailbox (IMAP over TLS) and its receiving server, which files by DMARC.
+  const seedPassword = randomBytes(12).toString('base64url');
+  let seedBox: Awaited<ReturnType<typeof startSeedMailbox>> | null = null;
+  const seedMx = await startSeedMx({
+    hostname: DEMO_SEED_MX,
+    lookup: dns.lookup,
+    deliver: (raw, filing) => seedBox?.file(raw.toString('latin1'), filing === 'junk' ? seedBox.junkPath : 'INBOX'),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const relay = createDemoRelay({
     hostname: DEMO_HOSTNAME,
     prepare: (m) => dns.sign(m.raw),
     ...(options.now ? { now: options.now } : {}),
     route(domain) {
       if (domain === DEMO_CUSTOMER_DOMAIN) return { host: HOST, port: customer.port, name: DEMO_CUSTOMER_MX };
+      if (domain === DEMO_SEED_DOMAIN) return { host: HOST, port: seedMx.port, name: DEMO_SEED_MX };
       if (domain === DEMO_BOUNCE_DOMAIN) {
         const listener = options.bounceListener();
         return listener ? { host: listener.host, port: listener.port, name: `mx.${DEMO_BOUNCE_DOMAIN}` } : null;
@@ -216,6 +245,14 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
         callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
       },
     },
+  });
+
+  seedBox = await startSeedMailbox({ user: SEED_ADDRESS, password: seedPassword, tls: provider.ca.issue({ hosts: [DEMO_SEED_IMAP, HOST] }) });
+  const seedPort = seedBox.port;
+  const seedReader = createImapSeedReader({
+    credentials: async () => ({ user: SEED_ADDRESS, password: seedPassword }),
+    ca: async () => provider.caPem,
+    dial: () => seedPort,
   });
 
   const common = {
@@ -253,6 +290,14 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     ],
     dnsbl: [DEMO_DNSBL_ZONE],
     local: { intervalSeconds: DEMO_INTERVAL_SECONDS, bounceListener: { host: HOST, port: 2525 } },
+    seeds: [
+      {
+        name: 'customer-mailbox',
+        address: SEED_ADDRESS,
+        imap: { host: HOST, port: 993, tls: 'implicit', servername: DEMO_SEED_IMAP, auth: { user: SEED_ADDRESS, passwordEnv: 'MAILHEALTH_DEMO_SEED_PASSWORD' }, timeoutMs: 5_000 },
+        authservIds: [DEMO_SEED_MX],
+      },
+    ],
   });
 
   const captured: { text: string }[] = [];
@@ -291,6 +336,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     notifiers: [capture],
     captured,
     dnsLookup: dns.lookup,
+    seedReader,
     intro: (seconds, rounds = null) => {
       const stops = TEXT.stops[lang];
       const how = rounds === null ? stops.never : rounds === 1 ? stops.once : stops.after.replace('%d', String(rounds));
@@ -308,7 +354,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     },
     async close() {
       await relay.settled();
-      await Promise.all([provider.close(), customer.close(), dns.close()]);
+      await Promise.all([provider.close(), customer.close(), dns.close(), seedMx.close(), seedBox?.close()]);
     },
   };
 }

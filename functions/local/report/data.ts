@@ -11,6 +11,8 @@ import { readRetentionNotes, type RetentionNote } from '#adapters/file-store.ts'
 import type { RetentionConfig } from '#core/config.ts';
 import type { RoundAuthentication } from '#core/auth/facts.ts';
 import { compareFleetRows, fleetRowOf, type FleetRow } from '#core/health/fleet.ts';
+import { createPlacementFileStore } from '#adapters/placement-file-store.ts';
+import type { PlacementRecord } from '#core/placement/verdict.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
@@ -85,6 +87,8 @@ export interface ReportData {
   readonly deliveryTimeoutMinutes?: number;
   /** Alerts still waiting for their channels in the outbox. */
   readonly outboxPending?: number;
+  /** Inbox placement records per target (of the targets with seeds), newest canary first. */
+  readonly placement?: readonly { readonly name: string; readonly records: readonly PlacementRecord[] }[];
 }
 
 /** How much history the report reads. */
@@ -237,5 +241,21 @@ export async function collectReportData(store: Store, options: CollectOptions): 
     outboxPending: outbox.filter((n) => n.endsWith('.json')).length,
     // DMARC and TLS reports (dmarc-section.ts).
     dmarc: await collectDmarcSection(options.stateDir),
+    placement: await placementOf(options.stateDir, targets.map((t) => t.name), options.now),
   };
+}
+
+// The records of a target the report's grid reads (a day of 5-minute round trips to 4 seeds fits).
+const PLACEMENT_RECORDS = 2_000;
+
+/** The placement records of each target, from the state directory's placement files (read only). */
+async function placementOf(stateDir: string, names: readonly string[], now: Date): Promise<{ name: string; records: PlacementRecord[] }[]> {
+  const placements = createPlacementFileStore({ dir: stateDir });
+  const sentAfter = new Date(now.getTime() - 7 * 86_400_000).toISOString();
+  const out: { name: string; records: PlacementRecord[] }[] = [];
+  for (const name of names) {
+    const records = await placements.listPlacements(name, { sentAfter, limit: PLACEMENT_RECORDS }).catch(() => [] as PlacementRecord[]);
+    if (records.length > 0) out.push({ name, records });
+  }
+  return out;
 }

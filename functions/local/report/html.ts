@@ -14,6 +14,7 @@ import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
 import type { BounceReason } from '#core/results.ts';
 import { authenticationSection } from './auth-section.ts';
 import { dmarcSection } from './dmarc-section.ts';
+import { placementSection } from './placement-section.ts';
 import type { ReportData } from './data.ts';
 import { fleetSection } from './fleet.ts';
 import { badge, fillText, reportTime, type RenderOptions } from './format.ts';
@@ -100,6 +101,7 @@ const KIND_LABEL: Record<string, Record<Language, string>> = {
   digest: { en: 'bounce digest', ja: '返送のまとめ' },
   undelivered: { en: 'not delivered', ja: '未着' },
   alarm: { en: 'alarm', ja: 'アラーム' },
+  seed: { en: 'seed', ja: 'シード' },
 };
 
 const REASON_GROUP_COLOUR = (reason: BounceReason): string =>
@@ -264,6 +266,7 @@ ${targetsSection(data.targets, data.generatedAt, o)}
 <section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
 ${authenticationSection(data.targets, lang, (iso) => reportTime(iso, lang, o.timeZone))}
 ${dmarcSection(data.dmarc ?? [], lang)}
+${placementSection(data.placement ?? [], lang, o.timeZone)}
 <section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${data.outboxPending ? `<p>${esc(fillText(T.outboxPending[lang], data.outboxPending))}</p>` : ''}${alertRows(alerts, o)}</section>
 ${kept}
 <section id="retention"><h2>${esc(T.retentionHeading[lang])}</h2>${retentionSection(data, o)}</section>`;

@@ -41,6 +41,15 @@ export function dovecotUnavailable(): string | null {
   return null;
 }
 
+/** Why the Dovecot IMAP and Sieve tests cannot run here, or null when they can. */
+export function dovecotImapUnavailable(): string | null {
+  const base = dovecotUnavailable();
+  if (base) return base;
+  if (!existsSync('/usr/lib/dovecot/imap')) return "/usr/lib/dovecot/imap is not installed (.ci/run installs Debian's dovecot-imapd)";
+  if (!existsSync('/usr/lib/dovecot/modules/lib90_sieve_plugin.so')) return "Pigeonhole Sieve is not installed (.ci/run installs Debian's dovecot-sieve)";
+  return null;
+}
+
 /** One account: a login for SASL and a mailbox for LMTP. */
 export interface DovecotUser {
   /** The full address, also the login name. */
@@ -50,6 +59,19 @@ export interface DovecotUser {
   readonly quota?: string;
   /** Bytes of old mail already in the mailbox before the start (to be over a small quota). */
   readonly prefillBytes?: number;
+  /** Small messages already in the inbox before the start (a big mailbox; one maildir file each). */
+  readonly prefillMessages?: number;
+}
+
+/** IMAP for the seed tests: TLS, a \Junk folder, Sieve before delivery, OAuth 2.0 logins. */
+export interface DovecotImapOptions {
+  /** The server certificate of the implicit-TLS listener (PEM). */
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** A Sieve script every LMTP delivery runs first (Pigeonhole `sieve_before`). */
+  readonly sieveBefore?: string;
+  /** OAuth 2.0 (XOAUTH2, OAUTHBEARER): access tokens checked at this RFC 7662 introspection URL (POST). */
+  readonly oauth2IntrospectionUrl?: string;
 }
 
 /** A running instance. */
@@ -59,6 +81,9 @@ export interface DovecotInstance {
   readonly authSocket: string;
   /** The LMTP listener on 127.0.0.1. */
   readonly lmtpPort: number;
+  /** With `imap`: the implicit-TLS IMAP listener, and a plain one (for a test's recording TLS front). */
+  readonly imapsPort?: number;
+  readonly imapPort?: number;
   /** The messages delivered to a mailbox (its maildir's new/ and cur/), as text. */
   messages(address: string): Promise<string[]>;
   /** Dovecot's log, for a failing test's message. */
@@ -74,7 +99,7 @@ function idOf(flag: '-u' | '-g', name: string): number {
  * Writes a private instance's configuration and starts its master in the foreground.
  * @param options.hostname the name Dovecot gives in its LMTP replies (and DSNs quote)
  */
-export async function startDovecot(options: { readonly users: readonly DovecotUser[]; readonly hostname: string }): Promise<DovecotInstance> {
+export async function startDovecot(options: { readonly users: readonly DovecotUser[]; readonly hostname: string; readonly imap?: DovecotImapOptions }): Promise<DovecotInstance> {
   const uid = idOf('-u', MAIL_USER);
   const gid = Number(execFileSync('getent', ['group', MAIL_GROUP]).toString().split(':')[2]);
   // Short path: UNIX socket paths are limited to about 100 bytes.
@@ -84,6 +109,8 @@ export async function startDovecot(options: { readonly users: readonly DovecotUs
   for (const d of ['run', 'state', 'mail']) await mkdir(join(dir, d), { recursive: true });
   await chown(mail, uid, gid);
   const lmtpPort = await freePort();
+  const imap = options.imap;
+  const [imapsPort, imapPort] = imap ? [await freePort(), await freePort()] : [undefined, undefined];
   const authSocket = join(dir, 'run', 'auth-postfix');
 
   // passwd-file: user:password:uid:gid:gecos:home:shell:extra fields (userdb_ ones for the mailbox).
@@ -91,6 +118,26 @@ export async function startDovecot(options: { readonly users: readonly DovecotUs
   // Readable by the auth process only, which runs as the dovecot user.
   await writeFile(join(dir, 'users'), `${lines.join('\n')}\n`, { mode: 0o600 });
   await chown(join(dir, 'users'), idOf('-u', 'dovecot'), idOf('-g', 'dovecot'));
+
+  for (const u of options.users) {
+    if (!u.prefillMessages) continue;
+    const home = join(mail, u.address);
+    for (const d of ['', 'cur', 'new', 'tmp']) {
+      await mkdir(join(home, d), { recursive: true });
+      await chown(join(home, d), uid, gid);
+    }
+    // One small message a file, written in batches; the names carry their size (S=) like Dovecot's.
+    const batch = 2_000;
+    for (let start = 0; start < u.prefillMessages; start += batch) {
+      const writes: Promise<void>[] = [];
+      for (let i = start; i < Math.min(start + batch, u.prefillMessages); i++) {
+        const body = `From: sender${i % 97}@example.org\r\nSubject: message ${i}\r\nMessage-ID: <m${i}@example.org>\r\n\r\nold mail ${i}\r\n`;
+        writes.push(writeFile(join(home, 'cur', `${1700000000 + i}.M${i}P1.prefill,S=${Buffer.byteLength(body)}:2,S`), body));
+      }
+      await Promise.all(writes);
+    }
+    execFileSync('chown', ['-R', `${uid}:${gid}`, home]);
+  }
 
   for (const u of options.users) {
     if (!u.prefillBytes) continue;
@@ -106,18 +153,66 @@ export async function startDovecot(options: { readonly users: readonly DovecotUs
     await chown(file, uid, gid);
   }
 
+  let imapConfig: string[] = [];
+  if (imap && imapsPort !== undefined && imapPort !== undefined) {
+    await writeFile(join(dir, 'imap-cert.pem'), imap.certPem);
+    await writeFile(join(dir, 'imap-key.pem'), imap.keyPem, { mode: 0o600 });
+    const sieveDir = join(dir, 'sieve');
+    await mkdir(sieveDir, { recursive: true });
+    if (imap.sieveBefore) await writeFile(join(sieveDir, 'before.sieve'), imap.sieveBefore);
+    // LMTP compiles the script as the mail user on first use.
+    await chown(sieveDir, uid, gid);
+    if (imap.sieveBefore) await chown(join(sieveDir, 'before.sieve'), uid, gid);
+    if (imap.oauth2IntrospectionUrl) {
+      await writeFile(
+        join(dir, 'oauth2.conf'),
+        [`introspection_mode = post`, `introspection_url = ${imap.oauth2IntrospectionUrl}`, 'force_introspection = yes', 'username_attribute = username', 'active_attribute = active', 'active_value = true', ''].join('\n'),
+      );
+    }
+    imapConfig = [
+      'ssl = yes',
+      `ssl_cert = <${dir}/imap-cert.pem`,
+      `ssl_key = <${dir}/imap-key.pem`,
+      'namespace inbox {',
+      '  inbox = yes',
+      '  separator = /',
+      '  mailbox Junk {',
+      '    special_use = \\Junk',
+      '    auto = create',
+      '  }',
+      '  mailbox Trash {',
+      '    special_use = \\Trash',
+      '    auto = create',
+      '  }',
+      '}',
+      'service imap-login {',
+      '  inet_listener imap {',
+      '    address = 127.0.0.1',
+      `    port = ${imapPort}`,
+      '  }',
+      '  inet_listener imaps {',
+      '    address = 127.0.0.1',
+      `    port = ${imapsPort}`,
+      '    ssl = yes',
+      '  }',
+      '}',
+      ...(imap.sieveBefore ? ['protocol lmtp {', '  mail_plugins = $mail_plugins sieve', '}', 'plugin {', `  sieve_before = ${sieveDir}/before.sieve`, '}'] : []),
+      ...(imap.oauth2IntrospectionUrl ? ['passdb {', '  driver = oauth2', '  mechanisms = xoauth2 oauthbearer', `  args = ${dir}/oauth2.conf`, '}'] : []),
+    ];
+  }
+
   const config = [
     `base_dir = ${dir}/run`,
     `state_dir = ${dir}/state`,
     `instance_name = ${dir.slice(dir.lastIndexOf('/') + 1)}`,
     `log_path = ${dir}/dovecot.log`,
     `hostname = ${options.hostname}`,
-    'protocols = lmtp',
+    `protocols = lmtp${imap ? ' imap' : ''}`,
     'listen = 127.0.0.1',
-    'ssl = no',
+    ...(imap ? [] : ['ssl = no']),
     'default_internal_user = dovecot',
     'default_login_user = dovenull',
-    'auth_mechanisms = plain login',
+    `auth_mechanisms = plain login${imap?.oauth2IntrospectionUrl ? ' xoauth2 oauthbearer' : ''}`,
     // Debian's defaults refuse plaintext AUTH without TLS; Postfix talks to this socket locally
     // after its own STARTTLS, so the client's TLS is Postfix's business here.
     'disable_plaintext_auth = no',
@@ -129,8 +224,10 @@ export async function startDovecot(options: { readonly users: readonly DovecotUs
     'lmtp_rcpt_check_quota = yes',
     'passdb {',
     '  driver = passwd-file',
+    ...(imap?.oauth2IntrospectionUrl ? ['  mechanisms = plain login'] : []),
     `  args = scheme=PLAIN username_format=%u ${dir}/users`,
     '}',
+    ...imapConfig,
     'userdb {',
     '  driver = passwd-file',
     `  args = username_format=%u ${dir}/users`,
@@ -187,10 +284,13 @@ export async function startDovecot(options: { readonly users: readonly DovecotUs
     throw new Error(`Dovecot did not start: ${err instanceof Error ? err.message : String(err)}\n${stderr}\n${text}`);
   }
 
+  if (imapsPort !== undefined) await waitForPort(imapsPort, START_TIMEOUT_MS);
   return {
     dir,
     authSocket,
     lmtpPort,
+    ...(imapsPort !== undefined ? { imapsPort } : {}),
+    ...(imapPort !== undefined ? { imapPort } : {}),
     async messages(address) {
       const out: string[] = [];
       for (const sub of ['new', 'cur']) {

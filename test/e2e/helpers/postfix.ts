@@ -67,6 +67,8 @@ export interface PostfixInstance {
   readonly authSubmissionPort?: number;
   /** With Dovecot: the implicit-TLS listener (TLS from the first byte, then SASL AUTH). */
   readonly smtpsPort?: number;
+  /** With `lmtpReinject`: the receiver's listener whose mail goes on over LMTP. */
+  readonly reinjectPort?: number;
   /** The CA that issued the submission certificate (PEM). */
   readonly caPem: string;
   /** Postfix's log (maillog_file), for a failing test's message. */
@@ -135,6 +137,13 @@ export async function startPostfix(options: {
   readonly bounceDomain: string;
   readonly listenerPort: number;
   readonly dovecot?: DovecotEndpoints;
+  /** More domains relayed by SMTP to a server on 127.0.0.1 (a receiving MX of a test). */
+  readonly relays?: readonly { readonly domain: string; readonly port: number }[];
+  /**
+   * A listener that plays a receiver's own Postfix: what it takes goes over LMTP to 127.0.0.1:
+   * `lmtpPort` (its `content_filter`, whatever the domain), stamped `by <hostname>`.
+   */
+  readonly lmtpReinject?: { readonly hostname: string; readonly lmtpPort: number };
 }): Promise<PostfixInstance> {
   const uid = Number(execFileSync('id', ['-u', 'postfix']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postfix']).toString().trim());
@@ -150,6 +159,7 @@ export async function startPostfix(options: {
   const [submissionPort, smallPort] = [await freePort(), await freePort()];
   const dovecot = options.dovecot;
   const [authSubmissionPort, smtpsPort] = dovecot ? [await freePort(), await freePort()] : [undefined, undefined];
+  const reinjectPort = options.lmtpReinject ? await freePort() : undefined;
   const ca = createCertificateAuthority({ commonName: 'mail-health Postfix test CA' });
   const leaf = ca.issue({ hosts: [PROVIDER_HOSTNAME, '127.0.0.1'] });
   const certFile = join(etc, 'smtpd-cert.pem');
@@ -166,6 +176,7 @@ export async function startPostfix(options: {
     `${options.bounceDomain} smtp:[127.0.0.1]:${options.listenerPort}`,
     `big.test smtp:[127.0.0.1]:${smallPort}`,
     ...(dovecot ? dovecot.domains.map((domain) => `${domain} lmtp:inet:[127.0.0.1]:${dovecot.lmtpPort}`) : []),
+    ...(options.relays ?? []).map((r) => `${r.domain} smtp:[127.0.0.1]:${r.port}`),
   ];
   await writeFile(join(etc, 'transport'), `${routes.join('\n')}\n`);
 
@@ -238,13 +249,24 @@ export async function startPostfix(options: {
       [`127.0.0.1:${smtpsPort} inet n - n - - smtpd`, '  -o smtpd_tls_wrappermode=yes', ...login].join('\n'),
     );
   }
+  if (options.lmtpReinject && reinjectPort !== undefined) {
+    // Everything this listener takes goes to the LMTP server, stamped with the receiver's name.
+    listeners.push(
+      [
+        `127.0.0.1:${reinjectPort} inet n - n - - smtpd`,
+        `  -o myhostname=${options.lmtpReinject.hostname}`,
+        `  -o content_filter=lmtp:inet:[127.0.0.1]:${options.lmtpReinject.lmtpPort}`,
+        '  -o smtpd_relay_restrictions=permit_mynetworks,reject',
+      ].join('\n'),
+    );
+  }
   await writeFile(join(etc, 'master.cf'), masterCf(await readFile('/etc/postfix/master.cf', 'utf8'), listeners));
   await chmod(etc, 0o755);
 
   const log = async () => readFile(join(dir, 'maillog'), 'utf8').catch(() => '');
   try {
     await run(POSTFIX, ['-c', etc, 'start'], { timeout: START_TIMEOUT_MS });
-    for (const port of [submissionPort, authSubmissionPort, smtpsPort]) if (port !== undefined) await waitForPort(port, START_TIMEOUT_MS);
+    for (const port of [submissionPort, authSubmissionPort, smtpsPort, reinjectPort]) if (port !== undefined) await waitForPort(port, START_TIMEOUT_MS);
   } catch (err) {
     const text = await log();
     await run(POSTFIX, ['-c', etc, 'abort'], { timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
@@ -257,6 +279,7 @@ export async function startPostfix(options: {
     submissionPort,
     ...(authSubmissionPort !== undefined ? { authSubmissionPort } : {}),
     ...(smtpsPort !== undefined ? { smtpsPort } : {}),
+    ...(reinjectPort !== undefined ? { reinjectPort } : {}),
     caPem: ca.certPem,
     log,
     async stop() {

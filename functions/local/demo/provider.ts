@@ -54,6 +54,7 @@ export interface DemoProvider {
   readonly ports: Readonly<Record<number, number>>;
   /** The demo CA certificate: pass it as the round's `ca` so the certificate verifies. */
   readonly caPem: string;
+  /** The latest messages it accepted (the last KEPT_MESSAGES: the demo runs until stopped). */
   readonly received: readonly DemoMessage[];
   close(): Promise<void>;
 }
@@ -79,6 +80,9 @@ function listen(server: { listen(port: number, host: string, cb: () => void): un
  *   { ...deps, portOverrides: demo.ports });
  * await demo.close();
  */
+/** Messages the provider keeps for a look (tests); a demo left running for days keeps no more. */
+const KEPT_MESSAGES = 100;
+
 export async function startDemoProvider(options: DemoProviderOptions = {}): Promise<DemoProvider> {
   const user = options.user ?? 'shop@demo.mail-health.test';
   const password = options.password ?? randomBytes(12).toString('base64url');
@@ -113,6 +117,7 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
           raw: Buffer.concat(chunks),
         };
         received.push(message);
+        if (received.length > KEPT_MESSAGES) received.splice(0, received.length - KEPT_MESSAGES);
         options.onMessage?.(message);
         callback();
       });

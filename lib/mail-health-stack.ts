@@ -23,12 +23,16 @@
  * The deployed config file: the resolved `Config` as JSON, validated at synth with every default
  * filled in and `language` resolved, so read it with `JSON.parse(text) as Config`
  * (`readDeployedConfig` in functions/lambda/env.ts) and do not import the zod schema (it would add
- * about 440 KB to each bundle and break the bundle size targets). No secrets and no `local`
- * section: `auth` keeps `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName`
- * only, a target's `ca` is the path of its PEM copied into the bundle, relative to the config
- * file (`ca/<target>.pem`). It still passes `parseConfig`, and it may be of any size (an
- * environment variable would hold 4 KB; 500 targets make about 180 KB). A changed config
- * changes the bundles' hashes, so a deploy updates the functions' code.
+ * about 440 KB to each bundle and break the bundle size targets). Every field arrives as given
+ * except, by the rules of lib/deployed-config.ts (a field without a rule does not compile, one
+ * no rule knows is refused at synth): no secrets and no `$schema` or `local`; `auth` keeps
+ * `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName` only, a target's `ca`
+ * is the path of its PEM copied into the bundle, relative to the config file
+ * (`ca/<target>.pem`). The handlers use `retention.historyDays` as the TTL of history items;
+ * the stack uses `retention.rawMailDays` for the raw-mail bucket. It still passes
+ * `parseConfig`, and it may be of any size (an environment variable would hold 4 KB; 500
+ * targets make about 180 KB). A changed config changes the bundles' hashes, so a deploy
+ * updates the functions' code.
  *
  * Secrets: an SMTP target's secret (`auth.secretName`) holds the password as plain text; the
  * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
@@ -43,6 +47,9 @@
  * after storing the message. SNS invokes the alert Lambda with alerts (kinds in
  * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications;
  * an alarm on one target's `CanarySuccess` is not delivered (the health state machine speaks).
+ * Every alarm also notifies a topic of its own (lib/monitoring.ts) that SNS emails to
+ * `alerts.alarmEmails` (default `alerts.email.to`) without any Lambda: the alarms on the alert
+ * Lambda reach someone when it fails.
  *
  * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`). Each
  * distinct metric is billed every month, so there is one per target and none per step, code or
@@ -59,7 +66,12 @@
  * `tls.certDaysLeft` and `findings` (codes); one line per arrived canary in the bounce log
  * group, `message` = `canary delivered`, with `target` and `roundTripSeconds`; one line per
  * sweep in the sweeper's, `message` = `sweep`, with the targets by state (`ok`, `warning`,
- * `failing`, `unseen`) and `silentCount`.
+ * `failing`, `unseen`) and `silentCount`; one line per delivered canary with SES's verdicts,
+ * `message` = `canary authentication`, with `target`, `canaryId`, `spf`, `dkim` (a list, one
+ * result per signature) and `dmarc`. Powertools writes WARN and ERROR lines (a warning or
+ * critical finding is WARN) to stderr and the others, EMF metrics included, to stdout; Lambda
+ * sends both streams to the function's log group, so whatever reads the lines outside AWS must
+ * read both.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,9 +86,12 @@ import { ConfigError } from '#core/errors.ts';
 import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
-import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV } from './canary.ts';
+import { Canary, ROUND_INTERVAL_ENV } from './canary.ts';
+import { deployedConfig } from './deployed-config.ts';
 import { Monitoring } from './monitoring.ts';
 import { SILENT_AFTER_ENV, Sweeper } from './sweeper.ts';
+
+export { deployedConfig } from './deployed-config.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
@@ -114,7 +129,7 @@ export interface MailHealthStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * How long raw received messages are kept.
-   * @default Duration.days(30)
+   * @default the config's `retention.rawMailDays`
    */
   readonly rawMailRetention?: Duration;
   /**
@@ -133,40 +148,6 @@ export function rateInterval(schedule: string): Duration | undefined {
   if (unit.startsWith('minute')) return Duration.minutes(n);
   if (unit.startsWith('hour')) return Duration.hours(n);
   return Duration.days(n);
-}
-
-/**
- * The config as the Lambdas read it from their bundle: resolved (defaults filled), secrets and
- * local-only fields removed, CA files pointing into the bundle (relative to the config file).
- * Throws a ConfigError naming the field when the config cannot be deployed (a target with auth
- * but no `secretName`).
- */
-export function deployedConfig(config: Config): Config {
-  const targets = config.targets.map((t, i) => {
-    const { auth, ca, ...rest } = t;
-    if (auth && !auth.secretName) {
-      throw new ConfigError(
-        `targets[${i}].auth.secretName: required for the AWS deployment (the canary Lambda reads the SMTP password from Secrets Manager; password and passwordEnv are for local runs)`,
-        `targets[${i}].auth.secretName`,
-      );
-    }
-    return {
-      ...rest,
-      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName, ...(auth.secretKey !== undefined ? { secretKey: auth.secretKey } : {}) } } : {}),
-      ...(ca ? { ca: canaryCaBundlePath(t.name) } : {}),
-    };
-  });
-  const { slack, ...alerts } = config.alerts;
-  return {
-    language: config.language,
-    bounceDomain: config.bounceDomain,
-    schedule: config.schedule,
-    roundTripSchedule: config.roundTripSchedule,
-    deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
-    targets,
-    alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
-    retention: config.retention,
-  };
 }
 
 /** Everything mail-health runs on in AWS. */
@@ -227,7 +208,7 @@ export class MailHealthStack extends Stack {
       environment: publishing,
       extraFiles: configFiles,
       activateRuleSet: props.activateRuleSet,
-      rawMailRetention: props.rawMailRetention,
+      rawMailRetention: props.rawMailRetention ?? Duration.days(config.retention.rawMailDays),
       logRetention: props.logRetention,
       // Without bounce grouping there is no digest to send.
       ...(config.alerts.bounceDigestMinutes > 0 ? {} : { digestFlushInterval: null }),
@@ -262,6 +243,8 @@ export class MailHealthStack extends Stack {
       interval,
       roundTripInterval: rateInterval(config.roundTripSchedule)!,
       alarmTopic: this.alerting.topic,
+      // The alarms' second path: straight from SNS to these addresses, around the alert Lambda.
+      alarmEmail: { to: config.alerts.alarmEmails ?? config.alerts.email?.to ?? [], key: this.alerting.key },
       functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
       throttleWatched: [functions.bounce.function, functions.alert.function],
       sweeper: { function: this.sweeper.sweeperFunction.function, interval: sweepInterval, logGroup: this.sweeper.sweeperFunction.logGroup },

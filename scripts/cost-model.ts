@@ -171,7 +171,7 @@ export function costLines(s: Structure): CostLine[] {
       perTarget: trips * (p.s3Put + p.s3Get) + ((trips * u.canaryBytes * u.rawMailDays) / u.daysPerMonth / GB) * p.s3StorageGbMonth,
     },
     { item: 'SES inbound', usage: `${fmt(trips)} messages (1 chunk each) a target`, fixed: 0, perTarget: trips * (p.sesInboundMessage + p.sesInboundChunk) },
-    { item: 'KMS key (alert topic)', usage: `${s.kmsKeys} customer managed key`, fixed: s.kmsKeys * p.kmsKey, perTarget: 0 },
+    { item: 'KMS key (alert and alarm topics)', usage: `${s.kmsKeys} customer managed key`, fixed: s.kmsKeys * p.kmsKey, perTarget: 0 },
     {
       item: 'Secrets Manager',
       usage: `${s.otherSecrets} fixed (Slack webhook); ${s.ownSecrets} SMTP secret${s.ownSecrets === 1 ? '' : 's'} for ${n} target${n === 1 ? '' : 's'}`,

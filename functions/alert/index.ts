@@ -19,7 +19,7 @@ import { tableStore } from '../lambda/store.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
+const store = tableStore(requiredEnv('TABLE_NAME'), config.retention);
 // The stack sets SLACK_SECRET_ID whenever alerts.slack is configured; without it the deployment is broken.
 const notifiers = alertNotifiers(config, { slackSecretId: config.alerts.slack ? requiredEnv('SLACK_SECRET_ID') : undefined, secrets: secretReader });
 const clock = systemClock;

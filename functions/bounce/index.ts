@@ -22,7 +22,7 @@ import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
 const tableName = requiredEnv('TABLE_NAME');
-const store = tableStore(tableName);
+const store = tableStore(tableName, config.retention);
 const rawMail = createS3RawMailSource({ bucket: requiredEnv('RAW_MAIL_BUCKET') });
 const prefix = requiredEnv('RAW_MAIL_PREFIX');
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });

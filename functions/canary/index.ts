@@ -32,7 +32,7 @@ import { tableStore } from '../lambda/store.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
+const store = tableStore(requiredEnv('TABLE_NAME'), config.retention);
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
 const roundDeps = { openSession: createSmtpSession(), probePort: createPortProber(), clock: systemClock, random: systemRandom };
 // Kept for the life of the container: a warm canary asks DNS again only when an answer expired (an hour at least).

@@ -1,5 +1,5 @@
 /**
- * The closed vocabulary of what mail-health can find (DESIGN.md "Finding codes").
+ * The closed vocabulary of what mail-health can find (docs/REFERENCE.md "Finding codes", generated from these lists).
  * Codes are added, never renamed: alerts, dashboards and scripts key on them.
  */
 

@@ -4,13 +4,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import type { RetentionConfig } from '#core/config.ts';
 import type { Store } from '#core/ports.ts';
 import { once } from './lazy.ts';
 
 /**
  * The Store over the stack's table, created on the first call and kept for the function's life.
- * @example const store = tableStore(requiredEnv('TABLE_NAME')); … await store().getHealth('shop');
+ * History items (rounds, bounces, alerts) expire after the config's `retention.historyDays`.
+ * @example const store = tableStore(requiredEnv('TABLE_NAME'), config.retention); … await store().getHealth('shop');
  */
-export function tableStore(tableName: string): () => Store {
-  return once(() => createDynamoDbStore({ client: new DynamoDBClient({}), tableName }));
+export function tableStore(tableName: string, retention: Pick<RetentionConfig, 'historyDays'>): () => Store {
+  return once(() => createDynamoDbStore({ client: new DynamoDBClient({}), tableName, historyDays: retention.historyDays }));
 }

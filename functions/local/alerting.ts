@@ -14,10 +14,15 @@ import { createSecretReader } from '#adapters/secrets.ts';
 import { createSesEmailNotifier } from '#adapters/ses-email.ts';
 import { createSlackNotifier } from '#adapters/slack-webhook.ts';
 
-/** What the notifier setup found missing, to tell the user once (never a secret value). */
+/** The channels a local run alerts on, and what the setup found missing (never a secret value). */
 export interface NotifierSetup {
   readonly notifiers: Notifier[];
   readonly notes: string[];
+  /**
+   * The live channels in words, one each, e.g. `Slack (env SLACK_WEBHOOK_URL)` or `email through
+   * SES in ap-northeast-1 as monitor@example.jp to owner@example.jp`; empty when none is.
+   */
+  readonly live: string[];
 }
 
 /**
@@ -29,19 +34,38 @@ export interface NotifierSetup {
 export async function localNotifiers(config: Config, env: NodeJS.ProcessEnv, options: { readonly slackRetries?: number } = {}): Promise<NotifierSetup> {
   const notifiers: Notifier[] = [];
   const notes: string[] = [];
+  const live: string[] = [];
   const slack = config.alerts.slack;
   if (slack) {
     const url = slack.webhookUrlEnv ? await createSecretReader({ env }).get({ envVar: slack.webhookUrlEnv }).catch(() => undefined) : undefined;
-    if (url) notifiers.push(createSlackNotifier({ url, ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}) }));
-    else notes.push(`Slack alerts off: set ${slack.webhookUrlEnv ?? 'alerts.slack.webhookUrlEnv'} to the webhook URL`);
+    if (url) {
+      notifiers.push(createSlackNotifier({ url, ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}) }));
+      live.push(`Slack (env ${slack.webhookUrlEnv})`);
+    } else notes.push(`Slack alerts off: set ${slack.webhookUrlEnv ?? 'alerts.slack.webhookUrlEnv'} to the webhook URL`);
   }
   const email = config.alerts.email;
   if (email) {
     // The SES SDK is a large chunk of the built CLI: loaded only when email alerts are configured.
     const { SESv2Client } = await import('@aws-sdk/client-sesv2');
-    notifiers.push(createSesEmailNotifier({ client: new SESv2Client({}), from: email.from, to: email.to }));
+    const client = new SESv2Client({});
+    notifiers.push(createSesEmailNotifier({ client, from: email.from, to: email.to }));
+    // The region as the SDK resolves it (AWS_REGION, else the profile's): the SES that will send.
+    const region = await client.config.region().catch(() => null);
+    const route = `as ${email.from} to ${email.to.join(', ')}`;
+    live.push(region ? `email through SES in ${region} ${route}` : `email through SES ${route} (no AWS region: set AWS_REGION, or sending fails)`);
   }
-  return { notifiers, notes };
+  return { notifiers, notes, live };
+}
+
+/**
+ * The line a local run starts with, so nobody is surprised by what it sends: which alert
+ * channels are live, or that none is.
+ * @example alertChannelsLine({ live: ['Slack (env SLACK_WEBHOOK_URL)'] }) // 'alerts: Slack (env SLACK_WEBHOOK_URL)'
+ */
+export function alertChannelsLine(setup: Pick<NotifierSetup, 'live'>): string {
+  return setup.live.length
+    ? `alerts: ${setup.live.join('; ')}`
+    : 'alerts: no channel is live, nothing leaves this machine (alerts are recorded and printed; turn on alerts.slack or alerts.email in the config)';
 }
 
 export interface AlertedRound {

@@ -68,7 +68,7 @@ const L = {
   },
   stopped: { en: 'stopped after %d round(s). The state stays in %s; run again to continue.', ja: '%d ラウンドで停止しました。状態は %s に残っています。再実行すると続きから再開します。' },
   noChannel: { en: 'alert (no channel configured)', ja: 'アラート（通知先の設定なし）' },
-  unmatched: { en: 'no canary of ours', ja: 'このマシンのテストメールではありません' },
+  unmatched: { en: 'your own mail: canary id %s is not one of ours', ja: 'テストメールではない通常のメール（カナリア ID %s はこのマシンのものではありません）' },
   ownMail: { en: 'your own mail, not a canary', ja: 'テストメールではない通常のメール' },
   digested: { en: 'counted in the bounce digest of %s (due %s)', ja: '%s の返送まとめに集計（%s に送信）' },
   noTarget: { en: 'your own mail', ja: '通常のメール' },
@@ -210,7 +210,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
           }
           detailed++;
           const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
-          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${b.canaryId === null ? L.ownMail[lang] : L.unmatched[lang]}, ${o.source}`;
+          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${b.canaryId === null ? L.ownMail[lang] : L.unmatched[lang].replace('%s', b.canaryId)}, ${o.source}`;
           const arrow = r.finding ? ` → ${s.bold(r.finding.code)}` : '';
           // Success DSNs, complaints and auto-replies come in here too; only failures are "bounce".
           const label = o.messageKind === 'bounce' ? 'bounce ←' : `${o.messageKind} ←`;

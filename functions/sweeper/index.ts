@@ -24,7 +24,7 @@ export const SWEEP_LOG_MESSAGE = 'sweep';
 
 const config = readDeployedConfig();
 const tableName = requiredEnv('TABLE_NAME');
-const store = tableStore(tableName);
+const store = tableStore(tableName, config.retention);
 const silence = once(() => createDynamoDbSilenceStore({ client: new DynamoDBClient({}), tableName }));
 const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
 const silentAfterSeconds = Number(requiredEnv('SILENT_AFTER_SECONDS'));

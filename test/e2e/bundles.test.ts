@@ -58,7 +58,10 @@ interface Invocation {
   readonly error?: string;
   /** From spawn to the handler module being loaded (the init phase). */
   readonly initMs: number;
+  /** stdout and stderr, as they came. */
   readonly output: string;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 // The Lambda runtime's part: load the handler once (init), invoke it with the event, report.
@@ -124,19 +127,21 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     const reportFile = join(work, `report-${events}.json`);
     writeFileSync(eventFile, JSON.stringify(event));
     const output: string[] = [];
+    const streams = { stdout: [] as string[], stderr: [] as string[] };
     const child = spawn(NODE24, ['--enable-source-maps', join(work, 'runtime.mjs'), eventFile, reportFile], {
       cwd: task.dir,
       // Only what Lambda sets: no PATH to the project, no NODE_PATH.
       env: { ...task.env, MH_SPAWNED_AT: String(Date.now()), AWS_LAMBDA_FUNCTION_NAME: task.name, LAMBDA_TASK_ROOT: task.dir, TZ: 'UTC', LANG: 'en_US.UTF-8' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stdout.on('data', (d: Buffer) => (output.push(d.toString()), streams.stdout.push(d.toString())));
+    child.stderr.on('data', (d: Buffer) => (output.push(d.toString()), streams.stderr.push(d.toString())));
     const timer = setTimeout(() => child.kill('SIGKILL'), INVOKE_TIMEOUT_MS);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
-    if (!existsSync(reportFile)) return { ok: false, error: `exit ${code} without a report`, initMs: -1, output: output.join('') };
-    return { ...(JSON.parse(readFileSync(reportFile, 'utf8')) as Omit<Invocation, 'output'>), output: output.join('') };
+    const written = { output: output.join(''), stdout: streams.stdout.join(''), stderr: streams.stderr.join('') };
+    if (!existsSync(reportFile)) return { ok: false, error: `exit ${code} without a report`, initMs: -1, ...written };
+    return { ...(JSON.parse(readFileSync(reportFile, 'utf8')) as Omit<Invocation, keyof typeof written>), ...written };
   }
 
   beforeAll(async () => {
@@ -265,6 +270,13 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     const emails = await ses.emails();
     expect(emails).toHaveLength(1);
     expect(emails[0]!.body.text).toContain(canaryId);
+    // Powertools writes WARN and ERROR lines (a warning or critical finding among them) to stderr,
+    // INFO lines and the metrics to stdout. Lambda sends both streams to the log group, which the
+    // dashboard reads; a test reading one stream would miss findings.
+    const json = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+    expect(json(bounced.stderr).filter((l) => l.finding?.code === 'BOUNCE_MAILBOX_FULL').map((l) => l.level)).toEqual(['WARN']);
+    expect(json(bounced.stdout).filter((l) => l.finding)).toEqual([]);
+    expect(json(first.stdout).filter((l) => l.message === 'canary round')).toHaveLength(1);
     // Source maps are on, as in the template (NODE_OPTIONS), and nothing was read from the project.
     expect(tasks.canary!.env.NODE_OPTIONS).toBe('--enable-source-maps');
     console.info(

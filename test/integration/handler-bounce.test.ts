@@ -12,8 +12,10 @@ import { deliveryFindings } from '#core/auth/canary.ts';
 import { parseConfig, type Config } from '#core/config.ts';
 import type { Store } from '#core/ports.ts';
 import { buildCanaryMessage } from '#core/probe/canary-message.ts';
+import { DELIVERED_CANARIES_QUERY } from '../../lib/dashboard-queries.ts';
 import { deployedConfig } from '../../lib/mail-health-stack.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
+import { tableRows } from '../helpers/logs-insights.ts';
 import {
   asReceived,
   captureOutput,
@@ -155,6 +157,29 @@ describe('bounce handler', () => {
     // authenticated (so the missing signature is a warning), yet DMARC failed.
     expect(deliveryFindings(delivery!.verdicts).map((f) => `${f.code}:${f.severity}`)).toEqual(['CANARY_DMARC_FAIL:critical', 'CANARY_DKIM_FAIL:warning']);
     expect(out.logs().some((l) => l.message === 'canary authentication' && l.dmarc === 'fail')).toBe(true);
+  });
+
+  it("fills every column of the dashboard's delivered-canary table, DKIM included, from its log lines", async () => {
+    // Prepare: the table's query (test/cdk/stack.test.ts finds it in the dashboard); two
+    // canaries, one signed (SES: DKIM PASS), one not (GRAY).
+    const query = DELIVERED_CANARIES_QUERY.join('\n| ');
+    const ids: string[] = [];
+    for (const [salt, dkim] of [[4, 'PASS'], [5, 'GRAY']] as const) {
+      const { id, sentAt } = await sentCanary(20, salt);
+      ids.push(id);
+      const messageId = sesMessageId();
+      await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(buildCanaryMessage({ canaryId: id, from: 'shop@example.jp', to: [`canary@${BOUNCE_DOMAIN}`], date: sentAt }), `bounce+${id}@${BOUNCE_DOMAIN}`));
+      const event = sesEvent(messageId, { from: `bounce+${id}@${BOUNCE_DOMAIN}`, to: `canary@${BOUNCE_DOMAIN}`, subject: `mail-health canary ${id}` }) as { Records: { ses: { receipt: Record<string, unknown> } }[] };
+      Object.assign(event.Records[0]!.ses.receipt, { spfVerdict: { status: 'PASS' }, dkimVerdict: { status: dkim }, dmarcVerdict: { status: dkim === 'PASS' ? 'PASS' : 'FAIL' } });
+      // Act
+      await bounce.handler(event);
+    }
+    const rows = tableRows(query, out.logs());
+    // Assess
+    expect(rows.map(({ '@timestamp': at, ...row }) => (expect(at).toEqual(expect.any(String)), row))).toEqual([
+      { target: 'shop', spf: 'pass', dkim: 'pass', dmarc: 'pass', canaryId: ids[0] },
+      { target: 'shop', spf: 'pass', dkim: 'none', dmarc: 'fail', canaryId: ids[1] },
+    ]);
   });
 
   it('raises one bounce alert for a bounce processed twice, counted once by reason', async () => {

@@ -12,6 +12,7 @@ import { createFileStore } from '#adapters/file-store.ts';
 import { UsageError } from '#core/errors.ts';
 import { recordRound } from '#core/health/record.ts';
 import type { Status } from '#core/findings.ts';
+import { expectContract } from '#local/cli/json-contracts.ts';
 import { createStatusCommand } from '#local/cli/status.ts';
 import { at, countingRandom, round, T0 } from '../helpers/alert-fixtures.ts';
 
@@ -91,6 +92,7 @@ describe('mailhealth status', () => {
     // Assess
     expect(code).toBe(1);
     const doc = JSON.parse(stdout) as Record<string, unknown>;
+    expectContract('status', '--json', doc);
     expect(doc).toEqual({
       status: 'warning',
       generatedAt: NOW.toISOString(),

@@ -85,6 +85,20 @@ describe('createTerminalReporter', () => {
     expect(text).not.toContain('sending canaries');
   });
 
+  it("calls a bounce with another installation's canary id the shop's own mail, not a canary's", () => {
+    // Prepare
+    const out = io(false);
+    const report = createTerminalReporter(out, { language: 'en' });
+    const recipient = { recipient: 'taro@example.com', reason: 'userunknown' as const, status: '5.1.1', replyCode: 550, hard: true, diagnostic: null, remoteMta: null, canaryId: '01JGZ8W5V4N6K2M3P7Q9R1S0TZ' };
+
+    // Act
+    report({ kind: 'intake', outcome: { kind: 'bounce', source: 'raw/2026-01-05/x.eml', messageKind: 'bounce', recipients: [{ recipient, target: null, finding: null, first: true, heldUntil: null, digestAt: null }], events: [] } });
+    report.close();
+
+    // Assess
+    expect(out.out.text).toContain('(your own mail: canary id 01JGZ8W5V4N6K2M3P7Q9R1S0TZ is not one of ours, raw/2026-01-05/x.eml)');
+  });
+
   it('shows a spinner and colours on a terminal, and clears the spinner line before each output line', () => {
     const out = io(true);
     const report = createTerminalReporter(out, { language: 'en' });

@@ -200,11 +200,14 @@ export async function recordBounce(
   const at = deps.receivedAt ?? now;
   const canary = recipient.canaryId ? await store.getCanary(recipient.canaryId.toUpperCase()) : null;
   const target = canary?.target ?? null;
+  // An id no canary of ours carries (another installation's, or one long forgotten) does not make
+  // the bounce a canary's: it is the shop's own mail, recorded and alerted as such.
+  const canaryId = canary ? recipient.canaryId : null;
   await store.appendBounce({
     at,
     key,
     target,
-    canaryId: recipient.canaryId,
+    canaryId,
     recipient,
     finding,
     ...(deps.source !== undefined ? { source: deps.source } : {}),
@@ -229,7 +232,7 @@ export async function recordBounce(
     startedAt: at,
     status: finding.severity === 'critical' ? 'critical' : 'warning',
     findings: [finding],
-    canaryId: recipient.canaryId,
+    canaryId,
     bounce: recipient,
   };
   if (!deps.digestMinutes || deps.digestMinutes <= 0) {

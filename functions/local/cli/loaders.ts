@@ -14,6 +14,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
   report: async () => (await import('./report.ts')).reportCommand,
   suppressions: async () => (await import('./suppressions.ts')).suppressionsCommand,
   status: async () => (await import('./status.ts')).statusCommand,
+  init: async () => (await import('./init.ts')).initCommand,
 };
 
 /** Loads the named command's implementation. */

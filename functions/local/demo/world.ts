@@ -69,12 +69,18 @@ export interface DemoWorld {
   readonly captured: readonly { readonly text: string }[];
   /** DNS of the demo world only (the embedded server), for the authentication checks. */
   readonly dnsLookup: DnsLookup;
-  /** What the demo tells before its first round (`intervalSeconds`: the time between rounds). */
-  intro(intervalSeconds: number): string[];
+  /**
+   * What the demo tells before its first round (`intervalSeconds`: the time between rounds;
+   * `rounds`: how many it runs, from `--rounds`/`--once`, or null until Ctrl-C).
+   */
+  intro(intervalSeconds: number, rounds?: number | null): string[];
   /** What the demo tells at the start of a round of its story (empty after the story). */
   story(round: number): string[];
-  /** What the demo tells when its story is complete. */
-  epilogue(reportPath: string | null): string[];
+  /**
+   * What the demo tells when its story is complete; `roundsLeft`: how many rounds the run still
+   * has (`--rounds`), or null when it goes on until Ctrl-C.
+   */
+  epilogue(reportPath: string | null, roundsLeft?: number | null): string[];
   close(): Promise<void>;
 }
 
@@ -118,7 +124,7 @@ const TEXT = {
       '  clinic    its password was just changed at the provider: the login fails until round 3',
       `  DNS       an embedded DNS server answers for the demo domains: clinic's domain passes SPF, DKIM (the provider signs) and DMARC;`,
       `            shop's ${DEMO_BROKEN_DOMAIN} still names its old provider in SPF, which the delivered canary shows`,
-      'A round every %d s; alerts are captured and printed here (no Slack, no email). Ctrl-C stops.',
+      'A round every %d s; alerts are captured and printed here (no Slack, no email). %s',
     ],
     ja: [
       'mail-health デモ: 127.0.0.1 上の小さなメールの世界で、監視の流れ全体をこのマシンだけで動かします（外部には何も送信しません）。',
@@ -128,7 +134,7 @@ const TEXT = {
       '  clinic        プロバイダー側でパスワードが変更されたばかりで、ラウンド 3 まで認証に失敗します',
       '  DNS           デモ用ドメインには組み込み DNS サーバーが応答します。clinic のドメインは SPF・DKIM（プロバイダーが署名）・DMARC に合格し、',
       `                shop の ${DEMO_BROKEN_DOMAIN} は SPF に旧プロバイダーしか記載していないことが、届いたテストメールから分かります`,
-      '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。Ctrl-C で停止します。',
+      '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。%s',
     ],
   },
   story: {
@@ -148,12 +154,21 @@ const TEXT = {
   epilogue: {
     en: [
       'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL), an alert and its recovery.',
-      'demo: the loop goes on like a real monitor. Open the report: %s  (Ctrl-C stops)',
+      '%s Open the report: %s',
     ],
     ja: [
       'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）、アラートおよび復旧をお見せしました。',
-      'デモ: この後も実際の監視と同じようにチェックを続けます。レポート: %s （Ctrl-C で停止）',
+      '%s レポート: %s',
     ],
+  },
+  // How long the run goes on, as the intro and the epilogue say it (%d: rounds).
+  stops: {
+    en: { never: 'Ctrl-C stops.', after: 'It stops by itself after %d rounds (--rounds); Ctrl-C stops sooner.', once: 'One round (--once), then it stops.' },
+    ja: { never: 'Ctrl-C で停止します。', after: '%d ラウンドで自動的に停止します（--rounds）。Ctrl-C でそれより前に停止できます。', once: '1 ラウンド（--once）で停止します。' },
+  },
+  goesOn: {
+    en: { forever: 'demo: the loop goes on like a real monitor (Ctrl-C stops).', more: 'demo: the loop goes on like a real monitor for %d more round(s), then stops (--rounds).', last: 'demo: that was the last round (--rounds): the run stops once the mail of this round is back.' },
+    ja: { forever: 'デモ: この後も実際の監視と同じようにチェックを続けます（Ctrl-C で停止）。', more: 'デモ: この後 %d ラウンド、実際の監視と同じようにチェックを続けてから停止します（--rounds）。', last: 'デモ: これが最後のラウンドです（--rounds）。このラウンドのメールが戻ったら停止します。' },
   },
 } as const;
 
@@ -262,12 +277,21 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     notifiers: [capture],
     captured,
     dnsLookup: dns.lookup,
-    intro: (seconds) => TEXT.intro[lang].map((l) => l.replace('%d', String(seconds))),
+    intro: (seconds, rounds = null) => {
+      const stops = TEXT.stops[lang];
+      const how = rounds === null ? stops.never : rounds === 1 ? stops.once : stops.after.replace('%d', String(rounds));
+      return TEXT.intro[lang].map((l) => l.replace('%d', String(seconds)).replace('%s', how));
+    },
     story: (n) => {
       const line = (TEXT.story[lang] as Record<number, string>)[n];
       return line ? [line] : [];
     },
-    epilogue: (reportPath) => TEXT.epilogue[lang].map((l) => l.replace('%s', reportPath ?? '')),
+    epilogue: (reportPath, roundsLeft = null) => {
+      const goesOn = TEXT.goesOn[lang];
+      const how = roundsLeft === null ? goesOn.forever : roundsLeft === 0 ? goesOn.last : goesOn.more.replace('%d', String(roundsLeft));
+      const [story, last] = TEXT.epilogue[lang];
+      return [story, last.replace('%s', how).replace('%s', reportPath ?? '')];
+    },
     async close() {
       await relay.settled();
       await Promise.all([provider.close(), customer.close(), dns.close()]);

@@ -16,6 +16,7 @@ import type { HealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
 import type { StepResult, TargetResult } from '#core/results.ts';
 import { readRawRetention, type KeptNote, type RawRetentionNote } from '../intake.ts';
+import { mapLimit } from '../map-limit.ts';
 import { summarizeCanaries, summarizeRounds, type CanaryBucket, type RoundHistory } from './history.ts';
 
 /** What the report says about a target's round trip (its canaries that must arrive). */
@@ -118,20 +119,6 @@ async function keptMessages(dir: string): Promise<KeptMessage[]> {
 const DEFAULT_ROUNDS = 200;
 // Targets read at once: each holds its rounds only until they are summarised.
 const TARGETS_AT_ONCE = 8;
-
-/** Maps `items` through `fn`, at most `limit` at once, keeping their order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function roundTripSummary(canaries: readonly CanaryRecord[], now: Date, timeoutMinutes: number): RoundTripSummary {
   const expected = canaries.filter((c) => c.recipients.length > 0);

@@ -12,7 +12,7 @@
  */
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DmarcReportRecord } from '#core/dmarc/record.ts';
+import type { DmarcReportRecord } from '#core/dmarc/report-record.ts';
 import type { DmarcDomainState } from '#core/dmarc/state.ts';
 import type { DmarcStore, Versioned } from '#core/ports.ts';
 import { TABLE_SCHEMA } from './dynamodb-store.ts';

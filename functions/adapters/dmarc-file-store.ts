@@ -14,7 +14,7 @@ import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '#core/errors.ts';
-import type { DmarcReportRecord } from '#core/dmarc/record.ts';
+import type { DmarcReportRecord } from '#core/dmarc/report-record.ts';
 import type { DmarcDomainState } from '#core/dmarc/state.ts';
 import type { DmarcStore, Versioned } from '#core/ports.ts';
 

@@ -40,7 +40,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DigestWindow } from '#core/alert/digest.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
-import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey, type Decision, type RaiseOutcome } from '#core/health/raise.ts';
+import type { Decision, RaiseOutcome } from '#core/health/decision.ts';
+import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey } from '#core/health/raise.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { SenderAuthMemo } from '#core/auth/facts.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';

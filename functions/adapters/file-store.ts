@@ -8,14 +8,15 @@
  *   DIR/history/<target>/alerts.jsonl
  *   DIR/history/<target>/retention.jsonl    retention.ts    what retention removed, when and why
  *   DIR/history/%none/…                                     bounces and alerts without a target
- *   DIR/canaries.json                      canaries.ts     sent canaries of the last `canaryRetentionDays`
+ *   DIR/canaries/<YYYY-MM-DDTHH>.jsonl      canaries.ts     sent canaries (and their arrivals) by the hour of
+ *                                                          their id, for `canaryRetentionDays`
  *   DIR/sender-auth.json                   sender-auth.ts  per target: latest delivered canary's verdicts, sending-server check
  *   DIR/claims/<sha256 of key>.json         claims.ts       once-only claims
  *   DIR/digests/<target>.json               digests.ts      the open bounce digest window { version, window }
  *   DIR/locks/<name>.lock                   state-dir.ts    short-lived cross-process locks
  *
  * Whole-file writes are atomic (a temp file, then rename: files.ts), so a crash leaves the old or
- * the new file, never half of one; health state and canaries are also fsynced. Appends and
+ * the new file, never half of one; health state is also fsynced. Appends (history, canaries) and
  * claims are not fsynced: they survive a crash of the process (the kernel has them), and a
  * machine that loses power may lose the last seconds of history, never the inbox (see
  * local/intake.ts). The small writes a bounce makes (claims, the history line, the digest

@@ -24,7 +24,7 @@ import type { SeedReader } from '#core/ports.ts';
 import type { SeedFailureKind } from '#core/placement/findings.ts';
 import { canaryIdOfHeaders } from '#core/placement/headers.ts';
 import { JUNK_FOLDER_NAMES } from '#core/placement/providers.ts';
-import type { SeedMessage, SeedReadResult } from '#core/placement/read.ts';
+import type { SeedMessage, SeedReadResult } from '#core/placement/seed-read.ts';
 
 /** How the shell logs a seed in: a password (app password) or an OAuth 2.0 access token. */
 export type SeedCredentials = { readonly user: string; readonly password: string } | { readonly user: string; readonly accessToken: string };

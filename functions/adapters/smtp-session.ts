@@ -10,6 +10,11 @@
  *
  * Every step has its own watchdog (connectMs for connect, stepMs for the others): when it fires
  * the step is a timeout and the connection is closed, so a session never hangs.
+ *
+ * A step's time is the server's, as far as this process can tell: a reply that arrived while
+ * the process was busy (hundreds of handshakes, a report being written, a host short of
+ * processor time) waits for it, so the time the process was stalled during the step is taken
+ * off (LoopStalls). A slow step is then the server's, not the monitor's own.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
@@ -18,6 +23,64 @@ import type { SessionRequest, SessionTranscript, SmtpSession, StepFailureKind, T
 
 /** nodemailer's own timers only back ours up; they get this much more so ours fire first. */
 const BACKSTOP_MS = 1_000;
+
+/** How often the stall watch looks at the clock while sessions run. */
+const STALL_TICK_MS = 20;
+/** A tick later than this is a stall; less is a timer's ordinary lateness. */
+const STALL_MIN_MS = 10;
+// Stalls remembered (at one per tick, far longer than any step's watchdog).
+const STALL_RING = 4096;
+
+/**
+ * Watches how late the process runs its timers while sessions are open: a tick due every
+ * STALL_TICK_MS that runs `lag` ms late means the process could not run anything for that long.
+ * Runs only while a session is open.
+ */
+class LoopStalls {
+  private readonly at = new Float64Array(STALL_RING);
+  private readonly lag = new Float64Array(STALL_RING);
+  private next = 0;
+  private sessions = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private last = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  open(): void {
+    if (this.sessions++ > 0) return;
+    this.last = this.now();
+    this.timer = setInterval(() => {
+      const t = this.now();
+      const late = t - this.last - STALL_TICK_MS;
+      this.last = t;
+      // Timers run a few ms late on any machine: only a real stall counts.
+      if (late < STALL_MIN_MS) return;
+      this.at[this.next % STALL_RING] = t;
+      this.lag[this.next % STALL_RING] = late;
+      this.next++;
+    }, STALL_TICK_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (--this.sessions > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** How long the process was stalled between `from` and `to` (ms of the same clock). */
+  between(from: number, to: number): number {
+    let total = 0;
+    // A tick that ran late at `t` says the process was stalled from t - lag to t: the part after `from` counts.
+    for (let i = this.next - 1; i >= 0 && i >= this.next - STALL_RING; i--) {
+      const t = this.at[i % STALL_RING]!;
+      if (t <= from) break;
+      if (t > to) continue;
+      total += Math.min(this.lag[i % STALL_RING]!, t - from);
+    }
+    return total;
+  }
+}
 
 /** Distinct extra CAs kept at most; more (a config cannot name that many) start the cache afresh. */
 const MAX_TLS_CONTEXTS = 64;
@@ -131,6 +194,7 @@ class StepRecorder {
     private readonly now: () => number,
     private readonly timeouts: SessionRequest['timeouts'],
     private readonly onTimeout: () => void,
+    private readonly stalls: LoopStalls | null = null,
   ) {
     this.lastAnswerAt = now();
   }
@@ -269,9 +333,10 @@ class StepRecorder {
     const from = Math.max(open.startedAt, open.step === 'auth' ? open.startedAt : this.lastAnswerAt);
     this.lastAnswerAt = at;
     if (open.step === 'other') return;
+    const stalled = this.stalls?.between(from, at) ?? 0;
     this.steps.push({
       step: open.step,
-      ms: Math.max(0, at - from),
+      ms: Math.max(0, at - from - stalled),
       ...(open.command ? { command: open.command } : {}),
       ...(reply !== undefined ? { reply } : open.interim !== undefined && failure ? { reply: open.interim } : {}),
       ...(open.recipient ? { recipient: open.recipient } : {}),
@@ -310,10 +375,19 @@ function tlsFacts(socket: unknown): TranscriptTls | undefined {
   };
 }
 
-async function runSession(req: SessionRequest, now: () => number, contexts: TlsContexts): Promise<SessionTranscript> {
+async function runSession(req: SessionRequest, now: () => number, contexts: TlsContexts, stalls: LoopStalls | null): Promise<SessionTranscript> {
+  stalls?.open();
+  try {
+    return await session(req, now, contexts, stalls);
+  } finally {
+    stalls?.close();
+  }
+}
+
+async function session(req: SessionRequest, now: () => number, contexts: TlsContexts, stalls: LoopStalls | null): Promise<SessionTranscript> {
   const { connectMs, stepMs } = req.timeouts;
   let conn: SMTPConnection | undefined;
-  const recorder = new StepRecorder(now, req.timeouts, () => conn?.close());
+  const recorder = new StepRecorder(now, req.timeouts, () => conn?.close(), stalls);
   conn = new SMTPConnection({
     host: req.host,
     port: req.port,
@@ -414,5 +488,7 @@ async function runSession(req: SessionRequest, now: () => number, contexts: TlsC
 export function createSmtpSession(options: SmtpSessionOptions = {}): SmtpSession {
   const now = options.now ?? (() => performance.now());
   const contexts = options.tlsContexts ?? createTlsContexts();
-  return (request) => runSession(request, now, contexts);
+  // A clock of the test's own has no stalls to watch.
+  const stalls = options.now ? null : new LoopStalls(now);
+  return (request) => runSession(request, now, contexts, stalls);
 }

@@ -123,9 +123,9 @@ export interface Store {
    * atomic writes leave it out; `raiseAlerts` then writes in turn.
    */
   raise?(
-    decisions: readonly import('./health/raise.ts').Decision[],
+    decisions: readonly import('./health/decision.ts').Decision[],
     alerts: readonly import('./alert/event.ts').AlertEvent[],
-  ): Promise<import('./health/raise.ts').RaiseOutcome>;
+  ): Promise<import('./health/decision.ts').RaiseOutcome>;
 }
 
 /**
@@ -172,9 +172,9 @@ export interface DmarcStore {
   /** Writes the memory if the stored version is still `expectedVersion` (null: only if absent); false when someone wrote first. */
   putDomainState(domain: string, state: import('./dmarc/state.ts').DmarcDomainState, expectedVersion: number | null): Promise<boolean>;
   /** Keeps a report's record (idempotent: the same `key` is kept once). */
-  appendReport(record: import('./dmarc/record.ts').DmarcReportRecord): Promise<void>;
+  appendReport(record: import('./dmarc/report-record.ts').DmarcReportRecord): Promise<void>;
   /** The latest report records of a domain, newest day first. */
-  listReports(domain: string, limit: number): Promise<import('./dmarc/record.ts').DmarcReportRecord[]>;
+  listReports(domain: string, limit: number): Promise<import('./dmarc/report-record.ts').DmarcReportRecord[]>;
   /** Every domain with reports, sorted. */
   listDomains(): Promise<string[]>;
 }
@@ -202,4 +202,4 @@ export interface PlacementStore {
  * removes them (by UID, nothing else) when asked. Resolves for every expected outcome (a
  * refused login, a silent server); rejects only on a bug.
  */
-export type SeedReader = (request: import('./placement/read.ts').SeedReadRequest) => Promise<import('./placement/read.ts').SeedReadResult>;
+export type SeedReader = (request: import('./placement/seed-read.ts').SeedReadRequest) => Promise<import('./placement/seed-read.ts').SeedReadResult>;

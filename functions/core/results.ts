@@ -3,7 +3,7 @@
  * the Lambdas store and the alerts and the report read.
  */
 import type { RoundAuthentication } from './auth/facts.ts';
-import type { PlacementEntry } from './placement/round.ts';
+import type { PlacementEntry } from './placement/verdict.ts';
 import type { Finding, SmtpStep, Status } from './findings.ts';
 
 export type PortState = 'open' | 'refused' | 'timeout' | 'unreachable';

@@ -157,11 +157,28 @@ export interface FleetRun {
   readonly peakRssBytes: number;
   /** Resident set size sampled after each round ended, in bytes. */
   readonly rssAfterRound: readonly number[];
+  /** Processor time (user and system) the process had used when each round ended, in ms. */
+  readonly cpuAfterRound: readonly number[];
   readonly output: string;
 }
 
 const ROUND_HEADING = /^── \S+ (\d+) ·/;
 const OUTPUT_KEEP = 256 * 1024;
+
+// Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux).
+const TICKS_PER_SECOND = 100;
+
+/** User and system processor time of a process so far, in ms (null once it is gone). */
+function procCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
 
 function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
@@ -187,6 +204,7 @@ export async function runFleet(options: { readonly cwd: string; readonly args: r
   let pending = '';
   let peak = 0;
   const rssAfterRound: number[] = [];
+  const cpuAfterRound: number[] = [];
   const rounds: ObservedRound[] = [];
   let open: { round: number; at: number } | null = null;
   const sample = () => {
@@ -198,6 +216,7 @@ export async function runFleet(options: { readonly cwd: string; readonly args: r
     open = null;
     sample();
     rssAfterRound.push(procStatus(pid, 'VmRSS') ?? 0);
+    cpuAfterRound.push(procCpuMs(pid) ?? Number.NaN);
   };
   const onLine = (line: string) => {
     const heading = ROUND_HEADING.exec(line);
@@ -223,5 +242,5 @@ export async function runFleet(options: { readonly cwd: string; readonly args: r
   clearInterval(sampler);
   clearTimeout(killer);
   closeRound();
-  return { exitCode, rounds, peakRssBytes: peak, rssAfterRound, output };
+  return { exitCode, rounds, peakRssBytes: peak, rssAfterRound, cpuAfterRound, output };
 }

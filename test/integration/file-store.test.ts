@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFileStore, readRetentionNotes } from '#adapters/file-store.ts';
+import { canaryFile } from '#adapters/file-store/canaries.ts';
+import { openStateDir } from '#adapters/file-store/state-dir.ts';
+import type { CanaryRecord } from '#core/health/records.ts';
 import { StateError } from '#core/errors.ts';
 import { initialHealthState } from '#core/health/state.ts';
 import { at, bounced, canaryAt, mailboxFull, round, T0 } from '../helpers/alert-fixtures.ts';
@@ -227,5 +230,131 @@ describe('createFileStore', () => {
     }
     expect(await reader.listRounds('nobody', 5)).toEqual([]);
     expect(existsSync(join(dir, 'history', 'nobody'))).toBe(false);
+  });
+
+  it('leaves a history alone while its oldest record is only just past historyDays, and trims it once past the slack', async () => {
+    // Prepare: a record a day for 10 days, kept 7 days (slack: 2% of 7 days, 3.4 h, up to twice that per file)
+    const dir = await freshDir();
+    const day = 86_400_000;
+    const writer = createFileStore({ dir, now: () => T0 });
+    for (let d = 0; d < 10; d++) await writer.appendRound(round('ok', new Date(T0 + d * day).toISOString(), { canaryId: canaryAt(d * 1440) }));
+    const file = join(dir, 'history', 'shop', 'rounds.jsonl');
+    const before = await readFile(file, 'utf8');
+    const policy = { historyDays: 7, historyMaxRecords: 1000 };
+
+    // Act: the oldest is 7 days and 30 minutes old, then 7 days and 7 hours (past twice the 3.4 h slack)
+    await createFileStore({ dir, now: () => T0 + 7 * day + 30 * 60_000, retention: policy }).listRounds('shop', 1);
+    const untouched = await readFile(file, 'utf8');
+    await createFileStore({ dir, now: () => T0 + 7 * day + 7 * 3600_000, retention: policy }).listRounds('shop', 1);
+
+    // Assess: the first store rewrote nothing; the second removed exactly what is past 7 days
+    expect(untouched).toBe(before);
+    expect((await readRetentionNotes(dir)).map((n) => n.note)).toMatchObject([{ list: 'rounds', removed: 1, reason: 'age' }]);
+    expect(await createFileStore({ dir }).listRounds('shop', 100)).toHaveLength(9);
+  });
+});
+
+describe('the canaries of the file store', () => {
+  const sent = (minutes: number, target = 'shop'): CanaryRecord => ({ id: canaryAt(minutes, minutes % 251), target, sentAt: at(minutes), recipients: ['c@bounces.example.jp'], deliveredAt: null });
+
+  it('appends a line per canary and per arrival, never rewriting a file', async () => {
+    // Prepare
+    const dir = await freshDir();
+    const store = createFileStore({ dir, now: () => T0 });
+    await store.putCanary(sent(0));
+    const file = join(dir, 'canaries', `${at(0).slice(0, 13)}.jsonl`);
+    const { ino } = await stat(file);
+
+    // Act
+    for (let m = 1; m < 50; m++) await store.putCanary(sent(m));
+    await store.markDelivered(canaryAt(7, 7), at(8));
+
+    // Assess
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(51);
+    expect((await stat(file)).ino).toBe(ino);
+    expect(JSON.parse(lines[50]!)).toMatchObject({ id: canaryAt(7, 7), target: 'shop', deliveredAt: at(8) });
+    expect(await createFileStore({ dir }).getCanary(canaryAt(7, 7))).toMatchObject({ deliveredAt: at(8) });
+  });
+
+  it('lets only the first of two processes marking the same arrival say it was first', async () => {
+    // Prepare
+    const dir = await freshDir();
+    await createFileStore({ dir, now: () => T0 }).putCanary(sent(0));
+    const [a, b] = [createFileStore({ dir, now: () => T0 }), createFileStore({ dir, now: () => T0 })];
+    await Promise.all([a.getCanary(canaryAt(0, 0)), b.getCanary(canaryAt(0, 0))]);
+
+    // Act
+    const results = await Promise.all([a.markDelivered(canaryAt(0, 0), at(1)), b.markDelivered(canaryAt(0, 0), at(2)), a.markDelivered(canaryAt(0, 0), at(3))]);
+
+    // Assess: one first, every caller sees the first arrival's time
+    expect(results.map((r) => r?.first)).toEqual([true, false, false]);
+    for (const r of results) expect(r?.record.deliveredAt).toBe(at(1));
+  });
+
+  it('reads the canaries.json of an older version once, into hour files', async () => {
+    // Prepare
+    const dir = await freshDir();
+    const old = { [canaryAt(0, 0)]: { ...sent(0), deliveredAt: at(1) }, [canaryAt(90, 90)]: sent(90) };
+    await writeFile(join(dir, 'canaries.json'), JSON.stringify(old));
+
+    // Act
+    const store = createFileStore({ dir, now: () => T0 });
+    const listed = await store.listCanaries('shop', 10);
+
+    // Assess
+    expect(listed.map((c) => [c.id, c.deliveredAt])).toEqual([
+      [canaryAt(90, 90), null],
+      [canaryAt(0, 0), at(1)],
+    ]);
+    expect(existsSync(join(dir, 'canaries.json'))).toBe(false);
+    expect((await readdir(join(dir, 'canaries'))).sort()).toEqual([`${at(0).slice(0, 13)}.jsonl`, `${at(90).slice(0, 13)}.jsonl`]);
+  });
+
+  it('deletes hour files past the retention when it next writes one', async () => {
+    // Prepare
+    const dir = await freshDir();
+    let now = T0;
+    const store = createFileStore({ dir, now: () => now, canaryRetentionDays: 1 });
+    await store.putCanary(sent(0));
+
+    // Act: two days and an hour later
+    now = T0 + 49 * 3600_000;
+    await store.putCanary(sent(49 * 60));
+
+    // Assess
+    expect(await readdir(join(dir, 'canaries'))).toEqual([`${at(49 * 60).slice(0, 13)}.jsonl`]);
+    expect(await store.getCanary(canaryAt(0, 0))).toBeNull();
+  });
+
+  it('keeps answering about undelivered canaries of hours it no longer keeps in full', async () => {
+    // Prepare: a store keeping 30 records in full; ten hours of canaries of two targets, a few not delivered
+    const dir = await freshDir();
+    const state = openStateDir(dir, () => T0 + 12 * 3600_000);
+    const canaries = canaryFile(state, 7 * 86_400_000, { fullRecords: 30 });
+    const writer = createFileStore({ dir, now: () => T0 });
+    const undelivered: string[] = [];
+    for (let m = 0; m < 600; m += 10) {
+      for (const target of ['shop', 'clinic']) {
+        const c = { ...sent(m, target), id: canaryAt(m, target === 'shop' ? 1 : 2) };
+        await writer.putCanary(c);
+        if (target === 'shop' && m % 70 === 0) undelivered.push(c.id);
+        else await writer.markDelivered(c.id, at(m + 1));
+      }
+    }
+    const window = { sentAfter: at(-60), sentBefore: at(600), limit: 50 };
+
+    // Act: read every hour (all of them cannot stay in full), then ask about the oldest again
+    const listed = await canaries.listCanaries('clinic', 1000);
+    const late = await canaries.listUndelivered('shop', window);
+    await writer.markDelivered(undelivered[0]!, at(700));
+    const later = await canaries.listUndelivered('shop', window);
+
+    // Assess
+    expect(listed).toHaveLength(60);
+    expect(late.map((c) => c.id)).toEqual(undelivered);
+    expect(later.map((c) => c.id)).toEqual(undelivered.slice(1));
+    expect(await canaries.listUndelivered('clinic', window)).toEqual([]);
+    expect(await canaries.getCanary(undelivered[0]!)).toMatchObject({ deliveredAt: at(700) });
   });
 });

@@ -341,6 +341,34 @@ describe('SMTP canary session (real smtp-server on 127.0.0.1)', () => {
     expect(server.received).toHaveLength(1);
   });
 
+  it('does not blame the server for the time this process was too busy to read its reply', async () => {
+    // Prepare: the server answers AUTH after 100 ms, but this process is blocked for 1.5 s first
+    // (in the handler, which runs here too: as hundreds of handshakes or a report would block it).
+    const server = await startSmtpServer(pki, {
+      onAuth(auth, _session, callback) {
+        const until = performance.now() + 1_500;
+        while (performance.now() < until) {
+          // busy: nothing else of this process runs
+        }
+        setTimeout(() => callback(null, { user: auth.username }), 100);
+      },
+    });
+
+    // Act
+    const started = performance.now();
+    const result = await round(server.port, testTarget({ slowStepMs: 800, timeouts: { connectMs: 5_000, stepMs: 5_000, probeMs: 300 } }));
+    const wall = performance.now() - started;
+
+    // Assess: the round took the 1.6 s, the auth step is the server's 100 ms (give or take), no SLOW_STEP
+    expect(wall).toBeGreaterThan(1_500);
+    const auth = result.steps.find((s) => s.step === 'auth')!;
+    expect(auth.ok).toBe(true);
+    // Not all of the server's 100 ms is kept on a loaded machine (its own late ticks count as stalls too), but most is.
+    expect(auth.ms).toBeGreaterThanOrEqual(20);
+    expect(auth.ms).toBeLessThan(700);
+    expect(result.findings.map((f) => f.code)).not.toContain('SLOW_STEP');
+  });
+
   it('treats a non-SMTP banner as a refused greeting, not a success', async () => {
     const raw = await startRawServer((socket) => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
     const result = await round(raw.port);

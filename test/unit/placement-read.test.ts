@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config.ts';
 import type { BounceRecord } from '#core/health/records.ts';
 import type { SeedReader } from '#core/ports.ts';
-import type { SeedReadRequest } from '#core/placement/read.ts';
+import type { SeedReadRequest } from '#core/placement/seed-read.ts';
 import { readSeeds, recordSeedOutcomes } from '#core/placement/read.ts';
 import { createMemoryPlacementStore } from '#local/placement-memory.ts';
 import type { PlacementRecord } from '#core/placement/verdict.ts';

@@ -1,8 +1,9 @@
 /**
  * The history lists of the file store: `history/<target>/{rounds,bounces,alerts}.jsonl`, JSON
  * Lines only ever appended (a bounce storm costs one short write per bounce, not a rewrite of
- * the history), read from their end. Retention runs when the store first touches a list and then
- * at most hourly (or after many appends), under the list's lock.
+ * the history), read from their end. Whether retention has work is checked when the store first
+ * touches a list and then at most hourly (or after many appends), from a few reads
+ * (retention.ts `retentionDue`); the list is rewritten under its lock only when it has.
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import type { Store } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
 import { appendLine, dirName, tailLines, targetOfDir } from './files.ts';
 import { ALERTS, BOUNCES, newestFirst, parseLines, ROUNDS, type ListSpec } from './lists.ts';
-import { applyRetention, migrateJsonArray, type RetentionPolicy } from './retention.ts';
+import { applyRetention, migrateJsonArray, retentionDue, type RetentionPolicy } from './retention.ts';
 import { openStateDir, type StateDir } from './state-dir.ts';
 
 const RETENTION_EVERY_MS = 3600_000;
@@ -45,7 +46,9 @@ export function historyLists(state: StateDir, policy?: RetentionPolicy): History
     if (!due) return path;
     retention.set(path, { at: state.now(), appends: 0 });
     const oldArray = join(folder, `${spec.file}.json`);
-    if (!policy && !existsSync(oldArray)) return path;
+    const migrate = existsSync(oldArray);
+    const compact = policy !== undefined && retentionDue(path, spec, policy, state.now());
+    if (!migrate && !compact) return path;
     await state.withLock(`${spec.file}-${dirName(target)}`, async () => {
       await migrateJsonArray(oldArray, path);
       if (policy) await applyRetention(folder, path, spec, policy, state.now());

@@ -2,7 +2,9 @@
  * Retention of the history lists (config `retention`): records older than `historyDays`, and the
  * oldest beyond `historyMaxRecords` per target and list, are removed by rewriting the list's
  * file, and each removal is written to `history/<target>/retention.jsonl` so the report can say
- * what went (nothing is dropped without a word).
+ * what went (nothing is dropped without a word). Whether a file needs it is told from its first
+ * and last bytes (`retentionDue`), and a file is rewritten only once its oldest record is past
+ * `historyDays` by a slack (2% of it, at least an hour, spread per file over as much again).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { appendFile, readdir, readFile, unlink } from 'node:fs/promises';
@@ -30,6 +32,16 @@ export interface RetentionPolicy {
 }
 
 const RETENTION_FILE = 'retention.jsonl';
+// The head of a file is read this much at a time to find its first record.
+const HEAD_CHUNK_BYTES = 8 * 1024;
+// No record of any list is shorter: a file smaller than historyMaxRecords of these holds fewer.
+const MIN_RECORD_BYTES = 128;
+// A file is rewritten once its oldest record is this far beyond historyDays (a share of it, at
+// least an hour), later by up to as much again per file: rewriting a five-week history for
+// every five-minute round that ages out would rewrite gigabytes an hour at 500 targets, and
+// files started together would all be rewritten in the same round.
+const AGE_SLACK_SHARE = 0.02;
+const AGE_SLACK_MIN_MS = 3600_000;
 
 /**
  * Reads what retention removed from the history of a state directory, newest first, per
@@ -57,6 +69,63 @@ export async function migrateJsonArray(oldPath: string, path: string): Promise<v
   }
   if (items.length > 0) await appendFile(path, `${items.map((i) => JSON.stringify(i)).join('\n')}\n`);
   await unlink(oldPath);
+}
+
+/** A number in [0, 1) fixed for a path: spreads the rewrites of files started together. */
+function spread(path: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
+function countLines(fd: number, size: number): number {
+  const chunk = Buffer.alloc(Math.min(size, 1024 * 1024));
+  let lines = 0;
+  for (let at = 0; at < size; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+    if (n <= 0) break;
+    for (let i = chunk.indexOf(10, 0); i !== -1 && i < n; i = chunk.indexOf(10, i + 1)) lines++;
+    at += n;
+  }
+  return lines;
+}
+
+/**
+ * Whether a list file needs rewriting, told from a few reads instead of the whole file: a last
+ * line a crash cut short (no final newline), a first record beyond historyDays by more than the
+ * slack, or more lines than historyMaxRecords (counted only when the file is big enough to hold
+ * that many). Lines cut short in the middle of a file are found when it is next rewritten.
+ */
+export function retentionDue<T>(path: string, spec: ListSpec<T>, policy: RetentionPolicy, nowMs: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 10) return true;
+    if (size > policy.maxRecords * MIN_RECORD_BYTES && countLines(fd, size) > policy.maxRecords) return true;
+    let head = '';
+    for (let at = 0; at < size && !head.includes('\n'); at += HEAD_CHUNK_BYTES) {
+      const chunk = Buffer.alloc(Math.min(HEAD_CHUNK_BYTES, size - at));
+      readSync(fd, chunk, 0, chunk.length, at);
+      head += chunk.toString('utf8');
+    }
+    const first = parseLines<T>([head.slice(0, head.indexOf('\n'))]);
+    if (first.unreadable > 0) return true;
+    const record = first.records[0];
+    if (record === undefined) return false;
+    const slack = Math.max(AGE_SLACK_MIN_MS, policy.historyMs * AGE_SLACK_SHARE) * (1 + spread(path));
+    return Date.parse(spec.time(record)) < nowMs - policy.historyMs - slack;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

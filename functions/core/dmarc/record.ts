@@ -8,39 +8,14 @@
 import { DMARC_ALERT_SOURCES, type AlertEvent, type DmarcAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
-import type { Severity, Status } from '../findings.ts';
+import type { Status } from '../findings.ts';
 import { CLAIM_TTL_SECONDS, raisedAlone } from '../health/record.ts';
 import type { Clock, DmarcStore, RandomSource, Store } from '../ports.ts';
 import type { ParsedReport } from './model.ts';
 import { reportDay, reportDomains, reportKey } from './model.ts';
 import { applyReport, emptyDomainState, type DmarcChange } from './state.ts';
-import type { DomainSummary, SourceLine } from './summary.ts';
-
-/** What is kept of one report for one domain: enough for the history, the report page and status. */
-export interface DmarcReportRecord {
-  /** The report's key (and the domain, for a TLS report about several). */
-  readonly key: string;
-  readonly kind: 'dmarc' | 'tlsrpt';
-  readonly domain: string;
-  readonly target: string | null;
-  readonly day: string;
-  readonly begin: string;
-  readonly end: string;
-  readonly org: string;
-  readonly reportId: string;
-  /** ISO time the report arrived. */
-  readonly receivedAt: string;
-  /** Where the message or file it came in is kept (raw/ path, S3 key). */
-  readonly source: string | null;
-  readonly messages: number;
-  readonly passed: number;
-  /** The published policy (`p=`) the report found. */
-  readonly policy: string | null;
-  /** The busiest sources (at most RECORD_SOURCES). */
-  readonly sources: readonly Pick<SourceLine, 'ip' | 'ptr' | 'sender' | 'count' | 'dmarc' | 'spf' | 'dkim' | 'known' | 'disposition'>[];
-  readonly tls: { readonly successful: number; readonly failed: number; readonly failures: readonly { readonly resultType: string; readonly mx: string | null; readonly count: number }[] } | null;
-  readonly findings: readonly { readonly code: string; readonly severity: Severity }[];
-}
+import type { DmarcReportRecord } from './report-record.ts';
+import type { DomainSummary } from './summary.ts';
 
 /** Sources kept per report record (a big sender's report lists thousands; the busiest tell the story). */
 export const RECORD_SOURCES = 200;

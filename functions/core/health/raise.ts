@@ -9,36 +9,16 @@
  * Either way an alert is raised once: its claim `alert#<key>` is taken with it, and an alert
  * whose claim someone else holds is left out of what the write reports as raised.
  */
-import type { DigestWindow } from '../alert/digest.ts';
 import type { AlertEvent } from '../alert/event.ts';
 import { StateError } from '../errors.ts';
 import type { SilenceStore, Store } from '../ports.ts';
-import type { SilenceState } from './silence.ts';
-import type { HealthState } from './state.ts';
+import type { Decision, RaiseOutcome } from './decision.ts';
 
 /** How long an alert's claim blocks a second raise of it (two weeks: see CLAIM_TTL_SECONDS in record.ts). */
 export const ALERT_CLAIM_TTL_SECONDS = 14 * 24 * 3600;
 
 /** The claim key of an alert: raised only by the writer that takes it. */
 export const alertClaimKey = (event: Pick<AlertEvent, 'key'>): string => `alert#${event.key}`;
-
-/** A write an alert is decided by. Each is conditional: it fails when someone else wrote first. */
-export type Decision =
-  /** A target's health state, at the version read (null: only if absent). */
-  | { readonly kind: 'health'; readonly target: string; readonly state: HealthState; readonly expectedVersion: number | null }
-  /** A target's bounce digest window (null target: the bounces without one), at the version read. */
-  | { readonly kind: 'digest'; readonly target: string | null; readonly window: DigestWindow | null; readonly expectedVersion: number | null }
-  /** The dead-man sweeper's silence state, at the version read. */
-  | { readonly kind: 'silence'; readonly state: SilenceState; readonly expectedVersion: number | null }
-  /** A once-only claim (a bounce's key, a repeat window). */
-  | { readonly kind: 'claim'; readonly key: string; readonly ttlSeconds: number };
-
-/** What a raise wrote. */
-export type RaiseOutcome =
-  /** Every decision is written; `raised` are the alerts claimed by this write (the others were raised before). */
-  | { readonly written: true; readonly raised: AlertEvent[] }
-  /** Nothing is written: decision number `failed` was written by someone else first. */
-  | { readonly written: false; readonly failed: number };
 
 /** The stores a raise writes to: the Store, and the sweeper's state for a silence decision. */
 export interface RaiseStores {

@@ -17,7 +17,8 @@ import type { Finding } from '../findings.ts';
 import type { Clock, RandomSource, Store } from '../ports.ts';
 import type { BouncedRecipient, TargetResult } from '../results.ts';
 import { canaryNotDeliveredFinding } from './canary.ts';
-import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey, raiseAlerts, type Decision } from './raise.ts';
+import type { Decision } from './decision.ts';
+import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey, raiseAlerts } from './raise.ts';
 import type { BounceRecord } from './records.ts';
 import { advanceHealth, initialHealthState, type HealthThresholds } from './state.ts';
 

@@ -3,7 +3,7 @@
  * per target from its latest round's placement entries.
  */
 import type { Status } from '../findings.ts';
-import type { PlacementEntry } from './round.ts';
+import type { PlacementEntry } from './verdict.ts';
 import type { PlacementVerdict } from './verdict.ts';
 
 const STATUS_OF: Record<PlacementVerdict, Status> = { inbox: 'ok', other: 'ok', pending: 'ok', spam: 'critical', missing: 'critical', refused: 'critical', unreadable: 'warning' };

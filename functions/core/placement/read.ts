@@ -7,51 +7,14 @@
  */
 import type { SeedAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
-import { seedsOf, type Config, type SeedConfig } from '../config.ts';
+import { seedsOf, type Config } from '../config.ts';
 import { raisedAlone } from '../health/record.ts';
 import type { BounceRecord } from '../health/records.ts';
 import type { Clock, PlacementStore, RandomSource, SeedReader, Store } from '../ports.ts';
 import { readReceiver } from './auth-results.ts';
-import type { SeedFailureKind } from './findings.ts';
 import { providerOf, receiverOf } from './providers.ts';
 import { advanceSeed, initialSeedState, type SeedReadOutcome } from './seed-health.ts';
 import { decidePlacement, isFinal, type FoundCopy, type PlacementRecord, type SeedObservation } from './verdict.ts';
-
-/** What one read of a seed is asked for. */
-export interface SeedReadRequest {
-  readonly seed: SeedConfig;
-  /** The canary ids to look for (upper case). */
-  readonly canaryIds: readonly string[];
-  /** Remove each canary found (by its UID; nothing else is touched). @default true */
-  readonly remove?: boolean;
-}
-
-/** One copy of a canary as found in a seed. */
-export interface SeedMessage {
-  readonly canaryId: string;
-  /** The folder's IMAP path. */
-  readonly folder: string;
-  readonly role: 'inbox' | 'junk' | 'other';
-  /** Gmail's category tab (primary, social, promotions, updates, forums), when the server is Gmail. */
-  readonly category?: string;
-  /** ISO INTERNALDATE; null when the server gave none. */
-  readonly internalDate: string | null;
-  /** The canary's header block as text: all that is fetched of it. */
-  readonly headers: string;
-  readonly removed: boolean;
-}
-
-/** What reading a seed gave. */
-export type SeedReadResult =
-  | {
-      readonly kind: 'read';
-      readonly messages: readonly SeedMessage[];
-      /** The spam folder searched, and how it was found; null when the seed has none. */
-      readonly junk: { readonly path: string; readonly by: 'special-use' | 'name' | 'config' } | null;
-      /** Anything worth saying (a canary left in place, …). */
-      readonly notes: readonly string[];
-    }
-  | { readonly kind: 'failed'; readonly failure: SeedFailureKind; readonly detail: string };
 
 /** How far back pending canaries are read: a day, like the round-trip check. */
 export const PLACEMENT_LOOKBACK_HOURS = 24;

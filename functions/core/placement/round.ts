@@ -7,28 +7,10 @@
 import { seedsOf, type Config, type TargetConfig } from '../config.ts';
 import type { Finding } from '../findings.ts';
 import type { PlacementStore } from '../ports.ts';
-import type { ReceiverAuth } from './auth-results.ts';
 import { placementFindings } from './findings.ts';
 import { providerOf } from './providers.ts';
 import { PLACEMENT_LOOKBACK_HOURS } from './read.ts';
-import { isFinal, type PlacementRecord, type PlacementVerdict } from './verdict.ts';
-
-/** One seed as a round shows it (the `check --json` `placement` entries, plus what the report needs). */
-export interface PlacementEntry {
-  readonly seed: string;
-  readonly address: string;
-  readonly verdict: PlacementVerdict;
-  readonly folder: string | null;
-  readonly seconds: number | null;
-  readonly receiverAuth?: ReceiverAuth;
-  readonly category?: string;
-  /** The canary the verdict is about; null when no canary went to this seed yet. */
-  readonly canaryId: string | null;
-  /** ISO time that canary was sent. */
-  readonly sentAt: string | null;
-  /** Why the seed could not be read, when it could not. */
-  readonly error?: string;
-}
+import { isFinal, type PlacementEntry, type PlacementRecord } from './verdict.ts';
 
 /** The round's view of one record. */
 export function entryOf(r: PlacementRecord): PlacementEntry {

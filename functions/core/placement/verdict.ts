@@ -159,3 +159,20 @@ export function placementRecordsOf(input: {
       : [{ ...base, verdict: 'refused', refusal: { by: 'rcpt', reply: step.reply ?? null } }];
   });
 }
+
+/** One seed as a round shows it (the `check --json` `placement` entries, plus what the report needs). */
+export interface PlacementEntry {
+  readonly seed: string;
+  readonly address: string;
+  readonly verdict: PlacementVerdict;
+  readonly folder: string | null;
+  readonly seconds: number | null;
+  readonly receiverAuth?: ReceiverAuth;
+  readonly category?: string;
+  /** The canary the verdict is about; null when no canary went to this seed yet. */
+  readonly canaryId: string | null;
+  /** ISO time that canary was sent. */
+  readonly sentAt: string | null;
+  /** Why the seed could not be read, when it could not. */
+  readonly error?: string;
+}

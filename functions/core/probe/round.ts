@@ -4,7 +4,7 @@
  * they pass differ.
  */
 import type { RoundAuthentication } from '../auth/facts.ts';
-import type { PlacementEntry } from '../placement/round.ts';
+import type { PlacementEntry } from '../placement/verdict.ts';
 import { addressPreflight } from './preflight.ts';
 import { newCanaryId, verpSender } from '../canary-id.ts';
 import type { TargetConfig } from '../config.ts';

@@ -23,6 +23,7 @@ import { compareFleetRows, fleetCounts, fleetRowOf, type FleetRow } from '#core/
 import type { Store } from '#core/ports.ts';
 import { readRunMeta } from '../loop.ts';
 import { dmarcStatusByTarget, type DmarcStatusCell } from '../report/dmarc-section.ts';
+import { mapLimit } from '../map-limit.ts';
 import { durationText, reportTime, secondsText } from '../report/format.ts';
 import { DEFAULT_STATE_DIR } from './run.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
@@ -64,20 +65,6 @@ function parse(argv: readonly string[]): { state?: string; json: boolean } {
   const { values } = parseCommandArgs('status', argv, { allowPositionals: false });
   const state = values.text('state');
   return { ...(state !== undefined ? { state } : {}), json: values.flag('json') };
-}
-
-/** Maps `items` through `fn`, at most `limit` at once, keeping their order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

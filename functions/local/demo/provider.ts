@@ -56,6 +56,7 @@ export interface DemoProvider {
   readonly caPem: string;
   /** The demo CA itself, for the other demo servers' certificates (the seed mailbox). */
   readonly ca: CertificateAuthority;
+  /** The latest messages it accepted (the last KEPT_MESSAGES: the demo runs until stopped). */
   readonly received: readonly DemoMessage[];
   close(): Promise<void>;
 }
@@ -81,6 +82,9 @@ function listen(server: { listen(port: number, host: string, cb: () => void): un
  *   { ...deps, portOverrides: demo.ports });
  * await demo.close();
  */
+/** Messages the provider keeps for a look (tests); a demo left running for days keeps no more. */
+const KEPT_MESSAGES = 100;
+
 export async function startDemoProvider(options: DemoProviderOptions = {}): Promise<DemoProvider> {
   const user = options.user ?? 'shop@demo.mail-health.test';
   const password = options.password ?? randomBytes(12).toString('base64url');
@@ -115,6 +119,7 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
           raw: Buffer.concat(chunks),
         };
         received.push(message);
+        if (received.length > KEPT_MESSAGES) received.splice(0, received.length - KEPT_MESSAGES);
         options.onMessage?.(message);
         callback();
       });

@@ -81,7 +81,7 @@ export interface DemoWorld {
   readonly hooks: RoundHooks;
   /** The notifier that captures alerts instead of sending them anywhere. */
   readonly notifiers: readonly Notifier[];
-  /** The alerts captured so far (Slack payloads). */
+  /** The latest alerts captured (Slack payloads, the last 100). */
   readonly captured: readonly { readonly text: string }[];
   /** DNS of the demo world only (the embedded server), for the authentication checks. */
   readonly dnsLookup: DnsLookup;
@@ -305,6 +305,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     channel: 'slack',
     async send(message) {
       captured.push({ text: message.text });
+      if (captured.length > 100) captured.splice(0, captured.length - 100);
     },
   };
   const endpoint = `${HOST}:587 → :${provider.ports[587]}`;

@@ -16,9 +16,10 @@ import type { PlacementRecord } from '#core/placement/verdict.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
-import type { TargetResult } from '#core/results.ts';
+import type { StepResult, TargetResult } from '#core/results.ts';
 import { readRawRetention, type KeptNote, type RawRetentionNote } from '../intake.ts';
 import { collectDmarcSection, type DmarcDomainView } from './dmarc-section.ts';
+import { mapLimit } from '../map-limit.ts';
 import { summarizeCanaries, summarizeRounds, type CanaryBucket, type RoundHistory } from './history.ts';
 
 /** What the report says about a target's round trip (its canaries that must arrive). */
@@ -97,6 +98,8 @@ export interface CollectOptions {
   readonly now: Date;
   /** Rounds (and canaries) per target for the charts, downsampled to history.ts's MAX_BUCKETS. @default 200 */
   readonly rounds?: number;
+  /** The loop's rounds so far (createReportCache): read from the store only what it lacks. */
+  readonly cache?: ReportCache;
   /** Bounces and alerts per target. @default 100 */
   readonly records?: number;
   /** The folder the page is written to: raw-message links are relative to it. @default stateDir */
@@ -120,22 +123,9 @@ async function keptMessages(dir: string): Promise<KeptMessage[]> {
   return out.sort((a, b) => b.at.localeCompare(a.at));
 }
 
+const DEFAULT_ROUNDS = 200;
 // Targets read at once: each holds its rounds only until they are summarised.
 const TARGETS_AT_ONCE = 8;
-
-/** Maps `items` through `fn`, at most `limit` at once, keeping their order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function roundTripSummary(canaries: readonly CanaryRecord[], now: Date, timeoutMinutes: number): RoundTripSummary {
   const expected = canaries.filter((c) => c.recipients.length > 0);
@@ -156,12 +146,71 @@ function roundTripSummary(canaries: readonly CanaryRecord[], now: Date, timeoutM
   };
 }
 
+/** A round as the charts need it: its time, status and step times (no replies, no findings). */
+export interface RoundPoint {
+  readonly canaryId: string;
+  readonly startedAt: string;
+  readonly status: TargetResult['status'];
+  readonly steps: readonly Pick<StepResult, 'step' | 'ms'>[];
+}
+
+/** The chart points of a round. */
+export function roundPoint(r: TargetResult): RoundPoint {
+  return { canaryId: r.canaryId, startedAt: r.startedAt, status: r.status, steps: r.steps.map((s) => ({ step: s.step, ms: s.ms })) };
+}
+
+/**
+ * What the loop keeps between its reports: per target the chart points of its newest rounds,
+ * the newest round and the newest authentication facts, fed with each round as it is recorded.
+ * Without it a report reads every target's last 200 rounds again: at 500 targets, hundreds of
+ * megabytes of JSON parsed for every round.
+ */
+export interface ReportCache {
+  /** Keeps a round just recorded (in time order, as the loop records them). */
+  remember(result: TargetResult): void;
+  /** @internal what collectReportData reads and fills. */
+  readonly targets: Map<string, CachedTarget>;
+  readonly limit: number;
+}
+
+interface CachedTarget {
+  /** Oldest first, at most `limit`. */
+  points: RoundPoint[];
+  last: TargetResult | null;
+  authentication: RoundAuthentication | null;
+}
+
+/**
+ * A cache for the reports of one process (the loop).
+ * @example const cache = createReportCache(); cache.remember(result); await collectReportData(store, { stateDir, now, cache });
+ */
+export function createReportCache(limit = DEFAULT_ROUNDS): ReportCache {
+  const targets = new Map<string, CachedTarget>();
+  return {
+    targets,
+    limit,
+    remember(result) {
+      // A target the cache never read stays unknown: its first report reads it from the store.
+      const entry = targets.get(result.name);
+      if (!entry) return;
+      entry.points.push(roundPoint(result));
+      if (entry.points.length > limit) entry.points.splice(0, entry.points.length - limit);
+      entry.last = result;
+      if (result.authentication) entry.authentication = result.authentication;
+    },
+  };
+}
+
 /** What a target's part of the report is made from, as the store lists it. */
 export interface ReportTargetInput {
   readonly name: string;
   readonly health: HealthState | null;
-  /** Newest first. */
-  readonly rounds: readonly TargetResult[];
+  /** Newest first (the first the newest round itself, unless `last` is given). */
+  readonly rounds: readonly (RoundPoint | TargetResult)[];
+  /** The newest round in full. @default rounds[0] */
+  readonly last?: TargetResult | null;
+  /** The newest authentication facts. @default those of the newest of `rounds` that has them */
+  readonly authentication?: RoundAuthentication | null;
   /** Newest first. */
   readonly bounces: readonly BounceRecord[];
   /** Newest first. */
@@ -175,12 +224,14 @@ export interface ReportTargetInput {
  * @example reportTargetOf({ name, health, rounds, bounces, alerts, canaries }, { now, deliveryTimeoutMinutes: 15 })
  */
 export function reportTargetOf(input: ReportTargetInput, options: { readonly now: Date; readonly deliveryTimeoutMinutes: number }): ReportTarget {
-  const last = input.rounds[0] ?? null;
+  const last = input.last !== undefined ? input.last : ((input.rounds[0] as TargetResult | undefined) ?? null);
+  const authentication =
+    input.authentication !== undefined ? input.authentication : ((input.rounds as readonly Partial<TargetResult>[]).find((r) => r.authentication)?.authentication ?? null);
   return {
     name: input.name,
     health: input.health,
     last,
-    authentication: input.rounds.find((r) => r.authentication)?.authentication ?? null,
+    authentication,
     history: summarizeRounds([...input.rounds].reverse()),
     bounces: input.bounces,
     alerts: input.alerts,
@@ -196,19 +247,35 @@ export function reportTargetOf(input: ReportTargetInput, options: { readonly now
  * @example const data = await collectReportData(createFileStore({ dir }), { stateDir: dir, now: new Date() });
  */
 export async function collectReportData(store: Store, options: CollectOptions): Promise<ReportData> {
-  const roundsLimit = options.rounds ?? 200;
+  const roundsLimit = options.cache?.limit ?? options.rounds ?? DEFAULT_ROUNDS;
+
+  /** A target's rounds: from the cache while its newest round is the store's newest, else from the store (filling the cache). */
+  async function roundsOf(name: string): Promise<{ rounds: readonly RoundPoint[]; last: TargetResult | null; authentication: RoundAuthentication | null }> {
+    const cached = options.cache?.targets.get(name);
+    if (cached) {
+      const [newest] = await store.listRounds(name, 1);
+      if ((newest?.canaryId ?? null) === (cached.last?.canaryId ?? null)) return { rounds: [...cached.points].reverse(), last: cached.last, authentication: cached.authentication };
+    }
+    const rounds = await store.listRounds(name, roundsLimit);
+    const last = rounds[0] ?? null;
+    const authentication = rounds.find((r) => r.authentication)?.authentication ?? null;
+    const points = rounds.map(roundPoint);
+    options.cache?.targets.set(name, { points: [...points].reverse(), last, authentication });
+    return { rounds: points, last, authentication };
+  }
   const records = options.records ?? 100;
   const timeoutMinutes = options.deliveryTimeoutMinutes ?? 15;
   const names = await store.listTargets();
+  const cache = options.cache;
   const targets = await mapLimit(names, TARGETS_AT_ONCE, async (name): Promise<ReportTarget> => {
-    const [health, rounds, bounces, alerts, canaries] = await Promise.all([
+    const [health, bounces, alerts, canaries, rounds] = await Promise.all([
       store.getHealth(name),
-      store.listRounds(name, roundsLimit),
       store.listBounces(name, records),
       store.listAlerts(name, records),
       store.listCanaries(name, roundsLimit),
+      roundsOf(name),
     ]);
-    return reportTargetOf({ name, health: health?.value ?? null, rounds, bounces, alerts, canaries }, { now: options.now, deliveryTimeoutMinutes: timeoutMinutes });
+    return reportTargetOf({ name, health: health?.value ?? null, bounces, alerts, canaries, ...rounds }, { now: options.now, deliveryTimeoutMinutes: timeoutMinutes });
   });
   targets.sort((a, b) => compareFleetRows(a.row, b.row));
   const [unmatchedBounces, otherAlerts, kept, history, raw, outbox] = await Promise.all([

@@ -6,7 +6,7 @@
  * remedies are in the alerts and in `mailhealth dmarc`.
  */
 import { createDmarcFileStore } from '#adapters/dmarc-file-store.ts';
-import type { DmarcReportRecord } from '#core/dmarc/record.ts';
+import type { DmarcReportRecord } from '#core/dmarc/report-record.ts';
 import type { Language } from '#core/findings.ts';
 import { barChartSvg, esc, TONE_COLOURS } from './svg.ts';
 

@@ -24,7 +24,7 @@ export const HEALTH_LABEL: Record<FleetHealth, Record<Language, string>> = {
   ok: { en: 'OK', ja: '正常' },
   warning: { en: 'WARNING', ja: '警告中' },
   failing: { en: 'FAILING', ja: '障害中' },
-  unknown: { en: 'NO ROUND YET', ja: '未実行' },
+  unknown: { en: 'NOT CHECKED', ja: '未実行' },
 };
 
 /** The badge colour of a health. */

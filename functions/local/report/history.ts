@@ -12,6 +12,13 @@ import type { TargetResult } from '#core/results.ts';
 /** Points per chart line and cells per timeline at most. */
 export const MAX_BUCKETS = 36;
 
+/** What a chart reads of a round (a TargetResult has it). */
+export interface ChartRound {
+  readonly startedAt: string;
+  readonly status: TargetResult['status'];
+  readonly steps: readonly { readonly step: SmtpStep; readonly ms: number }[];
+}
+
 /** Consecutive rounds drawn as one point. */
 export interface RoundBucket {
   /** ISO start of its first and last round. */
@@ -62,7 +69,7 @@ export function bucketsOf<T>(items: readonly T[], max: number = MAX_BUCKETS): T[
  * Downsamples rounds (oldest first) into at most `max` buckets.
  * @example summarizeRounds(rounds).buckets.length // ≤ 36
  */
-export function summarizeRounds(rounds: readonly TargetResult[], max: number = MAX_BUCKETS): RoundHistory {
+export function summarizeRounds(rounds: readonly ChartRound[], max: number = MAX_BUCKETS): RoundHistory {
   const buckets = bucketsOf(rounds, max).map((group): RoundBucket => {
     const counts: Record<Status, number> = { ok: 0, warning: 0, critical: 0, unknown: 0 };
     const perStep = new Map<SmtpStep, number[]>();

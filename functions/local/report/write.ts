@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { RetentionConfig } from '#core/config.ts';
 import type { Language } from '#core/findings.ts';
 import type { Store } from '#core/ports.ts';
-import { collectReportData } from './data.ts';
+import { collectReportData, type ReportCache } from './data.ts';
 import { renderReportHtml } from './html.ts';
 
 /** What the report is made from. */
@@ -19,6 +19,8 @@ export interface WriteReportOptions {
   /** The settings the report explains (the run's config, or run.json). */
   readonly retention?: RetentionConfig;
   readonly deliveryTimeoutMinutes?: number;
+  /** The loop's rounds so far, so the report reads only what it lacks (data.ts createReportCache). */
+  readonly cache?: ReportCache;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function writeReportFile(store: Store, path: string, options: Write
     reportDir: dirname(path),
     ...(options.retention ? { retention: options.retention } : {}),
     ...(options.deliveryTimeoutMinutes !== undefined ? { deliveryTimeoutMinutes: options.deliveryTimeoutMinutes } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
   });
   const html = renderReportHtml(data, { language: options.language, ...(options.timeZone ? { timeZone: options.timeZone } : {}) });
   await mkdir(dirname(path), { recursive: true });

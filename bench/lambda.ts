@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { loadConfigFile } from '#adapters/config-file.ts';
+import { exampleConfigWithChannels } from '../scripts/example-config.ts';
 import { deployedConfig, HANDLER_ENV } from '../lib/mail-health-stack.ts';
 import { BUNDLE, METRICS_NAMESPACE, PROJECT_ROOT, SERVICE_NAME } from '../lib/mail-function.ts';
 
@@ -63,7 +63,8 @@ const entries = positionals.length === 0 ? HANDLERS : positionals.map((p) => {
   return { name, entry };
 });
 
-const example = await loadConfigFile(join(PROJECT_ROOT, 'mailhealth.config.example.jsonc'), { locale: 'en' });
+// With its alert channels on, as deployed (the file has them commented out).
+const example = exampleConfigWithChannels();
 rmSync(OUT_DIR, { recursive: true, force: true });
 mkdirSync(OUT_DIR, { recursive: true });
 // The deployed config as the stack puts it beside each bundle.

@@ -3,7 +3,9 @@
  * MailHealthStack offline, without credentials or lookups.
  *
  * Context: `-c config=FILE` (default mailhealth.config.json, JSONC allowed),
- * `-c activateRuleSet=true`, `-c canaryIntervalMinutes=N` (required with a cron() schedule),
+ * `-c activateRuleSet=true`, `-c receiptRuleSet=NAME` (add the bounce rule to the account's
+ * existing rule set NAME instead of a set of its own), `-c canaryIntervalMinutes=N` (required
+ * with a cron() schedule),
  * `-c stackName=NAME` (default MailHealthStack).
  */
 import { existsSync } from 'node:fs';
@@ -59,6 +61,7 @@ try {
     description: 'mail-health: scheduled SMTP canaries, SES bounce intake, alerts, dashboard and alarms',
     config,
     activateRuleSet: booleanContext(app, 'activateRuleSet'),
+    ...(app.node.tryGetContext('receiptRuleSet') !== undefined ? { existingRuleSetName: String(app.node.tryGetContext('receiptRuleSet')) } : {}),
     canaryInterval: minutesContext(app, 'canaryIntervalMinutes'),
   });
 } catch (err) {

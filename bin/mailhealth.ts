@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * mailhealth: the local shell over the same core the Lambdas run (DESIGN.md "CLI").
+ * mailhealth: the local shell over the same core the Lambdas run (docs/REFERENCE.md, "Commands").
  * Built by `npm run build` into dist/mailhealth.js (package.json "bin"); in the checkout,
  * `npm run mailhealth -- <command>` runs this source through tsx.
  *
@@ -8,7 +8,7 @@
  * answered from it, and a command's implementation is imported (loaders.ts) only when it runs.
  */
 import { setFlagsFromString } from 'node:v8';
-import { MailHealthError, UsageError } from '#core/errors.ts';
+import { mailHealthErrorCode, UsageError } from '#core/errors.ts';
 import { asksForHelp, commandHelp, commandSpec, topLevelHelp, usageLine } from '#local/cli/commands.ts';
 import { loadCommand } from '#local/cli/loaders.ts';
 import { cliVersion } from '#local/cli/version.ts';
@@ -63,8 +63,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest, processIO(stopSignal));
   } catch (err) {
-    // A usage error names the command's usage, whatever the command itself wrote.
-    if (err instanceof UsageError && !err.message.includes('usage: mailhealth')) throw new UsageError(`${err.message}\n${usageLine(name)}`, { cause: err });
+    // A usage error names the command's usage, whatever the command itself wrote. By its code:
+    // the command's file has its own copy of the error classes (see mailHealthErrorCode).
+    if (mailHealthErrorCode(err) === 'USAGE' && !(err as Error).message.includes('usage: mailhealth')) throw new UsageError(`${(err as Error).message}\n${usageLine(name)}`, { cause: err });
     throw err;
   }
 }
@@ -75,7 +76,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Bad configuration and usage are UNKNOWN (3) with a one-line reason; anything else is a bug.
-    if (err instanceof MailHealthError) process.stderr.write(`mailhealth: ${err.message}\n`);
+    if (mailHealthErrorCode(err)) process.stderr.write(`mailhealth: ${(err as Error).message}\n`);
     else process.stderr.write(`mailhealth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 3;
   },

@@ -1,18 +1,24 @@
 /**
  * Alerting: the encrypted SNS alert topic every alert goes through (health transitions from
- * the canary, bounce findings, CloudWatch alarms) and the alert Lambda that delivers them to
- * Slack and email.
+ * the canary, bounce findings, CloudWatch alarms), the alert queue behind it (lib/alert-
+ * delivery.ts) and the alert Lambda that delivers each alert to the Slack and email of its
+ * route (the config's `alerts`, or a target's `alerts.routes[]` entry).
  */
-import { Annotations, Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+import { ALERT_QUEUE_ENV, AlertDelivery } from './alert-delivery.ts';
 import { MailFunction } from './mail-function.ts';
+import { grantSecretRead } from './secrets.ts';
+
+/** The one SES call of the alert Lambda (SES v2 SendEmail; functions/adapters/ses-email.ts). */
+export const SES_SEND_ACTIONS = ['ses:SendEmail'] as const;
 
 /** Properties of {@link Alerting}. */
 export interface AlertingProps {
@@ -34,6 +40,7 @@ export interface AlertingProps {
 
 /** The environment variable naming the Slack webhook secret (name or ARN) for the alert Lambda. */
 export const SLACK_SECRET_ENV = 'SLACK_SECRET_ID';
+export { ALERT_QUEUE_ENV } from './alert-delivery.ts';
 
 /** The encrypted alert topic and the alert Lambda subscribed to it. */
 export class Alerting extends Construct {
@@ -43,6 +50,8 @@ export class Alerting extends Construct {
   readonly key: kms.Key;
   /** The alert Lambda. */
   readonly alertFunction: MailFunction;
+  /** The alert queue between the topic and the alert Lambda, its dead-letter queue and alarm. */
+  readonly delivery: AlertDelivery;
   /** The Slack webhook secret, when Slack alerts are configured. */
   readonly slackSecret?: secretsmanager.ISecret;
   /** The Slack webhook secret this construct created (no `alerts.slack.secretName`), to be filled after deploy. */
@@ -87,6 +96,15 @@ export class Alerting extends Construct {
     );
 
     const environment: Record<string, string> = { ...props.environment };
+    // Each route's webhook has its own secret: an environment variable cannot reach a Lambda.
+    alerts.routes.forEach((route, i) => {
+      if (route.slack && !route.slack.secretName) {
+        throw new ConfigError(
+          `alerts.routes[${i}].slack.secretName: required for the AWS deployment (route ${route.name}: the alert Lambda reads its Slack webhook URL from Secrets Manager; webhookUrlEnv is for local runs)`,
+          `alerts.routes[${i}].slack.secretName`,
+        );
+      }
+    });
     if (alerts.slack) {
       if (alerts.slack.secretName) {
         this.slackSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', alerts.slack.secretName);
@@ -105,14 +123,23 @@ export class Alerting extends Construct {
 
     this.alertFunction = new MailFunction(this, 'AlertFunction', {
       entry: 'functions/alert/index.ts',
-      description: 'mail-health: delivers alerts and alarm notifications to Slack and email',
+      description: 'mail-health: delivers alerts and alarm notifications from the alert queue to the Slack and email of their routes',
+      // A batch of alerts at each channel's pace (about a second per alert and destination).
+      timeout: Duration.seconds(60),
       environment,
       extraFiles: props.extraFiles,
       logRetention: props.logRetention,
     });
-    this.topic.addSubscription(new subscriptions.LambdaSubscription(this.alertFunction.function));
-    this.slackSecret?.grantRead(this.alertFunction.role);
-    if (alerts.email) this.grantSendFrom(this.alertFunction.role, alerts.email.from);
+    this.delivery = new AlertDelivery(this, 'Delivery', { topic: this.topic, alertFunction: this.alertFunction.function, role: this.alertFunction.role });
+    this.alertFunction.function.addEnvironment(ALERT_QUEUE_ENV, this.delivery.queue.queueUrl);
+
+    const slackSecrets = [
+      ...(this.slackSecret ? [alerts.slack?.secretName ?? this.slackSecret.secretArn] : []),
+      ...alerts.routes.flatMap((r) => (r.slack?.secretName ? [r.slack.secretName] : [])),
+    ];
+    grantSecretRead(this.alertFunction.role, slackSecrets, this);
+    const senders = [...new Set([...(alerts.email ? [alerts.email.from] : []), ...alerts.routes.flatMap((r) => (r.email ? [r.email.from ?? alerts.email!.from] : []))])];
+    for (const from of senders) this.grantSendFrom(this.alertFunction.role, from);
   }
 
   /**
@@ -140,7 +167,7 @@ export class Alerting extends Construct {
     const identity = (name: string) => Arn.format({ service: 'ses', resource: 'identity', resourceName: name }, Stack.of(this));
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      actions: [...SES_SEND_ACTIONS],
       resourceArns: [identity(from), identity(domain)],
       conditions: { StringEquals: { 'ses:FromAddress': from } },
     });

@@ -40,6 +40,13 @@ export interface BounceIntakeProps {
    */
   readonly activateRuleSet?: boolean;
   /**
+   * The name of a rule set the account already has (usually its active one: WorkMail, another
+   * application): mail-health's rule is added to it instead of a set of its own, so mail-health
+   * receives beside what the account already receives. Not with `activateRuleSet`.
+   * @default a rule set of its own
+   */
+  readonly existingRuleSetName?: string;
+  /**
    * How long raw messages stay in the bucket.
    * @default Duration.days(30)
    */
@@ -75,8 +82,8 @@ export class BounceIntake extends Construct {
   readonly bucket: s3.Bucket;
   /** The bounce Lambda. */
   readonly bounceFunction: MailFunction;
-  /** The receipt rule set (inactive unless `activateRuleSet`). */
-  readonly ruleSet: ses.ReceiptRuleSet;
+  /** The receipt rule set (its own, inactive unless `activateRuleSet`; or the existing one named). */
+  readonly ruleSet: ses.IReceiptRuleSet;
   /** The receipt rule: S3 then Lambda. */
   readonly rule: ses.ReceiptRule;
   /** The name of the receipt rule set. */
@@ -92,11 +99,17 @@ export class BounceIntake extends Construct {
     if (Token.isUnresolved(stack.stackName) && props.ruleSetName === undefined) {
       throw new Error('BounceIntake: the stack name is not known at synth; pass ruleSetName');
     }
-    this.ruleSetName = props.ruleSetName ?? `${stack.stackName}-bounce-intake`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(this.ruleSetName)) {
-      throw new Error(`BounceIntake: ruleSetName ${this.ruleSetName} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    const existing = props.existingRuleSetName;
+    if (existing !== undefined && props.activateRuleSet) {
+      throw new Error('BounceIntake: existingRuleSetName adds the rule to a set the account has; activateRuleSet would replace the active set: give one of them');
     }
-    const ruleName = 'bounce-intake';
+    if (existing !== undefined && props.ruleSetName !== undefined) throw new Error('BounceIntake: give ruleSetName or existingRuleSetName, not both');
+    this.ruleSetName = existing ?? props.ruleSetName ?? `${stack.stackName}-bounce-intake`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(this.ruleSetName)) {
+      throw new Error(`BounceIntake: rule set name ${this.ruleSetName} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    // In a set of the account's, the rule's name says whose it is (names are unique per set).
+    const ruleName = existing === undefined ? 'bounce-intake' : `${stack.stackName}-bounce-intake`.slice(0, 64);
     const retention = props.rawMailRetention ?? Duration.days(30);
     if (retention.toDays() < 1) throw new Error('BounceIntake: rawMailRetention must be at least one day');
 
@@ -140,6 +153,8 @@ export class BounceIntake extends Construct {
       actions: ['s3:GetObject'],
       resourceArns: [this.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
     });
+    // Without ListBucket S3 answers a missing key with AccessDenied, never NoSuchKey (the adapter tells them apart).
+    iam.Grant.addToPrincipal({ grantee: this.bounceFunction.role, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
     this.bounceFunction.function.addPermission('InvokedBySesReceiptRule', {
       principal: new iam.ServicePrincipal('ses.amazonaws.com'),
       action: 'lambda:InvokeFunction',
@@ -147,12 +162,14 @@ export class BounceIntake extends Construct {
       sourceArn: ruleArn,
     });
 
-    this.ruleSet = new ses.ReceiptRuleSet(this, 'RuleSet', { receiptRuleSetName: this.ruleSetName });
+    this.ruleSet =
+      existing === undefined ? new ses.ReceiptRuleSet(this, 'RuleSet', { receiptRuleSetName: this.ruleSetName }) : ses.ReceiptRuleSet.fromReceiptRuleSetName(this, 'RuleSet', existing);
     this.rule = new ses.ReceiptRule(this, 'Rule', {
       ruleSet: this.ruleSet,
       receiptRuleName: ruleName,
       recipients: [props.bounceDomain],
       enabled: true,
+      // SES's spam and virus verdicts reach the bounce Lambda in the receipt event; a virus is never parsed.
       scanEnabled: true,
       // Bounces come from any MTA, some without TLS; refusing them would hide the bounce.
       tlsPolicy: ses.TlsPolicy.OPTIONAL,

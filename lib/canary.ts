@@ -10,12 +10,12 @@ import { Arn, ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { MailFunction } from './mail-function.ts';
+import { grantSecretRead } from './secrets.ts';
 
 /** The canary's environment variable holding the seconds between two scheduled rounds. */
 export const ROUND_INTERVAL_ENV = 'ROUND_INTERVAL_SECONDS';
@@ -227,20 +227,10 @@ export class Canary extends Construct {
       extraFiles,
     });
 
-    // Exactly the secrets the targets name, nothing wider (or their common prefix, for many).
+    // Exactly the secrets the targets name (by name or ARN), nothing wider (or their common prefix, for many).
     const grants = secretGrants(props.targets);
-    grants.names.forEach((name, i) => {
-      secretsmanager.Secret.fromSecretNameV2(this, `SmtpSecret${i}`, name).grantRead(this.canaryFunction.role);
-    });
-    if (grants.prefix !== undefined) {
-      this.secretPrefix = grants.prefix;
-      this.canaryFunction.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${grants.prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this))],
-        }),
-      );
-    }
+    if (grants.prefix !== undefined) this.secretPrefix = grants.prefix;
+    grantSecretRead(this.canaryFunction.role, grants.names, this, grants.prefix);
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 /** The repository root: entries, package.json "imports" and the lock file are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The CloudWatch namespace of every mail-health metric (DESIGN.md "Metrics"). */
+/** The CloudWatch namespace of every mail-health metric (README, "What it costs"). */
 export const METRICS_NAMESPACE = 'MailHealth';
 
 /**

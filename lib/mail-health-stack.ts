@@ -14,7 +14,8 @@
  * | `SILENT_AFTER_SECONDS` | sweeper | No round recorded for this long makes a target silent (two intervals, the flexible window and the canary's timeout). |
  * | `RAW_MAIL_BUCKET` | bounce | The bucket SES stores each received message in. |
  * | `RAW_MAIL_PREFIX` | bounce | `raw/`: the object key is this prefix + the SES `mail.messageId` of the event. |
- * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the Slack webhook URL. |
+ * | `SLACK_SECRET_ID` | alert (only with `alerts.slack`) | Name or ARN of the Secrets Manager secret whose plain-text value is the default Slack webhook URL (a route's secret is its `slack.secretName` in the deployed config). |
+ * | `ALERT_QUEUE_URL` | alert | The alert queue (SNS → SQS): the alert Lambda hides a message it could not deliver for its retry wait (ChangeMessageVisibility). |
  * | `POWERTOOLS_SERVICE_NAME` | all | `mail-health` (Powertools Metrics adds it as the dimension `service`). |
  * | `POWERTOOLS_METRICS_NAMESPACE` | all | `MailHealth`. |
  * | `POWERTOOLS_LOG_LEVEL` | all | `INFO`. |
@@ -23,12 +24,16 @@
  * The deployed config file: the resolved `Config` as JSON, validated at synth with every default
  * filled in and `language` resolved, so read it with `JSON.parse(text) as Config`
  * (`readDeployedConfig` in functions/lambda/env.ts) and do not import the zod schema (it would add
- * about 440 KB to each bundle and break the bundle size targets). No secrets and no `local`
- * section: `auth` keeps `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName`
- * only, a target's `ca` is the path of its PEM copied into the bundle, relative to the config
- * file (`ca/<target>.pem`). It still passes `parseConfig`, and it may be of any size (an
- * environment variable would hold 4 KB; 500 targets make about 180 KB). A changed config
- * changes the bundles' hashes, so a deploy updates the functions' code.
+ * about 440 KB to each bundle and break the bundle size targets). Every field arrives as given
+ * except, by the rules of lib/deployed-config.ts (a field without a rule does not compile, one
+ * no rule knows is refused at synth): no secrets and no `$schema` or `local`; `auth` keeps
+ * `user`, `secretName` and `secretKey`, `alerts.slack` keeps `secretName` only, a target's `ca`
+ * is the path of its PEM copied into the bundle, relative to the config file
+ * (`ca/<target>.pem`). The handlers use `retention.historyDays` as the TTL of history items;
+ * the stack uses `retention.rawMailDays` for the raw-mail bucket. It still passes
+ * `parseConfig`, and it may be of any size (an environment variable would hold 4 KB; 500
+ * targets make about 180 KB). A changed config changes the bundles' hashes, so a deploy
+ * updates the functions' code.
  *
  * Secrets: an SMTP target's secret (`auth.secretName`) holds the password as plain text; the
  * canary may read exactly those secrets. Alert email is sent through SES (`ses:SendEmail` or
@@ -40,9 +45,16 @@
  * the canary message when its scheduled time is the target's round trip, else it checks the
  * login only. The scheduler invokes the sweeper with `{"scheduledTime":"<ISO>"}` on its own
  * schedule. SES invokes the bounce Lambda asynchronously with its receipt event (headers only)
- * after storing the message. SNS invokes the alert Lambda with alerts (kinds in
- * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications;
- * an alarm on one target's `CanarySuccess` is not delivered (the health state machine speaks).
+ * after storing the message. The alert topic delivers into the alert queue (raw messages), and
+ * the queue's event source mapping invokes the alert Lambda with batches of alerts (kinds in
+ * functions/core/alert/event.ts, `silent` from the sweeper) and CloudWatch alarm notifications,
+ * expecting partial batch failures; an alarm on one target's `CanarySuccess` is not delivered
+ * (the health state machine speaks). Alerts are raised into the table's outbox with the
+ * decision that raised them, published, and marked sent; the sweeper publishes again those
+ * left unsent.
+ * Every alarm also notifies a topic of its own (lib/monitoring.ts) that SNS emails to
+ * `alerts.alarmEmails` (default `alerts.email.to`) without any Lambda: the alarms on the alert
+ * Lambda reach someone when it fails.
  *
  * Metrics (namespace `MailHealth`; every metric also carries `service=mail-health`). Each
  * distinct metric is billed every month, so there is one per target and none per step, code or
@@ -59,7 +71,12 @@
  * `tls.certDaysLeft` and `findings` (codes); one line per arrived canary in the bounce log
  * group, `message` = `canary delivered`, with `target` and `roundTripSeconds`; one line per
  * sweep in the sweeper's, `message` = `sweep`, with the targets by state (`ok`, `warning`,
- * `failing`, `unseen`) and `silentCount`.
+ * `failing`, `unseen`) and `silentCount`; one line per delivered canary with SES's verdicts,
+ * `message` = `canary authentication`, with `target`, `canaryId`, `spf`, `dkim` (a list, one
+ * result per signature) and `dmarc`. Powertools writes WARN and ERROR lines (a warning or
+ * critical finding is WARN) to stderr and the others, EMF metrics included, to stdout; Lambda
+ * sends both streams to the function's log group, so whatever reads the lines outside AWS must
+ * read both.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,12 +88,16 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Config } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { Alerting, SLACK_SECRET_ENV } from './alerting.ts';
+import { AWS_CALLS as TABLE_CALLS } from '../functions/adapters/dynamodb-store.ts';
+import { Alerting, ALERT_QUEUE_ENV, SLACK_SECRET_ENV } from './alerting.ts';
 import { BOUNCE_ENV, BounceIntake } from './bounce-intake.ts';
 import { CONFIG_FILE_ENV } from '../functions/lambda/env.ts';
-import { Canary, canaryCaBundlePath, ROUND_INTERVAL_ENV } from './canary.ts';
+import { Canary, ROUND_INTERVAL_ENV } from './canary.ts';
+import { deployedConfig } from './deployed-config.ts';
 import { Monitoring } from './monitoring.ts';
 import { SILENT_AFTER_ENV, Sweeper } from './sweeper.ts';
+
+export { deployedConfig } from './deployed-config.ts';
 
 /** The names of the environment variables the handlers read (see the table above). */
 export const HANDLER_ENV = {
@@ -86,9 +107,13 @@ export const HANDLER_ENV = {
   rawMailBucket: BOUNCE_ENV.bucket,
   rawMailPrefix: BOUNCE_ENV.prefix,
   slackSecretId: SLACK_SECRET_ENV,
+  alertQueueUrl: ALERT_QUEUE_ENV,
   roundIntervalSeconds: ROUND_INTERVAL_ENV,
   silentAfterSeconds: SILENT_AFTER_ENV,
 } as const;
+
+/** The DynamoDB actions every function's role has on the table: the store adapter's calls. */
+export const TABLE_ACTIONS: readonly string[] = [...new Set(Object.values(TABLE_CALLS).flat())].sort();
 
 /** The deployed config's file name inside every bundle (and `MAILHEALTH_CONFIG_FILE`'s value). */
 export const DEPLOYED_CONFIG_FILE = 'mailhealth.config.json';
@@ -103,6 +128,12 @@ export interface MailHealthStackProps extends StackProps {
    */
   readonly activateRuleSet?: boolean;
   /**
+   * Add the bounce receipt rule to this existing rule set of the account (by name; usually the
+   * active one) instead of creating a set of its own: only one set can be active per region.
+   * @default a rule set of its own
+   */
+  readonly existingRuleSetName?: string;
+  /**
    * The longest normal gap between two canary rounds, for the alarms' periods.
    * @default taken from a `rate(...)` schedule; required with a `cron(...)` schedule
    */
@@ -114,7 +145,7 @@ export interface MailHealthStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * How long raw received messages are kept.
-   * @default Duration.days(30)
+   * @default the config's `retention.rawMailDays`
    */
   readonly rawMailRetention?: Duration;
   /**
@@ -133,40 +164,6 @@ export function rateInterval(schedule: string): Duration | undefined {
   if (unit.startsWith('minute')) return Duration.minutes(n);
   if (unit.startsWith('hour')) return Duration.hours(n);
   return Duration.days(n);
-}
-
-/**
- * The config as the Lambdas read it from their bundle: resolved (defaults filled), secrets and
- * local-only fields removed, CA files pointing into the bundle (relative to the config file).
- * Throws a ConfigError naming the field when the config cannot be deployed (a target with auth
- * but no `secretName`).
- */
-export function deployedConfig(config: Config): Config {
-  const targets = config.targets.map((t, i) => {
-    const { auth, ca, ...rest } = t;
-    if (auth && !auth.secretName) {
-      throw new ConfigError(
-        `targets[${i}].auth.secretName: required for the AWS deployment (the canary Lambda reads the SMTP password from Secrets Manager; password and passwordEnv are for local runs)`,
-        `targets[${i}].auth.secretName`,
-      );
-    }
-    return {
-      ...rest,
-      ...(auth ? { auth: { user: auth.user, secretName: auth.secretName, ...(auth.secretKey !== undefined ? { secretKey: auth.secretKey } : {}) } } : {}),
-      ...(ca ? { ca: canaryCaBundlePath(t.name) } : {}),
-    };
-  });
-  const { slack, ...alerts } = config.alerts;
-  return {
-    language: config.language,
-    bounceDomain: config.bounceDomain,
-    schedule: config.schedule,
-    roundTripSchedule: config.roundTripSchedule,
-    deliveryTimeoutMinutes: config.deliveryTimeoutMinutes,
-    targets,
-    alerts: { ...alerts, ...(slack ? { slack: slack.secretName ? { secretName: slack.secretName } : {} } : {}) },
-    retention: config.retention,
-  };
 }
 
 /** Everything mail-health runs on in AWS. */
@@ -227,7 +224,8 @@ export class MailHealthStack extends Stack {
       environment: publishing,
       extraFiles: configFiles,
       activateRuleSet: props.activateRuleSet,
-      rawMailRetention: props.rawMailRetention,
+      ...(props.existingRuleSetName !== undefined ? { existingRuleSetName: props.existingRuleSetName } : {}),
+      rawMailRetention: props.rawMailRetention ?? Duration.days(config.retention.rawMailDays),
       logRetention: props.logRetention,
       // Without bounce grouping there is no digest to send.
       ...(config.alerts.bounceDigestMinutes > 0 ? {} : { digestFlushInterval: null }),
@@ -254,7 +252,8 @@ export class MailHealthStack extends Stack {
       alert: this.alerting.alertFunction,
       sweeper: this.sweeper.sweeperFunction,
     };
-    for (const fn of Object.values(functions)) this.table.grantReadWriteData(fn.role);
+    // Exactly the table operations the store adapter makes (functions/adapters/dynamodb-store.ts).
+    for (const fn of Object.values(functions)) this.table.grant(fn.role, ...TABLE_ACTIONS);
     for (const fn of [functions.canary, functions.bounce, functions.sweeper]) this.alerting.grantPublish(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -262,6 +261,8 @@ export class MailHealthStack extends Stack {
       interval,
       roundTripInterval: rateInterval(config.roundTripSchedule)!,
       alarmTopic: this.alerting.topic,
+      // The alarms' second path: straight from SNS to these addresses, around the alert Lambda.
+      alarmEmail: { to: config.alerts.alarmEmails ?? config.alerts.email?.to ?? [], key: this.alerting.key },
       functions: Object.fromEntries(Object.entries(functions).map(([label, fn]) => [label, fn.function])),
       throttleWatched: [functions.bounce.function, functions.alert.function],
       sweeper: { function: this.sweeper.sweeperFunction.function, interval: sweepInterval, logGroup: this.sweeper.sweeperFunction.logGroup },
@@ -270,13 +271,18 @@ export class MailHealthStack extends Stack {
       bounceLogGroup: this.bounceIntake.bounceFunction.logGroup,
       bounceSpikeThreshold: props.bounceSpikeThreshold,
     });
+    // The alarms about alert delivery itself matter most on the path around the alert Lambda.
+    if (this.monitoring.alarmEmailTopic) this.alerting.delivery.notifyAlso(this.monitoring.alarmEmailTopic);
 
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn, description: 'Alerts and alarm notifications' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'RawMailBucketName', { value: this.bounceIntake.bucket.bucketName });
     new CfnOutput(this, 'ReceiptRuleSetName', {
       value: this.bounceIntake.ruleSetName,
-      description: 'Activate with: aws ses set-active-receipt-rule-set --rule-set-name <this> (or deploy with -c activateRuleSet=true)',
+      description:
+        props.existingRuleSetName !== undefined
+          ? 'The existing rule set the bounce rule was added to'
+          : 'Activate with: aws ses set-active-receipt-rule-set --rule-set-name <this> (or deploy with -c activateRuleSet=true, or add the rule to the active set with -c receiptRuleSet=NAME)',
     });
     if (this.alerting.createdSlackSecret) {
       new CfnOutput(this, 'SlackWebhookSecretArn', {

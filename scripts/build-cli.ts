@@ -27,7 +27,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The commands of the table (functions/local/cli/loaders.ts imports `./<name>.ts`). */
-const COMMANDS = ['check', 'bounce', 'address', 'dns', 'run', 'report', 'suppressions'] as const;
+const COMMANDS = ['check', 'bounce', 'address', 'dns', 'dmarc', 'run', 'report', 'suppressions', 'status', 'init'] as const;
 
 /** The settings every bundle of the CLI shares. */
 function sharedOptions(outdir: string, external: boolean): BuildOptions {
@@ -50,7 +50,15 @@ function sharedOptions(outdir: string, external: boolean): BuildOptions {
     mainFields: ['module', 'main'],
     // The sources read import.meta.url (the bounce worker's file, the version from source).
     banner: { js: "const __mhUrl=require('node:url').pathToFileURL(__filename).href;" },
-    define: { MAILHEALTH_VERSION: JSON.stringify(pkg.version), MAILHEALTH_BUILT: 'true', 'import.meta.url': '__mhUrl' },
+    define: {
+      MAILHEALTH_VERSION: JSON.stringify(pkg.version),
+      MAILHEALTH_BUILT: 'true',
+      'import.meta.url': '__mhUrl',
+      // What `mailhealth init` writes (functions/local/cli/init.ts): the example config and the
+      // schema travel inside the bundle, so the packed CLI needs no file beside it.
+      MAILHEALTH_INIT_CONFIG: JSON.stringify(readFileSync(join(ROOT, 'mailhealth.config.example.jsonc'), 'utf8')),
+      MAILHEALTH_INIT_SCHEMA: JSON.stringify(readFileSync(join(ROOT, 'mailhealth.config.schema.json'), 'utf8')),
+    },
     // import() becomes require() in a promise: what it names is either bundled in place or a
     // file of dist/ (the plugins below), and CommonJS loads both without the ES module loader.
     supported: { 'dynamic-import': false },
@@ -100,9 +108,12 @@ const COMMAND_FILES: Readonly<Record<(typeof COMMANDS)[number], string>> = {
   bounce: 'bounce',
   address: 'address',
   dns: 'dns',
+  dmarc: 'dmarc',
   run: 'loop',
   report: 'loop',
   suppressions: 'loop',
+  status: 'status',
+  init: 'init',
 };
 
 /**

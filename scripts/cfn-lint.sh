@@ -5,6 +5,8 @@
 # each function to its role next to the GetAtt that already orders them, which is harmless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The CDK CLI's telemetry stays off (cdk.json "cli-telemetry": false as well).
+export CDK_DISABLE_CLI_TELEMETRY=true
 
 config="${1:-mailhealth.config.example.jsonc}"
 

@@ -28,6 +28,7 @@ export const PRICES = {
   sesInboundChunk: 0.09 / 1000, // per 256 KB of each received message
   kmsKey: 1.0,
   secret: 0.4,
+  sqsRequest: 0.4 / 1e6, // standard queue, per request (64 KB), after the first million a month
 } as const;
 
 /**
@@ -70,6 +71,12 @@ export const USAGE = {
   /** A canary message as received (S3 object, SES chunk). */
   canaryBytes: 5_000,
   rawMailDays: 30,
+  /**
+   * The alert queue: Lambda polls an SQS event source with about 5 pollers, each a long poll of
+   * 20 s when the queue is empty; the alerts themselves are a few requests each.
+   */
+  queuePollers: 5,
+  queueLongPollSeconds: 20,
 } as const;
 
 /** What the template and config say that the cost depends on. */
@@ -92,6 +99,8 @@ export interface Structure {
   readonly alarmMetrics: number;
   readonly dashboards: number;
   readonly kmsKeys: number;
+  /** SQS queues a Lambda polls (the alert queue). */
+  readonly polledQueues: number;
 }
 
 /** One priced line: its fixed part and its part per target. */
@@ -171,10 +180,16 @@ export function costLines(s: Structure): CostLine[] {
       perTarget: trips * (p.s3Put + p.s3Get) + ((trips * u.canaryBytes * u.rawMailDays) / u.daysPerMonth / GB) * p.s3StorageGbMonth,
     },
     { item: 'SES inbound', usage: `${fmt(trips)} messages (1 chunk each) a target`, fixed: 0, perTarget: trips * (p.sesInboundMessage + p.sesInboundChunk) },
-    { item: 'KMS key (alert topic)', usage: `${s.kmsKeys} customer managed key`, fixed: s.kmsKeys * p.kmsKey, perTarget: 0 },
+    { item: 'KMS key (alert and alarm topics)', usage: `${s.kmsKeys} customer managed key`, fixed: s.kmsKeys * p.kmsKey, perTarget: 0 },
+    {
+      item: 'SQS (alert queue)',
+      usage: `${fmt((s.polledQueues * u.queuePollers * minutes * 60) / u.queueLongPollSeconds / 1e6)} million empty long polls (the first million of an account are free); alerts, their retries and the dead-letter queue add a few requests each`,
+      fixed: ((s.polledQueues * u.queuePollers * minutes * 60) / u.queueLongPollSeconds) * p.sqsRequest,
+      perTarget: 0,
+    },
     {
       item: 'Secrets Manager',
-      usage: `${s.otherSecrets} fixed (Slack webhook); ${s.ownSecrets} SMTP secret${s.ownSecrets === 1 ? '' : 's'} for ${n} target${n === 1 ? '' : 's'}`,
+      usage: `${s.otherSecrets} fixed (Slack webhooks: the default and each route's); ${s.ownSecrets} SMTP secret${s.ownSecrets === 1 ? '' : 's'} for ${n} target${n === 1 ? '' : 's'}`,
       fixed: s.otherSecrets * p.secret,
       perTarget: (s.ownSecrets * p.secret) / n,
     },
@@ -213,7 +228,11 @@ function rateMinutes(expression: string): number {
  */
 export function structureOf(
   resources: Resources,
-  config: { readonly targets: readonly { readonly auth?: { readonly secretName?: string; readonly secretKey?: string } }[]; readonly roundTripSchedule: string; readonly alerts: { readonly slack?: unknown } },
+  config: {
+    readonly targets: readonly { readonly auth?: { readonly secretName?: string; readonly secretKey?: string } }[];
+    readonly roundTripSchedule: string;
+    readonly alerts: { readonly slack?: unknown; readonly routes?: readonly { readonly slack?: { readonly secretName?: string } }[] };
+  },
 ): Structure {
   const all = Object.values(resources);
   const fn = (word: string) => {
@@ -240,7 +259,7 @@ export function structureOf(
   return {
     targets: config.targets.length,
     ownSecrets,
-    otherSecrets: config.alerts.slack ? 1 : 0,
+    otherSecrets: (config.alerts.slack ? 1 : 0) + new Set((config.alerts.routes ?? []).flatMap((r) => (r.slack?.secretName ? [r.slack.secretName] : []))).size,
     canarySchedules: canarySchedules.length,
     intervalMinutes: Number(canary.Environment.Variables.ROUND_INTERVAL_SECONDS) / 60,
     roundTripMinutes: Math.max(rateMinutes(config.roundTripSchedule), Number(canary.Environment.Variables.ROUND_INTERVAL_SECONDS) / 60),
@@ -255,5 +274,6 @@ export function structureOf(
     alarmMetrics: all.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').reduce((s, r) => s + alarmMetricCount(r.Properties ?? {}), 0),
     dashboards: all.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length,
     kmsKeys: all.filter((r) => r.Type === 'AWS::KMS::Key').length,
+    polledQueues: all.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping').length,
   };
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
-import { loadConfigFile } from '#adapters/config-file.ts';
+import { exampleConfigWithChannels } from './example-config.ts';
 import type { Config } from '#core/config.ts';
 import { PROJECT_ROOT } from '../lib/mail-function.ts';
 import { MailHealthStack } from '../lib/mail-health-stack.ts';
@@ -43,7 +43,8 @@ export function priced(config: Config): { lines: CostLine[]; totals: ReturnType<
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
 async function main(): Promise<void> {
-  const example = await loadConfigFile(join(PROJECT_ROOT, 'mailhealth.config.example.jsonc'), { locale: 'en' });
+  // With its alert channels on, as deployed (the file has them commented out).
+  const example = exampleConfigWithChannels();
   const rows = SIZES.map((n) => ({ n, own: priced(fleetOf(example, n)), shared: priced(fleetOf(example, n, true)) }));
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ prices: PRICES, rows: rows.map((r) => ({ targets: r.n, resources: r.own.resources, own: r.own.totals, shared: r.shared.totals })) }, null, 2)}\n`);

@@ -16,19 +16,36 @@
  *   DIGESTS                 TARGET#<name>|NOTARGET                 data (DigestWindow or null), version
  *   TARGET#<name>           SENDERAUTH                             delivery, sendingIp (JSON each; getSenderAuth)
  *   SWEEPER                 SILENCE                                data (SilenceState), version (N)
+ *   OUTBOX                  <alert at>#<alert key>                 data (AlertEvent), ttl   (raised, not yet published)
+ *   CLAIM#pace#<key>#<slot> CLAIM                                  ttl               (a channel's send slot)
  *
  * Conditional writes: the state is written only at the version read (`version = :v`, or
  * `attribute_not_exists(pk)` for the first write); a claim is created only when absent or
  * expired; a canary is marked delivered only once. History items expire through `ttl`.
+ * `raise` writes a decision (state, digest window, silence state, claim), each alert's claim
+ * and its outbox item in one TransactWriteItems: an alert is decided and kept together, or
+ * neither. The outbox item goes when SNS took the alert (`markSent`).
  */
 import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { DigestWindow } from '#core/alert/digest.ts';
+import type { AlertEvent } from '#core/alert/event.ts';
+import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey, type Decision, type RaiseOutcome } from '#core/health/raise.ts';
 import type { HealthState } from '#core/health/state.ts';
 import type { SenderAuthMemo } from '#core/auth/facts.ts';
 import type { AlertRecord, BounceRecord, CanaryRecord } from '#core/health/records.ts';
 import type { SilenceState } from '#core/health/silence.ts';
-import type { SilenceStore, Store, Versioned } from '#core/ports.ts';
+import type { AlertOutbox, SilenceStore, Store, Versioned } from '#core/ports.ts';
 import type { TargetResult } from '#core/results.ts';
 
 /** The table's key and TTL attribute names: the CDK table must use exactly these. */
@@ -70,12 +87,29 @@ export interface DynamoDbStoreOptions {
 }
 
 const STATE_SK = 'STATE';
+const SILENCE_KEY = { pk: 'SWEEPER', sk: 'SILENCE' } as const;
 const DIGESTS_PK = 'DIGESTS';
 const SENDER_AUTH_SK = 'SENDERAUTH';
 const NO_TARGET = 'NOTARGET';
 const targetPk = (target: string | null) => (target === null ? NO_TARGET : `TARGET#${target}`);
 const canaryPk = (id: string) => `CANARY#${id}`;
 const iso = (time: string) => new Date(time).toISOString();
+
+/** The AWS calls this module makes, each with the IAM action it needs (the IAM test grants and checks exactly these). */
+export const AWS_CALLS = {
+  GetCommand: ['dynamodb:GetItem'],
+  PutCommand: ['dynamodb:PutItem'],
+  UpdateCommand: ['dynamodb:UpdateItem'],
+  DeleteCommand: ['dynamodb:DeleteItem'],
+  QueryCommand: ['dynamodb:Query'],
+  // IAM checks each item of a transaction as its own write; this module's transactions only Put.
+  TransactWriteCommand: ['dynamodb:PutItem'],
+} as const;
+
+const OUTBOX_PK = 'OUTBOX';
+const outboxSk = (event: Pick<AlertEvent, 'at' | 'key'>) => `${iso(event.at)}#${event.key}`;
+// Transactions another transaction collided with are tried again this often.
+const MAX_TRANSACTION_ATTEMPTS = 5;
 
 function isConditionFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException';
@@ -156,6 +190,94 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   async function getCanary(id: string): Promise<CanaryRecord | null> {
     const out = await doc.send(new GetCommand({ TableName, Key: { pk: canaryPk(id), sk: 'CANARY' }, ConsistentRead: true }));
     return out.Item ? canaryOf(out.Item) : null;
+  }
+
+  type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+  const versioned = (pk: string, sk: string, data: unknown, expectedVersion: number | null): TransactItem => ({
+    Put: {
+      TableName,
+      Item: { pk, sk, data: JSON.stringify(data), version: (expectedVersion ?? 0) + 1 },
+      ...(expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: '#version = :v', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+    },
+  });
+  const claimItem = (key: string, ttlSeconds: number): TransactItem => {
+    const nowSeconds = Math.floor(now() / 1000);
+    return {
+      Put: {
+        TableName,
+        Item: { pk: `CLAIM#${key}`, sk: 'CLAIM', [TABLE_SCHEMA.ttlAttribute]: nowSeconds + ttlSeconds },
+        ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
+        ExpressionAttributeNames: { '#ttl': TABLE_SCHEMA.ttlAttribute },
+        ExpressionAttributeValues: { ':now': nowSeconds },
+      },
+    };
+  };
+  /** The items of one decision (a first health state also lists its target). */
+  const decisionItems = (d: Decision): TransactItem[] => {
+    switch (d.kind) {
+      case 'health':
+        return [
+          versioned(targetPk(d.target), STATE_SK, d.state, d.expectedVersion),
+          ...(d.expectedVersion === null ? [{ Put: { TableName, Item: { pk: 'TARGETS', sk: `TARGET#${d.target}`, target: d.target } } }] : []),
+        ];
+      case 'digest':
+        return [versioned(DIGESTS_PK, targetPk(d.target), d.window, d.expectedVersion)];
+      case 'silence':
+        return [versioned(SILENCE_KEY.pk, SILENCE_KEY.sk, d.state, d.expectedVersion)];
+      case 'claim':
+        return [claimItem(d.key, d.ttlSeconds)];
+    }
+  };
+
+  /** One transaction: the decisions, then per alert its claim and its outbox item. */
+  async function raiseTogether(decisions: readonly Decision[], alerts: readonly AlertEvent[]): Promise<RaiseOutcome> {
+    let pending = [...alerts];
+    for (let attempt = 1; ; attempt++) {
+      const owners: ({ decision: number } | { alert: AlertEvent })[] = [];
+      const items: TransactItem[] = [];
+      decisions.forEach((d, i) => {
+        for (const item of decisionItems(d)) {
+          items.push(item);
+          owners.push({ decision: i });
+        }
+      });
+      for (const e of pending) {
+        items.push(claimItem(alertClaimKey(e), ALERT_CLAIM_TTL_SECONDS));
+        owners.push({ alert: e });
+        items.push({ Put: { TableName, Item: { pk: OUTBOX_PK, sk: outboxSk(e), data: JSON.stringify(e), [TABLE_SCHEMA.ttlAttribute]: Math.floor(now() / 1000) + ALERT_CLAIM_TTL_SECONDS } } });
+        owners.push({ alert: e });
+      }
+      if (items.length === 0) return { written: true, raised: [] };
+      // One item needs no transaction (half the write units): a plain conditional put.
+      if (items.length === 1) {
+        try {
+          await doc.send(new PutCommand(items[0]!.Put!));
+          return { written: true, raised: pending };
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+          const owner = owners[0]!;
+          return 'decision' in owner ? { written: false, failed: owner.decision } : { written: true, raised: [] };
+        }
+      }
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return { written: true, raised: pending };
+      } catch (err) {
+        const reasons = (err as { name?: string; CancellationReasons?: { Code?: string }[] }).name === 'TransactionCanceledException' ? (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [] : null;
+        if (reasons === null) throw err;
+        const failedAt = reasons.map((r, i) => (r.Code === 'ConditionalCheckFailed' ? owners[i] : undefined)).filter((o) => o !== undefined);
+        const decision = failedAt.find((o) => 'decision' in o);
+        if (decision && 'decision' in decision) return { written: false, failed: decision.decision };
+        const taken = new Set(failedAt.flatMap((o) => ('alert' in o ? [o.alert.key] : [])));
+        // Another transaction on the same items at the same moment: try again as it was.
+        if (taken.size === 0 && attempt < MAX_TRANSACTION_ATTEMPTS && reasons.some((r) => r.Code === 'TransactionConflict')) continue;
+        if (taken.size === 0) throw err;
+        // Alerts raised before by someone else are left out; the decisions are written without them.
+        pending = pending.filter((e) => !taken.has(e.key));
+      }
+    }
   }
 
   return {
@@ -391,6 +513,19 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       );
     },
 
+    async raise(decisions: readonly Decision[], alerts: readonly AlertEvent[]): Promise<RaiseOutcome> {
+      // Alerts decided by nothing but their claim are each raised on their own.
+      if (decisions.length === 0) {
+        const raised: AlertEvent[] = [];
+        for (const e of alerts) {
+          const out = await raiseTogether([], [e]);
+          if (out.written) raised.push(...out.raised);
+        }
+        return { written: true, raised };
+      }
+      return raiseTogether(decisions, alerts);
+    },
+
     async listUndelivered(target: string, window: { sentAfter: string; sentBefore: string; limit: number }): Promise<CanaryRecord[]> {
       if (window.limit <= 0) return [];
       const items = await queryAll(
@@ -425,7 +560,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
 export function createDynamoDbSilenceStore(options: Pick<DynamoDbStoreOptions, 'client' | 'tableName'>): SilenceStore {
   const doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
   const TableName = options.tableName;
-  const Key = { pk: 'SWEEPER', sk: 'SILENCE' };
+  const Key = SILENCE_KEY;
   return {
     async getSilence(): Promise<Versioned<SilenceState> | null> {
       const out = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
@@ -448,6 +583,35 @@ export function createDynamoDbSilenceStore(options: Pick<DynamoDbStoreOptions, '
         if (isConditionFailure(err)) return false;
         throw err;
       }
+    },
+  };
+}
+
+/**
+ * The alerts raised and not yet published (the OUTBOX items `raise` writes), for the publisher
+ * and the sweeper.
+ * @example const outbox = createDynamoDbAlertOutbox({ client: new DynamoDBClient({}), tableName });
+ */
+export function createDynamoDbAlertOutbox(options: Pick<DynamoDbStoreOptions, 'client' | 'tableName'>): AlertOutbox {
+  const doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+  const TableName = options.tableName;
+  return {
+    async unsent(raisedBefore: string, limit: number): Promise<AlertEvent[]> {
+      if (limit <= 0) return [];
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk AND sk < :before',
+          ExpressionAttributeValues: { ':pk': OUTBOX_PK, ':before': iso(raisedBefore) },
+          ScanIndexForward: true,
+          ConsistentRead: true,
+          Limit: limit,
+        }),
+      );
+      return (out.Items ?? []).map((i) => JSON.parse(String(i.data)) as AlertEvent);
+    },
+    async markSent(event: AlertEvent): Promise<void> {
+      await doc.send(new DeleteCommand({ TableName, Key: { pk: OUTBOX_PK, sk: outboxSk(event) } }));
     },
   };
 }

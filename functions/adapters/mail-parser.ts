@@ -1,5 +1,6 @@
 /**
- * Bytes → the classifier's `ParsedMessage`. The only file that imports mailparser.
+ * Bytes → the classifier's `ParsedMessage` (and, for the report intake, the files a message
+ * carries: `readAttachments`). The only file that imports mailparser.
  *
  * Two paths, one shape:
  * - a fast splitter for what bounces almost always are: text/plain and report parts in a
@@ -151,6 +152,42 @@ export function htmlToText(html: string): string {
     .replace(/[ \t\u00a0]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attachments (the report intake: DMARC and TLS reports travel as files)
+
+/** A file a message carries: an attachment, or the whole body when the message is one file. */
+export interface MessageAttachment {
+  readonly filename: string | null;
+  /** MIME type in lower case. */
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The files a message carries at its top level (a returned message's attachments are not its
+ * own, so message/rfc822 parts are not opened). Never rejects: a message mailparser cannot
+ * read carries no files.
+ * @example const files = await readAttachments(raw); files.map((f) => f.filename) // ['google.com!example.jp!….zip']
+ */
+export async function readAttachments(raw: Uint8Array): Promise<MessageAttachment[]> {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('mailparser timed out')), MAILPARSER_TIMEOUT_MS);
+  });
+  try {
+    const { simpleParser } = await (mailparser ??= import('mailparser'));
+    const mail = await Promise.race([simpleParser(buf, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, keepCidLinks: true, checksumAlgo: false, maxHtmlLengthToParse: 100_000 }), stalled]);
+    return mail.attachments
+      .filter((a) => !a.contentType.toLowerCase().startsWith('message/'))
+      .map((a) => ({ filename: a.filename ?? null, contentType: a.contentType.toLowerCase(), bytes: new Uint8Array(a.content.buffer, a.content.byteOffset, a.content.byteLength) }));
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ export function portStateOfError(err: NodeJS.ErrnoException): PortState {
  * await probe('smtp.example.jp', 25, { timeoutMs: 3000, implicitTls: false }) // 'timeout' under OP25B
  */
 export function createPortProber(options: PortProberOptions = {}): PortProber {
+  // One TLS context for every implicit-TLS probe (built on the first): a context per connection
+  // costs native memory and event-loop time that hundreds of targets add up.
+  let context: tls.SecureContext | undefined;
   return (host, port, { timeoutMs, implicitTls }) =>
     new Promise<PortState>((resolve) => {
       let settled = false;
@@ -51,6 +54,7 @@ export function createPortProber(options: PortProberOptions = {}): PortProber {
             ...(net.isIP(host) ? {} : { servername: host }),
             // Only "does a TLS service answer" is asked here; the session verifies certificates.
             rejectUnauthorized: false,
+            secureContext: (context ??= tls.createSecureContext()),
           })
         : net.connect({ host, port, ...lookup });
 

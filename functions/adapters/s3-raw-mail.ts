@@ -7,6 +7,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '#core/errors.ts';
 import type { RawMailSource } from '#core/ports.ts';
 
+/**
+ * The AWS calls this module makes, each with the IAM actions it needs: without s3:ListBucket a
+ * missing key answers AccessDenied, and the NoSuchKey branch below could never run.
+ */
+export const AWS_CALLS = { GetObjectCommand: ['s3:GetObject', 's3:ListBucket'] } as const;
+
 /** Where the messages are. */
 export interface S3RawMailOptions {
   /** The bucket SES writes to. */

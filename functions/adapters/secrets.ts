@@ -6,6 +6,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '#core/errors.ts';
 
+/** The AWS calls this module makes, each with the IAM action it needs. */
+export const AWS_CALLS = { GetSecretValueCommand: ['secretsmanager:GetSecretValue'] } as const;
+
 /** Where a secret is: an env var (local), a Secrets Manager secret (AWS), or both. */
 export interface SecretRef {
   /** Environment variable holding the value; checked first. */

@@ -8,6 +8,9 @@ import { DeliveryError } from '#core/errors.ts';
 import type { EmailMessage } from '#core/alert/email.ts';
 import type { Notifier } from '#core/ports.ts';
 
+/** The AWS calls this module makes, each with the IAM action it needs (SES v2 SendEmail is `ses:SendEmail`). */
+export const AWS_CALLS = { SendEmailCommand: ['ses:SendEmail'] } as const;
+
 /** The SES client, sender and recipients. */
 export interface SesEmailOptions {
   readonly client: SESv2Client;

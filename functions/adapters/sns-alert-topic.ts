@@ -8,6 +8,12 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { DeliveryError } from '#core/errors.ts';
 
+/**
+ * The AWS calls this module makes, each with the IAM actions it needs: publishing to the
+ * encrypted topic also asks KMS for a data key on the caller's behalf.
+ */
+export const AWS_CALLS = { PublishCommand: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'] } as const;
+
 /** The topic and its client. */
 export interface SnsAlertTopicOptions {
   /** The alert topic's ARN (`ALERT_TOPIC_ARN`). */

@@ -1,62 +1,87 @@
 /**
- * The alert Lambda: every message of the alert topic (an alert event the canary, bounce or
- * sweeper Lambda published, or a CloudWatch alarm notification) is formatted and sent to Slack
- * and email, once: an SNS redelivery finds the delivery already claimed. An alarm on one
- * target's canary results is dropped: the health state machine speaks for it (one voice per
- * incident, functions/core/alert/voice.ts).
+ * The alert Lambda, fed by the alert queue (SNS → SQS): each message is an alert event a
+ * Lambda published, or a CloudWatch alarm notification. Each alert goes to the destinations of
+ * its route, in the route's language (functions/lambda/delivery.ts: delivery state per
+ * destination, each channel at its pace). A message some destination still lacks is reported
+ * as a batch item failure and hidden for its retry wait (functions/core/alert/retry.ts), so it
+ * comes back later; after the stack's maxReceiveCount tries (24 hours and more) it goes to the
+ * dead-letter queue. An alarm on one target's canary results is dropped: the health state
+ * machine speaks for it (functions/core/alert/voice.ts).
  */
+import { createSqsRetryQueue } from '#adapters/sqs-queue.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { retryDelaySeconds } from '#core/alert/retry.ts';
+import { routeOf } from '#core/alert/routes.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { spokenForByHealth } from '#core/alert/voice.ts';
-import { DeliveryError } from '#core/errors.ts';
-import { deliverAlert } from '#core/health/deliver.ts';
-import { claimDelivery, releaseDelivery } from '#core/health/record.ts';
-import { readDeployedConfig, requiredEnv } from '../lambda/env.ts';
-import { parseEvent, snsEventSchema } from '../lambda/events.ts';
-import { alertNotifiers } from '../lambda/notifiers.ts';
+import { deliverToRoute } from '../lambda/delivery.ts';
+import { optionalEnv, readDeployedConfig, requiredEnv } from '../lambda/env.ts';
+import { parseEvent, sqsEventSchema, type SqsBatchResponse, type SqsEvent } from '../lambda/events.ts';
+import { destinationNotifiers } from '../lambda/notifiers.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
 import { secretReader } from '../lambda/secrets.ts';
 import { tableStore } from '../lambda/store.ts';
-import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
+const store = tableStore(requiredEnv('TABLE_NAME'), config.retention);
+const queue = createSqsRetryQueue({ queueUrl: requiredEnv('ALERT_QUEUE_URL') });
 // The stack sets SLACK_SECRET_ID whenever alerts.slack is configured; without it the deployment is broken.
-const notifiers = alertNotifiers(config, { slackSecretId: config.alerts.slack ? requiredEnv('SLACK_SECRET_ID') : undefined, secrets: secretReader });
+const notifierOf = destinationNotifiers({ slackSecretId: config.alerts.slack ? requiredEnv('SLACK_SECRET_ID') : optionalEnv('SLACK_SECRET_ID'), secrets: secretReader });
+const emailPaceMs = Math.ceil(1000 / (config.alerts.email?.maxPerSecond ?? 1));
 const clock = systemClock;
-const random = systemRandom;
 
-/** Entry point: an SNS event of the alert topic. */
-export async function handler(event: unknown, context?: LambdaContext): Promise<void> {
-  useContext(context);
-  const { Records } = parseEvent(snsEventSchema, event, 'SNS event');
-  const undelivered: string[] = [];
-  for (const { Sns } of Records) {
-    const alert = decodeAlertMessage(Sns.Message, { now: clock(), random });
-    if (!alert) {
-      logger.warn('not an alert or alarm message; dropped', { snsMessageId: Sns.MessageId, topicArn: Sns.TopicArn });
-      continue;
-    }
-    const fields = { key: alert.key, kind: alert.kind, target: alert.target, status: alert.status, snsMessageId: Sns.MessageId };
-    if (spokenForByHealth(alert)) {
-      logger.info('alarm on a target\'s canary results not delivered: the health state machine and the dead-man speak for it', fields);
-      continue;
-    }
-    if (!(await claimDelivery(alert, store()))) {
-      logger.info('alert already delivered; duplicate dropped', fields);
-      continue;
-    }
-    const outcomes = await deliverAlert(alert, notifiers, config.language, { store: store(), clock });
-    for (const o of outcomes) {
-      if (o.ok) logger.info('alert delivered', { ...fields, channel: o.channel });
-      else logger.error('alert not delivered', { ...fields, channel: o.channel, error: o.error });
-    }
-    if (notifiers.length === 0) logger.warn('no alert channel configured (alerts.slack, alerts.email); alert logged only', fields);
-    else if (outcomes.every((o) => !o.ok)) {
-      // Give the claim back: the topic retries the message, and the retry must deliver it.
-      await releaseDelivery(alert, store());
-      undelivered.push(alert.key);
+/** Delivers one message; resolves with the wait before its next try, or null when it is done. */
+async function deliverMessage(record: SqsEvent['Records'][number]): Promise<number | null> {
+  const receives = Number(record.attributes.ApproximateReceiveCount);
+  const alert = decodeAlertMessage(record.body, { now: clock(), random: systemRandom });
+  if (!alert) {
+    logger.warn('not an alert or alarm message; dropped', { sqsMessageId: record.messageId });
+    return null;
+  }
+  const fields = { key: alert.key, kind: alert.kind, target: alert.target, status: alert.status, sqsMessageId: record.messageId, receives };
+  if (spokenForByHealth(alert)) {
+    logger.info('alarm on a target\'s canary results not delivered: the health state machine and the dead-man speak for it', fields);
+    return null;
+  }
+  const route = routeOf(alert, config);
+  if (route.destinations.length === 0) {
+    logger.warn('no alert channel configured for this alert (alerts.slack, alerts.email, its route); alert logged only', { ...fields, route: route.name });
+    return null;
+  }
+  const outcomes = await deliverToRoute(alert, route, { store: store(), clock, notifierOf, emailPaceMs });
+  let retryAfterMs = 0;
+  for (const o of outcomes) {
+    const at = { ...fields, route: route.name, destination: o.id, channel: o.channel };
+    if (o.state === 'sent') logger.info('alert delivered', at);
+    else if (o.state === 'already') logger.info('alert already delivered to this destination; not sent again', at);
+    else if (o.state === 'failed' || o.state === 'busy') {
+      logger.error('alert not delivered; tried again later', { ...at, state: o.state, error: o.error });
+      retryAfterMs = Math.max(retryAfterMs, o.retryAfterMs ?? 0);
     }
   }
-  // Every channel failed: fail the invocation so the errors alarm (and its dashboard) shows it.
-  if (undelivered.length > 0) throw new DeliveryError(`no channel delivered the alerts ${undelivered.join(', ')}`);
+  if (outcomes.every((o) => o.state === 'sent' || o.state === 'already')) return null;
+  return retryDelaySeconds(receives, retryAfterMs || null);
+}
+
+/** Entry point: an SQS event of the alert queue; answers with the messages to try again. */
+export async function handler(event: unknown, context?: LambdaContext): Promise<SqsBatchResponse> {
+  useContext(context);
+  const { Records } = parseEvent(sqsEventSchema, event, 'SQS event');
+  const failures: { readonly itemIdentifier: string }[] = [];
+  // One message after the other: the channels' pace is per destination, and a batch is small.
+  for (const record of Records) {
+    let wait: number | null;
+    try {
+      wait = await deliverMessage(record);
+    } catch (err) {
+      // The table or a secret failed: try the message again on its schedule.
+      logger.error('alert delivery failed; tried again later', { sqsMessageId: record.messageId, error: err instanceof Error ? err.message : String(err) });
+      wait = retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount));
+    }
+    if (wait === null) continue;
+    failures.push({ itemIdentifier: record.messageId });
+    // Without the wait the message comes back after the queue's visibility timeout: later, never lost.
+    await queue.retryIn(record.receiptHandle, wait).catch((err: unknown) => logger.warn('retry wait not set; the queue\'s visibility timeout applies', { sqsMessageId: record.messageId, error: err instanceof Error ? err.message : String(err) }));
+  }
+  return { batchItemFailures: failures };
 }

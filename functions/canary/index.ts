@@ -1,61 +1,33 @@
 /**
- * The canary Lambda: the rounds of the targets a schedule names (side by side), each with the
- * authentication of its from domain, the latest delivered canary and its sending server, then
- * for each its health state, the round-trip check and the alerts, which go to the alert topic
- * (the alert Lambda delivers them). A round sends the canary message only when its scheduled
- * time is the target's round trip (config `roundTripSchedule`); the others check the login and
- * send nothing, and leave the port probes to the round trip too: from Lambda port 25 never
- * answers, so its probe would make every round wait `timeouts.probeMs`, for a finding that does
- * not change.
+ * The canary Lambda: the rounds of the targets a schedule names, side by side (each wired in
+ * functions/lambda/canary-round.ts: the round, its health state, the round-trip check and the
+ * alerts). A round sends the canary message only when its scheduled time is the target's
+ * round trip (config `roundTripSchedule`); the others check the login and send nothing.
  */
-import { createDnsLookup } from '#adapters/dns-client.ts';
-import { createPortProber } from '#adapters/port-probe.ts';
-import { createSmtpSession } from '#adapters/smtp-session.ts';
 import { createSnsAlertTopic } from '#adapters/sns-alert-topic.ts';
-import { cachedLookup } from '#core/auth/cache.ts';
-import { isLocalTarget, senderAuthentication } from '#core/auth/round.ts';
-import type { TargetConfig } from '#core/config.ts';
-import { canaryRecordOf } from '#core/health/canary.ts';
-import { checkUndelivered, recordRound } from '#core/health/record.ts';
-import type { Status } from '#core/findings.ts';
-import { runCanaryRound } from '#core/probe/round.ts';
-import { isRoundTripRound, rateMs } from '#core/round-trip.ts';
-import { roundContext, targetNamed } from '../lambda/canary.ts';
+import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { canaryRounds, type CanaryOutcome } from '../lambda/canary-round.ts';
 import { optionalEnv, readDeployedConfig, requiredEnv } from '../lambda/env.ts';
 import { parseEvent, schedulerInputSchema } from '../lambda/events.ts';
 import { metricsSink } from '../lambda/metrics.ts';
-import { observeAlerts, observeRound } from '../lambda/observe.ts';
 import { logger, useContext, type LambdaContext } from '../lambda/powertools.ts';
-import { publishAll } from '../lambda/publish.ts';
 import { secretReader } from '../lambda/secrets.ts';
-import { tableStore } from '../lambda/store.ts';
-import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { tableOutbox, tableStore } from '../lambda/store.ts';
+
+export type { CanaryOutcome } from '../lambda/canary-round.ts';
 
 const config = readDeployedConfig();
-const store = tableStore(requiredEnv('TABLE_NAME'));
-const topic = createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
-const roundDeps = { openSession: createSmtpSession(), probePort: createPortProber(), clock: systemClock, random: systemRandom };
-// Kept for the life of the container: a warm canary asks DNS again only when an answer expired (an hour at least).
-const dnsLookup = cachedLookup(createDnsLookup(config.dnsServers ? { servers: config.dnsServers } : {}), { clock: systemClock });
-/** The from domain's authentication, the latest delivered canary's verdicts and its sending server (core/auth/round.ts). */
-const authentication = (target: TargetConfig) =>
-  isLocalTarget(target) && !config.dnsServers
-    ? Promise.resolve(null)
-    : senderAuthentication(target, { lookup: dnsLookup, store: store(), clock: systemClock, ...(config.dnsbl ? { dnsbl: config.dnsbl } : {}) });
-const roundTripMs = rateMs(config.roundTripSchedule) ?? 0;
-// The gap between two scheduled rounds: the stack sets it (a cron schedule has no rate to read).
-const intervalSeconds = optionalEnv('ROUND_INTERVAL_SECONDS');
-const intervalMs = intervalSeconds !== undefined ? Number(intervalSeconds) * 1000 : (rateMs(config.schedule) ?? roundTripMs);
-
-/** What one target's round did. */
-export interface CanaryOutcome {
-  readonly target: string;
-  readonly canaryId: string;
-  readonly status: Status;
-  /** Whether the round sent the canary message (the round trip) or only checked the login. */
-  readonly roundTrip: boolean;
-  readonly alerts: number;
-}
+const checkTarget = canaryRounds(config, {
+  store: tableStore(requiredEnv('TABLE_NAME'), config.retention),
+  outbox: tableOutbox(requiredEnv('TABLE_NAME')),
+  topic: createSnsAlertTopic({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
+  secrets: secretReader,
+  logger,
+  sink: metricsSink,
+  clock: systemClock,
+  random: systemRandom,
+  intervalSeconds: optionalEnv('ROUND_INTERVAL_SECONDS'),
+});
 
 /** What one invocation did (async invocations drop it; handy in a console test run). */
 export interface CanaryInvocation {
@@ -81,22 +53,4 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   } finally {
     metricsSink.flush();
   }
-}
-
-async function checkTarget(name: string, scheduledAt: Date | undefined): Promise<CanaryOutcome> {
-  const target = targetNamed(config, name);
-  const roundTrip = scheduledAt === undefined || isRoundTripRound(target.name, scheduledAt, { intervalMs, roundTripMs });
-  const ctx = await roundContext(target, config, secretReader);
-  const result = await runCanaryRound(roundTrip ? target : { ...target, probePorts: [] }, { ...ctx, loginOnly: !roundTrip }, { ...roundDeps, authentication });
-  const deps = { store: store(), clock: roundDeps.clock, random: roundDeps.random };
-  observeRound(result, { logger, sink: metricsSink, language: config.language, roundTrip });
-  const sent = canaryRecordOf(result, { bounceDomain: config.bounceDomain });
-  if (sent) await deps.store.putCanary(sent);
-  const events = [
-    ...(await recordRound(result, { ...deps, config: config.alerts })),
-    ...(await checkUndelivered([target.name], config.deliveryTimeoutMinutes, deps)),
-  ];
-  observeAlerts(events, { logger, language: config.language });
-  await publishAll(topic, events, logger);
-  return { target: target.name, canaryId: result.canaryId, status: result.status, roundTrip, alerts: events.length };
 }

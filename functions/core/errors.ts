@@ -4,6 +4,22 @@
  */
 export type MailHealthErrorCode = 'CONFIG_INVALID' | 'USAGE' | 'INPUT_UNREADABLE' | 'STATE_CORRUPT' | 'DELIVERY_FAILED';
 
+const ERROR_CODES: ReadonlySet<string> = new Set<MailHealthErrorCode>(['CONFIG_INVALID', 'USAGE', 'INPUT_UNREADABLE', 'STATE_CORRUPT', 'DELIVERY_FAILED']);
+
+/**
+ * The code of a mail-health error, or undefined for anything else (a bug, a system error).
+ * Recognises the error by its `code`, not by its class: the built CLI has one copy of these
+ * classes per command file, and an error thrown in a command's file is not an `instanceof` the
+ * entry's copy (nor is its class name reliable: the bundler may rename it). Node's own errors
+ * carry codes too (`ENOENT`), but none of the closed list.
+ * @example mailHealthErrorCode(new UsageError('x')) // 'USAGE'
+ */
+export function mailHealthErrorCode(err: unknown): MailHealthErrorCode | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && ERROR_CODES.has(code) ? (code as MailHealthErrorCode) : undefined;
+}
+
 export class MailHealthError extends Error {
   readonly code: MailHealthErrorCode = 'CONFIG_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {

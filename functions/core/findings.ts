@@ -1,5 +1,5 @@
 /**
- * The closed vocabulary of what mail-health can find (DESIGN.md "Finding codes").
+ * The closed vocabulary of what mail-health can find (docs/REFERENCE.md "Finding codes", generated from these lists).
  * Codes are added, never renamed: alerts, dashboards and scripts key on them.
  */
 
@@ -88,11 +88,19 @@ export const AUTH_CODES = [
   'CANARY_DMARC_FAIL',
 ] as const;
 
+/**
+ * Codes raised from DMARC aggregate reports and SMTP TLS reports that receivers send to the
+ * domain (functions/core/dmarc), and DMARC_REPORT_UNAUTHORIZED: the DMARC record sends its
+ * reports to another domain that does not authorise them (functions/core/auth/report-auth.ts).
+ */
+export const DMARC_REPORT_CODES = ['DMARC_REPORT_FAIL', 'DMARC_REPORT_UNKNOWN_SOURCE', 'TLSRPT_FAILURE', 'DMARC_REPORT_UNAUTHORIZED'] as const;
+
 export type ProbeCode = (typeof PROBE_CODES)[number];
 export type BounceCode = (typeof BOUNCE_CODES)[number];
 export type AddressCode = (typeof ADDRESS_CODES)[number];
 export type AuthCode = (typeof AUTH_CODES)[number];
-export type FindingCode = ProbeCode | BounceCode | AddressCode | AuthCode;
+export type DmarcReportCode = (typeof DMARC_REPORT_CODES)[number];
+export type FindingCode = ProbeCode | BounceCode | AddressCode | AuthCode | DmarcReportCode;
 
 export type Severity = 'info' | 'warning' | 'critical';
 export type Language = 'en' | 'ja';

@@ -116,6 +116,28 @@ export interface Store {
     target: string,
     window: { readonly sentAfter: string; readonly sentBefore: string; readonly limit: number },
   ): Promise<import('./health/records.ts').CanaryRecord[]>;
+  /**
+   * Writes the decisions and raises the alerts with them in one atomic write (functions/core/
+   * health/raise.ts): every decision is written and each alert not raised before is claimed
+   * and kept in the store's outbox until published, or nothing is written. Stores without
+   * atomic writes leave it out; `raiseAlerts` then writes in turn.
+   */
+  raise?(
+    decisions: readonly import('./health/raise.ts').Decision[],
+    alerts: readonly import('./alert/event.ts').AlertEvent[],
+  ): Promise<import('./health/raise.ts').RaiseOutcome>;
+}
+
+/**
+ * The alerts raised in AWS and not yet handed to the alert topic (the DynamoDB table; the
+ * local runtime has its own outbox folder). The publisher marks each alert sent once SNS took
+ * it; the sweeper re-publishes the alerts left unsent.
+ */
+export interface AlertOutbox {
+  /** Alerts raised before `raisedBefore` (ISO) and still unsent, oldest first, at most `limit`. */
+  unsent(raisedBefore: string, limit: number): Promise<import('./alert/event.ts').AlertEvent[]>;
+  /** Marks an alert handed to the topic: it leaves the outbox (its claim stays). */
+  markSent(event: import('./alert/event.ts').AlertEvent): Promise<void>;
 }
 
 /**
@@ -138,3 +160,21 @@ export type Notifier =
 
 /** Runs one SMTP canary session and reports every step (shapes in functions/core/probe/types.ts). */
 export type { SmtpSession, SessionRequest, SessionTranscript, TranscriptStep } from './probe/types.ts';
+
+/**
+ * Where the DMARC and TLS reports of each domain are kept (functions/core/dmarc): the history of
+ * the reports read (a small record per report and domain) and the domain's memory (known
+ * senders, what is failing), written optimistically like the health state. Files under the
+ * state directory locally, the DynamoDB table in AWS.
+ */
+export interface DmarcStore {
+  getDomainState(domain: string): Promise<Versioned<import('./dmarc/state.ts').DmarcDomainState> | null>;
+  /** Writes the memory if the stored version is still `expectedVersion` (null: only if absent); false when someone wrote first. */
+  putDomainState(domain: string, state: import('./dmarc/state.ts').DmarcDomainState, expectedVersion: number | null): Promise<boolean>;
+  /** Keeps a report's record (idempotent: the same `key` is kept once). */
+  appendReport(record: import('./dmarc/record.ts').DmarcReportRecord): Promise<void>;
+  /** The latest report records of a domain, newest day first. */
+  listReports(domain: string, limit: number): Promise<import('./dmarc/record.ts').DmarcReportRecord[]>;
+  /** Every domain with reports, sorted. */
+  listDomains(): Promise<string[]>;
+}

@@ -1,5 +1,5 @@
 /**
- * The shapes of a canary round's result: the `check --json` contract of DESIGN.md, also what
+ * The shapes of a canary round's result: the `check --json` contract of docs/REFERENCE.md, also what
  * the Lambdas store and the alerts and the report read.
  */
 import type { RoundAuthentication } from './auth/facts.ts';
@@ -51,7 +51,7 @@ export interface CheckReport {
 
 /**
  * One bounced recipient as read from a returned message (the `bounce --json` contract).
- * `reason` uses Sisimai's vocabulary (DESIGN.md "Bounce reasons").
+ * `reason` uses Sisimai's vocabulary (docs/REFERENCE.md "Bounce reasons").
  */
 export interface BouncedRecipient {
   readonly recipient: string;
@@ -84,7 +84,7 @@ export interface BouncedRecipient {
   readonly recipientDomainInvalid?: boolean;
 }
 
-/** The bounce reasons of DESIGN.md: Sisimai's vocabulary, lower case. */
+/** The bounce reasons (docs/REFERENCE.md): Sisimai's vocabulary, lower case. */
 export const BOUNCE_REASONS = [
   'userunknown', 'hostunknown', 'mailboxfull', 'mesgtoobig', 'exceedlimit', 'suspend', 'hasmoved',
   'notaccept', 'syntaxerror', 'filtered', 'rejected', 'blocked', 'spamdetected', 'policyviolation',

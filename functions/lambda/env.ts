@@ -70,6 +70,7 @@ export function readDeployedConfig(env: Env = process.env): Config {
   if (doc.language !== 'en' && doc.language !== 'ja') problems.push('language');
   if (typeof doc.deliveryTimeoutMinutes !== 'number') problems.push('deliveryTimeoutMinutes');
   if (!isObject(doc.alerts)) problems.push('alerts');
+  if (!isObject(doc.retention)) problems.push('retention');
   if (!Array.isArray(doc.targets) || doc.targets.length === 0 || !doc.targets.every((t) => isObject(t) && typeof t.name === 'string' && isObject(t.timeouts))) {
     problems.push('targets');
   }

@@ -80,6 +80,30 @@ export const snsEventSchema = z.object({
 export type SnsEvent = z.infer<typeof snsEventSchema>;
 
 /**
+ * An SQS event of the alert queue (Lambda's event source mapping): each body is what the alert
+ * topic carried (raw message delivery): an alert event, or a CloudWatch alarm notification.
+ */
+export const sqsEventSchema = z.object({
+  Records: z
+    .array(
+      z.object({
+        eventSource: z.literal('aws:sqs'),
+        messageId: nonEmpty(),
+        receiptHandle: nonEmpty(),
+        body: z.string(),
+        attributes: z.object({ ApproximateReceiveCount: z.string().check(z.regex(/^\d+$/)) }),
+      }),
+    )
+    .check(z.minLength(1)),
+});
+export type SqsEvent = z.infer<typeof sqsEventSchema>;
+
+/** The answer to an SQS event: the messages to try again (the others are deleted). */
+export interface SqsBatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+/**
  * What the digest schedule sends the bounce Lambda (lib/bounce-intake.ts): close the bounce
  * digests whose window is over and publish them. `scheduledTime` is informational.
  */

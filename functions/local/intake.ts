@@ -36,6 +36,7 @@ import type { Finding } from '#core/findings.ts';
 import { recordBounce, recordDelivered } from '#core/health/record.ts';
 import type { Clock, MessageParser, RandomSource, Store } from '#core/ports.ts';
 import type { BouncedRecipient } from '#core/results.ts';
+import type { ReportIntakeResult, ReportReader } from './report-intake.ts';
 
 /** One bounced recipient as the intake recorded it. */
 export interface IntakeRecipient {
@@ -72,6 +73,8 @@ export type IntakeOutcome =
       readonly seconds: number | null;
       readonly recipients: readonly string[];
     }
+  /** A DMARC or TLS report mail (report-intake.ts), with the reports it gave. */
+  | ({ readonly kind: 'reports'; readonly source: string } & ReportIntakeResult)
   | { readonly kind: 'kept'; readonly source: string; readonly keptAs: string; readonly why: string }
   | { readonly kind: 'failed'; readonly source: string; readonly error: string };
 
@@ -99,6 +102,8 @@ export interface BounceIntakeOptions {
    * Must not reject: a message is never re-processed for it.
    */
   readonly authenticate?: (raw: Uint8Array, delivered: { readonly canaryId: string; readonly target: string; readonly at: string }) => Promise<void>;
+  /** Reads DMARC and TLS report mails before the bounce classifier (report-intake.ts); absent: none are. */
+  readonly reports?: ReportReader;
   /** Takes the alerts a message raised (the outbox); must not wait on a channel. */
   raise(events: readonly AlertEvent[]): Promise<void>;
   /** Told what became of each message. */
@@ -378,9 +383,26 @@ export function createBounceIntake(options: BounceIntakeOptions): BounceIntake {
     if (events.length > 0) await options.raise(events);
   }
 
+  /** A report mail: kept in raw/ like any message, or under kept/ when it gave no report at all. */
+  async function onReports(result: ReportIntakeResult, job: Job): Promise<void> {
+    if (result.reports.length === 0) {
+      const why = `a report mail with no readable report: ${result.problems.map((p) => `${p.problem.code} ${p.problem.message}`).join('; ')}`;
+      const keptAs = await keep(job, why, []);
+      await markSeen(job);
+      options.report({ kind: 'kept', source: job.source, keptAs, why });
+      return;
+    }
+    await keepRaw(job);
+    await markSeen(job);
+    options.report({ kind: 'reports', source: job.source, ...result });
+    if (result.events.length > 0) await options.raise(result.events);
+  }
+
   async function processJob(job: Job): Promise<void> {
     const raw = await readFile(job.path);
     const receivedAt = receivedAtOf(job);
+    const reports = options.reports ? await options.reports(raw, { source: job.source, rawRef: job.rawRef, receivedAt }) : null;
+    if (reports) return onReports(reports, job);
     const analysis = await analyzeBounce(raw, { parse, canaryRecipients: canaryRecipientsFromStore(store) });
     const why = keptReason(analysis.kind, analysis.recipients.length, analysis.deliveredCanaryId);
     if (why) {

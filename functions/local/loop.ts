@@ -13,10 +13,12 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createDmarcFileStore } from '#adapters/dmarc-file-store.ts';
 import { createFileStore } from '#adapters/file-store.ts';
 import { createPortProber } from '#adapters/port-probe.ts';
 import { createSmtpSession } from '#adapters/smtp-session.ts';
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
+import type { AlertDestination } from '#core/alert/routes.ts';
 import type { Config, RetentionConfig, TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { worstStatus, type Language, type Status } from '#core/findings.ts';
@@ -25,12 +27,15 @@ import { checkUndelivered, flushDigests, recordRound } from '#core/health/record
 import type { Clock, DnsLookup, MessageParser, Notifier, PortProber, RandomSource, SmtpSession, Store } from '#core/ports.ts';
 import { runCanaryRound, type CanaryRoundContext } from '#core/probe/round.ts';
 import type { TargetResult } from '#core/results.ts';
+import { fixedChannels, type AlertChannels } from './alerting.ts';
 import { createLocalAuthentication } from './auth.ts';
 import { startBounceListener, type BounceListener } from './bounce-listener.ts';
 import { createBounceIntake, type BounceIntake, type IntakeOutcome } from './intake.ts';
 import { createOutbox, type Outbox } from './outbox.ts';
+import { createReportReader } from './report-intake.ts';
 import { writeReportFile } from './report/write.ts';
 import type { Schedule } from './schedule.ts';
+import { DEFAULT_SESSION_SLOTS, withSessionSlots } from './session-slots.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
 
 /** What the runtime tells its reporter (the terminal, a test). In the order it happens. */
@@ -41,10 +46,12 @@ export type LoopEvent =
   | { readonly kind: 'progress'; readonly text: string | null }
   | { readonly kind: 'target'; readonly round: number; readonly result: TargetResult }
   | { readonly kind: 'target-error'; readonly round: number; readonly target: string; readonly error: string }
-  /** An alert is done: sent on every channel, or given up on some (the outcomes say). */
+  /** An alert is done: sent to every destination of its route, or given up on some (the outcomes say). */
   | { readonly kind: 'alert'; readonly event: AlertEvent; readonly outcomes: readonly DeliveryOutcome[] }
-  /** A channel failed to take an alert and tries again at `retryAt`. */
-  | { readonly kind: 'alert-retry'; readonly event: AlertEvent; readonly channel: 'slack' | 'email'; readonly error: string; readonly retryAt: string }
+  /** A post went to a destination (one alert, or health alerts grouped), or was given up. */
+  | { readonly kind: 'alert-sent'; readonly destination: AlertDestination; readonly events: readonly AlertEvent[]; readonly outcome: DeliveryOutcome }
+  /** A destination failed to take a post and tries again at `retryAt`. */
+  | { readonly kind: 'alert-retry'; readonly destination: AlertDestination; readonly events: readonly AlertEvent[]; readonly error: string; readonly retryAt: string }
   /** Stopping with alerts still in the outbox: they go out at the next start. */
   | { readonly kind: 'outbox-left'; readonly count: number }
   | { readonly kind: 'intake'; readonly outcome: IntakeOutcome }
@@ -81,7 +88,10 @@ export interface RoundHooks {
 export interface LocalRuntimeOptions {
   readonly config: Config;
   readonly stateDir: string;
-  readonly notifiers: readonly Notifier[];
+  /** Where alerts go: every route's destinations (functions/local/alerting.ts `localAlertChannels`). */
+  readonly channels?: AlertChannels;
+  /** Without `channels`: every alert to these notifiers, in the config's language (the demo's capture). */
+  readonly notifiers?: readonly Notifier[];
   /** Per target name. */
   readonly secrets: Readonly<Record<string, TargetSecrets>>;
   readonly report: LoopReporter;
@@ -102,12 +112,16 @@ export interface LocalRuntimeOptions {
   /** The file store's own clock in ms (claim expiry, retention). @default Date.now */
   readonly storeNow?: () => number;
   /**
-   * The least time between two alerts of a channel, in ms.
+   * The least time between two posts of one webhook (slack) or of SES (email), in ms.
    * @default slack 1000 (a webhook takes about one post a second), email 1000 / alerts.email.maxPerSecond
    */
   readonly alertPaceMs?: Partial<Record<'slack' | 'email', number>>;
+  /** At most this many health alerts in one post. @default MAX_GROUP (functions/core/alert/group.ts) */
+  readonly alertGroupMax?: number;
   /** How often due bounce digests are looked for, in ms. @default 5000 */
   readonly digestTickMs?: number;
+  /** SMTP sessions of a round at once (functions/local/session-slots.ts). @default DEFAULT_SESSION_SLOTS */
+  readonly sessionSlots?: number;
   /**
    * The authentication checks (functions/local/auth.ts): DNS to ask, which targets, and whether
    * a sending server at an internal address is checked (the demo). Absent: not checked.
@@ -203,11 +217,15 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const outbox = createOutbox({
     dir: join(stateDir, 'outbox'),
     store,
-    notifiers: options.notifiers,
-    language: config.language,
+    channels: options.channels ?? fixedChannels(options.notifiers ?? [], config.language),
     clock,
     paceMs: { slack: 1000, email: Math.ceil(1000 / (config.alerts.email?.maxPerSecond ?? 1)), ...options.alertPaceMs },
-    report: (r) => report(r.kind === 'delivered' ? { kind: 'alert', event: r.event, outcomes: r.outcomes } : { kind: 'alert-retry', event: r.event, channel: r.channel, error: r.error, retryAt: r.retryAt }),
+    ...(options.alertGroupMax !== undefined ? { maxGroup: options.alertGroupMax } : {}),
+    report: (r) => {
+      if (r.kind === 'delivered') report({ kind: 'alert', event: r.event, outcomes: r.outcomes });
+      else if (r.kind === 'sent') report({ kind: 'alert-sent', destination: r.destination, events: r.events, outcome: r.outcome });
+      else report({ kind: 'alert-retry', destination: r.destination, events: r.events, error: r.error, retryAt: r.retryAt });
+    },
   });
   const digestMinutes = config.alerts.bounceDigestMinutes;
   const seeAlso = { command: `mailhealth suppressions --state ${stateDir}`, ...(reportPath ? { report: reportPath } : {}) };
@@ -236,6 +254,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     seeAlso,
     rawMailDays: config.retention.rawMailDays,
     ...(options.parse ? { parse: options.parse } : {}),
+    // DMARC and TLS report mails to the bounce domain (reverse names through the authentication checks' DNS).
+    reports: createReportReader({ bounceDomain: config.bounceDomain, targets: config.targets, store, reports: createDmarcFileStore({ dir: stateDir }), clock, random, lookup: authOptions?.lookup ?? null }),
     raise: (events) => outbox.enqueue(events),
     report: (outcome) => report({ kind: 'intake', outcome }),
   });
@@ -343,7 +363,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     let failedTargets = 0;
     try {
       report({ kind: 'progress', text: `round ${round}: sending canaries (${names.join(', ')})` });
-      const settled = await Promise.allSettled(config.targets.map((t) => runCanaryRound(t, contextOf(t.name), roundDeps)));
+      const settled = await withSessionSlots(config.targets, options.sessionSlots ?? DEFAULT_SESSION_SLOTS, session, (t, openSession) =>
+        runCanaryRound(t, contextOf(t.name), { ...roundDeps, openSession }),
+      );
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') results.push(s.value);
         else {

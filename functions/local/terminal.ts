@@ -4,11 +4,15 @@
  * a spinner with what is going on while a round runs or the loop waits. The spinner and the
  * colours appear only on a TTY; piped output is plain lines.
  */
+import { alertGroupView } from '#core/alert/group.ts';
+import type { AlertDestination } from '#core/alert/routes.ts';
 import { alertView } from '#core/alert/view.ts';
+import type { AlertEvent } from '#core/alert/event.ts';
 import type { Finding, Language, Status } from '#core/findings.ts';
 import type { TargetResult } from '#core/results.ts';
 import { padDisplay, styler, type CliIO } from './cli/io.ts';
 import type { IntakeOutcome } from './intake.ts';
+import { reportOutcomeLines } from './report-intake.ts';
 import type { LoopEvent, LoopReporter } from './loop.ts';
 import { reportTime } from './report/html.ts';
 
@@ -35,6 +39,8 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 /** Bounce lines shown one by one per round; a storm beyond that is summed up. */
 const DETAILED_BOUNCES = 20;
 const QUIET_SUMMARY_MS = 2_000;
+/** Targets a grouped post's line names; the count says the rest. */
+const NAMED_TARGETS = 10;
 const SPIN_MS = 100;
 
 const L = {
@@ -68,7 +74,7 @@ const L = {
   },
   stopped: { en: 'stopped after %d round(s). The state stays in %s; run again to continue.', ja: '%d ラウンドで停止しました。状態は %s に残っています。再実行すると続きから再開します。' },
   noChannel: { en: 'alert (no channel configured)', ja: 'アラート（通知先の設定なし）' },
-  unmatched: { en: 'no canary of ours', ja: 'このマシンのテストメールではありません' },
+  unmatched: { en: 'your own mail: canary id %s is not one of ours', ja: 'テストメールではない通常のメール（カナリア ID %s はこのマシンのものではありません）' },
   ownMail: { en: 'your own mail, not a canary', ja: 'テストメールではない通常のメール' },
   digested: { en: 'counted in the bounce digest of %s (due %s)', ja: '%s の返送まとめに集計（%s に送信）' },
   noTarget: { en: 'your own mail', ja: '通常のメール' },
@@ -77,6 +83,8 @@ const L = {
     ja: '… ほか %d 件の返送（%s）: %d 件を返送まとめに集計、%d 件は通知を保留 · 宛先一覧は `mailhealth suppressions` で確認できます',
   },
   retry: { en: 'retry at %s', ja: '%s に再送' },
+  route: { en: '(route %s)', ja: '（ルート %s）' },
+  andMore: { en: ' and %d more', ja: ' ほか %d 件' },
   outboxLeft: {
     en: '%d alert(s) still wait in the outbox (%s): they go out at the next start',
     ja: '%d 件のアラートが送信待ちです（%s）。次回の起動時に送信します',
@@ -210,7 +218,7 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
           }
           detailed++;
           const code = [b.replyCode, b.status].filter((x) => x !== null).join(' ');
-          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${b.canaryId === null ? L.ownMail[lang] : L.unmatched[lang]}, ${o.source}`;
+          const whose = r.target ? `${r.target}, canary ${b.canaryId ?? '?'}` : `${b.canaryId === null ? L.ownMail[lang] : L.unmatched[lang].replace('%s', b.canaryId)}, ${o.source}`;
           const arrow = r.finding ? ` → ${s.bold(r.finding.code)}` : '';
           // Success DSNs, complaints and auto-replies come in here too; only failures are "bounce".
           const label = o.messageKind === 'bounce' ? 'bounce ←' : `${o.messageKind} ←`;
@@ -235,10 +243,30 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
       case 'kept':
         line(`  ${s.yellow(`${L.kept[lang]} ✗`)} ${o.source}: ${o.why} ${s.dim(`→ ${o.keptAs}`)}`);
         break;
+      case 'reports':
+        for (const l of reportOutcomeLines(o, o.source, lang)) line(l);
+        break;
       case 'failed':
         line(`  ${s.red('✗')} ${fill(L.failed[lang], o.source, o.error)}`);
         break;
     }
+  };
+
+  /** The channel as shown, and the route when it is not the default channels'. */
+  const where = (d: AlertDestination) => {
+    const name = options.channelNames?.[d.channel] ?? (d.channel === 'slack' ? 'Slack' : 'email');
+    return d.route === null ? name : `${name} ${fill(L.route[lang], d.route)}`;
+  };
+  /** A post's title in the terminal's language; a group names its first targets. */
+  const postTitle = (events: readonly AlertEvent[]) => {
+    const view = alertGroupView(events, lang);
+    if (events.length === 1) return `${view.emoji} ${view.title}`;
+    const names = events
+      .map((ev) => ev.target ?? '?')
+      .sort()
+      .slice(0, NAMED_TARGETS);
+    const more = events.length > NAMED_TARGETS ? fill(L.andMore[lang], events.length - NAMED_TARGETS) : '';
+    return `${view.emoji} ${view.title} ${s.dim(`(${names.join(', ')}${more})`)}`;
   };
 
   const reporter = ((e: LoopEvent) => {
@@ -269,21 +297,21 @@ export function createTerminalReporter(io: CliIO, options: TerminalOptions): Ter
         line(`${s.bold(padDisplay(e.target, 8))}  ${s.red(`${L.couldNotRun[lang]}: ${e.error}`)}`);
         break;
       case 'alert': {
+        // What was sent is printed per post ('alert-sent'); an alert no channel could take is said here.
+        if (e.outcomes.length > 0) break;
         const view = alertView(e.event, lang);
-        const title = `${view.emoji} ${view.title}`;
-        if (e.outcomes.length === 0) line(`  ${s.bold(L.noChannel[lang])}: ${title}`);
-        for (const o of e.outcomes) {
-          const name = options.channelNames?.[o.channel] ?? (o.channel === 'slack' ? 'Slack' : 'email');
-          line(o.ok ? `  ${s.bold(`alert → ${name}`)}: ${title}` : `  ${s.red(`alert → ${name} ✗ ${o.error}`)}: ${title}`);
-        }
+        line(`  ${s.bold(L.noChannel[lang])}: ${view.emoji} ${view.title}`);
         break;
       }
-      case 'alert-retry': {
-        const view = alertView(e.event, lang);
-        const name = options.channelNames?.[e.channel] ?? (e.channel === 'slack' ? 'Slack' : 'email');
-        line(`  ${s.yellow(`alert → ${name} ✗ ${e.error}`)}: ${view.emoji} ${view.title} ${s.dim(`(${fill(L.retry[lang], time(e.retryAt))})`)}`);
+      case 'alert-sent': {
+        const title = postTitle(e.events);
+        const name = where(e.destination);
+        line(e.outcome.ok ? `  ${s.bold(`alert → ${name}`)}: ${title}` : `  ${s.red(`alert → ${name} ✗ ${e.outcome.error}`)}: ${title}`);
         break;
       }
+      case 'alert-retry':
+        line(`  ${s.yellow(`alert → ${where(e.destination)} ✗ ${e.error}`)}: ${postTitle(e.events)} ${s.dim(`(${fill(L.retry[lang], time(e.retryAt))})`)}`);
+        break;
       case 'outbox-left':
         line(s.yellow(fill(L.outboxLeft[lang], e.count, 'outbox/')));
         break;

@@ -5,6 +5,12 @@
  */
 import { DescribeActiveReceiptRuleSetCommand, SESClient, SetActiveReceiptRuleSetCommand } from '@aws-sdk/client-ses';
 
+/** The AWS calls this module makes, each with the IAM action it needs. */
+export const AWS_CALLS = {
+  DescribeActiveReceiptRuleSetCommand: ['ses:DescribeActiveReceiptRuleSet'],
+  SetActiveReceiptRuleSetCommand: ['ses:SetActiveReceiptRuleSet'],
+} as const;
+
 /** The part of the CloudFormation custom resource event this handler reads. */
 export interface RuleSetEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';

@@ -29,8 +29,10 @@ describe('cost model', () => {
     expect(one.totals.perTarget).toBeGreaterThan(0.5);
   });
 
-  it('keeps the fixed part below the stack before scaling, the same at 500 targets as at 1', () => {
-    expect(one.totals.fixed).toBeLessThan(FIXED_BEFORE);
+  it('keeps the fixed part below the stack before scaling (plus the alert queue and its alarm), the same at 500 targets as at 1', () => {
+    // The alert queue (issue 27): its pollers' empty receives and the dead-letter alarm's metric.
+    const queue = one.lines.find((l) => l.item === 'SQS (alert queue)')!.fixed + 0.1;
+    expect(one.totals.fixed).toBeLessThan(FIXED_BEFORE + queue);
     expect(many.totals.fixed).toBeCloseTo(one.totals.fixed, 2);
   });
 
@@ -42,6 +44,14 @@ describe('cost model', () => {
     // Assess
     expect(ses(everyRound)).toBeCloseTo(12 * ses(one), 6);
     expect(everyRound.totals.perTarget - one.totals.perTarget).toBeGreaterThan(1.5);
+  });
+
+  it("prices the alert queue's polling as a fixed line, the same at 500 targets", () => {
+    const queue = (p: ReturnType<typeof priced>) => p.lines.find((l) => l.item === 'SQS (alert queue)')!;
+    expect(queue(one).fixed).toBeGreaterThan(0.2);
+    expect(queue(one).fixed).toBeLessThan(0.5);
+    expect(queue(many).fixed).toBeCloseTo(queue(one).fixed, 6);
+    expect(queue(one).perTarget).toBe(0);
   });
 
   it('bills each metric a metric-math alarm reads, and one for a plain alarm', () => {
@@ -65,6 +75,7 @@ describe('cost model', () => {
       alarmMetrics: 0,
       dashboards: 0,
       kmsKeys: 0,
+      polledQueues: 1,
     });
     const totals = costTotals(lines, 2);
     expect(totals.total).toBeCloseTo(totals.fixed + 2 * totals.perTarget, 10);

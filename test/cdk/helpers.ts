@@ -6,16 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadConfigFile } from '#adapters/config-file.ts';
+import { exampleConfigWithChannels } from '../../scripts/example-config.ts';
 import type { Config } from '#core/config.ts';
 import { MailHealthStack, type MailHealthStackProps } from '../../lib/mail-health-stack.ts';
 import { PROJECT_ROOT } from '../../lib/mail-function.ts';
 
 export const EXAMPLE_CONFIG_PATH = join(PROJECT_ROOT, 'mailhealth.config.example.jsonc');
 
-/** The committed example config, parsed as the CDK app parses it. */
-export function exampleConfig(): Promise<Config> {
-  return loadConfigFile(EXAMPLE_CONFIG_PATH, { locale: 'en' });
+/**
+ * The committed example config, parsed as the CDK app parses it, with its alert channels (Slack
+ * and email, commented out in the file so a copy sends nothing) turned on as a deployment has them.
+ */
+export async function exampleConfig(): Promise<Config> {
+  return exampleConfigWithChannels();
 }
 
 /** cdk.json's context (the feature flags), without the config path, plus test settings. */

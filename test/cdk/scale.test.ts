@@ -91,18 +91,26 @@ describe(`MailHealthStack with ${TARGETS} targets`, { timeout: 240_000 }, () => 
     expect(schedules.filter((s) => s.Properties.FlexibleTimeWindow.Mode === 'FLEXIBLE').every((s) => s.Properties.FlexibleTimeWindow.MaximumWindowInMinutes === 4)).toBe(true);
   });
 
-  it('keeps the alarms and the dashboard the same size as for one target', () => {
+  it('keeps the alarms and the dashboard the same size as for one target, the success graph within what a graph draws', () => {
     // Prepare
     const alarms = (resources: Resources) => Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const widgets = (resources: Resources) => {
       const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard')!;
-      return (JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: unknown[] }).widgets;
+      return (JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: { properties: { title?: string } }[] }).widgets;
     };
+    const isSuccessGraph = (w: { properties: { title?: string } }) => (w.properties.title ?? '').startsWith('Canary success');
+    // Act
+    const graph = widgets(many.resources).find(isSuccessGraph)!;
     // Assess
     expect(alarms(many.resources)).toHaveLength(alarms(one.resources).length);
     expect(alarms(many.resources).filter((a) => a.Properties.MetricName === 'CanarySuccess')).toEqual([]);
     expect(widgets(many.resources)).toHaveLength(widgets(one.resources).length);
-    expect(JSON.stringify(widgets(many.resources)).length - JSON.stringify(widgets(one.resources)).length).toBeLessThan(10);
+    const rest = (resources: Resources) => JSON.stringify(widgets(resources).filter((w) => !isSuccessGraph(w)));
+    expect(rest(many.resources).length - rest(one.resources).length).toBeLessThan(10);
+    // SEARCH would find 500 targets and any renamed in the last two weeks: past the 500 a graph draws.
+    expect(graph.properties.title).toBe('Canary success per target (last 3 hours)');
+    expect(JSON.stringify(graph)).toContain('ORDER BY AVG() ASC LIMIT 500');
+    expect(JSON.stringify(graph)).not.toContain('SEARCH(');
   });
 
   it('lets the canary read its secrets by their common prefix instead of listing 451 of them', () => {

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '#core/config.ts';
+import { DELIVERED_CANARIES_QUERY } from '../../lib/dashboard-queries.ts';
 import type { MailHealthStack } from '../../lib/mail-health-stack.ts';
+import { alarmFirings, sumWithMissing, type AlarmProperties } from './alarm-model.ts';
 import { asList, exampleConfig, iamStatements, joinToString, synthStack } from './helpers.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, unknown> }>;
@@ -37,7 +39,8 @@ beforeAll(async () => {
   ({ app, stack, template } = synthStack(config, {}, { bundling: true }));
   outdir = app.outdir;
   resources = template.toJSON().Resources as Resources;
-});
+  // esbuild for four functions; on a busy machine, beside other bundling synths, over a minute.
+}, 240_000);
 
 describe('MailHealthStack', { timeout: 120_000 }, () => {
   describe('canary schedule', () => {
@@ -118,7 +121,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       // Assess
       expect(functionByDescription('canary round')[1].Properties).toMatchObject({ Timeout: canarySeconds, MemorySize: 256 });
       expect(functionByDescription('bounce')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 512 });
-      expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 30, MemorySize: 256 });
+      expect(functionByDescription('alerts')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 256 });
       expect(functionByDescription('dead-man')[1].Properties).toMatchObject({ Timeout: 60, MemorySize: 128 });
     });
 
@@ -211,7 +214,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       const secretStatements = canaryStatements.filter((s) => asList(s.statement.Action as string[]).some((a) => a.startsWith('secretsmanager:')));
       // Assess
       expect(secretStatements).toHaveLength(1);
-      expect(secretStatements[0]!.statement.Action).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(secretStatements[0]!.statement.Action).toBe('secretsmanager:GetSecretValue');
       expect(joinToString(secretStatements[0]!.statement.Resource)).toBe(
         'arn:REF(AWS::Partition):secretsmanager:REF(AWS::Region):REF(AWS::AccountId):secret:mail-health/shop-smtp-??????',
       );
@@ -240,7 +243,7 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       );
       // Assess
       expect(ses).toHaveLength(1);
-      expect(ses[0]!.statement.Action).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(ses[0]!.statement.Action).toBe('ses:SendEmail');
       expect(ses[0]!.statement.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'monitor@example.jp' } });
       expect(asList(ses[0]!.statement.Resource).map(joinToString).sort()).toEqual([
         'arn:REF(AWS::Partition):ses:REF(AWS::Region):REF(AWS::AccountId):identity/example.jp',
@@ -374,11 +377,57 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       });
     });
 
-    it("subscribes the alert function to the topic", () => {
+    it("subscribes the alert queue to the topic (raw messages, SNS of this topic only) and the alert function to the queue with partial batch failures", () => {
+      const { queue, deadLetterQueue } = stack.alerting.delivery;
       template.hasResourceProperties('AWS::SNS::Subscription', {
-        Protocol: 'lambda',
+        Protocol: 'sqs',
+        RawMessageDelivery: true,
         TopicArn: { Ref: logicalId(stack.alerting.topic) },
-        Endpoint: { 'Fn::GetAtt': [logicalId(stack.alerting.alertFunction.function), 'Arn'] },
+        Endpoint: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(stack.alerting.topic) } } } }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+        FunctionName: { Ref: logicalId(stack.alerting.alertFunction.function) },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      // 30 tries span 24 hours (a minute doubling to an hour), then the dead-letter queue for 14 days.
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(deadLetterQueue), 'Arn'] }, maxReceiveCount: 30 },
+        VisibilityTimeout: 360,
+        SqsManagedSseEnabled: true,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+      expect(resources[logicalId(stack.alerting.alertFunction.function)]!.Properties.Environment.Variables.ALERT_QUEUE_URL).toEqual({ Ref: logicalId(queue) });
+    });
+
+    it("alarms as soon as an alert is dead-lettered", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.alerting.delivery.deadLetterQueue), 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.monitoring.alarmEmailTopic) }],
+      });
+    });
+
+    it('alarms when an alert has waited an hour in the queue (a channel down), long before it is dead-lettered', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'MailHealthStack-alerts-waiting',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.alerting.delivery.queue), 'QueueName'] } }],
+        Threshold: 3600,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: logicalId(stack.alerting.topic) }, { Ref: logicalId(stack.monitoring.alarmEmailTopic) }],
       });
     });
   });
@@ -390,20 +439,49 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       expect(alarms.filter((a) => a.Properties.MetricName === 'CanarySuccess' || JSON.stringify(a.Properties).includes('"Target"'))).toEqual([]);
     });
 
-    it("alarms when the sweeper was not invoked, treating missing data as breaching", () => {
+    it("alarms when the sweeper was not invoked in two periods of twice its interval, treating missing data as breaching", () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'MailHealthStack-sweeper-not-running',
         Namespace: 'AWS/Lambda',
         MetricName: 'Invocations',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.sweeper.sweeperFunction.function) } }],
         Statistic: 'Sum',
-        Period: 300,
-        EvaluationPeriods: 3,
+        Period: 600,
+        EvaluationPeriods: 2,
         DatapointsToAlarm: 2,
         ComparisonOperator: 'LessThanThreshold',
         Threshold: 1,
         TreatMissingData: 'breaching',
       });
+    });
+
+    it("never fires for a sweeper on schedule whose invocations land up to a minute late, whatever their phase, and fires within three periods once it stops", () => {
+      // Prepare: the alarm as synthesized, the sweeper's rate from its schedule.
+      const alarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'MailHealthStack-sweeper-not-running')!.Properties as AlarmProperties;
+      const schedule = resources[logicalId(stack.sweeper.schedule)]!.Properties;
+      const interval = 60 * Number(/^rate\((\d+) minutes?\)$/.exec(schedule.ScheduleExpression as string)![1]);
+      expect(schedule.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      const horizon = 2 * 86_400;
+      const late = 60;
+      // Late by 0 and by a minute in turn (the worst case for counts per period), and at random.
+      const patterns: ((k: number) => number)[] = [(k) => (k % 2) * late, (k) => ((k + 1) % 2) * late, ...[1, 2, 3].map((seed) => (k: number) => Math.floor(Math.abs(Math.sin(seed * 7919 + k * 104_729)) * late))];
+      // Act
+      const falseAlarms: string[] = [];
+      const slowest: number[] = [];
+      for (let phase = 0; phase < interval; phase += 5) {
+        for (const [p, delay] of patterns.entries()) {
+          const running = Array.from({ length: Math.floor((horizon - phase) / interval) }, (_, k) => phase + k * interval + delay(k));
+          const firing = alarmFirings(alarm, running, horizon);
+          if (firing.length > 0) falseAlarms.push(`phase ${phase} s, pattern ${p}: fires at ${firing[0]} s`);
+          const stoppedAt = horizon / 2;
+          const stopped = running.filter((t) => t < stoppedAt);
+          const first = alarmFirings(alarm, stopped, horizon).find((t) => t > stoppedAt);
+          slowest.push(first === undefined ? Infinity : first - stopped.at(-1)!);
+        }
+      }
+      // Assess
+      expect(falseAlarms).toEqual([]);
+      expect(Math.max(...slowest)).toBeLessThanOrEqual(3 * alarm.Period);
     });
 
     it("alarms on a bounce spike with one Metrics Insights query over every failure reason", () => {
@@ -436,6 +514,20 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       }
     });
 
+    it('alarms on a throttle of one Lambda alone, in a period where the other has no datapoint', () => {
+      // Prepare
+      const alarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'MailHealthStack-throttles')!;
+      const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; ReturnData?: boolean }[];
+      const expression = metrics.find((m) => m.ReturnData !== false && m.Expression)!.Expression!;
+      const ids = metrics.filter((m) => !m.Expression).map((m) => m.Id);
+      // Act: one period in which each function in turn has 1 throttle and the other no datapoint.
+      const values = ids.map((id) => sumWithMissing(expression, { [id]: 1 }));
+      // Assess
+      expect(ids).toHaveLength(2);
+      expect(values).toEqual([1, 1]);
+      expect(sumWithMissing(expression, { [ids[0]!]: 2, [ids[1]!]: 3 })).toBe(5);
+    });
+
     it('alarms with one metric-math alarm when the bounce or alert Lambda is throttled', () => {
       // Prepare
       const alarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'MailHealthStack-throttles')!;
@@ -443,21 +535,43 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       // Act
       const watched = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric.Dimensions[0]!.Value);
       // Assess
-      expect(metrics.find((m) => m.Expression)?.Expression).toBe('t0 + t1');
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(t0, 0) + FILL(t1, 0)');
       expect(metrics.filter((m) => m.MetricStat).every((m) => m.MetricStat!.Metric.MetricName === 'Throttles')).toBe(true);
       expect(watched).toEqual([{ Ref: logicalId(stack.bounceIntake.bounceFunction.function) }, { Ref: logicalId(stack.alerting.alertFunction.function) }]);
       expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
     });
 
-    it("sends every alarm to the alert topic, and the sweeper alarm's recovery too", () => {
+    it("sends every alarm to the alert topic and to a topic of their own emailed without the alert Lambda, and the sweeper alarm's recovery too", () => {
       // Prepare
       const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
       const topic = { Ref: logicalId(stack.alerting.topic) };
+      const own = { Ref: logicalId(stack.monitoring.alarmEmailTopic) };
+      const subscriptionsOf = (t: { Ref: string }) => Object.values(resources).filter((r) => r.Type === 'AWS::SNS::Subscription' && JSON.stringify(r.Properties.TopicArn) === JSON.stringify(t));
       // Assess
-      expect(alarms).toHaveLength(1 + 1 + 4 + 1);
-      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      // The sweeper's, the bounce spike, one per function's errors, the throttles, the alert dead letters, alerts waiting.
+      expect(alarms).toHaveLength(1 + 1 + 4 + 1 + 1 + 1);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic, own]);
       const withOk = alarms.filter((a) => a.Properties.OKActions);
-      expect(withOk.map((a) => a.Properties.AlarmName)).toEqual(['MailHealthStack-sweeper-not-running']);
+      expect(withOk.map((a) => a.Properties.AlarmName).sort()).toEqual(['MailHealthStack-alerts-waiting', 'MailHealthStack-sweeper-not-running']);
+      for (const alarm of withOk) expect(alarm.Properties.OKActions).toEqual([topic, own]);
+      // The second path: SNS emails the alarm itself to alerts.email.to (the default of alerts.alarmEmails); no Lambda on it.
+      expect(subscriptionsOf(own).map((s) => [s.Properties.Protocol, s.Properties.Endpoint])).toEqual([['email', 'owner@example.jp']]);
+      expect(subscriptionsOf(topic).map((s) => s.Properties.Protocol)).toEqual(['sqs']);
+    });
+
+    it("encrypts the alarms' own topic, enforces TLS on it and lets only this account's alarms publish", () => {
+      // Prepare
+      const ownId = logicalId(stack.monitoring.alarmEmailTopic);
+      const policy = Object.values(resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: ownId }]))!;
+      const statements = policy.Properties.PolicyDocument.Statement as Record<string, any>[];
+      // Assess
+      expect(resources[ownId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalId(stack.alerting.key), 'Arn'] });
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+      const publish = statements.filter((st) => st.Effect === 'Allow');
+      expect(publish).toHaveLength(1);
+      expect(publish[0]).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: ownId } });
+      expect(publish[0]!.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+      expect(joinToString(publish[0]!.Condition.ArnLike['aws:SourceArn'])).toBe('arn:REF(AWS::Partition):cloudwatch:REF(AWS::Region):REF(AWS::AccountId):alarm:*');
     });
   });
 
@@ -483,8 +597,15 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
         'Slowest round trips (s)',
         'Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)',
         'Delivered canaries: SPF, DKIM, DMARC as SES saw them',
+        'DMARC and TLS report findings (DMARC_REPORT_FAIL, DMARC_REPORT_UNKNOWN_SOURCE, TLSRPT_FAILURE)',
+        'DMARC pass rate per domain and day',
         'Latest findings',
       ]);
+      // DMARC and TLS reports from the bounce Lambda's 'dmarc report' lines (lib/dmarc-widgets.ts).
+      const reports = titled('DMARC and TLS report findings (DMARC_REPORT_FAIL, DMARC_REPORT_UNKNOWN_SOURCE, TLSRPT_FAILURE)');
+      expect(reports?.properties.query).toContain(source(stack.bounceIntake.bounceFunction));
+      expect(reports?.properties.query).toContain("filter message = 'dmarc report' and status != 'ok'");
+      expect(titled('DMARC pass rate per domain and day')?.properties.query).toContain('stats sum(messages) as messages, sum(passed) as passed, count(*) as reports by domain, day');
       // Authentication findings per target from the finding log lines: no metric per target and code.
       const auth = titled('Mail authentication findings by target (SPF, DKIM, DMARC, reverse DNS, blocklists)');
       expect(auth?.properties.query).toContain("filter finding.code in ['SPF_MISSING'");
@@ -513,6 +634,36 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
       expect(findings?.properties.view).toBe('table');
       expect(findings?.properties.query).toContain(source(stack.canary.canaryFunction));
       expect(findings?.properties.query).toContain('fields @timestamp, target, finding.code, finding.severity, message');
+    });
+
+    it("gives the header text room for its heading and paragraph on a laptop screen", () => {
+      // Prepare
+      const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+      const body = JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: { type: string; width: number; height: number; properties: Record<string, any> }[] };
+      // Act
+      const header = body.widgets[0]!;
+      const blocks = (header.properties.markdown as string).split('\n\n');
+      const headings = blocks.filter((b) => b.startsWith('#')).length;
+      const text = blocks.filter((b) => !b.startsWith('#')).join(' ').length;
+      // Assess: a unit per heading, and a unit per two lines of at most 96 characters at full width.
+      expect(header.type).toBe('text');
+      expect(header.width).toBe(24);
+      expect(header.height).toBeGreaterThanOrEqual(headings + Math.ceil(text / (2 * 96)));
+    });
+
+    it("shows a column for each verdict its delivered-canary table names: SPF, DKIM (the first signature of the list) and DMARC", () => {
+      // Prepare
+      const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+      const body = JSON.parse(joinToString(dashboard.Properties.DashboardBody)) as { widgets: { properties: Record<string, any> }[] };
+      const table = body.widgets.find((w) => w.properties.title === 'Delivered canaries: SPF, DKIM, DMARC as SES saw them')!;
+      // Act
+      const fields = /\| fields (.*)/.exec(table.properties.query as string)![1]!.split(/,\s*(?![^(]*\))/).map((f) => f.trim());
+      const columns = fields.map((f) => / as (\w+)$/.exec(f)?.[1] ?? f);
+      // Assess
+      expect(columns).toEqual(['@timestamp', 'target', 'spf', 'dkim', 'dmarc', 'canaryId']);
+      expect(fields).toContain("coalesce(dkim.0, 'none') as dkim");
+      // The query test/integration/handler-bounce.test.ts runs against the bounce Lambda's log lines.
+      expect(table.properties.query.endsWith(`| ${DELIVERED_CANARIES_QUERY.join('\n| ')}`)).toBe(true);
     });
   });
 

@@ -2,15 +2,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config, type TargetConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { canaryTimeout } from '../../lib/canary.ts';
 import { MailFunction, PROJECT_ROOT } from '../../lib/mail-function.ts';
-import { deployedConfig, rateInterval } from '../../lib/mail-health-stack.ts';
+import { deployedConfig, MailHealthStack, rateInterval } from '../../lib/mail-health-stack.ts';
 import { Monitoring } from '../../lib/monitoring.ts';
-import { asList, exampleConfig, iamStatements, synthStack } from './helpers.ts';
+import { appContext, asList, exampleConfig, iamStatements, joinToString, synthStack } from './helpers.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, unknown> }>;
 
@@ -157,6 +157,42 @@ describe('MailHealthStack variants', { timeout: 120_000 }, () => {
     expect((err as ConfigError).field).toBe('targets[0].timeouts');
   });
 
+  it('emails the alarms to alerts.alarmEmails when given, besides the alert topic', () => {
+    // Prepare
+    const config: Config = { ...example, alerts: { ...example.alerts, alarmEmails: ['ops@example.jp', 'night@example.jp'] } };
+    // Act
+    const { stack, template } = synthStack(config);
+    // Assess
+    const own = stack.getLogicalId(stack.monitoring.alarmEmailTopic!.node.defaultChild as never);
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: { Ref: own } } }));
+    expect(subscriptions.map((r) => [r.Properties.Protocol, r.Properties.Endpoint])).toEqual([
+      ['email', 'ops@example.jp'],
+      ['email', 'night@example.jp'],
+    ]);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toContainEqual({ Ref: own });
+  });
+
+  it.each([
+    ['alerts.alarmEmails is empty', (c: Config): Config => ({ ...c, alerts: { ...c.alerts, alarmEmails: [] } })],
+    ['there is no alerts.email either', (c: Config): Config => ({ ...c, alerts: { ...c.alerts, email: undefined } })],
+  ])('leaves the alarms to the alert topic alone, with a synth warning, when %s', (_case, patch) => {
+    // Act
+    const { stack, template } = synthStack(patch(example));
+    // Assess
+    expect(stack.monitoring.alarmEmailTopic).toBeUndefined();
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('alarms reach only the alert Lambda'));
+    expect(warnings).toHaveLength(1);
+  });
+
+  it("keeps raw mail for the config's retention.rawMailDays", () => {
+    // Act
+    const { template } = synthStack({ ...example, retention: { ...example.retention, rawMailDays: 9 } });
+    // Assess
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 9 })] } });
+  });
+
   it('deploys a config far larger than a Lambda environment holds', () => {
     // Prepare: 20 targets × ~400 bytes, beyond the 4 KB a Lambda environment holds
     const targets = Array.from({ length: 20 }, (_, i) => ({ ...example.targets[0]!, name: `target-${i}` }));
@@ -252,6 +288,63 @@ describe('Monitoring', () => {
     );
     // Assess
     expect((err as Error).message).toMatch(/^Monitoring: interval 90 s must be whole minutes/);
+  });
+});
+
+describe('Monitoring: the per-target success graph', () => {
+  const graphs = new Map<number, { title: string; expressions: string[] }>();
+
+  beforeAll(() => {
+    // Prepare: one stack, a Monitoring per fleet size around the limits.
+    const app = new App({ context: appContext({ bundling: false }) });
+    const stack = new MailHealthStack(app, 'MailHealthStack', { config: example });
+    const sizes = [400, 401, 501];
+    // A stack each: alarm names are unique per stack.
+    const built = sizes.map(
+      (targetCount) =>
+        new Monitoring(new Stack(app, `Fleet${targetCount}`), 'Monitoring', {
+          targetCount,
+          interval: Duration.minutes(5),
+          roundTripInterval: Duration.hours(1),
+          alarmTopic: stack.alerting.topic,
+          functions: {},
+          sweeper: { function: stack.sweeper.sweeperFunction.function, interval: Duration.minutes(5), logGroup: stack.sweeper.sweeperFunction.logGroup },
+          findingsLogGroups: [stack.canary.canaryFunction.logGroup],
+          canaryLogGroup: stack.canary.canaryFunction.logGroup,
+          bounceLogGroup: stack.bounceIntake.bounceFunction.logGroup,
+          dashboardName: `fleet-${targetCount}`,
+        }),
+    );
+    // Act
+    built.forEach((monitoring, i) => {
+      const fleet = Stack.of(monitoring);
+      const resource = (Template.fromStack(fleet).toJSON().Resources as Resources)[fleet.getLogicalId(monitoring.dashboard.node.defaultChild as never)]!;
+      // References into MailHealthStack (log group names) are no part of the graph: any text will do.
+      const flat = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray((v as any)['Fn::Join']) ? ((v as any)['Fn::Join'][1] as unknown[]).map(flat).join('') : 'REF');
+      const body = JSON.parse(flat(resource.Properties.DashboardBody)) as { widgets: { type: string; properties: { title?: string; metrics?: unknown[] } }[] };
+      const graph = body.widgets.find((w) => w.type === 'metric' && (w.properties.title ?? '').startsWith('Canary success'))!;
+      graphs.set(sizes[i]!, { title: graph.properties.title!, expressions: (graph.properties.metrics as [{ expression: string }][]).map((m) => m[0].expression) });
+    });
+  }, 120_000);
+  const successGraph = (targetCount: number) => graphs.get(targetCount)!;
+
+  it('draws every target with one SEARCH while they fit a graph with room for removed ones', () => {
+    const { title, expressions } = successGraph(400);
+    expect(title).toBe('Canary success per target');
+    expect(expressions).toEqual([`SEARCH('{MailHealth,Target,service} MetricName="CanarySuccess"', 'Average', 300)`]);
+  });
+
+  it('draws every target from Metrics Insights, and says it covers recent hours, once SEARCH could pass the cap', () => {
+    const { title, expressions } = successGraph(401);
+    expect(title).toBe('Canary success per target (last 3 hours)');
+    expect(expressions).toEqual(['SELECT AVG(CanarySuccess) FROM SCHEMA("MailHealth", Target, service) GROUP BY Target ORDER BY AVG() ASC LIMIT 500']);
+  });
+
+  it('draws the worst 500 beyond 500 targets and says so in its title', () => {
+    const { title, expressions } = successGraph(501);
+    expect(title).toBe('Canary success: the worst 500 of 501 targets (a graph holds 500; last 3 hours)');
+    expect(expressions).toEqual(['SELECT AVG(CanarySuccess) FROM SCHEMA("MailHealth", Target, service) GROUP BY Target ORDER BY AVG() ASC LIMIT 500']);
+    expect(expressions.join(' ')).not.toContain('SEARCH(');
   });
 });
 

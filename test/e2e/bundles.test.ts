@@ -9,8 +9,8 @@
  *
  * The chain: two scheduled canary rounds (a round trip and a login check), a DSN for the
  * canary stored in S3 and announced by an SES receipt event, the bounce alert the bounce
- * function publishes delivered twice by SNS to the alert function: one Slack post, one email;
- * then a scheduled sweep that finds the target reporting.
+ * function publishes handed twice by the alert queue (SNS → SQS) to the alert function: one
+ * Slack post, one email; then a scheduled sweep that finds the target reporting.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -31,10 +31,12 @@ import {
   mailboxFullReport,
   sesEvent,
   sesMessageId,
-  snsEvent,
+  fromTopic,
   startS3,
   startSecretsManager,
   startSns,
+  startSqs,
+  type SqsStandIn,
   type S3StandIn,
   type SecretsStandIn,
   type SnsStandIn,
@@ -58,7 +60,10 @@ interface Invocation {
   readonly error?: string;
   /** From spawn to the handler module being loaded (the init phase). */
   readonly initMs: number;
+  /** stdout and stderr, as they came. */
   readonly output: string;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 // The Lambda runtime's part: load the handler once (init), invoke it with the event, report.
@@ -104,6 +109,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
   let ddb: DynaliteHandle;
   let s3: S3StandIn;
   let sns: SnsStandIn;
+  let sqs: SqsStandIn;
   let ses: SesLocalHandle;
   let secrets: SecretsStandIn;
   let slack: HttpCapture;
@@ -124,19 +130,21 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     const reportFile = join(work, `report-${events}.json`);
     writeFileSync(eventFile, JSON.stringify(event));
     const output: string[] = [];
+    const streams = { stdout: [] as string[], stderr: [] as string[] };
     const child = spawn(NODE24, ['--enable-source-maps', join(work, 'runtime.mjs'), eventFile, reportFile], {
       cwd: task.dir,
       // Only what Lambda sets: no PATH to the project, no NODE_PATH.
       env: { ...task.env, MH_SPAWNED_AT: String(Date.now()), AWS_LAMBDA_FUNCTION_NAME: task.name, LAMBDA_TASK_ROOT: task.dir, TZ: 'UTC', LANG: 'en_US.UTF-8' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stdout.on('data', (d: Buffer) => (output.push(d.toString()), streams.stdout.push(d.toString())));
+    child.stderr.on('data', (d: Buffer) => (output.push(d.toString()), streams.stderr.push(d.toString())));
     const timer = setTimeout(() => child.kill('SIGKILL'), INVOKE_TIMEOUT_MS);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
-    if (!existsSync(reportFile)) return { ok: false, error: `exit ${code} without a report`, initMs: -1, output: output.join('') };
-    return { ...(JSON.parse(readFileSync(reportFile, 'utf8')) as Omit<Invocation, 'output'>), output: output.join('') };
+    const written = { output: output.join(''), stdout: streams.stdout.join(''), stderr: streams.stderr.join('') };
+    if (!existsSync(reportFile)) return { ok: false, error: `exit ${code} without a report`, initMs: -1, ...written };
+    return { ...(JSON.parse(readFileSync(reportFile, 'utf8')) as Omit<Invocation, keyof typeof written>), ...written };
   }
 
   beforeAll(async () => {
@@ -147,6 +155,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     tableName = await ddb.createTable();
     s3 = await startS3([BUCKET]);
     sns = await startSns();
+    sqs = await startSqs();
     ses = await startSesLocal();
     slack = await startHttpCapture();
     secrets = await startSecretsManager({ [SMTP_SECRET]: PASSWORD, [SLACK_SECRET]: `${slack.url}/services/T1/B1/bundles` });
@@ -187,7 +196,7 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
 
     // The runtime's SDK sits above the task root, where an import from index.mjs finds it.
     sdkPackages = linkAwsSdk(join(work, 'node_modules'));
-    const contract: Record<string, string> = { TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, SLACK_SECRET_ID: SLACK_SECRET };
+    const contract: Record<string, string> = { TABLE_NAME: tableName, ALERT_TOPIC_ARN: TOPIC, RAW_MAIL_BUCKET: BUCKET, SLACK_SECRET_ID: SLACK_SECRET, ALERT_QUEUE_URL: `${sqs.endpoint}/123456789012/alerts` };
     for (const [label, fn] of Object.entries({
       canary: stack.canary.canaryFunction,
       bounce: stack.bounceIntake.bounceFunction,
@@ -205,18 +214,18 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
         else if (contract[k] !== undefined) env[k] = contract[k];
         else throw new Error(`${label}: no stand-in value for ${k} (${JSON.stringify(v)})`);
       }
-      tasks[label] = { dir, name: `MailHealthStack-${label}`, env: { ...handlerEnv({ dynamodb: ddb.endpoint, s3: s3.endpoint, sns: sns.endpoint, secretsManager: secrets.endpoint, sesv2: ses.endpoint }, env) } };
+      tasks[label] = { dir, name: `MailHealthStack-${label}`, env: { ...handlerEnv({ dynamodb: ddb.endpoint, s3: s3.endpoint, sns: sns.endpoint, secretsManager: secrets.endpoint, sesv2: ses.endpoint, sqs: sqs.endpoint }, env) } };
     }
   }, 240_000);
 
   afterAll(async () => {
     if (skip) return;
     await closeAll();
-    await Promise.all([ddb?.close(), s3?.close(), sns?.close(), ses?.close(), secrets?.close(), slack?.close()]);
+    await Promise.all([ddb?.close(), s3?.close(), sns?.close(), sqs?.close(), ses?.close(), secrets?.close(), slack?.close()]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('runs two scheduled canaries, a DSN from S3 and its alert delivered twice by SNS into one Slack post', async (ctx) => {
+  it('runs two scheduled canaries, a DSN from S3 and its alert handed twice by the alert queue into one Slack post', async (ctx) => {
     if (skip) {
       console.info(skip);
       ctx.skip();
@@ -239,11 +248,11 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     await s3.put(BUCKET, `raw/${messageId}`, mailboxFullReport(canaryId, 'owner@example.jp', BOUNCE_DOMAIN));
     const bounced = await invoke('bounce', sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+${canaryId}@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }));
 
-    // Act 3: SNS delivers what was published to the alert function, twice (at-least-once).
+    // Act 3: the queue hands what was published to the alert function, twice (at-least-once).
     const published = [...sns.published];
     const deliveries: Invocation[] = [];
     for (const p of published) {
-      const event = snsEvent(TOPIC, p.message);
+      const event = fromTopic(p.message);
       deliveries.push(await invoke('alert', event), await invoke('alert', event));
     }
 
@@ -256,7 +265,8 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     }
     expect(first.result.rounds).toEqual([expect.objectContaining({ target: 'shop', status: 'ok', roundTrip: true })]);
     expect(second.result.rounds).toEqual([expect.objectContaining({ target: 'shop', status: 'ok', roundTrip: false })]);
-    expect(swept.result).toEqual({ targets: 1, silent: [], alerts: 0 });
+    expect(swept.result).toEqual({ targets: 1, silent: [], alerts: 0, republished: 0 });
+    expect(deliveries.map((d) => d.result)).toEqual(deliveries.map(() => ({ batchItemFailures: [] })));
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0]!.from).toBe(`bounce+${canaryId}@${BOUNCE_DOMAIN}`);
     expect(published.map((p) => p.attributes.kind)).toEqual(['bounce']);
@@ -265,6 +275,13 @@ describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', {
     const emails = await ses.emails();
     expect(emails).toHaveLength(1);
     expect(emails[0]!.body.text).toContain(canaryId);
+    // Powertools writes WARN and ERROR lines (a warning or critical finding among them) to stderr,
+    // INFO lines and the metrics to stdout. Lambda sends both streams to the log group, which the
+    // dashboard reads; a test reading one stream would miss findings.
+    const json = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+    expect(json(bounced.stderr).filter((l) => l.finding?.code === 'BOUNCE_MAILBOX_FULL').map((l) => l.level)).toEqual(['WARN']);
+    expect(json(bounced.stdout).filter((l) => l.finding)).toEqual([]);
+    expect(json(first.stdout).filter((l) => l.message === 'canary round')).toHaveLength(1);
     // Source maps are on, as in the template (NODE_OPTIONS), and nothing was read from the project.
     expect(tasks.canary!.env.NODE_OPTIONS).toBe('--enable-source-maps');
     console.info(

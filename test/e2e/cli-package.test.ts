@@ -1,7 +1,7 @@
 /**
  * The packed CLI as an operator installs it: `npm pack` of the repository, installed into an
  * empty folder without the registry (`--offline`: the tarball must need nothing), then
- * `mailhealth --help`, `address`, `bounce` and `check --config F` against a local SMTP server.
+ * `mailhealth --help`, `init`, `address`, `bounce` and `check --config F` against a local SMTP server.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -56,11 +56,13 @@ describe('the packed CLI, installed on its own', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds only the built CLI, the README and the licence, and pulls in no dependency', async () => {
+  it('holds only the built CLI, the reference, the README and the licence, and pulls in no dependency', async () => {
     const installed = join(app, 'node_modules');
     expect(readdirSync(installed).filter((d) => !d.startsWith('.')).sort()).toEqual(['mail-health']);
     const pkg = join(installed, 'mail-health');
-    expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+    expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'docs', 'package.json']);
+    expect(readdirSync(join(pkg, 'docs'))).toEqual(['REFERENCE.md']);
+    expect(await readFile(join(pkg, 'docs', 'REFERENCE.md'), 'utf8')).toBe(await readFile(join(ROOT, 'docs', 'REFERENCE.md'), 'utf8'));
     const manifest = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { dependencies?: object };
     expect(manifest.dependencies ?? {}).toEqual({});
   });
@@ -75,6 +77,18 @@ describe('the packed CLI, installed on its own', () => {
     const run = await mailhealth(['address', 'a@example.jp', '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ addresses: [{ input: 'a@example.jp', normalized: 'a@example.jp', ok: true, findings: [] }] });
+  });
+
+  it('gives a starting point: init writes the commented config and its schema, which check then reads', async () => {
+    // Act
+    const init = await mailhealth(['init', '--out', 'starter/mailhealth.config.json']);
+    const check = await mailhealth(['check', '--config', 'starter/mailhealth.config.json'], { SHOP_SMTP_PASSWORD: '' });
+    // Assess
+    expect(init.code).toBe(0);
+    expect(await readFile(join(app, 'starter', 'mailhealth.config.json'), 'utf8')).toBe(await readFile(join(ROOT, 'mailhealth.config.example.jsonc'), 'utf8'));
+    expect(await readFile(join(app, 'starter', 'mailhealth.config.schema.json'), 'utf8')).toBe(await readFile(join(ROOT, 'mailhealth.config.schema.json'), 'utf8'));
+    expect(check.code).toBe(3);
+    expect(check.stderr).toBe('mailhealth: targets[0].auth.passwordEnv: environment variable SHOP_SMTP_PASSWORD is not set\n');
   });
 
   it('classifies a bounce file', async () => {

@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BUILT_CLI = join(ROOT, 'dist', 'mailhealth.js');
 
 // What the bundle is made from: a change to any of these makes dist/ stale.
-const SOURCES = ['bin', 'functions', 'scripts/build-cli.ts', 'package.json', 'package-lock.json'];
+const SOURCES = ['bin', 'functions', 'scripts/build-cli.ts', 'package.json', 'package-lock.json', 'mailhealth.config.example.jsonc', 'mailhealth.config.schema.json'];
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;

@@ -1,6 +1,7 @@
 /**
- * dynalite (an in-memory DynamoDB) on a free port of 127.0.0.1, with a client pointed at it
- * and the mail-health table created from the store's own key schema.
+ * dynalite (an in-memory DynamoDB) on a free port of 127.0.0.1, behind a front that adds
+ * TransactWriteItems (dynalite-transactions.ts), with a client pointed at it and the
+ * mail-health table created from the store's own key schema.
  *
  * @example
  * const ddb = await startDynalite();
@@ -14,6 +15,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '#adapters/dynamodb-store.ts';
+import { startTransactionFront } from './dynalite-transactions.ts';
 
 // dynalite is CommonJS without type declarations.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
@@ -37,7 +39,9 @@ export async function startDynalite(): Promise<DynaliteHandle> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  // dynalite has no TransactWriteItems: a front that serializes every request adds it.
+  const front = await startTransactionFront(`http://127.0.0.1:${port}`);
+  const endpoint = front.endpoint;
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -53,6 +57,7 @@ export async function startDynalite(): Promise<DynaliteHandle> {
     },
     async close() {
       client.destroy();
+      await front.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

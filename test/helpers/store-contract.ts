@@ -12,6 +12,7 @@ import { emptyTally, type DigestWindow } from '#core/alert/digest.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { recordDelivery } from '#core/auth/round.ts';
 import { recordBounce, recordRound } from '#core/health/record.ts';
+import { raiseAlerts } from '#core/health/raise.ts';
 import { initialHealthState } from '#core/health/state.ts';
 import type { Store } from '#core/ports.ts';
 import { at, bounced, canaryAt, countingRandom, mailboxFull, round, T0 } from './alert-fixtures.ts';
@@ -221,5 +222,28 @@ export function storeContract(makeStore: StoreFactory): void {
     const raised = await Promise.all([recordBounce(bounced(), mailboxFull, deps), recordBounce(bounced(), mailboxFull, deps)]);
     expect(raised.flatMap((r) => r.events)).toHaveLength(1);
     expect((await recordBounce(bounced(), mailboxFull, deps)).events).toEqual([]);
+  });
+
+  it('raises an alert with the decision that decides it, once, and nothing when the decision was written by someone else first', async () => {
+    // Prepare
+    const store = await fresh();
+    const state = initialHealthState('shop');
+    const alert = (key: string): AlertEvent => ({ kind: 'alarm', key, incidentId: canaryAt(0), target: null, at: at(0), startedAt: at(0), status: 'critical', findings: [], alarm: { name: 'a', description: null, state: 'ALARM', previousState: 'OK', reason: 'r', region: null, metric: null } });
+
+    // Act
+    const first = await raiseAlerts([{ kind: 'health', target: 'shop', state, expectedVersion: null }], [alert('A'), alert('B')], { store });
+    const lost = await raiseAlerts([{ kind: 'health', target: 'shop', state, expectedVersion: null }], [alert('C')], { store });
+    const again = await raiseAlerts([{ kind: 'health', target: 'shop', state: { ...state, state: 'failing' }, expectedVersion: 1 }], [alert('A'), alert('D')], { store });
+    const alone = await raiseAlerts([], [alert('D'), alert('E')], { store });
+
+    // Assess
+    expect(first).toEqual({ written: true, raised: [alert('A'), alert('B')] });
+    expect(lost).toEqual({ written: false, failed: 0 });
+    expect(await store.claimedUntil('alert#C')).toBeNull();
+    // A was raised before: the state is written, only D is new.
+    expect(again).toEqual({ written: true, raised: [alert('D')] });
+    expect((await store.getHealth('shop'))?.version).toBe(2);
+    expect(alone).toEqual({ written: true, raised: [alert('E')] });
+    expect(await store.listTargets()).toEqual(['shop']);
   });
 }

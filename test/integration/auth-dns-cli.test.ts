@@ -1,7 +1,7 @@
 /**
  * `mailhealth dns` against a real DNS server on 127.0.0.1 (the embedded one, answering from a
  * zone with one domain or address per finding; TXT records split into 255-byte strings, DKIM
- * keys generated now): every authentication code of DESIGN.md, a clean domain and a clean
+ * keys generated now): every authentication code of docs/REFERENCE.md, a clean domain and a clean
  * sending address with nothing above info, the JSON contract, the exit codes.
  */
 import { execFile } from 'node:child_process';
@@ -142,7 +142,7 @@ describe('mailhealth dns against a DNS server on 127.0.0.1', () => {
     expect(codesOf(clean.doc.ips[0]!.findings)).toEqual(['DNSBL_UNAVAILABLE:info']);
   });
 
-  it('prints the JSON of DESIGN.md: status, domains and ips, findings with en/ja message and remedy', async () => {
+  it('prints the JSON of docs/REFERENCE.md: status, domains and ips, findings with en/ja message and remedy', async () => {
     const { doc } = await run('bare.test', '--ip', IPS.noPtr, '--dnsbl', DNSBL.lists);
     expect(Object.keys(doc)).toEqual(['status', 'domains', 'ips']);
     expect(Object.keys(doc.domains[0]!)).toEqual(['domain', 'status', 'records', 'findings']);
@@ -174,6 +174,26 @@ describe('mailhealth dns against a DNS server on 127.0.0.1', () => {
       await silent.close();
     }
   }, 20_000);
+
+  it('never says "No problems found." beside UNKNOWN: the built program names what was not checked', async () => {
+    // Prepare: every lookup for the domain fails at once (SERVFAIL).
+    const failing = await startDnsServer({ zone: {}, misbehave: { 'fail.test': 'SERVFAIL', '_dmarc.fail.test': 'SERVFAIL' } });
+    try {
+      // Act
+      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(process.execPath, [BUILT_CLI, 'dns', 'fail.test', '--dns-server', failing.address], { timeout: 20_000, env: { ...process.env, LANG: 'C' } }, (err, stdout) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout }),
+        );
+      });
+      // Assess
+      expect(run.code).toBe(3);
+      expect(run.stdout).toContain('Overall: UNKNOWN (exit 3)');
+      expect(run.stdout).not.toContain('No problems found.');
+      expect(run.stdout).toContain('Not everything could be checked: a DNS lookup failed');
+    } finally {
+      await failing.close();
+    }
+  });
 
   it('prints the findings with their remedies for people, in Japanese with LANG=ja_JP', async () => {
     // Act

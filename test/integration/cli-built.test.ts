@@ -5,13 +5,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, parseJsonc } from '#adapters/config-file.ts';
 import { COMMANDS } from '#local/cli/commands.ts';
 import { IMPLEMENTED_COMMANDS } from '#local/cli/loaders.ts';
+import { EXAMPLE_CONFIG_PATH, exampleTextWithChannels } from '../../scripts/example-config.ts';
 import { BUILT_CLI } from '../helpers/built-cli.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
+const ROOT = join(import.meta.dirname, '..', '..');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'bounces');
 
 interface Run {
   readonly code: number;
@@ -65,6 +69,11 @@ describe('mailhealth (built)', () => {
     expect(run.stdout).toContain('exit codes:');
   });
 
+  it("says in `run --help` where the demo keeps its state under --state DIR", async () => {
+    const run = await mailhealth(['run', '--help']);
+    expect(run.stdout).toMatch(/--state DIR +state, history and report \(the demo keeps its own in DIR\/demo, started afresh each time\) \(default: \.mailhealth\)/);
+  });
+
   it('serves help without loading the command (its file removed, help still answers)', async () => {
     // Prepare: a copy of the build without the bounce command's own file.
     const copy = join(dir, 'dist-without-bounce');
@@ -103,6 +112,21 @@ describe('mailhealth (built)', () => {
     expect(run.stderr).toContain("Run 'mailhealth bounce --help'");
   });
 
+  // Each command's file of the build has its own copy of the error classes, so the entry
+  // recognises them by their code: a usage or config error is one clean message, never a bug report.
+  it.each([
+    ['a wrong option', ['bounce', '--jsn', 'x.eml'], /^mailhealth: bounce: Unknown option '--jsn'/],
+    ['a bad option value', ['run', '--rounds', 'two'], /^mailhealth: --rounds needs a positive whole number \(got two\)/],
+    ['a missing config file', ['check', '--config', '/nonexistent/mailhealth.config.json'], /^mailhealth: cannot read config file \/nonexistent\/mailhealth.config.json: ENOENT\n$/],
+    ['no state directory', ['suppressions', '--state', '/nonexistent/state'], /^mailhealth: no state directory \/nonexistent\/state/],
+  ])('prints %s as one message without a stack trace, exit 3', async (_what, args, message) => {
+    const run = await mailhealth(args);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('exits 3 on an unknown command, listing the commands', async () => {
     const run = await mailhealth(['bonce']);
     expect(run.code).toBe(3);
@@ -117,6 +141,28 @@ describe('mailhealth (built)', () => {
       [true, ['userunknown']],
       [false, []],
     ]);
+  });
+
+  it('says that nothing was read, exit 3, for an empty folder, an empty file or an empty stdin', async () => {
+    // Prepare
+    const empty = join(dir, 'no-bounces');
+    mkdirSync(join(empty, 'sub'), { recursive: true });
+    writeFileSync(join(empty, 'notes.txt'), 'not a message file\n');
+    const zero = join(dir, 'zero.eml');
+    writeFileSync(zero, '');
+    // Act
+    const table = await mailhealth(['bounce', empty]);
+    const json = await mailhealth(['bounce', '--json', empty, zero]);
+    const stdin = await mailhealth(['bounce', '-'], { input: '' });
+    // Assess
+    expect(table.code).toBe(3);
+    expect(table.stdout).toBe('');
+    expect(table.stderr).toBe(`mailhealth: bounce: no message read: ${empty} holds no .eml file (a folder is searched for *.eml; give an mbox file by its name)\n`);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toEqual({ messages: [] });
+    expect(json.stderr).toContain(`${zero} is empty`);
+    expect(stdin.code).toBe(3);
+    expect(stdin.stderr).toContain('no message read: standard input (-) is empty');
   });
 
   it('reads a pasted bounce from stdin with -', async () => {
@@ -182,6 +228,108 @@ describe('mailhealth (built)', () => {
     expect(threads.code).not.toBe(one.code);
     expect(threads.stderr).toContain('worker broke');
     expect(one.stdout.split('\n').filter(Boolean)).toHaveLength(60);
+  });
+});
+
+describe('mailhealth (built): init', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mailhealth-init-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the commented starting config, with no alert channel on, and its schema beside it', async () => {
+    // Act
+    const run = await mailhealth(['init'], { cwd: dir });
+    // Assess
+    expect(run.code).toBe(0);
+    const config = readFileSync(join(dir, 'mailhealth.config.json'), 'utf8');
+    expect(config).toBe(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'));
+    expect(config).toMatch(/^\/\/ /);
+    expect(readFileSync(join(dir, 'mailhealth.config.schema.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'mailhealth.config.schema.json'), 'utf8'));
+    const parsed = await loadConfigFile(join(dir, 'mailhealth.config.json'));
+    expect(parsed.alerts.slack).toBeUndefined();
+    expect(parsed.alerts.email).toBeUndefined();
+    expect(run.stdout).toContain('3. mailhealth check ');
+  });
+
+  it('makes a config `check` reads at once: it asks for the password, nothing else', async () => {
+    const run = await mailhealth(['check'], { cwd: dir, env: { SHOP_SMTP_PASSWORD: '' } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe('mailhealth: targets[0].auth.passwordEnv: environment variable SHOP_SMTP_PASSWORD is not set\n');
+  });
+
+  it('never overwrites: a second init exits 3 and leaves the file as it was', async () => {
+    // Prepare
+    const path = join(dir, 'mailhealth.config.json');
+    writeFileSync(path, '{ "edited": true }\n');
+    // Act
+    const run = await mailhealth(['init'], { cwd: dir });
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(`mailhealth: init: ${path} already there, not overwritten (move it away, or pass --out FILE)\n`);
+    expect(readFileSync(path, 'utf8')).toBe('{ "edited": true }\n');
+  });
+
+  it('writes to --out, creating its folder, and refuses a different schema already beside it', async () => {
+    // Prepare: a schema of another version in a second folder
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'mailhealth.config.schema.json'), '{}\n');
+    // Act
+    const nested = await mailhealth(['init', '--out', 'etc/mailhealth/shop.json'], { cwd: dir });
+    const refused = await mailhealth(['init', '--out', join(other, 'shop.json')], { cwd: dir });
+    // Assess
+    expect(nested.code).toBe(0);
+    expect(existsSync(join(dir, 'etc', 'mailhealth', 'shop.json'))).toBe(true);
+    expect(existsSync(join(dir, 'etc', 'mailhealth', 'mailhealth.config.schema.json'))).toBe(true);
+    expect(nested.stdout).toContain('3. mailhealth check --config etc/mailhealth/shop.json ');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`${join(other, 'mailhealth.config.schema.json')} already there, not overwritten`);
+    expect(existsSync(join(other, 'shop.json'))).toBe(false);
+  });
+});
+
+describe('mailhealth (built): which alert channels are live', () => {
+  let dir: string;
+  let closedPort: number;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mailhealth-channels-'));
+    // A port on 127.0.0.1 nothing listens on: the round fails at once, raising no alert (threshold 2).
+    const server = createServer();
+    closedPort = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+    await new Promise((resolve) => server.close(resolve));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The committed example (channels as in the file, or turned on), its target pointed at the closed port. */
+  function config(name: string, text: string): string {
+    const doc = parseJsonc(text, name) as { targets: Record<string, unknown>[] };
+    doc.targets[0] = { ...doc.targets[0], host: '127.0.0.1', port: closedPort, auth: { user: 'shop@example.jp', password: 'x' }, probePorts: [], dkimSelectors: undefined, timeouts: { connectMs: 2000, stepMs: 2000, probeMs: 300 } };
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(doc));
+    return path;
+  }
+  // No AWS call can happen (no alert is raised), and none could reach AWS if one did.
+  const offline = { AWS_REGION: 'ap-northeast-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', SLACK_WEBHOOK_URL: '' };
+
+  it('says at the start of `run` that no channel of the example config is live', async () => {
+    const run = await mailhealth(['run', '--once', '--drain', '0', '--config', config('example.json', readFileSync(EXAMPLE_CONFIG_PATH, 'utf8')), '--state', join(dir, 'state-run')], { env: offline });
+    expect(run.code).toBe(2);
+    const head = run.stdout.split('\n').slice(0, 3).join('\n');
+    expect(head).toContain('alerts: no channel is live, nothing leaves this machine');
+  });
+
+  it('names every live channel at the start of `check --state`: Slack by its variable, email by region and sender', async () => {
+    const path = config('channels.json', exampleTextWithChannels());
+    const on = await mailhealth(['check', '--config', path, '--state', join(dir, 'state-check'), '--json'], { env: { ...offline, SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' } });
+    const slackUnset = await mailhealth(['check', '--config', path, '--state', join(dir, 'state-check-2')], { env: offline });
+    expect(on.code).toBe(2);
+    expect(JSON.parse(on.stdout)).toMatchObject({ status: 'critical' });
+    expect(on.stderr).toContain('mailhealth: alerts: Slack (env SLACK_WEBHOOK_URL); email through SES in ap-northeast-1 as monitor@example.jp to owner@example.jp\n');
+    expect(slackUnset.stderr).toContain('mailhealth: Slack alerts off: set SLACK_WEBHOOK_URL to the webhook URL\n');
+    expect(slackUnset.stderr).toContain('mailhealth: alerts: email through SES in ap-northeast-1 as monitor@example.jp to owner@example.jp\n');
+    expect(on.stderr).not.toContain('127.0.0.1:9/hook');
   });
 });
 

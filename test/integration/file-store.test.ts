@@ -207,4 +207,25 @@ describe('createFileStore', () => {
     await store.putHealth('a/b', initialHealthState('a/b'), null);
     expect(await store.listTargets()).toEqual(['../evil', 'a/b']);
   });
+
+  it('reads the newest records of a long history exactly, whatever the line lengths, and a reader creates nothing', async () => {
+    // Prepare: rounds whose lines range from short to longer than the first chunk read
+    const dir = await freshDir();
+    const store = createFileStore({ dir, now: () => T0 });
+    const sizes = [10, 50_000, 200, 3, 140_000, 2_000, 40_000, 1, 70_000, 500];
+    for (let i = 0; i < 60; i++) {
+      const r = round('ok', at(i), { canaryId: canaryAt(i) });
+      await store.appendRound({ ...r, steps: [{ step: 'greeting', ok: true, ms: 1, reply: `220 ${'x'.repeat(sizes[i % sizes.length]!)}` }] });
+    }
+    const reader = createFileStore({ dir });
+
+    // Act / Assess
+    for (const n of [1, 2, 3, 7, 25, 59, 60, 100]) {
+      const got = await reader.listRounds('shop', n);
+      expect(got.map((r) => r.canaryId)).toEqual(Array.from({ length: Math.min(n, 60) }, (_, k) => canaryAt(59 - k)));
+      expect(got[0]!.steps[0]!.reply).toHaveLength(4 + sizes[59 % sizes.length]!);
+    }
+    expect(await reader.listRounds('nobody', 5)).toEqual([]);
+    expect(existsSync(join(dir, 'history', 'nobody'))).toBe(false);
+  });
 });

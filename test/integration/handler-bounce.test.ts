@@ -6,15 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbStore } from '#adapters/dynamodb-store.ts';
+import { createDynamoDbAlertOutbox, createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
 import { newCanaryId } from '#core/canary-id.ts';
 import { deliveryFindings } from '#core/auth/canary.ts';
 import { parseConfig, type Config } from '#core/config.ts';
 import type { Store } from '#core/ports.ts';
 import { buildCanaryMessage } from '#core/probe/canary-message.ts';
+import { DELIVERED_CANARIES_QUERY } from '../../lib/dashboard-queries.ts';
 import { deployedConfig } from '../../lib/mail-health-stack.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
+import { tableRows } from '../helpers/logs-insights.ts';
 import {
   asReceived,
   captureOutput,
@@ -158,6 +160,29 @@ describe('bounce handler', () => {
     expect(out.logs().some((l) => l.message === 'canary authentication' && l.dmarc === 'fail')).toBe(true);
   });
 
+  it("fills every column of the dashboard's delivered-canary table, DKIM included, from its log lines", async () => {
+    // Prepare: the table's query (test/cdk/stack.test.ts finds it in the dashboard); two
+    // canaries, one signed (SES: DKIM PASS), one not (GRAY).
+    const query = DELIVERED_CANARIES_QUERY.join('\n| ');
+    const ids: string[] = [];
+    for (const [salt, dkim] of [[4, 'PASS'], [5, 'GRAY']] as const) {
+      const { id, sentAt } = await sentCanary(20, salt);
+      ids.push(id);
+      const messageId = sesMessageId();
+      await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(buildCanaryMessage({ canaryId: id, from: 'shop@example.jp', to: [`canary@${BOUNCE_DOMAIN}`], date: sentAt }), `bounce+${id}@${BOUNCE_DOMAIN}`));
+      const event = sesEvent(messageId, { from: `bounce+${id}@${BOUNCE_DOMAIN}`, to: `canary@${BOUNCE_DOMAIN}`, subject: `mail-health canary ${id}` }) as { Records: { ses: { receipt: Record<string, unknown> } }[] };
+      Object.assign(event.Records[0]!.ses.receipt, { spfVerdict: { status: 'PASS' }, dkimVerdict: { status: dkim }, dmarcVerdict: { status: dkim === 'PASS' ? 'PASS' : 'FAIL' } });
+      // Act
+      await bounce.handler(event);
+    }
+    const rows = tableRows(query, out.logs());
+    // Assess
+    expect(rows.map(({ '@timestamp': at, ...row }) => (expect(at).toEqual(expect.any(String)), row))).toEqual([
+      { target: 'shop', spf: 'pass', dkim: 'pass', dmarc: 'pass', canaryId: ids[0] },
+      { target: 'shop', spf: 'pass', dkim: 'none', dmarc: 'fail', canaryId: ids[1] },
+    ]);
+  });
+
   it('raises one bounce alert for a bounce processed twice, counted once by reason', async () => {
     // Prepare
     const { id } = await sentCanary(120, 2);
@@ -257,6 +282,20 @@ describe('bounce handler', () => {
     await expect(bounce.handler({ Records: [{ eventSource: 'aws:s3', s3: {} }] })).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });
   });
 
+  it('never reads a message SES flagged as a virus', async () => {
+    // Prepare: nothing in S3 under its key; reading it would fail the invocation.
+    const messageId = sesMessageId();
+    const event = sesEvent(messageId, { from: 'MAILER-DAEMON@smtp.example.jp', to: `bounce+X@${BOUNCE_DOMAIN}`, subject: 'Undelivered Mail Returned to Sender' }) as { Records: { ses: { receipt: { virusVerdict: { status: string } } } }[] };
+    event.Records[0]!.ses.receipt.virusVerdict = { status: 'FAIL' };
+
+    // Act
+    await bounce.handler(event);
+
+    // Assess
+    expect(out.logs().find((l) => l.message === 'message flagged as a virus by SES; not read')).toMatchObject({ level: 'WARN', messageId, virus: 'FAIL' });
+    expect(out.logs().find((l) => l.message === 'message read')).toBeUndefined();
+  });
+
   describe('with the alert topic failing', () => {
     let failing: BounceModule;
     let failingSns: SnsStandIn;
@@ -280,7 +319,7 @@ describe('bounce handler', () => {
       await failingSns?.close();
     });
 
-    it('fails the invocation and logs the alert it could not publish', async () => {
+    it('fails the invocation, logs the alert it could not publish and keeps it in the outbox', async () => {
       // Prepare
       const { id } = await sentCanary(60, 4);
       const messageId = sesMessageId();
@@ -291,7 +330,9 @@ describe('bounce handler', () => {
 
       // Assess
       await expect(run).rejects.toMatchObject({ code: 'DELIVERY_FAILED' });
-      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop' });
+      expect(out.logs().find((l) => l.message === 'alert not published')).toMatchObject({ level: 'ERROR', kind: 'bounce', target: 'shop', outbox: 'kept for the sweeper' });
+      const kept = await createDynamoDbAlertOutbox({ client: ddb.client, tableName }).unsent(new Date(Date.now() + 60_000).toISOString(), 10);
+      expect(kept.map((e) => e.key)).toContain(`bounce#${id}#jiro@example.jp`);
     });
   });
 });

@@ -25,7 +25,7 @@ import {
   mailboxFullReport,
   sesEvent,
   sesMessageId,
-  snsEvent,
+  fromTopic,
   startS3,
   startSecretsManager,
   startSns,
@@ -146,7 +146,7 @@ describe('canary, bounce and alert handlers', () => {
     await bounce.handler(sesEvent(bounceId, { from: 'MAILER-DAEMON@smtp.example.jp', to: sent.from, subject: 'Undelivered Mail Returned to Sender' }));
 
     // Act 4: SNS hands what was published to the alert Lambda.
-    for (const p of sns.published) await alert.handler(snsEvent(TOPIC, p.message));
+    for (const p of sns.published) await alert.handler(fromTopic(p.message));
 
     // Assess
     expect(round!.status).toBe('ok');

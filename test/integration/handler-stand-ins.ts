@@ -107,6 +107,70 @@ function snsError(status: number, code: string, message: string): CaptureReply {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SQS (the JSON protocol): what the alert Lambda calls on its queue
+
+/** One ChangeMessageVisibility call: the message hidden for `seconds`. */
+export interface VisibilityChange {
+  readonly receiptHandle: string;
+  readonly seconds: number;
+}
+
+export interface SqsStandIn {
+  readonly endpoint: string;
+  readonly changes: VisibilityChange[];
+  close(): Promise<void>;
+}
+
+/** An SQS endpoint answering ChangeMessageVisibility (and recording it); `onChange` sees each call. */
+export async function startSqs(options: { onChange?: (change: VisibilityChange) => void } = {}): Promise<SqsStandIn> {
+  const changes: VisibilityChange[] = [];
+  const json = (status: number, doc: unknown): CaptureReply => ({ status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(doc) });
+  const http = await startHttpCapture((req) => {
+    if (req.headers['x-amz-target'] !== 'AmazonSQS.ChangeMessageVisibility') return json(400, { __type: 'com.amazonaws.sqs#InvalidAction', message: `unsupported ${String(req.headers['x-amz-target'])}` });
+    const input = req.json<{ ReceiptHandle: string; VisibilityTimeout: number }>();
+    const change = { receiptHandle: input.ReceiptHandle, seconds: input.VisibilityTimeout };
+    changes.push(change);
+    options.onChange?.(change);
+    return json(200, {});
+  });
+  return { endpoint: http.url, changes, close: () => http.close() };
+}
+
+let sqsIds = 0;
+
+/** The alert queue's ARN in the handler tests. */
+export const ALERT_QUEUE_ARN = `arn:aws:sqs:${'us-east-1'}:123456789012:mail-health-alerts`;
+
+/**
+ * What the alert queue hands the alert Lambda for a message of the alert topic (SNS → SQS with
+ * raw message delivery: the body is the message).
+ */
+export function fromTopic(message: string, receiveCount = 1): unknown {
+  return sqsEvent(ALERT_QUEUE_ARN, [{ body: message, receiveCount }]);
+}
+
+/** An SQS event as Lambda's event source mapping delivers it: one record per body. */
+export function sqsEvent(queueArn: string, messages: readonly (string | { readonly body: string; readonly messageId?: string; readonly receiveCount?: number; readonly receiptHandle?: string })[]): unknown {
+  return {
+    Records: messages.map((m) => {
+      const msg = typeof m === 'string' ? { body: m } : m;
+      const id = msg.messageId ?? `5b1c2d3e-0000-4000-8000-${String(++sqsIds).padStart(12, '0')}`;
+      return {
+        messageId: id,
+        receiptHandle: msg.receiptHandle ?? `AQEB${id}`,
+        body: msg.body,
+        attributes: { ApproximateReceiveCount: String(msg.receiveCount ?? 1), SentTimestamp: String(Date.now()), SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: 'x',
+        eventSource: 'aws:sqs',
+        eventSourceARN: queueArn,
+        awsRegion: REGION,
+      };
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Secrets Manager (JSON 1.1 protocol)
 
 export interface SecretsStandIn {
@@ -159,6 +223,7 @@ export interface Endpoints {
   readonly sns?: string;
   readonly secretsManager?: string;
   readonly sesv2?: string;
+  readonly sqs?: string;
 }
 
 /**
@@ -181,6 +246,9 @@ export function handlerEnv(endpoints: Endpoints, contract: Readonly<Record<strin
     AWS_ENDPOINT_URL_SNS: endpoints.sns ?? nowhere,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager ?? nowhere,
     AWS_ENDPOINT_URL_SESV2: endpoints.sesv2 ?? nowhere,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs ?? nowhere,
+    // The SQS client sends to the queue URL's host: the URL must be the stand-in's (or nowhere).
+    ALERT_QUEUE_URL: `${endpoints.sqs ?? nowhere}/123456789012/mail-health-alerts`,
     POWERTOOLS_SERVICE_NAME: 'mail-health',
     POWERTOOLS_METRICS_NAMESPACE: 'MailHealth',
     POWERTOOLS_LOG_LEVEL: 'INFO',

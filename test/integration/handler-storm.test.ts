@@ -24,7 +24,7 @@ import {
   loadHandler,
   sesEvent,
   sesMessageId,
-  snsEvent,
+  fromTopic,
   startS3,
   startSecretsManager,
   startSns,
@@ -107,7 +107,7 @@ describe('a bounce storm at the Lambdas (handler stand-ins)', () => {
 
   /** SNS delivers each published message to the alert Lambda, all at once. */
   async function deliverPublished(from: number): Promise<void> {
-    await Promise.all(sns.published.slice(from).map((p) => alert.handler(snsEvent(TOPIC, p.message))));
+    await Promise.all(sns.published.slice(from).map((p) => alert.handler(fromTopic(p.message))));
   }
 
   it('turns 500 SES events at once into at most 5 Slack posts (the first bounce, then one digest) and records every bounce', { timeout: 120_000 }, async () => {

@@ -20,7 +20,7 @@ import {
   captureOutput,
   handlerEnv,
   loadHandler,
-  snsEvent,
+  fromTopic,
   startSecretsManager,
   startSns,
   type OutputCapture,
@@ -126,16 +126,16 @@ describe('sweeper handler (the dead-man)', () => {
     const back = await sweep();
     // Act 3: SNS hands every message to the alert Lambda, twice.
     for (const p of sns.published) {
-      const event = snsEvent(TOPIC, p.message);
+      const event = fromTopic(p.message);
       await alert.handler(event);
       await alert.handler(event);
     }
 
     // Assess
-    expect(first).toEqual({ targets: 2, silent: [], alerts: 0 });
-    expect(silent).toEqual({ targets: 2, silent: ['clinic'], alerts: 1 });
-    expect(again).toEqual({ targets: 2, silent: ['clinic'], alerts: 0 });
-    expect(back).toEqual({ targets: 2, silent: [], alerts: 1 });
+    expect(first).toEqual({ targets: 2, silent: [], alerts: 0, republished: 0 });
+    expect(silent).toEqual({ targets: 2, silent: ['clinic'], alerts: 1, republished: 0 });
+    expect(again).toEqual({ targets: 2, silent: ['clinic'], alerts: 0, republished: 0 });
+    expect(back).toEqual({ targets: 2, silent: [], alerts: 1, republished: 0 });
     const alerts = sns.published.map((p) => decodeAlertMessage(p.message, { now: new Date(), random: (n) => new Uint8Array(n) }));
     expect(alerts).toEqual([
       expect.objectContaining({ kind: 'silent', phase: 'started', target: 'clinic', silentCount: 1, targetCount: 2, silent: [{ target: 'clinic', lastRoundAt: null }] }),

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '#local/cli/io.ts';
 import { createReportCommand } from '#local/cli/report.ts';
 import { createRunCommand } from '#local/cli/run.ts';
+import { createSuppressionsCommand } from '#local/cli/suppressions.ts';
 
 class Capture extends Writable {
   text = '';
@@ -102,6 +103,31 @@ describe('mailhealth run without a config (the demo)', () => {
     expect(existsSync(join(stateDir, 'kept'))).toBe(false);
   });
 
+  it('says it stops by itself under --rounds, never that the loop goes on until Ctrl-C', () => {
+    const [intro] = rounds(output);
+    const last = rounds(output).at(-1)!;
+    expect(intro).toContain('It stops by itself after 4 rounds (--rounds); Ctrl-C stops sooner.');
+    expect(intro).not.toMatch(/\. Ctrl-C stops\.$/m);
+    expect(last).toContain('demo: that was the last round (--rounds): the run stops once the mail of this round is back. Open the report: ');
+    expect(output).not.toContain('the loop goes on');
+  });
+
+  it("points a plain `suppressions` and `report` at the demo's state, which --state DIR keeps in DIR/demo", async () => {
+    // Act: the commands with their default state directory, as after `npm start`
+    const list = io(cwd);
+    const listed = await createSuppressionsCommand()([], list);
+    const page = io(cwd);
+    const written = await createReportCommand()(['--out', join(cwd, 'default.html')], page);
+
+    // Assess
+    const demo = join(cwd, '.mailhealth', 'demo');
+    const hint = `the demo (npm start, mailhealth run without a config) keeps its state in ${demo}: pass --state ${demo}`;
+    expect(listed).toBe(0);
+    expect(list.err.text).toBe(`mailhealth: suppressions: no bounce recorded in ${join(cwd, '.mailhealth')} (${hint})\n`);
+    expect(written).toBe(0);
+    expect(page.err.text).toContain(hint);
+  });
+
   it('writes the report again on demand, in the language asked for', async () => {
     // Act
     const out = join(cwd, 'copy.html');
@@ -113,7 +139,7 @@ describe('mailhealth run without a config (the demo)', () => {
     expect(report.out.text.trim()).toBe(out);
     const html = await readFile(out, 'utf8');
     expect(html).toContain('<html lang="ja">');
-    expect(html).toContain('対象ごとの状態');
+    expect(html).toContain('全対象の状態（問題のあるものから順に）');
     expect(html).toContain('clinic');
   });
 

@@ -265,7 +265,8 @@ describe('the local loop', () => {
     expect(undelivered[0]).toMatchObject({ canaryId: r1.results[0]!.canaryId, findings: [{ code: 'CANARY_NOT_DELIVERED' }] });
     expect(intakeOf(events)).toMatchObject([{ kind: 'delivered', canaryId: r2.results[0]!.canaryId, target: 'shop', seconds: 0 }]);
     const html = await readFile(join(stateDir, 'report.html'), 'utf8');
-    const roundTrip = html.slice(html.indexOf('<section id="roundtrip">'), html.indexOf('</section>', html.indexOf('<section id="roundtrip">')));
+    const details = html.indexOf('<details class="target" id="t-shop"');
+    const roundTrip = html.slice(html.indexOf('<h4>Round trip</h4>', details), html.indexOf('</details>', details));
     expect(roundTrip).toMatch(/Canaries that must arrive: 3 · arrived: 1 · median 0\.0 s · latest 0\.0 s · not delivered: 1 · on the way: 1/);
     expect(roundTrip).toContain(r1.results[0]!.canaryId);
     expect(roundTrip).toContain('CANARY_NOT_DELIVERED');

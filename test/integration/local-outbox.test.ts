@@ -10,6 +10,7 @@ import { createFileStore } from '#adapters/file-store.ts';
 import { createSlackNotifier } from '#adapters/slack-webhook.ts';
 import type { AlertEvent, BounceAlert } from '#core/alert/event.ts';
 import type { Notifier } from '#core/ports.ts';
+import { fixedChannels } from '#local/alerting.ts';
 import { createOutbox, type Outbox, type OutboxReport } from '#local/outbox.ts';
 import { at, bounced, canaryAt, mailboxFull, round, T0 } from '../helpers/alert-fixtures.ts';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
@@ -38,8 +39,7 @@ async function outboxOn(notifiers: Notifier[], options: { dir?: string; paceMs?:
   const outbox = createOutbox({
     dir: join(dir, 'outbox'),
     store,
-    notifiers,
-    language: 'en',
+    channels: fixedChannels(notifiers, 'en'),
     clock: () => new Date(T0),
     paceMs: { slack: options.paceMs ?? 1000 },
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
@@ -79,9 +79,10 @@ describe('the alert outbox', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(1_900);
     for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(950);
     expect(new Set(titles(slack).slice(1)).size).toBe(3);
-    expect(reports.filter((r) => r.kind === 'retry')).toMatchObject([{ channel: 'slack', error: expect.stringMatching(/HTTP 429/) }]);
+    expect(reports.filter((r) => r.kind === 'retry')).toMatchObject([{ destination: { channel: 'slack' }, error: expect.stringMatching(/HTTP 429/) }]);
     expect(reports.filter((r) => r.kind === 'delivered')).toHaveLength(3);
-    expect((await store.listAlerts('shop', 10)).map((a) => a.outcomes)).toEqual([[{ channel: 'slack', ok: true }], [{ channel: 'slack', ok: true }], [{ channel: 'slack', ok: true }]]);
+    const sent = { channel: 'slack', ok: true, destination: 'slack', route: null };
+    expect((await store.listAlerts('shop', 10)).map((a) => a.outcomes)).toEqual([[sent], [sent], [sent]]);
   });
 
   it('sends a canary health alert before the bounce alerts queued ahead of it', async () => {
@@ -136,11 +137,30 @@ describe('the alert outbox', () => {
     const outcomes = (await store.listAlerts('shop', 10)).map((a) => a.outcomes[0]);
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 500/) },
-        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 400/) },
+        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 500/), destination: 'slack', route: null },
+        { channel: 'slack', ok: false, error: expect.stringMatching(/HTTP 400/), destination: 'slack', route: null },
       ]),
     );
   }, 30_000);
+
+  it('groups the health alerts ready together into one post, retries that post as one, and records each alert', async () => {
+    // Prepare: the webhook fails the first post with a 500; five targets fail at once, a bounce waits too.
+    const { slack, notifier } = await slackStandIn((_req, i) => (i === 0 ? { status: 500, body: 'oops' } : { status: 200, body: 'ok' }));
+    const { outbox, store, reports } = await outboxOn([notifier], { paceMs: 100 });
+    const targets = ['a', 'b', 'c', 'd', 'e'];
+
+    // Act
+    await outbox.enqueue([bounceAlert(1), ...targets.map((t) => ({ ...failingAlert(), key: `failing#${t}`, target: t }))]);
+    outbox.start();
+    expect(await outbox.settle({ maxMs: 15_000 })).toBe(0);
+
+    // Assess: the group, refused; the bounce while the group waits for its retry; the group again, 2 s after the first try.
+    expect(titles(slack)).toEqual(['🔴 Mail sending is failing: 5 targets', expect.stringContaining('bounced'), '🔴 Mail sending is failing: 5 targets']);
+    expect(slack.requests[2]!.receivedAt - slack.requests[0]!.receivedAt).toBeGreaterThanOrEqual(1_900);
+    const retried = reports.flatMap((r) => (r.kind === 'retry' ? [r.events.map((e) => e.target).sort()] : []));
+    expect(retried).toEqual([targets]);
+    for (const t of targets) expect((await store.listAlerts(t, 5)).map((a) => a.outcomes)).toEqual([[{ channel: 'slack', ok: true, destination: 'slack', route: null }]]);
+  });
 
   it('records an alert at once when no channel is configured', async () => {
     const { outbox, store, reports } = await outboxOn([]);

@@ -19,7 +19,7 @@ import {
   captureOutput,
   handlerEnv,
   loadHandler,
-  snsEvent,
+  fromTopic,
   startSecretsManager,
   startSns,
   type OutputCapture,
@@ -79,12 +79,9 @@ function canaryAlarm(name: string, state: 'ALARM' | 'OK', old: 'ALARM' | 'OK', a
   });
 }
 
-/** The SNS event of an alarm notification (SNS puts the alarm's summary in the subject). */
+/** The queue's event of an alarm notification (SNS → SQS, raw delivery: the body is the alarm's JSON). */
 function alarmEvent(message: string): unknown {
-  const event = snsEvent(TOPIC, message) as { Records: { Sns: { Subject: string | null } }[] };
-  const { AlarmName, NewStateValue } = JSON.parse(message) as { AlarmName: string; NewStateValue: string };
-  event.Records[0]!.Sns.Subject = `${NewStateValue}: "${AlarmName}" in Asia Pacific (Tokyo)`;
-  return event;
+  return fromTopic(message);
 }
 
 describe('one voice per incident (canary, sweeper and alert handlers)', () => {
@@ -184,7 +181,7 @@ describe('one voice per incident (canary, sweeper and alert handlers)', () => {
     let delivered = 0;
     const deliverTopic = async () => {
       for (const p of sns.published.slice(delivered)) {
-        const event = snsEvent(TOPIC, p.message);
+        const event = fromTopic(p.message);
         await alert.handler(event);
         await alert.handler(event);
       }

@@ -81,7 +81,7 @@ describe('mailhealth suppressions', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('lists the hard bounces and the mailbox that stayed full, as the JSON of DESIGN.md', async () => {
+  it('lists the hard bounces and the mailbox that stayed full, as the JSON of docs/REFERENCE.md', async () => {
     // Act
     const { code, out } = await run(['--state', dir, '--json'], tmpdir());
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent, HealthAlert } from '#core/alert/event.ts';
-import { escapeHtml, formatEmail } from '#core/alert/email.ts';
-import { escapeMrkdwn, formatSlack } from '#core/alert/slack.ts';
+import { escapeHtml, formatEmail, formatEmailPost } from '#core/alert/email.ts';
+import { MAX_GROUP } from '#core/alert/group.ts';
+import { escapeMrkdwn, formatSlack, formatSlackPost } from '#core/alert/slack.ts';
 import { alarmAlertFromCloudWatch } from '#core/alert/sns.ts';
 import { formatDuration, formatTime } from '#core/alert/view.ts';
 import { bounceFinding as bounceFindingOf } from '#core/bounce/findings.ts';
@@ -251,6 +252,75 @@ describe('formatSlack and formatEmail', () => {
     }
     expect(blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(blocks)).toContain('… and 4 more');
+  });
+});
+
+/** The same alert for other targets (a provider they share went down). */
+function forTargets<E extends AlertEvent>(event: E, names: string[]): E[] {
+  return names.map((target, i) => ({ ...event, key: `${event.key}#${target}`, target, startedAt: new Date(Date.parse(event.startedAt) + i * 60_000).toISOString() }));
+}
+
+const groups: Record<string, AlertEvent[]> = {
+  failing: forTargets(events.failing!, ['shop', 'clinic', 'school']),
+  recovered: [...forTargets(events.recovered!, ['shop', 'clinic']), ...forTargets(events['warning cleared']!, ['bakery'])],
+  mixed: [
+    ...forTargets(events.failing!, ['shop', 'clinic']),
+    ...forTargets(events.reminder!, ['school']),
+    ...forTargets(events.warning!, ['bakery']),
+    ...forTargets(events.undelivered!, ['florist']),
+    ...forTargets(events.recovered!, ['dentist']),
+  ],
+};
+
+describe('formatSlackPost and formatEmailPost', () => {
+  for (const [kind, group] of Object.entries(groups)) {
+    for (const lang of ['en', 'ja'] as Language[]) {
+      it(`formats a group of ${kind} alerts in ${lang}`, () => {
+        // Prepare / Act
+        const slack = formatSlackPost(group, lang);
+        const email = formatEmailPost(group, lang);
+
+        // Assess
+        expect(slack).toMatchSnapshot('slack');
+        expect(email.subject).toMatchSnapshot('subject');
+        expect(email.text).toMatchSnapshot('text');
+        expect(email.html).toMatchSnapshot('html');
+      });
+    }
+  }
+
+  it('formats a post of one alert exactly as that alert alone', () => {
+    expect(formatSlackPost([events.bounce!], 'ja')).toEqual(formatSlack(events.bounce!, 'ja'));
+    expect(formatEmailPost([events.failing!], 'en')).toEqual(formatEmail(events.failing!, 'en'));
+  });
+
+  it("names every target of a group on a line of its own, each recovery included, and the shared cause once", () => {
+    // Prepare
+    const names = Array.from({ length: MAX_GROUP }, (_, i) => `customer-${String(i).padStart(2, '0')}`);
+
+    // Act
+    const failing = formatEmailPost(forTargets(events.failing!, names), 'en');
+    const recovered = formatSlackPost(forTargets(events.recovered!, names), 'ja');
+
+    // Assess
+    expect(failing.subject).toBe('[mail-health] FAILING 25 targets: customer-00, customer-01, customer-02 and 22 more');
+    for (const name of names) expect(failing.text).toMatch(new RegExp(`^- ${name} · AUTH_FAILED @ AUTH · since `, 'm'));
+    expect(failing.text.match(/\[AUTH_FAILED\] 25 targets/g)).toHaveLength(1);
+    const recoveredText = JSON.stringify(recovered.blocks);
+    for (const name of names) expect(recoveredText).toContain(`• ${name} · `);
+    expect(recovered.blocks[0]).toMatchObject({ type: 'header', text: { text: '✅ 復旧しました: 25 件の対象' } });
+  });
+
+  it("stays within Slack's block limits for a full group of long target names", () => {
+    const names = Array.from({ length: MAX_GROUP }, (_, i) => `${'x'.repeat(200)}-${i}`);
+    const { blocks } = formatSlackPost(forTargets(events.failing!, names), 'en');
+    for (const b of blocks) if (b.type === 'section' && 'text' in b) expect(b.text.text.length).toBeLessThanOrEqual(3000);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    for (const name of names) expect(JSON.stringify(blocks)).toContain(name);
+  });
+
+  it('refuses to put a bounce alert into a group', () => {
+    expect(() => formatSlackPost([events.failing!, events.bounce!], 'en')).toThrow(/only health alerts/);
   });
 });
 

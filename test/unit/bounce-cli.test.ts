@@ -168,11 +168,11 @@ describe('bounceCommand', () => {
     expect(parsed).toHaveLength(2);
   });
 
-  it('writes an empty but valid document when there is no message', async () => {
+  it('writes an empty but valid document when there is no message, and exits 3: nothing was read', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'mailhealth-bounce-empty-'));
     try {
       const { io, out } = capture({}, empty);
-      expect(await bounceCommand(['.', '--json'], io)).toBe(0);
+      expect(await bounceCommand(['.', '--json'], io)).toBe(3);
       expect(JSON.parse(out())).toEqual({ messages: [] });
     } finally {
       rmSync(empty, { recursive: true, force: true });

@@ -33,7 +33,7 @@ describe('alertGroupOf', () => {
     ['vacation', null],
     ['feedback', null],
     ['delivered', null],
-  ] as const)('puts %s in the %s group (DESIGN.md)', (reason, group) => {
+  ] as const)('puts %s in the %s group (docs/REFERENCE.md)', (reason, group) => {
     expect(alertGroupOf(reason)).toBe(group);
   });
 

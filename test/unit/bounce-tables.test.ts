@@ -4,7 +4,7 @@ import { classifyReason, commandIn, normalizeText, reasonFromPhrase, reasonFromS
 import { COMMAND_RULES, HARD_REASONS, LIST_MANAGER_NOTICES, ORIGINAL_MARKERS, POWERMTA_CATEGORIES, REASON_PHRASES, REMOTE_HOST_CONVENTIONS, REPLY_CODE_REASONS, REPORTER_CONVENTIONS, REPORTER_VERDICTS, STATUS_REASONS } from '#core/bounce/tables.ts';
 
 describe('bounce classification tables', () => {
-  it('uses only reasons of the DESIGN.md vocabulary', () => {
+  it('uses only reasons of the docs/REFERENCE.md vocabulary', () => {
     // Prepare
     const known = new Set<string>(BOUNCE_REASONS);
     const used: string[] = [

@@ -23,7 +23,7 @@ describe('parseConfig', () => {
     const [target] = config.targets;
     expect(target).toMatchObject({ port: 587, tls: 'starttls', probePorts: [25, 587, 465], maxMessageBytes: 10485760 });
     expect(target?.timeouts).toEqual({ connectMs: 10000, stepMs: 15000, probeMs: 3000 });
-    expect(config.alerts).toEqual({ failureThreshold: 2, recoveryThreshold: 2, reminderMinutes: 60, bounceDigestMinutes: 10 });
+    expect(config.alerts).toEqual({ failureThreshold: 2, recoveryThreshold: 2, reminderMinutes: 60, bounceDigestMinutes: 10, routes: [] });
     expect(config.retention).toEqual({ rawMailDays: 30, historyDays: 35, historyMaxRecords: 100000 });
     expect(config.schedule).toBe('rate(5 minutes)');
     expect(config.language).toBe('en');

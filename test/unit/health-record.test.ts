@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileStore } from '#adapters/file-store.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
+import { alertView } from '#core/alert/view.ts';
 import type { EmailMessage } from '#core/alert/email.ts';
 import type { SlackMessage } from '#core/alert/slack.ts';
 import { canaryRecordOf } from '#core/health/canary.ts';
@@ -164,6 +165,23 @@ describe('recordBounce', () => {
     const store = fileStore(dir);
     await recordBounce(bounced(), mailboxFull, deps(store));
     expect((await recordBounce(bounced({ canaryId: canaryAt(0).toLowerCase() }), mailboxFull, deps(store))).first).toBe(false);
+  });
+
+  it("treats a bounce carrying a canary id of no canary of ours (another installation's) as the shop's own mail", async () => {
+    // Prepare: the id is well formed, but this store never sent it.
+    const store = fileStore(dir);
+    const foreign = bounced({ canaryId: canaryAt(42) });
+
+    // Act
+    const { events } = await recordBounce(foreign, mailboxFull, deps(store, 'file:foreign.eml'));
+    const view = alertView(events[0]!, 'en');
+
+    // Assess: the alert speaks of a message that bounced, not of a canary
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: 'bounce', target: null, canaryId: null });
+    expect(view.title).toBe('A message to owner@example.jp bounced: mailbox full');
+    expect(view.title).not.toMatch(/canary/i);
+    expect((await store.listBounces(null, 10)).map((b) => b.canaryId)).toEqual([null]);
   });
 
   it('records a bounce without a finding but raises nothing for it', async () => {

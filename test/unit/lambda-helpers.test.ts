@@ -49,13 +49,13 @@ describe('requiredEnv and readDeployedConfig', () => {
     // Assess
     expect(() => readDeployedConfig(env('absent.json'))).toThrow(`the config file ${join(dir, 'absent.json')} (MAILHEALTH_CONFIG_FILE) cannot be read: ENOENT`);
     expect(() => readDeployedConfig(env('broken.json'))).toThrow(/broken\.json is not JSON/);
-    expect(() => readDeployedConfig(env('empty.json'))).toThrow(/language, deliveryTimeoutMinutes, alerts, targets/);
+    expect(() => readDeployedConfig(env('empty.json'))).toThrow(/language, deliveryTimeoutMinutes, alerts, retention, targets/);
   });
 
   it('reads the file relative to the task root and resolves CA paths against it', () => {
     // Prepare: a config of 500 targets, far beyond what a 4 KB environment holds
     const target = (i: number) => ({ name: `t${i}`, host: 'smtp.example.jp', timeouts: { connectMs: 1, stepMs: 1, probeMs: 1 }, ...(i === 0 ? { ca: 'ca/t0.pem' } : {}) });
-    const doc = { language: 'en', bounceDomain: 'b.example.jp', deliveryTimeoutMinutes: 15, alerts: {}, targets: Array.from({ length: 500 }, (_, i) => target(i)) };
+    const doc = { language: 'en', bounceDomain: 'b.example.jp', deliveryTimeoutMinutes: 15, alerts: {}, retention: { historyDays: 35 }, targets: Array.from({ length: 500 }, (_, i) => target(i)) };
     writeFileSync(join(dir, 'mailhealth.config.json'), JSON.stringify(doc));
     // Act
     const config = readDeployedConfig({ MAILHEALTH_CONFIG_FILE: 'mailhealth.config.json', LAMBDA_TASK_ROOT: dir });

@@ -58,7 +58,7 @@ const failing: AlertEvent = {
 };
 
 describe('createTerminalReporter', () => {
-  it('prints a target, its findings and the remedy once, and each alert with its channel outcome', () => {
+  it('prints a target, its findings and the remedy once, and each post with its destination, route and outcome', () => {
     // Prepare
     const out = io(false);
     const report = createTerminalReporter(out, { language: 'en', channelNames: { slack: 'Slack (demo capture)' } });
@@ -68,8 +68,13 @@ describe('createTerminalReporter', () => {
     report({ kind: 'progress', text: 'round 1: sending canaries' });
     report({ kind: 'target', round: 1, result });
     report({ kind: 'target', round: 2, result });
-    report({ kind: 'alert', event: failing, outcomes: [{ channel: 'slack', ok: true }, { channel: 'email', ok: false, error: 'SES refused' }] });
+    const slack = { channel: 'slack', id: 'slack', route: null, paceKey: 'slack' } as const;
+    const email = { channel: 'email', id: 'email@shop-owner', route: 'shop-owner', from: 'monitor@example.jp', to: ['owner@example.jp'], paceKey: 'email' } as const;
+    report({ kind: 'alert-sent', destination: slack, events: [failing], outcome: { channel: 'slack', ok: true } });
+    report({ kind: 'alert-sent', destination: email, events: [failing], outcome: { channel: 'email', ok: false, error: 'SES refused' } });
+    report({ kind: 'alert', event: failing, outcomes: [{ channel: 'slack', ok: true }] });
     report({ kind: 'alert', event: failing, outcomes: [] });
+    report({ kind: 'alert-sent', destination: slack, events: ['a', 'b', 'c'].map((target) => ({ ...failing, target })), outcome: { channel: 'slack', ok: true } });
     report.close();
 
     // Assess: plain lines, no spinner or colour off a terminal.
@@ -79,10 +84,26 @@ describe('createTerminalReporter', () => {
     expect(text.match(/\[critical\] AUTH_FAILED \(auth\) {2}The server refused the password\./g)).toHaveLength(2);
     expect(text.match(/→ What to do: Check the password\./g)).toHaveLength(1);
     expect(text).toContain('  alert → Slack (demo capture): 🔴 Mail sending is failing: shop');
-    expect(text).toContain('  alert → email ✗ SES refused: 🔴 Mail sending is failing: shop');
+    expect(text).toContain('  alert → email (route shop-owner) ✗ SES refused: 🔴 Mail sending is failing: shop');
     expect(text).toContain('  alert (no channel configured): 🔴 Mail sending is failing: shop');
+    expect(text.match(/alert → Slack \(demo capture\): 🔴 Mail sending is failing: shop$/gm)).toHaveLength(1);
+    expect(text).toContain('  alert → Slack (demo capture): 🔴 Mail sending is failing: 3 targets (a, b, c)');
     expect(text).not.toContain('\u001b[');
     expect(text).not.toContain('sending canaries');
+  });
+
+  it("calls a bounce with another installation's canary id the shop's own mail, not a canary's", () => {
+    // Prepare
+    const out = io(false);
+    const report = createTerminalReporter(out, { language: 'en' });
+    const recipient = { recipient: 'taro@example.com', reason: 'userunknown' as const, status: '5.1.1', replyCode: 550, hard: true, diagnostic: null, remoteMta: null, canaryId: '01JGZ8W5V4N6K2M3P7Q9R1S0TZ' };
+
+    // Act
+    report({ kind: 'intake', outcome: { kind: 'bounce', source: 'raw/2026-01-05/x.eml', messageKind: 'bounce', recipients: [{ recipient, target: null, finding: null, first: true, heldUntil: null, digestAt: null }], events: [] } });
+    report.close();
+
+    // Assess
+    expect(out.out.text).toContain('(your own mail: canary id 01JGZ8W5V4N6K2M3P7Q9R1S0TZ is not one of ours, raw/2026-01-05/x.eml)');
   });
 
   it('shows a spinner and colours on a terminal, and clears the spinner line before each output line', () => {

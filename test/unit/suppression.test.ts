@@ -49,7 +49,7 @@ describe('suppressionList', () => {
     expect(suppressionList(records, { since: iso(20) }).map((e) => e.address)).toEqual(['a@example.jp']);
   });
 
-  it('writes CSV with the header of DESIGN.md, quoting what needs it', () => {
+  it('writes CSV with the header of docs/REFERENCE.md, quoting what needs it', () => {
     const csv = suppressionCsv(suppressionList([record('"first last"@example.jp', 'userunknown', 0, { target: 'shop' }), record('x@example.jp', 'userunknown', 1)]));
     expect(csv.split('\r\n')).toEqual([
       'address,reason,count,first_seen,last_seen,targets',

@@ -1,6 +1,6 @@
 /**
  * Recipient address diagnosis: the checklist's "is the address you are about to send to really
- * right?", answered the way a support desk would (DESIGN.md, cause 2). Pure: no DNS here; the
+ * right?", answered the way a support desk would (the second of the four causes the README names). Pure: no DNS here; the
  * optional mail-server check lives in mail-server.ts behind the Resolver port.
  *
  * Severity policy (what `ok`, `statusOf` and the `address` exit code read):
@@ -41,7 +41,7 @@ export interface AddressFinding {
   readonly message: Localized;
 }
 
-/** The diagnosis of one address: the `address --json` element of DESIGN.md. */
+/** The diagnosis of one address: the `address --json` element of docs/REFERENCE.md. */
 export interface AddressDiagnosis {
   /** The address exactly as given. */
   readonly input: string;

@@ -4,7 +4,8 @@
  */
 import type { Language } from '../findings.ts';
 import type { AlertEvent } from './event.ts';
-import { alertView, displayWidth, type AlertTone, type FormatOptions } from './view.ts';
+import { alertGroupView } from './group.ts';
+import { alertView, displayWidth, type AlertTone, type AlertView, type FormatOptions } from './view.ts';
 
 /** An alert email: a one-line subject, a plain-text body and an HTML body. */
 export interface EmailMessage {
@@ -33,7 +34,19 @@ const TONE_COLOUR: Record<AlertTone, string> = { critical: '#c0392b', warning: '
  * @example const { subject, text, html } = formatEmail(event, 'en');
  */
 export function formatEmail(event: AlertEvent, lang: Language, options: FormatOptions = {}): EmailMessage {
-  const view = alertView(event, lang, options);
+  return emailOfView(alertView(event, lang, options));
+}
+
+/**
+ * Formats one post of alerts as an email: one alert as formatEmail does, several health alerts
+ * of one destination as one email naming the targets (functions/core/alert/group.ts).
+ * @example await emailNotifier.send(formatEmailPost(post.events, post.language));
+ */
+export function formatEmailPost(events: readonly AlertEvent[], lang: Language, options: FormatOptions = {}): EmailMessage {
+  return emailOfView(alertGroupView(events, lang, options));
+}
+
+function emailOfView(view: AlertView): EmailMessage {
   const subject = oneLine(view.subject);
 
   const text: string[] = [`${view.emoji} ${view.title}`, '', view.summary, ''];
@@ -43,6 +56,7 @@ export function formatEmail(event: AlertEvent, lang: Language, options: FormatOp
     const [first, ...more] = value.split('\n');
     text.push(`${label}:${' '.repeat(labelWidth - displayWidth(label) + 1)}${first}`, ...more.map((l) => `${' '.repeat(labelWidth + 2)}${l}`));
   }
+  for (const list of view.lists ?? []) text.push('', list.heading, '-'.repeat(20), ...list.lines.map((l) => `- ${l}`));
   if (view.causes.length > 0) {
     text.push('', view.causesHeading, '-'.repeat(20));
     for (const c of view.causes) {
@@ -72,6 +86,9 @@ export function formatEmail(event: AlertEvent, lang: Language, options: FormatOp
     ),
     '</table>',
   ];
+  for (const list of view.lists ?? []) {
+    html.push(`<h3>${h(list.heading)}</h3>`, '<ul>', ...list.lines.map((l) => `<li>${h(l)}</li>`), '</ul>');
+  }
   if (view.causes.length > 0) {
     html.push(`<h3>${h(view.causesHeading)}</h3>`);
     for (const c of view.causes) {

@@ -18,8 +18,10 @@ import type { BouncedRecipient, BounceReason, StepResult } from '../results.ts';
  * - `alarm`: a CloudWatch alarm changed state.
  * - `silent`: targets stopped reporting rounds (the dead-man of the AWS deployment), still do, or
  *   all report again.
+ * - `dmarc`: what DMARC aggregate or TLS reports about a target's domain changed (a sender of its
+ *   own mail starts or stops failing, new unknown senders, TLS failures start or stop).
  */
-export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent'] as const;
+export const ALERT_KINDS = ['failing', 'warning', 'reminder', 'recovered', 'bounce', 'digest', 'undelivered', 'alarm', 'silent', 'dmarc'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 interface AlertBase {
@@ -157,10 +159,57 @@ export interface SilenceAlert extends AlertBase {
 /** How many silent targets an alert names; the count covers the rest. */
 export const SILENT_TARGETS_LISTED = 50;
 
-/** Anything that can be alerted on; `kind` tells which. */
-export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert;
+/** One sending source as a DMARC alert names it. */
+export interface DmarcAlertSource {
+  readonly ip: string;
+  readonly ptr: string | null;
+  readonly count: number;
+  readonly spf: string;
+  readonly dkim: string;
+  readonly disposition: string;
+}
 
-/** Whether a delivery channel got the alert out; a failure is a value, never a thrown error. */
+/**
+ * A change that DMARC aggregate reports or TLS reports show for a target's domain, raised once
+ * per change (functions/core/dmarc/state.ts), not once per report:
+ * - `failing`: a sender of the domain's own mail (it passed DMARC before) fails;
+ * - `passing`: that sender passes again;
+ * - `unknown`: senders that never passed DMARC send as the domain, for the first time;
+ * - `tls-failing` / `tls-ok`: receivers' TLS sessions to the domain's mail servers start or stop failing.
+ */
+export interface DmarcAlert extends AlertBase {
+  readonly kind: 'dmarc';
+  readonly target: string;
+  readonly change: 'failing' | 'passing' | 'unknown' | 'tls-failing' | 'tls-ok';
+  readonly domain: string;
+  /** The UTC day the report is about (`YYYY-MM-DD`). */
+  readonly day: string;
+  /** Who reported it (`org_name`, `organization-name`). */
+  readonly reporter: string;
+  /** The sender concerned (`failing`, `passing`): organisation, reverse name's domain or network. */
+  readonly sender: string | null;
+  /** The senders concerned (`unknown`). */
+  readonly senders: readonly string[];
+  /** The sources concerned, busiest first (at most DMARC_ALERT_SOURCES). */
+  readonly sources: readonly DmarcAlertSource[];
+  /** Messages (or TLS sessions) concerned. */
+  readonly messages: number;
+  /** The DMARC policy the domain published (`p=`), when the report gave it. */
+  readonly policy: string | null;
+}
+
+/** How many sources a DMARC alert lists; the message count covers the rest. */
+export const DMARC_ALERT_SOURCES = 10;
+
+/** Anything that can be alerted on; `kind` tells which. */
+export type AlertEvent = HealthAlert | BounceAlert | DigestAlert | UndeliveredAlert | AlarmAlert | SilenceAlert | DmarcAlert;
+
+/**
+ * Whether a delivery channel got the alert out; a failure is a value, never a thrown error.
+ * With alert routes (functions/core/alert/routes.ts) the outcome also names the destination
+ * (`slack`, `email@shop-owner`, …) and its route (null: the default channels); older records
+ * and shells without routes leave them out.
+ */
 export type DeliveryOutcome =
-  | { readonly channel: 'slack' | 'email'; readonly ok: true }
-  | { readonly channel: 'slack' | 'email'; readonly ok: false; readonly error: string };
+  | { readonly channel: 'slack' | 'email'; readonly ok: true; readonly destination?: string; readonly route?: string | null }
+  | { readonly channel: 'slack' | 'email'; readonly ok: false; readonly error: string; readonly destination?: string; readonly route?: string | null };

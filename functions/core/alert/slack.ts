@@ -5,7 +5,8 @@
  */
 import type { Language } from '../findings.ts';
 import type { AlertEvent } from './event.ts';
-import { alertView, type FormatOptions } from './view.ts';
+import { alertGroupView } from './group.ts';
+import { alertView, type AlertView, type FormatOptions } from './view.ts';
 
 /** A Block Kit text object. */
 export interface SlackText {
@@ -50,7 +51,34 @@ const mrkdwn = (text: string, max = SECTION_MAX): SlackText => ({ type: 'mrkdwn'
  * @example await slackNotifier.send(formatSlack(event, 'ja'));
  */
 export function formatSlack(event: AlertEvent, lang: Language, options: FormatOptions = {}): SlackMessage {
-  const view = alertView(event, lang, options);
+  return slackOfView(alertView(event, lang, options));
+}
+
+/**
+ * Formats one post of alerts for Slack: one alert as formatSlack does, several health alerts of
+ * one destination as one message naming the targets (functions/core/alert/group.ts).
+ * @example await slackNotifier.send(formatSlackPost(post.events, post.language));
+ */
+export function formatSlackPost(events: readonly AlertEvent[], lang: Language, options: FormatOptions = {}): SlackMessage {
+  return slackOfView(alertGroupView(events, lang, options));
+}
+
+/** Lines as sections of at most SECTION_MAX characters, the heading on the first. */
+function listSections(heading: string, lines: readonly string[]): SlackBlock[] {
+  const sections: SlackBlock[] = [];
+  let text = `*${escapeMrkdwn(heading)}*`;
+  for (const line of lines) {
+    const item = `• ${clip(escapeMrkdwn(line), SECTION_MAX - 10)}`;
+    if (text.length + 1 + item.length > SECTION_MAX) {
+      sections.push({ type: 'section', text: mrkdwn(text) });
+      text = item;
+    } else text = `${text}\n${item}`;
+  }
+  sections.push({ type: 'section', text: mrkdwn(text) });
+  return sections;
+}
+
+function slackOfView(view: AlertView): SlackMessage {
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`${view.emoji} ${view.title}`, HEADER_MAX), emoji: true } },
     { type: 'section', text: mrkdwn(escapeMrkdwn(view.summary)) },
@@ -59,6 +87,7 @@ export function formatSlack(event: AlertEvent, lang: Language, options: FormatOp
       fields: view.facts.slice(0, FIELDS_MAX).map(([label, value]) => mrkdwn(`*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`, FIELD_MAX)),
     },
   ];
+  for (const list of view.lists ?? []) blocks.push(...listSections(list.heading, list.lines));
   if (view.causes.length > 0) {
     blocks.push({ type: 'divider' }, { type: 'section', text: mrkdwn(`*${escapeMrkdwn(view.causesHeading)}*`) });
     for (const c of view.causes) {

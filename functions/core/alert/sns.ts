@@ -7,14 +7,14 @@
 // zod/mini: the same checks as zod at a fraction of the bundle (this module ships in Lambdas).
 import * as z from 'zod/mini';
 import { newCanaryId } from '../canary-id.ts';
-import { ADDRESS_CODES, AUTH_CODES, BOUNCE_CODES, PROBE_CODES, SMTP_STEPS } from '../findings.ts';
+import { ADDRESS_CODES, AUTH_CODES, BOUNCE_CODES, DMARC_REPORT_CODES, PROBE_CODES, SMTP_STEPS } from '../findings.ts';
 import type { RandomSource } from '../ports.ts';
 import { BOUNCE_REASONS } from '../results.ts';
 import type { AlarmAlert, AlertEvent } from './event.ts';
 
 const localized = z.object({ en: z.string(), ja: z.string() });
 const finding = z.object({
-  code: z.enum([...PROBE_CODES, ...BOUNCE_CODES, ...ADDRESS_CODES, ...AUTH_CODES]),
+  code: z.enum([...PROBE_CODES, ...BOUNCE_CODES, ...ADDRESS_CODES, ...AUTH_CODES, ...DMARC_REPORT_CODES]),
   severity: z.enum(['info', 'warning', 'critical']),
   step: z.optional(z.enum(SMTP_STEPS)),
   recipient: z.optional(z.string()),
@@ -102,6 +102,20 @@ const alertEventSchema = z.discriminatedUnion('kind', [
     silentAfterMinutes: z.number(),
     durationMs: z.number(),
     reminder: z.optional(z.int()),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('dmarc'),
+    target: z.string(),
+    change: z.enum(['failing', 'passing', 'unknown', 'tls-failing', 'tls-ok']),
+    domain: z.string(),
+    day: z.string(),
+    reporter: z.string(),
+    sender: z.nullable(z.string()),
+    senders: z.array(z.string()),
+    sources: z.array(z.object({ ip: z.string(), ptr: z.nullable(z.string()), count: z.number(), spf: z.string(), dkim: z.string(), disposition: z.string() })),
+    messages: z.number(),
+    policy: z.nullable(z.string()),
   }),
   z.object({
     ...base,

@@ -5,7 +5,7 @@
 import { reasonText } from '../bounce/findings.ts';
 import type { Finding, Language, SmtpStep, Status } from '../findings.ts';
 import type { BounceReason, StepResult } from '../results.ts';
-import type { AlertEvent } from './event.ts';
+import type { AlertEvent, DmarcAlert } from './event.ts';
 
 /** Rendering options shared by every channel. */
 export interface FormatOptions {
@@ -30,6 +30,12 @@ export interface AlertCause {
   readonly remedy: string;
 }
 
+/** A heading and its lines (plain text; the renderers escape them). */
+export interface AlertList {
+  readonly heading: string;
+  readonly lines: readonly string[];
+}
+
 /** The localized content of one alert, before layout and escaping. */
 export interface AlertView {
   readonly tone: AlertTone;
@@ -38,6 +44,8 @@ export interface AlertView {
   readonly subject: string;
   readonly summary: string;
   readonly facts: readonly (readonly [label: string, value: string])[];
+  /** Lines under headings, e.g. the targets of a group of alerts by kind (functions/core/alert/group.ts). */
+  readonly lists?: readonly AlertList[];
   readonly causesHeading: string;
   readonly causes: readonly AlertCause[];
   /** "… and 3 more" when findings were left out; null otherwise. */
@@ -123,6 +131,15 @@ const L = {
   lastRound: { en: 'Last round', ja: '最後のチェック' },
   never: { en: 'never', ja: 'なし' },
   silentAfter: { en: 'Silent after', ja: '判定の基準' },
+  domain: { en: 'Domain', ja: 'ドメイン' },
+  day: { en: 'Day (UTC)', ja: '対象日（UTC）' },
+  reporter: { en: 'Reported by', ja: 'レポート送信元' },
+  sender: { en: 'Sender', ja: '送信元' },
+  senders: { en: 'Senders', ja: '送信元' },
+  messages: { en: 'Messages', ja: 'メール数' },
+  sessions: { en: 'TLS sessions failed', ja: '失敗した TLS 接続' },
+  policy: { en: 'DMARC policy', ja: 'DMARC ポリシー' },
+  sources: { en: 'Sources', ja: '送信元 IP' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 const ZONE_ABBREVIATION: Record<string, string> = { UTC: 'UTC', 'Etc/UTC': 'UTC', 'Asia/Tokyo': 'JST' };
@@ -474,6 +491,9 @@ export function alertView(event: AlertEvent, lang: Language, options: FormatOpti
       };
     }
 
+    case 'dmarc':
+      return { ...common, ...dmarcView(event, lang, options) };
+
     case 'alarm': {
       const a = event.alarm;
       const tone: AlertTone = a.state === 'ALARM' ? 'critical' : a.state === 'OK' ? 'ok' : 'neutral';
@@ -496,5 +516,82 @@ export function alertView(event: AlertEvent, lang: Language, options: FormatOpti
         facts,
       };
     }
+  }
+}
+
+/** The parts of a DMARC report alert's view that differ by change. */
+function dmarcView(event: DmarcAlert, lang: Language, options: FormatOptions): Pick<AlertView, 'tone' | 'emoji' | 'title' | 'subject' | 'summary' | 'facts'> {
+  const t = (x: Record<Language, string>) => x[lang];
+  const pre = '[mail-health]';
+  const { domain, day, reporter } = event;
+  const ja = lang === 'ja';
+  const facts: [string, string][] = [
+    [t(L.target), event.target],
+    [t(L.domain), domain],
+    [t(L.day), day],
+    [t(L.reporter), reporter],
+  ];
+  if (event.sender) facts.push([t(L.sender), event.sender]);
+  if (event.senders.length > 0) facts.push([t(L.senders), event.senders.join(', ')]);
+  const tls = event.change === 'tls-failing' || event.change === 'tls-ok';
+  if (event.messages > 0) facts.push([t(tls ? L.sessions : L.messages), String(event.messages)]);
+  if (event.policy) facts.push([t(L.policy), `p=${event.policy}`]);
+  if (event.sources.length > 0) facts.push([t(L.sources), event.sources.map((s) => `${s.ip}${s.ptr ? ` (${s.ptr})` : ''}: ${s.count} · SPF ${s.spf} · DKIM ${s.dkim}${s.disposition !== 'none' ? ` · ${s.disposition}` : ''}`).join('\n')]);
+  facts.push([t(L.started), formatTime(event.startedAt, lang, options)]);
+  const sender = event.sender ?? '';
+  switch (event.change) {
+    case 'failing':
+      return {
+        tone: 'critical',
+        emoji: EMOJI.critical,
+        title: ja ? `自社のメールが DMARC に失敗しています: ${domain}（${sender}）` : `Your own mail fails DMARC: ${sender} for ${domain}`,
+        subject: ja ? `${pre} DMARC 失敗 ${domain}: ${sender}` : `${pre} DMARC FAIL ${domain}: ${sender}`,
+        summary: ja
+          ? `${reporter} のレポートによると、${day} に ${sender} から ${domain} として送られたメール ${event.messages} 通が DMARC に失敗しました。この送信元は以前は合格していたため、あなた自身のメールです。受信側で迷惑メール扱いや拒否になるおそれがあります。`
+          : `Reports from ${reporter} show mail sent as ${domain} from ${sender} failing DMARC on ${day} (${event.messages} messages). It passed before, so this is your own mail, and receivers may junk or refuse it.`,
+        facts,
+      };
+    case 'passing':
+      return {
+        tone: 'ok',
+        emoji: EMOJI.ok,
+        title: ja ? `DMARC に再び合格しています: ${domain}（${sender}）` : `DMARC passes again: ${sender} for ${domain}`,
+        subject: ja ? `${pre} DMARC 復旧 ${domain}: ${sender}` : `${pre} DMARC PASSING ${domain}: ${sender}`,
+        summary: ja ? `${reporter} のレポートによると、${day} に ${sender} から送られた ${domain} のメールは DMARC に合格しています。` : `Reports from ${reporter} show mail from ${sender} passing DMARC for ${domain} again on ${day}.`,
+        facts,
+      };
+    case 'unknown': {
+      const n = event.senders.length;
+      return {
+        tone: 'warning',
+        emoji: EMOJI.warning,
+        title: ja ? `見知らぬ送信元が ${domain} を名乗っています（${n} 件）` : `Unknown senders send as ${domain} (${n})`,
+        subject: ja ? `${pre} DMARC 不明な送信元 ${domain}: ${n} 件` : `${pre} DMARC UNKNOWN SENDERS ${domain}: ${n}`,
+        summary: ja
+          ? `${reporter} のレポートによると、${day} に DMARC に一度も合格したことのない送信元 ${n} 件が ${domain} として ${event.messages} 通を送りました。なりすましか、設定されていないサービスです。`
+          : `Reports from ${reporter} show ${n} sender${n === 1 ? '' : 's'} that never passed DMARC sending ${event.messages} messages as ${domain} on ${day}: forgery, or a service nobody set up.`,
+        facts,
+      };
+    }
+    case 'tls-failing':
+      return {
+        tone: toneOf(event.status),
+        emoji: '🔓',
+        title: ja ? `${domain} への TLS 配送が失敗しています` : `TLS delivery to ${domain} fails`,
+        subject: ja ? `${pre} TLS 失敗 ${domain}: ${event.messages} 件` : `${pre} TLS FAILURE ${domain}: ${event.messages} sessions`,
+        summary: ja
+          ? `${reporter} のレポートによると、${day} に ${domain} のメールサーバーへの TLS 接続が ${event.messages} 回失敗しました。お客様からのメールの受信に関わります。`
+          : `Reports from ${reporter} show ${event.messages} TLS sessions to ${domain}'s mail servers failing on ${day}. This is about the mail your customers send you.`,
+        facts,
+      };
+    case 'tls-ok':
+      return {
+        tone: 'ok',
+        emoji: EMOJI.ok,
+        title: ja ? `${domain} への TLS 配送が回復しました` : `TLS delivery to ${domain} works again`,
+        subject: ja ? `${pre} TLS 復旧 ${domain}` : `${pre} TLS OK ${domain}`,
+        summary: ja ? `${reporter} のレポートによると、${day} の ${domain} への TLS 接続はすべて成功しています。` : `Reports from ${reporter} show every TLS session to ${domain} succeeding on ${day}.`,
+        facts,
+      };
   }
 }

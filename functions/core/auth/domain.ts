@@ -10,6 +10,7 @@ import { checkDkimKey, DKIM_MIN_RSA_BITS, DKIM_RECOMMENDED_RSA_BITS, type DkimKe
 import { checkDmarc, type DmarcReport } from './dmarc.ts';
 import { fetchRecords, lookupName, type DnsTrouble } from './dns.ts';
 import { authFinding, worstFirst } from './finding.ts';
+import { checkReportDestinations, reportDestinationFindings, type ReportDestination } from './report-auth.ts';
 import { checkSpf, SPF_LOOKUP_LIMIT, type SpfReport } from './spf.ts';
 
 /** What to check besides SPF, DMARC and MX. */
@@ -30,7 +31,14 @@ export interface MxFacts {
 /** The records a domain check read (the `records` of `dns --json`). */
 export interface DomainRecords {
   readonly spf: { readonly records: readonly string[]; readonly lookups: number; readonly ending: string | null; readonly error?: string };
-  readonly dmarc: { readonly record: string | null; readonly foundAt: string | null; readonly policy: string | null; readonly error?: string };
+  readonly dmarc: {
+    readonly record: string | null;
+    readonly foundAt: string | null;
+    readonly policy: string | null;
+    readonly error?: string;
+    /** Where its reports go (`rua=`/`ruf=` mailto:), and whether another domain authorises them; present when there are any. */
+    readonly reports?: readonly ReportDestination[];
+  };
   readonly mx: { readonly exchanges: MxFacts['exchanges']; readonly nullMx: boolean; readonly error?: string };
   /** Per selector; present only when selectors were given. */
   readonly dkim?: Readonly<Record<string, { readonly record: string | null; readonly keyType?: string; readonly bits?: number | null; readonly revoked?: boolean; readonly error?: string }>>;
@@ -150,22 +158,24 @@ function errorOf(troubles: readonly DnsTrouble[]): { error?: string } {
 export async function checkDomain(domain: string, options: DomainCheckOptions, deps: { readonly lookup: DnsLookup }): Promise<DomainReport> {
   const name = lookupName(domain) ?? domain.toLowerCase();
   const selectors = [...new Set((options.selectors ?? []).map((s) => s.toLowerCase()))];
-  const [spf, dmarc, mx, dkim] = await Promise.all([
+  const [spf, { dmarc, reports }, mx, dkim] = await Promise.all([
     checkSpf(name, deps),
-    checkDmarc(name, deps),
+    // The record names where its reports go; a destination at another domain must authorise them.
+    checkDmarc(name, deps).then(async (dmarc) => ({ dmarc, reports: await checkReportDestinations(dmarc.foundAt ?? name, dmarc.record, deps) })),
     checkMx(name, deps),
     Promise.all(selectors.map((s) => checkDkimKey(name, s, deps))),
   ]);
   const findings = worstFirst([
     ...spfFindings(spf),
     ...dmarcFindings(dmarc),
+    ...reportDestinationFindings(dmarc.foundAt ?? name, reports.destinations),
     ...dkim.flatMap((k) => dkimFindings(name, k)),
     ...mxFindings(name, mx.facts, mx.troubles),
   ]);
-  const troubles = [...spf.troubles, ...dmarc.troubles, ...mx.troubles, ...dkim.flatMap((k) => k.troubles)];
+  const troubles = [...spf.troubles, ...dmarc.troubles, ...reports.troubles, ...mx.troubles, ...dkim.flatMap((k) => k.troubles)];
   const records: DomainRecords = {
     spf: { records: spf.records, lookups: spf.lookups, ending: spf.ending, ...errorOf(spf.troubles) },
-    dmarc: { record: dmarc.record, foundAt: dmarc.foundAt, policy: dmarc.policy, ...errorOf(dmarc.troubles) },
+    dmarc: { record: dmarc.record, foundAt: dmarc.foundAt, policy: dmarc.policy, ...errorOf([...dmarc.troubles, ...reports.troubles]), ...(reports.destinations.length > 0 ? { reports: reports.destinations } : {}) },
     mx: { exchanges: mx.facts.exchanges, nullMx: mx.facts.nullMx, ...errorOf(mx.troubles) },
     ...(selectors.length > 0
       ? {

@@ -1,11 +1,11 @@
 /**
- * The alert group of each bounce reason (DESIGN.md "Bounce reasons"). Apart from findings.ts,
+ * The alert group of each bounce reason (docs/REFERENCE.md "Bounce reasons"). Apart from findings.ts,
  * which turns groups into findings, so that what only needs the group (the CLI's exit code and
  * colours, the suppression list) does not load the findings' texts and the address advice.
  */
 import type { BounceReason } from '../results.ts';
 
-/** The alert groups of DESIGN.md; reports that are not failures have none. */
+/** The alert groups (docs/REFERENCE.md); reports that are not failures have none. */
 export type AlertGroup = 'mailbox-full' | 'invalid-address' | 'too-large' | 'blocked' | 'transient' | 'other';
 
 const GROUPS: Readonly<Record<BounceReason, AlertGroup | null>> = {

@@ -1,6 +1,6 @@
 /**
  * Matching a returned message to the canary that caused it. A canary carries its id three
- * ways (DESIGN.md "Canary identity"): the VERP envelope sender `bounce+<id>@<bounceDomain>`,
+ * ways (README, "Reading bounces"): the VERP envelope sender `bounce+<id>@<bounceDomain>`,
  * `Message-ID: <<id>@mail-health>` and `X-Mail-Health-Canary: <id>`. Remote MTAs return
  * different parts, so every one is looked for.
  */

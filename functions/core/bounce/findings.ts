@@ -1,5 +1,5 @@
 /**
- * From a bounced recipient to a Finding a shop owner can act on (DESIGN.md "Bounce reasons"):
+ * From a bounced recipient to a Finding a shop owner can act on (docs/REFERENCE.md "Bounce reasons"):
  * the reason's alert group decides the code, the text says what happened and what to do, in
  * English and Japanese.
  */

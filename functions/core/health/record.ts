@@ -5,7 +5,9 @@
  * Once-only: every alert has a deterministic `key`; it is raised only by the caller that wins
  * `store.claim('alert#' + key)`. A round applied twice is recognised by the health state (its
  * canary id), a bounce by its canary id and recipient, so Lambda retries and duplicate S3
- * events raise nothing new. State writes are optimistic (`putHealth` with the read version).
+ * events raise nothing new. State writes are optimistic (`putHealth` with the read version),
+ * and the write that decides an alert raises it in the same step (functions/core/health/
+ * raise.ts): where the store writes atomically, no alert is decided and then lost.
  */
 import { closeWindow, digestAlert, emptyTally, groupBounce, tallyOfRecords, type DigestWindow } from '../alert/digest.ts';
 import type { AlarmAlert, AlertEvent, BounceAlert, DigestAlert, DigestSeeAlso, UndeliveredAlert } from '../alert/event.ts';
@@ -15,6 +17,7 @@ import type { Finding } from '../findings.ts';
 import type { Clock, RandomSource, Store } from '../ports.ts';
 import type { BouncedRecipient, TargetResult } from '../results.ts';
 import { canaryNotDeliveredFinding } from './canary.ts';
+import { ALERT_CLAIM_TTL_SECONDS, alertClaimKey, raiseAlerts, type Decision } from './raise.ts';
 import type { BounceRecord } from './records.ts';
 import { advanceHealth, initialHealthState, type HealthThresholds } from './state.ts';
 
@@ -29,7 +32,7 @@ export interface HealthDeps {
  * How long a claim blocks a second raise. Retries and duplicate events come within minutes;
  * two weeks also covers a bounce that an MTA sends again days later.
  */
-export const CLAIM_TTL_SECONDS = 14 * 24 * 3600;
+export const CLAIM_TTL_SECONDS = ALERT_CLAIM_TTL_SECONDS;
 
 // Two writers of one target's state only meet when a round is retried while still running.
 const MAX_STATE_ATTEMPTS = 5;
@@ -43,7 +46,7 @@ const incidentId = (deps: HealthDeps) => () => newCanaryId(deps.clock().getTime(
 
 /** Raises an alert only for the first caller with its key. */
 export async function claimAlert(event: AlertEvent, store: Store): Promise<boolean> {
-  return store.claim(`alert#${event.key}`, CLAIM_TTL_SECONDS);
+  return store.claim(alertClaimKey(event), CLAIM_TTL_SECONDS);
 }
 
 /**
@@ -62,10 +65,11 @@ export async function releaseDelivery(event: AlertEvent, store: Store): Promise<
   await store.release(`delivered#${event.key}`);
 }
 
-async function claimed<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
-  const out: T[] = [];
-  for (const e of events) if (await claimAlert(e, store)) out.push(e);
-  return out;
+/** Raises alerts whose claim is their only decision (an undelivered canary, an alarm, a DMARC change): each once. */
+export async function raisedAlone<T extends AlertEvent>(events: readonly T[], store: Store): Promise<T[]> {
+  if (events.length === 0) return [];
+  const out = await raiseAlerts([], events, { store });
+  return out.written ? (out.raised as T[]) : [];
 }
 
 /**
@@ -89,7 +93,9 @@ export async function recordRound(
       newIncidentId: incidentId(deps),
     });
     if (step.kind !== 'applied') return [];
-    if (await store.putHealth(result.name, step.state, current?.version ?? null)) return claimed(step.events, store);
+    const decision: Decision = { kind: 'health', target: result.name, state: step.state, expectedVersion: current?.version ?? null };
+    const out = await raiseAlerts([decision], step.events, { store });
+    if (out.written) return out.raised;
   }
   throw new StateError(`the health state of target ${result.name} changed under every one of ${MAX_STATE_ATTEMPTS} attempts`);
 }
@@ -200,25 +206,33 @@ export async function recordBounce(
   const at = deps.receivedAt ?? now;
   const canary = recipient.canaryId ? await store.getCanary(recipient.canaryId.toUpperCase()) : null;
   const target = canary?.target ?? null;
+  // An id no canary of ours carries (another installation's, or one long forgotten) does not make
+  // the bounce a canary's: it is the shop's own mail, recorded and alerted as such.
+  const canaryId = canary ? recipient.canaryId : null;
   await store.appendBounce({
     at,
     key,
     target,
-    canaryId: recipient.canaryId,
+    canaryId,
     recipient,
     finding,
     ...(deps.source !== undefined ? { source: deps.source } : {}),
   });
-  if (!(await store.claim(key, CLAIM_TTL_SECONDS))) return none(false);
-  if (finding === null || finding.severity === 'info') return none(true);
+  const claimBounce: Decision = { kind: 'claim', key, ttlSeconds: CLAIM_TTL_SECONDS };
+  if (finding === null || finding.severity === 'info') return none(await store.claim(key, CLAIM_TTL_SECONDS));
   const repeatKey = `bounce-repeat#${target ?? 'unmatched'}#${recipient.recipient.toLowerCase()}#${finding.code}`;
   const heldUntil = deps.repeatAfterMinutes !== undefined ? await store.claimedUntil(repeatKey) : null;
-  if (heldUntil !== null) return none(true, heldUntil);
-  /** Claims the repeat window of a bounce that alerts on its own; false when another took it first. */
-  const alertsAlone = async () => {
-    if (deps.repeatAfterMinutes === undefined) return true;
-    const ttl = deps.repeatAfterMinutes > 0 ? deps.repeatAfterMinutes * 60 : CLAIM_TTL_SECONDS;
-    return store.claim(repeatKey, ttl);
+  if (heldUntil !== null) return none(await store.claim(key, CLAIM_TTL_SECONDS), heldUntil);
+  // The repeat window of a bounce that alerts on its own is taken in the same write as its alert.
+  const repeatClaim: Decision | null =
+    deps.repeatAfterMinutes === undefined
+      ? null
+      : { kind: 'claim', key: repeatKey, ttlSeconds: deps.repeatAfterMinutes > 0 ? deps.repeatAfterMinutes * 60 : CLAIM_TTL_SECONDS };
+  /** Another bounce of the same problem took the repeat window first: this one is held back. */
+  const heldMeanwhile = async (): Promise<RecordedBounce> => {
+    // Written already by a store that writes in turn; taken here by one that writes atomically.
+    await store.claim(key, CLAIM_TTL_SECONDS);
+    return none(true, (await store.claimedUntil(repeatKey)) ?? now);
   };
   const event: BounceAlert = {
     kind: 'bounce',
@@ -229,22 +243,33 @@ export async function recordBounce(
     startedAt: at,
     status: finding.severity === 'critical' ? 'critical' : 'warning',
     findings: [finding],
-    canaryId: recipient.canaryId,
+    canaryId,
     bounce: recipient,
   };
   if (!deps.digestMinutes || deps.digestMinutes <= 0) {
-    if (!(await alertsAlone())) return none(true, (await store.claimedUntil(repeatKey)) ?? now);
-    return { first: true, events: await claimed([event], store), heldUntil: null, digestAt: null };
+    const decisions = [claimBounce, ...(repeatClaim ? [repeatClaim] : [])];
+    const out = await raiseAlerts(decisions, [event], { store });
+    if (out.written) return { first: true, events: out.raised, heldUntil: null, digestAt: null };
+    return decisions[out.failed] === claimBounce ? none(false) : heldMeanwhile();
   }
-  // Counted in a digest, a bounce was not alerted on its own: only one that alerts opens a repeat window.
-  const { decision, due } = await groupInStore(event, deps as HealthDeps & DigestOptions & { readonly digestMinutes: number });
-  const alone = decision.kind === 'alert' && (await alertsAlone());
-  const events = await claimed(alone ? [event, ...due] : due, store);
-  return { first: true, events, heldUntil: null, digestAt: decision.kind === 'digest' ? decision.sendAt : null };
+  return groupInStore(event, { claimBounce, repeatClaim, heldMeanwhile, none }, deps as HealthDeps & DigestOptions & { readonly digestMinutes: number });
 }
 
-/** Applies one bounce alert to its target's digest window in the store (optimistic, retried). */
-async function groupInStore(event: BounceAlert, deps: HealthDeps & DigestOptions & { readonly digestMinutes: number }) {
+/**
+ * Applies one bounce alert to its target's digest window and raises what that decides, in one
+ * write: the window (optimistic, retried when another writer moved it), the bounce's claim,
+ * its repeat window when it alerts on its own, and its alerts (itself, a digest that fell due).
+ */
+async function groupInStore(
+  event: BounceAlert,
+  claims: {
+    readonly claimBounce: Decision;
+    readonly repeatClaim: Decision | null;
+    readonly heldMeanwhile: () => Promise<RecordedBounce>;
+    readonly none: (first: boolean) => RecordedBounce;
+  },
+  deps: HealthDeps & DigestOptions & { readonly digestMinutes: number },
+): Promise<RecordedBounce> {
   const { store } = deps;
   const history = deps.tallyFromHistory ?? false;
   for (let attempt = 0; attempt < MAX_DIGEST_ATTEMPTS; attempt++) {
@@ -254,13 +279,20 @@ async function groupInStore(event: BounceAlert, deps: HealthDeps & DigestOptions
     // A window that is over is closed with what it counted: from the history, in that mode.
     if (history && base && now.toISOString() >= base.closesAt) base = await withHistoryTally(base, store);
     const grouped = groupBounce(base, event, { now, windowMinutes: deps.digestMinutes, tallyFromHistory: history });
-    // Counted in an open window: the history record is the count, nothing to write.
-    if (history && grouped.decision.kind === 'digest' && grouped.closed === null) return { decision: grouped.decision, due: [] as DigestAlert[] };
+    const alone = grouped.decision.kind === 'alert';
+    // Counted in an open window: the history record is the count, nothing to write to the window.
+    const counted = history && grouped.decision.kind === 'digest' && grouped.closed === null;
     const keep = history ? { ...grouped.window, tally: emptyTally() } : grouped.window;
-    if (await store.putDigest(event.target, keep, current?.version ?? null)) {
-      const due: DigestAlert[] = grouped.closed ? [digestOf(grouped.closed, deps)] : [];
-      return { decision: grouped.decision, due };
-    }
+    const window: Decision | null = counted ? null : { kind: 'digest', target: event.target, window: keep, expectedVersion: current?.version ?? null };
+    // The window first: a store writing in turn that loses it has written nothing yet.
+    const decisions = [...(window ? [window] : []), claims.claimBounce, ...(alone && claims.repeatClaim ? [claims.repeatClaim] : [])];
+    const due: DigestAlert[] = grouped.closed ? [digestOf(grouped.closed, deps)] : [];
+    const out = await raiseAlerts(decisions, alone ? [event, ...due] : due, { store });
+    const digestAt = grouped.decision.kind === 'digest' ? grouped.decision.sendAt : null;
+    if (out.written) return { first: true, events: out.raised, heldUntil: null, digestAt };
+    const failed = decisions[out.failed];
+    if (failed === claims.claimBounce) return claims.none(false);
+    if (failed === claims.repeatClaim) return claims.heldMeanwhile();
     await deps.backoff?.(attempt + 1);
   }
   throw new StateError(`the bounce digest of ${event.target ?? 'the bounces without a target'} changed under every one of ${MAX_DIGEST_ATTEMPTS} attempts`);
@@ -279,7 +311,7 @@ function digestOf(window: Parameters<typeof digestAlert>[0], deps: HealthDeps & 
 export async function flushDigests(deps: HealthDeps & DigestOptions & { readonly force?: boolean }): Promise<AlertEvent[]> {
   const { store } = deps;
   const windowMinutes = deps.digestMinutes ?? 0;
-  const due: DigestAlert[] = [];
+  const raised: DigestAlert[] = [];
   for (const stored of await store.listDigests()) {
     const now = deps.clock();
     const isDue = deps.force || now.toISOString() >= stored.value.closesAt;
@@ -287,10 +319,11 @@ export async function flushDigests(deps: HealthDeps & DigestOptions & { readonly
     const closed = closeWindow(window, { now, windowMinutes, ...(deps.force ? { force: true } : {}) });
     if (!closed || (!closed.digest && closed.next === window)) continue;
     // Whoever writes the next window first sends the digest; a loser finds it sent.
-    if (!(await store.putDigest(stored.value.target, closed.next, stored.version))) continue;
-    if (closed.digest) due.push(digestOf(closed.digest, deps));
+    const decision: Decision = { kind: 'digest', target: stored.value.target, window: closed.next, expectedVersion: stored.version };
+    const out = await raiseAlerts([decision], closed.digest ? [digestOf(closed.digest, deps)] : [], { store });
+    if (out.written) raised.push(...(out.raised as DigestAlert[]));
   }
-  return claimed(due, store);
+  return raised;
 }
 
 /**
@@ -333,7 +366,7 @@ export async function checkUndelivered(
       });
     }
   }
-  return claimed(events, deps.store);
+  return raisedAlone(events, deps.store);
 }
 
 /**
@@ -355,5 +388,5 @@ export async function recordDelivered(canaryId: string, deps: { readonly store: 
  * @example const events = await recordAlarm(alarmAlertFromCloudWatch(doc, { now, random })!, { store });
  */
 export async function recordAlarm(alarm: AlarmAlert, deps: { readonly store: Store }): Promise<AlertEvent[]> {
-  return claimed([alarm], deps.store);
+  return raisedAlone([alarm], deps.store);
 }

@@ -8,7 +8,8 @@ import type { SilenceAlert, SilentTarget } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
 import type { SilenceStore } from '../ports.ts';
-import { claimAlert, type HealthDeps } from './record.ts';
+import { raiseAlerts, type Decision } from './raise.ts';
+import type { HealthDeps } from './record.ts';
 import { sweepSilence, type TargetSighting } from './silence.ts';
 import type { HealthStateName } from './state.ts';
 
@@ -63,10 +64,10 @@ export async function recordSweep(targets: readonly string[], deps: SweepDeps): 
       reminderMinutes: deps.reminderMinutes,
       newIncidentId,
     });
-    if (!(await deps.silence.putSilence(sweep.state, current?.version ?? null))) continue;
-    const events: SilenceAlert[] = [];
-    for (const e of sweep.events) if (await claimAlert(e, deps.store)) events.push(e);
-    return { silent: sweep.silent, counts, events };
+    const decision: Decision = { kind: 'silence', state: sweep.state, expectedVersion: current?.version ?? null };
+    const out = await raiseAlerts([decision], sweep.events, { store: deps.store, silence: deps.silence });
+    if (!out.written) continue;
+    return { silent: sweep.silent, counts, events: out.raised as SilenceAlert[] };
   }
   throw new StateError(`the silence state changed under every one of ${MAX_STATE_ATTEMPTS} attempts`);
 }

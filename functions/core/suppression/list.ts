@@ -1,6 +1,6 @@
 /**
  * The suppression list: the addresses a shop should stop mailing or fix, from the recorded
- * bounces (`mailhealth suppressions`, DESIGN.md "CLI"). Pure: records in, list out.
+ * bounces (`mailhealth suppressions`, docs/REFERENCE.md "Commands"). Pure: records in, list out.
  *
  * An address is listed when
  * - it bounced hard: the address itself is bad (an invalid address: no such user, no such

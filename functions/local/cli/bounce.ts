@@ -5,9 +5,9 @@
  * Built for a support desk's exports (thousands of files, or an mbox of hundreds of MB): small
  * files are read whole, an mbox is split as it is read, and each
  * result is written as soon as it is ready, so memory stays flat whatever the input size.
- * Exit codes (DESIGN.md): 0 no failure found, 1 only temporary failures, 2 a failure the sender
- * must act on, 3 bad usage or an unreadable input (the other inputs are still read). A
- * malformed message is a result, not an error.
+ * Exit codes (docs/REFERENCE.md): 0 no failure found, 1 only temporary failures, 2 a failure the
+ * sender must act on, 3 bad usage, an unreadable input (the other inputs are still read) or no
+ * message read at all. A malformed message is a result, not an error.
  */
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -51,7 +51,7 @@ export const bounceCommand: Command = async (argv, io) => {
     throw new UsageError(`bounce: no state directory ${resolve(io.cwd, stateDir)}\n${usageLine('bounce')}`);
   }
 
-  const { sources, unreadable } = expandInputs(inputs, io.cwd);
+  const { sources, unreadable, empty } = expandInputs(inputs, io.cwd);
   const summaryOnly = values.flag('summary');
   const showProgress = format === 'text' && !values.flag('quiet') && Boolean(io.stderr.isTTY);
   const progress = showProgress ? createProgress(io.stderr, { files: sources.length, bytes: totalBytes(sources) }) : null;
@@ -65,7 +65,7 @@ export const bounceCommand: Command = async (argv, io) => {
   // beside this thread added 30-40% CPU over the 589-file corpus and did not shorten the run.
   const threads = jobs !== undefined && jobs > 1 && (sources.length >= POOL_MIN_FILES || largestInput(sources) > READ_WHOLE_BYTES) ? jobs : 1;
   await classifyInOrder(
-    readMessages(sources, io, progress),
+    readMessages(sources, io, progress, empty),
     {
       async result(result) {
         tally.add(result);
@@ -80,6 +80,12 @@ export const bounceCommand: Command = async (argv, io) => {
   await sink.end(tally);
   await out.flush();
   for (const file of unreadable) io.stderr.write(`mailhealth: bounce: cannot read ${file}\n`);
+  // Nothing read is not "no failure found": a cron job over an empty or wrong folder must not read as all clear.
+  if (tally.messages === 0 && unreadable.length === 0) {
+    io.stderr.write(`mailhealth: bounce: no message read: ${empty.length ? empty.join('; ') : 'the inputs hold no message'}\n`);
+    return 3;
+  }
+  for (const what of empty) io.stderr.write(`mailhealth: bounce: no message in ${what}\n`);
   return unreadable.length ? 3 : tally.exitCode();
 };
 
@@ -109,10 +115,15 @@ function statOf(path: string): Stats | null {
   }
 }
 
-/** Files to read: explicit files as given, directories walked for `*.eml` (sorted), `-` for stdin. */
-function expandInputs(inputs: readonly string[], cwd: string): { sources: Source[]; unreadable: string[] } {
+/**
+ * Files to read: explicit files as given, directories walked for `*.eml` (sorted), `-` for stdin.
+ * `empty` collects, in words, the inputs that hold no message (a folder without .eml files here;
+ * an empty file or stdin as it is read).
+ */
+function expandInputs(inputs: readonly string[], cwd: string): { sources: Source[]; unreadable: string[]; empty: string[] } {
   const sources: Source[] = [];
   const unreadable: string[] = [];
+  const empty: string[] = [];
   for (const input of inputs) {
     if (input === '-') {
       sources.push({ kind: 'stdin' });
@@ -120,10 +131,13 @@ function expandInputs(inputs: readonly string[], cwd: string): { sources: Source
     }
     const info = statOf(resolve(cwd, input));
     if (!info) unreadable.push(input);
-    else if (info.isDirectory()) walk(input, resolve(cwd, input), unreadable, sources);
-    else sources.push({ kind: 'file', file: input, path: resolve(cwd, input) });
+    else if (info.isDirectory()) {
+      const before = sources.length;
+      walk(input, resolve(cwd, input), unreadable, sources);
+      if (sources.length === before) empty.push(`${input} holds no .eml file (a folder is searched for *.eml; give an mbox file by its name)`);
+    } else sources.push({ kind: 'file', file: input, path: resolve(cwd, input) });
   }
-  return { sources, unreadable };
+  return { sources, unreadable, empty };
 }
 
 /** Adds the `*.eml` files under `dir` (absolute: `path`) to `sources`, sorted by name, subfolders in place. */
@@ -168,7 +182,7 @@ type Fetched = { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly si
  * thread pool's hand-offs costing more than the reads); a large file (an mbox export) or stdin
  * is streamed through the splitter.
  */
-async function* readMessages(sources: readonly Source[], io: CliIO, progress: Progress | null): AsyncGenerator<Item> {
+async function* readMessages(sources: readonly Source[], io: CliIO, progress: Progress | null, empty: string[]): AsyncGenerator<Item> {
   for (const source of sources) {
     const name = source.kind === 'file' ? source.file : '-';
     const fetched: Fetched = source.kind === 'file' ? readSmall(source.path) : { kind: 'large', size: 0 };
@@ -176,19 +190,36 @@ async function* readMessages(sources: readonly Source[], io: CliIO, progress: Pr
       yield { kind: 'unreadable', file: name };
       continue;
     }
+    let messages = 0;
     if (fetched.kind === 'bytes') {
-      for (const bytes of splitMailbox(fetched.bytes)) yield { kind: 'message', file: name, bytes };
+      for (const bytes of splitMailbox(fetched.bytes)) {
+        if (isBlank(bytes)) continue;
+        messages++;
+        yield { kind: 'message', file: name, bytes };
+      }
       progress?.file(fetched.size);
-      continue;
+    } else {
+      const stream = source.kind === 'stdin' ? stdinOf(io) : createReadStream(source.path, { highWaterMark: STREAM_CHUNK_BYTES });
+      try {
+        for await (const item of streamMessages(stream, name, source.kind === 'stdin', progress)) {
+          if (item.kind === 'message' && isBlank(item.bytes)) continue;
+          messages++;
+          yield item;
+        }
+      } catch {
+        yield { kind: 'unreadable', file: name };
+        messages = -1;
+      }
+      progress?.file(0);
     }
-    const stream = source.kind === 'stdin' ? stdinOf(io) : createReadStream(source.path, { highWaterMark: STREAM_CHUNK_BYTES });
-    try {
-      yield* streamMessages(stream, name, source.kind === 'stdin', progress);
-    } catch {
-      yield { kind: 'unreadable', file: name };
-    }
-    progress?.file(0);
+    if (messages === 0) empty.push(source.kind === 'stdin' ? 'standard input (-) is empty' : `${name} is empty`);
   }
+}
+
+/** True for an empty file, or one of only blank lines: no message to classify. */
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  return true;
 }
 
 // Small files are read into this buffer (one byte past the limit tells a large file) and copied
@@ -413,6 +444,8 @@ function tableSink(out: Output, io: CliIO, options: { summaryOnly: boolean }): S
       }
     },
     async end(tally) {
+      // No message, no table: the command says on stderr that nothing was read.
+      if (tally.messages === 0) return;
       if (options.summaryOnly) {
         await out.write(renderSummary(tally, ja));
         return;

@@ -16,15 +16,15 @@ import type { Clock, PortProber, RandomSource, SmtpSession } from '#core/ports.t
 import { runCanaryRound, type CanaryRoundDeps } from '#core/probe/round.ts';
 import { formatMb } from '#core/probe/texts.ts';
 import type { CheckReport, TargetResult } from '#core/results.ts';
-import { parseCommandArgs, usageLine } from './commands.ts';
+import { DEFAULT_CONFIG_FILE, parseCommandArgs, usageLine } from './commands.ts';
 import { FINDING_LABELS, type FindingLabels } from './finding-labels.ts';
 import { localeOf, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 import { createFileStore } from '#adapters/file-store.ts';
-import { localNotifiers, recordAndAlert } from '../alerting.ts';
+import { alertChannelsLine, localAlertChannels, postLine, recordAndAlert, type AlertChannels } from '../alerting.ts';
 import { systemClock, systemRandom } from '#adapters/clock.ts';
+import { DEFAULT_SESSION_SLOTS, withSessionSlots } from '../session-slots.ts';
 
-/** Looked for in the working directory when --config is not given (the example config says to copy it there). */
-export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
+export { DEFAULT_CONFIG_FILE } from './commands.ts';
 
 /** The outside world of the command; tests replace parts of it. */
 export interface CheckCommandDeps {
@@ -53,7 +53,7 @@ export function configPathOf(explicit: string | undefined, io: CliIO): string {
   if (explicit) return resolve(io.cwd, explicit);
   const fallback = resolve(io.cwd, DEFAULT_CONFIG_FILE);
   if (existsSync(fallback)) return fallback;
-  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}, see mailhealth.config.example.jsonc)\n${usageLine('check')}`);
+  throw new UsageError(`no config file: pass --config FILE (or create ./${DEFAULT_CONFIG_FILE}: mailhealth init writes a starting one)\n${usageLine('check')}`);
 }
 
 /**
@@ -114,11 +114,14 @@ export async function checkConfig(config: Config, options: { target?: string; en
     }),
   );
   const full = roundDeps(deps);
-  const targets = await Promise.all(prepared.map(({ target, ctx }) => runCanaryRound(target, ctx, full)));
+  const settled = await withSessionSlots(prepared, DEFAULT_SESSION_SLOTS, full.openSession, ({ target, ctx }, openSession) => runCanaryRound(target, ctx, { ...full, openSession }));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
   return { status: worstStatus(targets.map((t) => t.status)), targets };
 }
 
-/** The `check --json` document exactly as DESIGN.md documents it (internal fields left out). */
+/** The `check --json` document exactly as docs/REFERENCE.md documents it (internal fields left out). */
 export function checkJson(report: CheckReport): unknown {
   return {
     status: report.status,
@@ -239,18 +242,15 @@ export function endpointsOf(config: { targets: readonly TargetConfig[] }): Recor
   return Object.fromEntries(config.targets.map((t) => [t.name, `${t.host}:${t.port}`]));
 }
 
-async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps): Promise<void> {
+async function alertFromState(report: CheckReport, config: Config, dir: string, io: CliIO, deps: CheckCommandDeps, channels: AlertChannels): Promise<void> {
   const store = createFileStore({ dir });
-  const { notifiers, notes } = await localNotifiers(config, io.env);
-  for (const note of notes) io.stderr.write(`mailhealth: ${note}\n`);
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
-  for (const result of report.targets) {
-    const { deliveries } = await recordAndAlert(result, { store, config, notifiers, clock, random });
-    for (const { event, outcomes } of deliveries) {
-      const sent = outcomes.map((o) => (o.ok ? o.channel : `${o.channel} failed: ${o.error}`)).join(', ') || 'no channel configured';
-      io.stderr.write(`mailhealth: alert ${event.kind} for ${result.name} (${sent})\n`);
-    }
+  // Every target's round first, then the alerts together: those of one route share a post.
+  const { deliveries, posts } = await recordAndAlert(report.targets, { store, config, channels, clock, random });
+  for (const post of posts) io.stderr.write(`mailhealth: ${postLine(post)}\n`);
+  for (const { event, outcomes } of deliveries) {
+    if (outcomes.length === 0) io.stderr.write(`mailhealth: alert ${event.kind} for ${event.target ?? '(no target)'} (no channel configured)\n`);
   }
 }
 
@@ -259,12 +259,15 @@ export function createCheckCommand(deps: CheckCommandDeps = {}): Command {
   return async (argv, io) => {
     const args = parse(argv);
     const config = await loadConfigFile(configPathOf(args.config, io), { locale: localeOf(io.env) });
+    // With --state the round may alert: say first which channels are live (stderr: --json stays one document).
+    const channels = args.state !== undefined ? await localAlertChannels(config, io.env) : null;
+    if (channels) for (const line of [...channels.notes, alertChannelsLine(channels)]) io.stderr.write(`mailhealth: ${line}\n`);
     const report = await checkConfig(config, { ...(args.target !== undefined ? { target: args.target } : {}), env: io.env }, deps);
     if (args.json) writeJson(io, checkJson(report));
     else io.stdout.write(formatCheckReport(report, { language: config.language, style: styler(io), endpoints: endpointsOf(config) }));
     // With --state the round also moves the health state machine and sends the alerts it raises;
     // without it a check is stateless. Notes go to stderr so --json output stays one document.
-    if (args.state !== undefined) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps);
+    if (args.state !== undefined && channels) await alertFromState(report, config, resolve(io.cwd, args.state), io, deps, channels.channels);
     return exitCodeOf(report.status);
   };
 }

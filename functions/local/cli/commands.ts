@@ -54,6 +54,9 @@ interface Example {
   readonly comment: string;
 }
 
+/** Looked for in the working directory when --config is not given (`mailhealth init` writes it there). */
+export const DEFAULT_CONFIG_FILE = 'mailhealth.config.json';
+
 const MONITORING_EXIT_CODES = ['0  OK', '1  WARNING', '2  CRITICAL', '3  UNKNOWN: bad config or usage'];
 
 /** Every command, in the order the top-level help lists them. */
@@ -65,7 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       config: { type: 'string', short: 'c', value: 'F', description: 'the config file (JSON with comments)', default: './mailhealth.config.json' },
       target: { type: 'string', short: 't', value: 'NAME', description: 'check only this target', default: 'every target' },
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md) instead of the human one', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md) instead of the human one', default: 'off' },
       state: { type: 'string', value: 'DIR', description: 'record the round there and send the alerts it raises', default: 'none: nothing recorded' },
     },
     examples: [
@@ -80,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'bounce FILE_OR_DIR...|- [--json|--jsonl] [--summary] [--quiet] [--state DIR] [--jobs N]',
     operands: 'FILE_OR_DIR  a message (.eml), an mbox file, or a folder (searched for *.eml); - reads stdin',
     options: {
-      json: { type: 'boolean', description: 'one JSON document (DESIGN.md), written as results come', default: 'off' },
+      json: { type: 'boolean', description: 'one JSON document (its fields: docs/REFERENCE.md), written as results come', default: 'off' },
       jsonl: { type: 'boolean', description: 'one JSON line per message, for pipes', default: 'off' },
       summary: { type: 'boolean', description: 'only the summary: counts by reason, top recipient domains (large inputs get it after the table)', default: 'off' },
       quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr (shown only when stderr is a terminal)', default: 'off' },
@@ -92,7 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth bounce export.mbox --jsonl | jq -c "select(.isBounce)"', comment: 'a mailbox, one line per message' },
       { command: 'xclip -o | mailhealth bounce -', comment: 'a bounce pasted from a mail client' },
     ],
-    exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage or unreadable input'],
+    exitCodes: ['0  no failure found', '1  only temporary failures (delays, transient reasons)', '2  a failure the sender must act on (invalid address, mailbox full, too large, blocked, …)', '3  bad usage, an unreadable input, or no message read at all'],
   },
   {
     name: 'address',
@@ -100,7 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'address ADDR... [--json] [--dns]',
     operands: 'ADDR  an address as the customer typed it (quote it for the shell)',
     options: {
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md)', default: 'off' },
       dns: { type: 'boolean', description: 'also ask DNS whether the domain has a mail server', default: 'off' },
     },
     examples: [
@@ -119,7 +122,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ip: { type: 'string', multiple: true, value: 'ADDR', description: "a sending server's address: reverse DNS and blocklists", default: 'none' },
       dnsbl: { type: 'string', multiple: true, value: 'ZONE', description: 'a blocklist to ask about --ip (replaces the default list)', default: 'zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org, psbl.surriel.com' },
       'dns-server': { type: 'string', value: 'HOST[:PORT]', description: 'send every lookup to this DNS server', default: "the system's resolvers" },
-      json: { type: 'boolean', description: 'print the JSON report (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON report (its fields: docs/REFERENCE.md)', default: 'off' },
     },
     examples: [
       { command: 'mailhealth dns example.jp --selector mail2025', comment: 'SPF, DMARC, MX and the DKIM key of selector mail2025' },
@@ -129,13 +132,32 @@ export const COMMANDS: readonly CommandSpec[] = [
     exitCodes: [...MONITORING_EXIT_CODES.slice(0, 3), '3  UNKNOWN: bad usage, or a DNS server that did not answer'],
   },
   {
+    name: 'dmarc',
+    summary: 'read DMARC aggregate and TLS reports: who sends as your domain, and does it pass',
+    usage: 'dmarc FILE_OR_DIR...|- [--json] [--domain D] [--state DIR] [--dns-server HOST[:PORT]] [--no-ptr]',
+    operands: 'FILE_OR_DIR  a report (.xml, .xml.gz, .zip, .json, .json.gz), a saved report mail (.eml), or a folder of them; - reads stdin',
+    options: {
+      json: { type: 'boolean', description: 'print the JSON report', default: 'off' },
+      domain: { type: 'string', value: 'D', description: 'only the reports about this domain', default: 'every domain' },
+      state: { type: 'string', value: 'DIR', description: "also count as your own mail the senders that passed in the state's reports (read only)", default: 'none' },
+      'dns-server': { type: 'string', value: 'HOST[:PORT]', description: "ask this DNS server for the sources' reverse names", default: "the system's resolvers" },
+      'no-ptr': { type: 'boolean', description: 'do not look up reverse names (offline)', default: 'off' },
+    },
+    examples: [
+      { command: 'mailhealth dmarc ~/Downloads/google.com!example.jp!1772323200!1772409599.zip', comment: 'one report from Google: sources, results, what to do' },
+      { command: 'mailhealth dmarc reports/ --domain example.jp --json', comment: 'a folder of reports and report mails, one domain, as JSON' },
+      { command: 'mailhealth dmarc reports/ --state .mailhealth', comment: 'with the senders the monitor already knows as your own' },
+    ],
+    exitCodes: ['0  all mail passes', '1  failures from unknown senders only (or TLS failures)', "2  a sender of the domain's own mail fails", '3  bad usage, or no input could be read'],
+  },
+  {
     name: 'run',
     runsUntilStopped: true,
     summary: 'the scheduled loop on this machine (no config: the embedded demo)',
     usage: 'run [--config F] [--state DIR] [--once] [--rounds N] [--interval SECONDS] [--drain SECONDS]',
     options: {
       config: { type: 'string', short: 'c', value: 'F', description: 'the config file', default: './mailhealth.config.json, else the demo' },
-      state: { type: 'string', value: 'DIR', description: 'state, history and report', default: '.mailhealth' },
+      state: { type: 'string', value: 'DIR', description: 'state, history and report (the demo keeps its own in DIR/demo, started afresh each time)', default: '.mailhealth' },
       once: { type: 'boolean', description: 'one round, exit with its status', default: 'off' },
       rounds: { type: 'string', value: 'N', description: 'stop after N rounds', default: 'run until Ctrl-C' },
       interval: { type: 'string', value: 'SECONDS', description: "seconds between rounds, overriding the config's schedule", default: 'the schedule (demo: 10)' },
@@ -145,7 +167,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth run', comment: 'the demo world on 127.0.0.1 (what npm start runs)' },
       { command: 'mailhealth run --config mailhealth.config.json --once', comment: 'one round from cron, exit 0/1/2/3' },
     ],
-    exitCodes: ['0  stopped (with --once: OK)', '1  WARNING, 2  CRITICAL (with --once)', '3  bad config or usage'],
+    exitCodes: ['0  stopped (with --once: OK)', '1  WARNING (with --once)', '2  CRITICAL (with --once)', '3  bad config or usage'],
   },
   {
     name: 'report',
@@ -163,12 +185,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     exitCodes: ['0  written', '3  bad usage or no state directory'],
   },
   {
+    name: 'status',
+    summary: 'one line per target, worst first: health, since when, failing step or finding, last round trip',
+    usage: 'status [--state DIR] [--json]',
+    options: {
+      state: { type: 'string', value: 'DIR', description: 'the state directory to read', default: '.mailhealth' },
+      json: { type: 'boolean', description: 'print one JSON document (status, counts, a row per target) instead of the table', default: 'off' },
+    },
+    examples: [
+      { command: 'mailhealth status', comment: 'the fleet at a glance, failing targets first' },
+      { command: 'mailhealth status --state .mailhealth --json | jq -r \'.targets[] | select(.health == "failing") | .name\'', comment: 'the names of the failing targets, for a script' },
+    ],
+    exitCodes: ['0  every target OK', '1  the worst target is WARNING', '2  the worst target is FAILING (CRITICAL)', '3  UNKNOWN: a target not checked yet, no target, bad usage or no state directory'],
+  },
+  {
     name: 'suppressions',
     summary: 'addresses to stop mailing or fix: hard bounces, mailboxes that stay full',
     usage: 'suppressions [--state DIR] [--json|--csv] [--since DATE] [--table NAME]',
     options: {
       state: { type: 'string', value: 'DIR', description: 'the state directory whose bounces to read', default: '.mailhealth' },
-      json: { type: 'boolean', description: 'print the JSON list (DESIGN.md)', default: 'off' },
+      json: { type: 'boolean', description: 'print the JSON list (its fields: docs/REFERENCE.md)', default: 'off' },
       csv: { type: 'boolean', description: 'print CSV for a mailing tool: address,reason,count,first_seen,last_seen,targets', default: 'off' },
       since: { type: 'string', value: 'DATE', description: 'only addresses that bounced at or after DATE (2026-03-01 or an ISO time)', default: 'all recorded' },
       table: { type: 'string', value: 'NAME', description: "read the AWS deployment's DynamoDB table instead (AWS credentials and region from the environment)", default: 'none: the state directory' },
@@ -179,6 +215,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'mailhealth suppressions --table MailHealth-StateTable --json', comment: 'the list of the AWS deployment' },
     ],
     exitCodes: ['0  listed (also when the list is empty)', '3  bad usage, or no state directory'],
+  },
+  {
+    name: 'init',
+    summary: 'write a commented starting config (no alert channel on) and its JSON Schema beside it',
+    usage: 'init [--out F]',
+    options: {
+      out: { type: 'string', short: 'o', value: 'F', description: 'where to write the config; the schema goes beside it (mailhealth.config.schema.json)', default: './mailhealth.config.json' },
+    },
+    examples: [
+      { command: 'mailhealth init', comment: 'mailhealth.config.json here, which check and run read by default' },
+      { command: 'mailhealth init --out /etc/mailhealth/config.json', comment: 'somewhere else: then pass --config to check and run' },
+    ],
+    exitCodes: ['0  written', '3  a file is already there (never overwritten), or bad usage'],
   },
 ];
 

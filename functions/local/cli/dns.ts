@@ -70,7 +70,7 @@ function findingJson(f: Finding) {
   return { code: f.code, severity: f.severity, message: f.message, remedy: f.remedy };
 }
 
-/** The `dns --json` document exactly as DESIGN.md documents it. */
+/** The `dns --json` document exactly as docs/REFERENCE.md documents it. */
 export function dnsJson(report: { status: Status; domains: readonly DomainReport[]; ips: readonly IpReport[] }): unknown {
   return {
     status: report.status,
@@ -79,7 +79,7 @@ export function dnsJson(report: { status: Status; domains: readonly DomainReport
   };
 }
 
-const LABELS: Record<Language, FindingLabels & { lookups: string; missing: string; notListed: string; listed: string; unavailable: string; confirmed: string; notConfirmed: string; nullMx: string; revoked: string; unchecked: string; foundAt: string }> = {
+const LABELS: Record<Language, FindingLabels & { lookups: string; missing: string; notListed: string; listed: string; unavailable: string; confirmed: string; notConfirmed: string; nullMx: string; revoked: string; unchecked: string; partlyUnchecked: string; foundAt: string }> = {
   en: {
     ...FINDING_LABELS.en,
     lookups: '%d of 10 DNS lookups',
@@ -92,6 +92,7 @@ const LABELS: Record<Language, FindingLabels & { lookups: string; missing: strin
     nullMx: 'null MX: receives no mail',
     revoked: 'revoked',
     unchecked: 'not checked',
+    partlyUnchecked: 'Not everything could be checked: a DNS lookup failed (the records marked "not checked"), so nothing is known about them yet. Check the DNS server (--dns-server) and run again.',
     foundAt: 'from',
   },
   ja: {
@@ -106,8 +107,14 @@ const LABELS: Record<Language, FindingLabels & { lookups: string; missing: strin
     nullMx: 'null MX（受信しない）',
     revoked: '失効',
     unchecked: '未確認',
+    partlyUnchecked: 'すべては確認できませんでした。DNS の問い合わせに失敗した項目（「未確認」）については、まだ何もわかっていません。DNS サーバー（--dns-server）を確認して、もう一度実行してください。',
     foundAt: '参照元',
   },
+};
+
+const REPORTS: Record<Language, { authorized: string; unauthorized: string }> = {
+  en: { authorized: 'authorised by the receiving domain', unauthorized: 'not authorised: no reports arrive' },
+  ja: { authorized: '受信側ドメインが許可済み', unauthorized: '許可なし: レポートは届きません' },
 };
 
 type Style = ReturnType<typeof styler>;
@@ -116,10 +123,12 @@ function statusColour(s: Style, status: Status): (t: string) => string {
   return status === 'ok' ? s.green : status === 'warning' ? s.yellow : s.red;
 }
 
-function findingLines(findings: readonly Finding[], lang: Language, s: Style): string[] {
+function findingLines(findings: readonly Finding[], status: Status, lang: Language, s: Style): string[] {
   const L = LABELS[lang];
-  if (findings.length === 0) return [`  ${s.green(L.none)}`];
-  const out = [`  ${s.bold(L.findings)}`];
+  // A lookup that failed leaves its record unknown: "no problems" would claim what was not checked.
+  const unchecked = status === 'unknown' ? [`  ${s.yellow(L.partlyUnchecked)}`] : [];
+  if (findings.length === 0) return unchecked.length ? unchecked : [`  ${s.green(L.none)}`];
+  const out = [...unchecked, `  ${s.bold(L.findings)}`];
   for (const f of findings) {
     const colour = f.severity === 'critical' ? s.red : f.severity === 'warning' ? s.yellow : s.cyan;
     out.push(`  ${colour(`[${L.severity[f.severity]}]`)} ${s.bold(f.code)}`, `    ${f.message[lang]}`, `    ${s.cyan('→')} ${L.remedy} ${f.remedy[lang]}`);
@@ -139,6 +148,11 @@ function formatDomain(d: DomainReport, lang: Language, s: Style): string {
       ? s.dim(L.missing)
       : `${r.dmarc.record}${r.dmarc.foundAt && r.dmarc.foundAt !== d.domain ? s.dim(`  (${L.foundAt} _dmarc.${r.dmarc.foundAt})`) : ''}`;
   out.push(`  DMARC  ${dmarc}`);
+  // Where the reports go, and whether the other domain lets them go there (RFC 7489 §7.1).
+  for (const d of r.dmarc.reports ?? []) {
+    const verdict = !d.external ? '' : d.authorized === true ? s.green(`  ✓ ${REPORTS[lang].authorized} (${d.recordName})`) : d.authorized === false ? s.red(`  ✗ ${REPORTS[lang].unauthorized} (${d.recordName})`) : s.yellow(`  ${L.unchecked} (${d.recordName})`);
+    out.push(`  ${d.tag.padEnd(5)}  ${d.address}${verdict}`);
+  }
   for (const [selector, key] of Object.entries(r.dkim ?? {})) {
     const text = key.error
       ? s.yellow(`${L.unchecked}: ${key.error}`)
@@ -159,7 +173,7 @@ function formatDomain(d: DomainReport, lang: Language, s: Style): string {
         ? s.dim(L.missing)
         : r.mx.exchanges.map((m) => `${m.priority} ${m.exchange}`).join(' · ');
   out.push(`  MX     ${mx}`, '');
-  out.push(...findingLines(d.findings, lang, s));
+  out.push(...findingLines(d.findings, d.status, lang, s));
   return out.join('\n');
 }
 
@@ -178,7 +192,7 @@ function formatIp(i: IpReport, lang: Language, s: Style): string {
     out.push(`  DNSBL  ${l.zone}: ${verdict}`);
   }
   out.push('');
-  out.push(...findingLines(i.findings, lang, s));
+  out.push(...findingLines(i.findings, i.status, lang, s));
   return out.join('\n');
 }
 

@@ -10,9 +10,12 @@ const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
   bounce: async () => (await import('./bounce.ts')).bounceCommand,
   address: async () => (await import('./address.ts')).addressCommand,
   dns: async () => (await import('./dns.ts')).dnsCommand,
+  dmarc: async () => (await import('./dmarc.ts')).dmarcCommand,
   run: async () => (await import('./run.ts')).runCommand,
   report: async () => (await import('./report.ts')).reportCommand,
   suppressions: async () => (await import('./suppressions.ts')).suppressionsCommand,
+  status: async () => (await import('./status.ts')).statusCommand,
+  init: async () => (await import('./init.ts')).initCommand,
 };
 
 /** Loads the named command's implementation. */

@@ -12,7 +12,7 @@ import { UsageError } from '#core/errors.ts';
 import type { Language } from '#core/findings.ts';
 import { readRunMeta } from '../loop.ts';
 import { writeReportFile } from '../report/write.ts';
-import { DEFAULT_STATE_DIR } from './run.ts';
+import { DEFAULT_STATE_DIR, demoStateHint } from './run.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, type CliIO, type Command } from './io.ts';
 
@@ -36,9 +36,8 @@ export function createReportCommand(deps: { readonly now?: () => Date } = {}): C
     const out = resolve(io.cwd, args.out ?? join(stateDir, 'report.html'));
     const store = createFileStore({ dir: stateDir });
     if ((await store.listTargets()).length === 0) {
-      const demo = join(stateDir, 'demo');
-      const hint = existsSync(demo) ? ` (the demo keeps its history in ${demo}: pass --state ${demo})` : '';
-      io.stderr.write(`mailhealth: report: no rounds recorded in ${stateDir}${hint}\n`);
+      const hint = demoStateHint(stateDir);
+      io.stderr.write(`mailhealth: report: no rounds recorded in ${stateDir}${hint ? ` (${hint})` : ''}\n`);
     }
     await writeReportFile(store, out, {
       language,

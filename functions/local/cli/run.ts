@@ -7,7 +7,8 @@
  *   `local.bounceListener` and/or `local.bounceDir`, alerts to the configured channels, state,
  *   history and the HTML report in `--state DIR` (default `.mailhealth/`).
  * - Without one (`npm start`): the demo world on 127.0.0.1 (functions/local/demo/world.ts),
- *   a round every 10 s, state in `<state>/demo/` (started afresh each time).
+ *   a round every 10 s, state in `<state>/demo/` (started afresh each time; `--state X` puts it
+ *   in `X/demo/`, so a real run's state beside it is never touched).
  *
  * Runs until Ctrl-C (the current round finishes first); `--once` runs one round and exits with
  * its status as exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); `--rounds N` stops after N.
@@ -25,7 +26,7 @@ import type { Config, TargetConfig } from '#core/config.ts';
 import { ConfigError, UsageError } from '#core/errors.ts';
 import { exitCodeOf } from '#core/findings.ts';
 import type { Clock, DnsLookup, PortProber, RandomSource, SmtpSession } from '#core/ports.ts';
-import { localNotifiers } from '../alerting.ts';
+import { alertChannelsLine, localAlertChannels } from '../alerting.ts';
 import { DEMO_INTERVAL_SECONDS, DEMO_STORY_ROUNDS, startDemoWorld } from '../demo/world.ts';
 import { isLocalTarget } from '../auth.ts';
 import { createLocalRuntime, runLoop, type LocalRuntime, type LoopEvent, type TargetSecrets } from '../loop.ts';
@@ -113,18 +114,20 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   const config = await loadConfigFile(configPath, { locale: localeOf(io.env) });
   const schedule = scheduleOf(config, args.interval);
   const secrets = await resolveSecrets(config, io.env);
-  const { notifiers, notes } = await localNotifiers(config, io.env, { slackRetries: 0 });
+  const setup = await localAlertChannels(config, io.env, { slackRetries: 0 });
+  const { channels, notes } = setup;
   const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR);
   const bounceDir = config.local?.bounceDir;
   const reporter = createTerminalReporter(io, { language: config.language, endpoints: endpointsOf(config) });
   for (const note of notes) reporter({ kind: 'note', text: note });
   reporter.line(`mailhealth run: ${config.targets.map((t) => t.name).join(', ')} · ${schedule.description} · Ctrl-C stops after the current round`);
+  reporter.line(alertChannelsLine(setup));
   let runtime: LocalRuntime | null = null;
   try {
     runtime = await createLocalRuntime({
       config,
       stateDir,
-      notifiers,
+      channels,
       secrets,
       report: reporter,
       ...roundDeps(deps),
@@ -145,6 +148,20 @@ async function runWithConfig(args: RunArgs, io: CliIO, deps: RunCommandDeps): Pr
   }
 }
 
+/** Where the demo keeps its state for a `--state DIR`: `DIR/demo`, apart from a real run's. */
+export function demoStateDir(stateDir: string): string {
+  return join(stateDir, 'demo');
+}
+
+/**
+ * When `stateDir` holds a demo's state under `demo/` (after `npm start`), the words that point
+ * there, for a command that found nothing recorded in `stateDir` itself; null otherwise.
+ */
+export function demoStateHint(stateDir: string): string | null {
+  const demo = demoStateDir(stateDir);
+  return existsSync(join(demo, DEMO_MARKER)) ? `the demo (npm start, mailhealth run without a config) keeps its state in ${demo}: pass --state ${demo}` : null;
+}
+
 /** Makes the demo's state directory fresh, refusing to wipe one the demo did not make. */
 async function freshDemoState(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => null);
@@ -160,7 +177,7 @@ async function freshDemoState(dir: string): Promise<void> {
 
 async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<number> {
   const language = languageFromEnv(io.env);
-  const stateDir = resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR, 'demo');
+  const stateDir = demoStateDir(resolve(io.cwd, args.state ?? DEFAULT_STATE_DIR));
   await freshDemoState(stateDir);
   const terminal: TerminalReporter = createTerminalReporter(io, { language, channelNames: { slack: 'Slack (demo capture)' } });
   let runtime: LocalRuntime | null = null;
@@ -168,12 +185,14 @@ async function runDemo(args: RunArgs, io: CliIO, deps: RunCommandDeps): Promise<
   const world = await startDemoWorld({ language, bounceListener: () => runtime?.listener ?? null });
   const report = (e: LoopEvent) => {
     terminal(e);
-    if (e.kind === 'round-end' && e.round === DEMO_STORY_ROUNDS) for (const l of world.epilogue(runtime?.reportPath ?? null)) terminal.line(l);
+    if (e.kind === 'round-end' && e.round === DEMO_STORY_ROUNDS) {
+      for (const l of world.epilogue(runtime?.reportPath ?? null, args.rounds === undefined ? null : args.rounds - DEMO_STORY_ROUNDS)) terminal.line(l);
+    }
   };
   try {
     terminal({ kind: 'progress', text: null });
     const seconds = args.interval ?? DEMO_INTERVAL_SECONDS;
-    for (const l of world.intro(seconds)) terminal.line(l);
+    for (const l of world.intro(seconds, args.rounds ?? null)) terminal.line(l);
     runtime = await createLocalRuntime({
       config: world.config,
       stateDir,

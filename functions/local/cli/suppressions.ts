@@ -15,7 +15,7 @@ import type { Store } from '#core/ports.ts';
 import { suppressionCsv, suppressionList, type SuppressionEntry } from '#core/suppression/list.ts';
 import { readRunMeta } from '../loop.ts';
 import { reportTime } from '../report/html.ts';
-import { DEFAULT_STATE_DIR } from './run.ts';
+import { DEFAULT_STATE_DIR, demoStateHint } from './run.ts';
 import { parseCommandArgs, usageLine } from './commands.ts';
 import { languageFromEnv, padDisplay, styler, writeJson, type CliIO, type Command } from './io.ts';
 
@@ -108,6 +108,9 @@ export function createSuppressionsCommand(deps: SuppressionsDeps = {}): Command 
       if (!existsSync(stateDir)) throw new UsageError(`no state directory ${stateDir}: run \`mailhealth run\` first (or pass --state DIR)\n${usageLine('suppressions')}`);
       records = await readAllBounces(stateDir);
       where = stateDir;
+      // After `npm start` the default state directory holds only the demo's, one level down.
+      const hint = records.length === 0 ? demoStateHint(stateDir) : null;
+      if (hint) io.stderr.write(`mailhealth: suppressions: no bounce recorded in ${stateDir} (${hint})\n`);
       lang = (await readRunMeta(stateDir))?.language ?? languageFromEnv(io.env);
     }
     const entries = suppressionList(records, args.since !== undefined ? { since: args.since } : {});

@@ -18,6 +18,8 @@ import { createDnsLookup } from '#adapters/dns-client.ts';
 import { signDkim } from '#adapters/mailauth.ts';
 import type { DnsLookup } from '#core/ports.ts';
 import { startDnsServer, type Zone } from '../dns-server.ts';
+import { DEMO_BOUNCE_DOMAIN } from './provider.ts';
+import { DEMO_NEWSLETTER_IP, DEMO_NEWSLETTER_PTR, DEMO_PROVIDER_IP } from './reports.ts';
 
 /** clinic's sending domain: SPF, DKIM and DMARC in order. */
 export const DEMO_SIGNED_DOMAIN = 'demo.mail-health.test';
@@ -62,10 +64,17 @@ export async function startDemoDns(options: { readonly providerName: string; rea
   const mx = { type: 'MX', data: { exchange: options.mxName, priority: 10 } } as const;
   const zone: Zone = {
     [DEMO_SIGNED_DOMAIN]: [{ type: 'TXT', data: `v=spf1 ip4:${options.sendingIp} -all` }, mx],
-    [`_dmarc.${DEMO_SIGNED_DOMAIN}`]: [{ type: 'TXT', data: `v=DMARC1; p=reject; rua=mailto:dmarc@${DEMO_SIGNED_DOMAIN}` }],
+    // Both domains send their reports to the monitor, which the bounce domain authorises (RFC 7489 §7.1).
+    [`_dmarc.${DEMO_SIGNED_DOMAIN}`]: [{ type: 'TXT', data: `v=DMARC1; p=reject; rua=mailto:dmarc@${DEMO_BOUNCE_DOMAIN}` }],
+    [`_smtp._tls.${DEMO_SIGNED_DOMAIN}`]: [{ type: 'TXT', data: `v=TLSRPTv1; rua=mailto:tlsrpt@${DEMO_BOUNCE_DOMAIN}` }],
+    [`${DEMO_SIGNED_DOMAIN}._report._dmarc.${DEMO_BOUNCE_DOMAIN}`]: [{ type: 'TXT', data: 'v=DMARC1' }],
+    [`${DEMO_BROKEN_DOMAIN}._report._dmarc.${DEMO_BOUNCE_DOMAIN}`]: [{ type: 'TXT', data: 'v=DMARC1' }],
+    // The senders in the receivers' reports: shop's newsletter service and the provider.
+    [`${DEMO_NEWSLETTER_IP.split('.').reverse().join('.')}.in-addr.arpa`]: [{ type: 'PTR', data: DEMO_NEWSLETTER_PTR }],
+    [`${DEMO_PROVIDER_IP.split('.').reverse().join('.')}.in-addr.arpa`]: [{ type: 'PTR', data: options.providerName }],
     [`${DEMO_DKIM_SELECTOR}._domainkey.${DEMO_SIGNED_DOMAIN}`]: [{ type: 'TXT', data: `v=DKIM1; k=rsa; p=${p}` }],
     [DEMO_BROKEN_DOMAIN]: [{ type: 'TXT', data: `v=spf1 ip4:${DEMO_OLD_PROVIDER_IP} -all` }, mx],
-    [`_dmarc.${DEMO_BROKEN_DOMAIN}`]: [{ type: 'TXT', data: `v=DMARC1; p=quarantine; rua=mailto:dmarc@${DEMO_BROKEN_DOMAIN}` }],
+    [`_dmarc.${DEMO_BROKEN_DOMAIN}`]: [{ type: 'TXT', data: `v=DMARC1; p=quarantine; rua=mailto:dmarc@${DEMO_BOUNCE_DOMAIN}` }],
     [options.mxName]: [{ type: 'A', data: '127.0.0.1' }],
     // The provider's outgoing server: reverse DNS that resolves back (forward-confirmed).
     [reverse]: [{ type: 'PTR', data: options.providerName }],

@@ -26,6 +26,7 @@ import type { RoundHooks, TargetSecrets } from '../loop.ts';
 import { DEMO_BROKEN_DOMAIN, DEMO_DKIM_SELECTOR, DEMO_DNSBL_ZONE, DEMO_SIGNED_DOMAIN, startDemoDns } from './dns.ts';
 import { DEMO_BOUNCE_DOMAIN, DEMO_HOSTNAME, startDemoProvider } from './provider.ts';
 import { createDemoRelay } from './relay.ts';
+import { demoReportMails } from './reports.ts';
 
 /** The customer domain whose mail server has the full and the unknown mailbox. */
 export const DEMO_CUSTOMER_DOMAIN = 'customers.demo.mail-health.test';
@@ -37,6 +38,8 @@ export const DEMO_SIZE_LIMIT = 5 * 1024 * 1024;
 export const DEMO_INTERVAL_SECONDS = 10;
 /** The round from which the provider accepts clinic's password again. */
 export const DEMO_HEALED_ROUND = 3;
+/** The round in which receivers' DMARC and TLS reports about the demo domains arrive. */
+export const DEMO_REPORT_ROUND = 2;
 /** The round whose end completes the demo's story (the recovery). */
 export const DEMO_STORY_ROUNDS = 4;
 
@@ -69,12 +72,18 @@ export interface DemoWorld {
   readonly captured: readonly { readonly text: string }[];
   /** DNS of the demo world only (the embedded server), for the authentication checks. */
   readonly dnsLookup: DnsLookup;
-  /** What the demo tells before its first round (`intervalSeconds`: the time between rounds). */
-  intro(intervalSeconds: number): string[];
+  /**
+   * What the demo tells before its first round (`intervalSeconds`: the time between rounds;
+   * `rounds`: how many it runs, from `--rounds`/`--once`, or null until Ctrl-C).
+   */
+  intro(intervalSeconds: number, rounds?: number | null): string[];
   /** What the demo tells at the start of a round of its story (empty after the story). */
   story(round: number): string[];
-  /** What the demo tells when its story is complete. */
-  epilogue(reportPath: string | null): string[];
+  /**
+   * What the demo tells when its story is complete; `roundsLeft`: how many rounds the run still
+   * has (`--rounds`), or null when it goes on until Ctrl-C.
+   */
+  epilogue(reportPath: string | null, roundsLeft?: number | null): string[];
   close(): Promise<void>;
 }
 
@@ -118,7 +127,8 @@ const TEXT = {
       '  clinic    its password was just changed at the provider: the login fails until round 3',
       `  DNS       an embedded DNS server answers for the demo domains: clinic's domain passes SPF, DKIM (the provider signs) and DMARC;`,
       `            shop's ${DEMO_BROKEN_DOMAIN} still names its old provider in SPF, which the delivered canary shows`,
-      'A round every %d s; alerts are captured and printed here (no Slack, no email). Ctrl-C stops.',
+      `  reports   in round ${DEMO_REPORT_ROUND}, receivers' DMARC reports arrive at dmarc@${DEMO_BOUNCE_DOMAIN}: shop's newsletter service stopped signing as shop`,
+      'A round every %d s; alerts are captured and printed here (no Slack, no email). %s',
     ],
     ja: [
       'mail-health デモ: 127.0.0.1 上の小さなメールの世界で、監視の流れ全体をこのマシンだけで動かします（外部には何も送信しません）。',
@@ -128,32 +138,42 @@ const TEXT = {
       '  clinic        プロバイダー側でパスワードが変更されたばかりで、ラウンド 3 まで認証に失敗します',
       '  DNS           デモ用ドメインには組み込み DNS サーバーが応答します。clinic のドメインは SPF・DKIM（プロバイダーが署名）・DMARC に合格し、',
       `                shop の ${DEMO_BROKEN_DOMAIN} は SPF に旧プロバイダーしか記載していないことが、届いたテストメールから分かります`,
-      '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。Ctrl-C で停止します。',
+      `  レポート      ラウンド ${DEMO_REPORT_ROUND} で受信側の DMARC レポートが dmarc@${DEMO_BOUNCE_DOMAIN} に届きます。shop のメルマガ配信サービスが shop として署名しなくなっています`,
+      '%d 秒ごとにチェックします。アラートは Slack やメールに送らず、ここに表示します。%s',
     ],
   },
   story: {
     en: {
       1: 'demo: shop\'s canary goes out; watch the bounces come back. clinic\'s login is refused (1 failed round).',
-      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert. shop\'s first canary arrived unauthenticated: its SPF names only the old provider and nothing signs it (CANARY_SPF_FAIL, CANARY_DKIM_FAIL, CANARY_DMARC_FAIL).',
+      2: 'demo: clinic fails again: 2 failed rounds in a row (alerts.failureThreshold) raise an alert. shop\'s first canary arrived unauthenticated: its SPF names only the old provider and nothing signs it (CANARY_SPF_FAIL, CANARY_DKIM_FAIL, CANARY_DMARC_FAIL). Receivers\' DMARC reports arrive too: shop\'s newsletter service passed the day before yesterday and fails yesterday (DMARC_REPORT_FAIL), and a stranger sends as shop (DMARC_REPORT_UNKNOWN_SOURCE).',
       3: 'demo: the provider now accepts clinic\'s password (someone fixed it): 1 good round. shop fails authentication for the 2nd round in a row: an alert.',
       4: 'demo: a second good round for clinic (alerts.recoveryThreshold) → recovered.',
     },
     ja: {
       1: 'デモ: shop のテストメールを送信します。返ってくるバウンスに注目してください。clinic は認証を拒否されます（失敗 1 回目）。',
-      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の最初のテストメールは認証なしで届きました。SPF には旧プロバイダーしか記載がなく、DKIM 署名もありません（CANARY_SPF_FAIL、CANARY_DKIM_FAIL、CANARY_DMARC_FAIL）。',
+      2: 'デモ: clinic が再び失敗し、2 回連続（alerts.failureThreshold）でアラートを送ります。shop の最初のテストメールは認証なしで届きました。SPF には旧プロバイダーしか記載がなく、DKIM 署名もありません（CANARY_SPF_FAIL、CANARY_DKIM_FAIL、CANARY_DMARC_FAIL）。受信側の DMARC レポートも届きます。shop のメルマガ配信サービスは一昨日は合格し、昨日は失敗しています（DMARC_REPORT_FAIL）。見知らぬ送信元も shop を名乗っています（DMARC_REPORT_UNKNOWN_SOURCE）。',
       3: 'デモ: プロバイダーが clinic のパスワードを受け付けるようになりました（修正済み）。正常 1 回目です。shop は 2 回連続で認証に失敗し、アラートを送ります。',
       4: 'デモ: clinic が 2 回連続で正常（alerts.recoveryThreshold）になり、復旧を通知します。',
     },
   },
   epilogue: {
     en: [
-      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL), an alert and its recovery.',
-      'demo: the loop goes on like a real monitor. Open the report: %s  (Ctrl-C stops)',
+      'demo: that was the whole story: the four causes of the checklist (PORT25_BLOCKED, BOUNCE_MAILBOX_FULL, BOUNCE_INVALID_ADDRESS, SIZE_LIMIT_LOW), mail that Gmail and Yahoo would refuse as unauthenticated (CANARY_SPF_FAIL), a sender of shop\'s own mail failing DMARC in receivers\' reports (DMARC_REPORT_FAIL), an alert and its recovery.',
+      '%s Open the report: %s',
     ],
     ja: [
-      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）、アラートおよび復旧をお見せしました。',
-      'デモ: この後も実際の監視と同じようにチェックを続けます。レポート: %s （Ctrl-C で停止）',
+      'デモ: 以上です。チェックリストの 4 つの原因（PORT25_BLOCKED、BOUNCE_MAILBOX_FULL、BOUNCE_INVALID_ADDRESS、SIZE_LIMIT_LOW）の診断、Gmail や Yahoo が認証なしとして拒否するメール（CANARY_SPF_FAIL）、受信側のレポートに現れた自社メールの DMARC 失敗（DMARC_REPORT_FAIL）、アラートおよび復旧をお見せしました。',
+      '%s レポート: %s',
     ],
+  },
+  // How long the run goes on, as the intro and the epilogue say it (%d: rounds).
+  stops: {
+    en: { never: 'Ctrl-C stops.', after: 'It stops by itself after %d rounds (--rounds); Ctrl-C stops sooner.', once: 'One round (--once), then it stops.' },
+    ja: { never: 'Ctrl-C で停止します。', after: '%d ラウンドで自動的に停止します（--rounds）。Ctrl-C でそれより前に停止できます。', once: '1 ラウンド（--once）で停止します。' },
+  },
+  goesOn: {
+    en: { forever: 'demo: the loop goes on like a real monitor (Ctrl-C stops).', more: 'demo: the loop goes on like a real monitor for %d more round(s), then stops (--rounds).', last: 'demo: that was the last round (--rounds): the run stops once the mail of this round is back.' },
+    ja: { forever: 'デモ: この後も実際の監視と同じようにチェックを続けます（Ctrl-C で停止）。', more: 'デモ: この後 %d ラウンド、実際の監視と同じようにチェックを続けてから停止します（--rounds）。', last: 'デモ: これが最後のラウンドです（--rounds）。このラウンドのメールが戻ったら停止します。' },
   },
 } as const;
 
@@ -256,17 +276,36 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       beforeRound(n) {
         round = n;
       },
-      afterSend: () => relay.settled(),
+      afterSend: async () => {
+        // Receivers' reports about the demo domains come in once, with the canaries of this round:
+        // the older day's first (it is what makes shop's newsletter service a known sender).
+        if (round === DEMO_REPORT_ROUND) {
+          const [older, ...rest] = demoReportMails({ now: options.now?.() ?? new Date(), bounceDomain: DEMO_BOUNCE_DOMAIN, shopDomain: DEMO_BROKEN_DOMAIN, clinicDomain: DEMO_SIGNED_DOMAIN });
+          relay.relay(older!);
+          await relay.settled();
+          for (const m of rest) relay.relay(m);
+        }
+        return relay.settled();
+      },
     },
     notifiers: [capture],
     captured,
     dnsLookup: dns.lookup,
-    intro: (seconds) => TEXT.intro[lang].map((l) => l.replace('%d', String(seconds))),
+    intro: (seconds, rounds = null) => {
+      const stops = TEXT.stops[lang];
+      const how = rounds === null ? stops.never : rounds === 1 ? stops.once : stops.after.replace('%d', String(rounds));
+      return TEXT.intro[lang].map((l) => l.replace('%d', String(seconds)).replace('%s', how));
+    },
     story: (n) => {
       const line = (TEXT.story[lang] as Record<number, string>)[n];
       return line ? [line] : [];
     },
-    epilogue: (reportPath) => TEXT.epilogue[lang].map((l) => l.replace('%s', reportPath ?? '')),
+    epilogue: (reportPath, roundsLeft = null) => {
+      const goesOn = TEXT.goesOn[lang];
+      const how = roundsLeft === null ? goesOn.forever : roundsLeft === 0 ? goesOn.last : goesOn.more.replace('%d', String(roundsLeft));
+      const [story, last] = TEXT.epilogue[lang];
+      return [story, last.replace('%s', how).replace('%s', reportPath ?? '')];
+    },
     async close() {
       await relay.settled();
       await Promise.all([provider.close(), customer.close(), dns.close()]);

@@ -7,7 +7,6 @@
 import type { AuthResult } from '#core/auth/canary.ts';
 import type { RoundAuthentication } from '#core/auth/facts.ts';
 import type { Language } from '#core/findings.ts';
-import type { TargetResult } from '#core/results.ts';
 import { esc } from './svg.ts';
 
 const T = {
@@ -59,16 +58,15 @@ function row(facts: RoundAuthentication, lang: Language, timeZoneTime: (iso: str
 }
 
 /**
- * The section's HTML, from each target's rounds (the newest round with authentication facts).
- * @example authenticationSection([{ name: 'shop', rounds }], 'en', (iso) => iso)
+ * The section's HTML, from each target's newest authentication facts (of its newest round
+ * that has them).
+ * @example authenticationSection([{ name: 'shop', authentication: round.authentication ?? null }], 'en', (iso) => iso)
  */
-export function authenticationSection(targets: readonly { readonly name: string; readonly rounds: readonly TargetResult[] }[], lang: Language, time: (iso: string) => string): string {
-  const rows = targets.map((t) => {
-    const latest = [...t.rounds].filter((r) => r.authentication).sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
-    return latest?.authentication
-      ? row(latest.authentication, lang, time).replace('<tr>', `<tr data-target="${esc(t.name)}"><td>${esc(t.name)}</td>`)
-      : `<tr data-target="${esc(t.name)}"><td>${esc(t.name)}</td><td colspan="4" class="muted">${esc(T.none[lang])}</td></tr>`;
-  });
+export function authenticationSection(targets: readonly { readonly name: string; readonly authentication: RoundAuthentication | null }[], lang: Language, time: (iso: string) => string): string {
+  // Targets never checked share one line: at hundreds of targets a row each would outweigh the rest.
+  const unchecked = targets.filter((t) => !t.authentication).map((t) => t.name);
+  const rows = targets.flatMap((t) => (t.authentication ? [row(t.authentication, lang, time).replace('<tr>', `<tr data-target="${esc(t.name)}"><td>${esc(t.name)}</td>`)] : []));
+  if (unchecked.length > 0) rows.push(`<tr class="unchecked"><td>${esc(unchecked.join(', '))}</td><td colspan="4" class="muted">${esc(T.none[lang])}</td></tr>`);
   const head = lang === 'ja' ? ['対象', 'ドメイン', T.published.ja, T.canary.ja, T.server.ja] : ['Target', 'Domain', T.published.en, T.canary.en, T.server.en];
   return `<section id="authentication"><h2>${esc(T.heading[lang])}</h2><p class="muted">${esc(T.help[lang])}</p><div class="scroll"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`;
 }

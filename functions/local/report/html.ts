@@ -1,55 +1,44 @@
 /**
- * The local report as one self-contained HTML page: inline CSS and inline SVG charts, no
- * script, nothing loaded from anywhere (a Content-Security-Policy says so to the browser).
- * Pure: data in, text out. Every value from the history is escaped (`esc`), including the
- * server replies and addresses that come from outside.
+ * The local report as one self-contained HTML page: inline CSS, inline SVG and one inline
+ * script (the fleet table's search and filter, the targets' charts: script.ts), nothing loaded from anywhere:
+ * a Content-Security-Policy says so to the browser and allows that script by its hash only.
+ * It opens with the fleet table, worst first; each target's details follow (target.ts), then
+ * what the whole state directory shares: bounces, authentication, alerts, kept messages,
+ * retention. Pure: data in, text out. Every value from the history is escaped (`esc`),
+ * including the server replies and addresses that come from outside.
  */
 import { alertView } from '#core/alert/view.ts';
 import { reasonText } from '#core/bounce/findings.ts';
-import { SMTP_STEPS, type Finding, type Language, type SmtpStep, type Status } from '#core/findings.ts';
+import type { Language } from '#core/findings.ts';
 import type { AlertRecord, BounceRecord } from '#core/health/records.ts';
-import { worstFirst, type HealthStateName } from '#core/health/state.ts';
-import type { BounceReason, TargetResult } from '#core/results.ts';
+import type { BounceReason } from '#core/results.ts';
 import { authenticationSection } from './auth-section.ts';
-import type { ReportData, ReportTarget } from './data.ts';
-import { barChartSvg, esc, lineChartSvg, timelineSvg, TONE_COLOURS, type Bar, type Series } from './svg.ts';
+import { dmarcSection } from './dmarc-section.ts';
+import type { ReportData } from './data.ts';
+import { fleetSection } from './fleet.ts';
+import { badge, fillText, reportTime, type RenderOptions } from './format.ts';
+import { barChartSvg, esc, TONE_COLOURS, type Bar } from './svg.ts';
+import { PAGE_SCRIPT, PAGE_SCRIPT_SOURCE } from './script.ts';
+import { targetsSection } from './target.ts';
 
-/** How the page is rendered. */
-export interface RenderOptions {
-  readonly language: Language;
-  /** IANA zone of the times shown. @default Asia/Tokyo for ja, UTC for en */
-  readonly timeZone?: string;
-}
+export { reportTime, type RenderOptions } from './format.ts';
 
 const T = {
   title: { en: 'mail-health report', ja: 'mail-health レポート' },
   generated: { en: 'Generated', ja: '作成日時' },
   stateDir: { en: 'State directory', ja: '状態ディレクトリ' },
-  statusHeading: { en: 'Status per target', ja: '対象ごとの状態' },
-  timelineHeading: { en: 'Success timeline', ja: '送信チェックの推移' },
-  timelineHelp: {
-    en: 'One square per round, oldest on the left: green OK, amber warning, red critical, grey unknown.',
-    ja: '1 回のチェックを 1 マスで表示（左が古い順）。緑: 正常、黄: 警告、赤: 重大、灰: 不明。',
-  },
-  latencyHeading: { en: 'SMTP step latency', ja: 'SMTP ステップごとの所要時間' },
   bouncesHeading: { en: 'Bounces by reason', ja: '理由別の返送（バウンス）' },
   latestBounces: { en: 'Latest bounces', ja: '最近の返送' },
-  findingsHeading: { en: 'Latest findings and what to do', ja: '最新の診断結果と対処方法' },
   alertsHeading: { en: 'Alerts', ja: 'アラート' },
   keptHeading: { en: 'Kept messages (not understood)', ja: '保管したメッセージ（解析できなかったもの）' },
   keptHelp: {
     en: 'These arrived but are neither a bounce nor a canary that could be read. They are kept, not deleted: have a look at them.',
     ja: '受信したものの、バウンスとしてもテストメールとしても読み取れなかったメッセージです。削除せずに保管しています。内容を確認してください。',
   },
-  health: { en: 'Health', ja: '監視状態' },
-  lastRound: { en: 'Last round', ja: '最終チェック' },
-  successRate: { en: 'Rounds OK or warning', ja: '送信成功の割合' },
-  since: { en: 'since', ja: '発生' },
-  canary: { en: 'Canary', ja: 'テストメール ID' },
+  noDataHeading: { en: 'Targets', ja: '対象' },
   noData: { en: 'No rounds recorded yet. Run `mailhealth run` (or `npm start`) first.', ja: 'まだ記録がありません。先に `mailhealth run`（または `npm start`）を実行してください。' },
   noBounces: { en: 'No bounces recorded.', ja: '返送は記録されていません。' },
   noAlerts: { en: 'No alerts raised.', ja: 'アラートはありません。' },
-  noFindings: { en: 'No problems found in the last round.', ja: '最新のチェックでは問題は見つかりませんでした。' },
   unmatched: { en: '(no canary)', ja: '（該当なし）' },
   time: { en: 'Time', ja: '日時' },
   target: { en: 'Target', ja: '対象' },
@@ -61,26 +50,9 @@ const T = {
   alert: { en: 'Alert', ja: '内容' },
   delivery: { en: 'Delivery', ja: '通知' },
   noChannel: { en: 'no channel configured', ja: '通知先なし' },
-  remedy: { en: 'What to do', ja: '対処方法' },
   reply: { en: 'Server reply', ja: 'サーバーの応答' },
   file: { en: 'File', ja: 'ファイル' },
   why: { en: 'Why', ja: '理由' },
-  ms: { en: 'ms', ja: 'ミリ秒' },
-  roundTripHeading: { en: 'Round trip', ja: '往復確認（テストメールの到着）' },
-  roundTripHelp: {
-    en: 'Canaries sent to a mailbox of the bounce domain, from the provider accepting them to their arrival. A gap in the line is a canary that did not arrive.',
-    ja: 'バウンス用ドメインのメールボックス宛てのテストメールについて、プロバイダーが受け付けてから到着するまでの時間です。線の切れ目は届かなかったテストメールです。',
-  },
-  roundTripFacts: {
-    en: 'Canaries that must arrive: %d · arrived: %d · median %s · latest %s · not delivered: %d · on the way: %d',
-    ja: '到着を確認するテストメール: %d 通 · 到着: %d 通 · 中央値 %s · 最新 %s · 未着: %d 通 · 配送中: %d 通',
-  },
-  noRoundTrip: {
-    en: 'No canary of this target goes to a mailbox of the bounce domain, so its round trip is not measured (add one to `to`).',
-    ja: 'この対象のテストメールはバウンス用ドメインのメールボックスに送られていないため、往復確認をしていません（`to` に追加してください）。',
-  },
-  seconds: { en: 's', ja: '秒' },
-  sent: { en: 'Sent', ja: '送信' },
   canaryBouncesHeading: { en: 'Canary bounces (the sending path)', ja: 'テストメールの返送（送信経路の状態）' },
   ownBouncesHeading: { en: "Bounces of your own mail (your list's health)", ja: '通常のメールの返送（配信リストの状態）' },
   ownBouncesHelp: {
@@ -119,25 +91,6 @@ const LIST_NAMES = {
   alerts: { en: 'alerts', ja: 'アラート' },
 } as const;
 
-const STATUS_LABEL: Record<Status, Record<Language, string>> = {
-  ok: { en: 'OK', ja: '正常' },
-  warning: { en: 'WARNING', ja: '警告' },
-  critical: { en: 'CRITICAL', ja: '重大' },
-  unknown: { en: 'UNKNOWN', ja: '不明' },
-};
-
-const HEALTH_LABEL: Record<HealthStateName, Record<Language, string>> = {
-  ok: { en: 'OK', ja: '正常' },
-  warning: { en: 'WARNING', ja: '警告中' },
-  failing: { en: 'FAILING', ja: '障害中' },
-};
-
-const SEVERITY_LABEL: Record<Finding['severity'], Record<Language, string>> = {
-  info: { en: 'info', ja: '参考' },
-  warning: { en: 'warning', ja: '警告' },
-  critical: { en: 'critical', ja: '重大' },
-};
-
 const KIND_LABEL: Record<string, Record<Language, string>> = {
   failing: { en: 'failing', ja: '障害' },
   warning: { en: 'warning', ja: '警告' },
@@ -147,18 +100,6 @@ const KIND_LABEL: Record<string, Record<Language, string>> = {
   digest: { en: 'bounce digest', ja: '返送のまとめ' },
   undelivered: { en: 'not delivered', ja: '未着' },
   alarm: { en: 'alarm', ja: 'アラーム' },
-};
-
-const STEP_COLOURS: Record<SmtpStep, string> = {
-  connect: '#1f77b4',
-  greeting: '#ff7f0e',
-  ehlo: '#2ca02c',
-  starttls: '#d62728',
-  auth: '#9467bd',
-  mail: '#8c564b',
-  rcpt: '#e377c2',
-  data: '#17becf',
-  quit: '#bcbd22',
 };
 
 const REASON_GROUP_COLOUR = (reason: BounceReason): string =>
@@ -171,71 +112,6 @@ const REASON_GROUP_COLOUR = (reason: BounceReason): string =>
         : ['vacation', 'feedback', 'delivered'].includes(reason)
           ? TONE_COLOURS.unknown
           : '#455a64';
-
-/** `2026-01-05 09:30:12 JST`: the report's times, to the second (rounds can be seconds apart). */
-export function reportTime(iso: string, language: Language, timeZone?: string): string {
-  const zone = timeZone ?? (language === 'ja' ? 'Asia/Tokyo' : 'UTC');
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(date);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  const abbreviation = zone === 'Asia/Tokyo' ? 'JST' : zone === 'UTC' || zone === 'Etc/UTC' ? 'UTC' : zone;
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${abbreviation}`;
-}
-
-function shortTime(iso: string, language: Language, timeZone?: string): string {
-  return reportTime(iso, language, timeZone).slice(11);
-}
-
-const badge = (tone: string, text: string) => `<span class="badge tone-${esc(tone)}">${esc(text)}</span>`;
-
-function stepTotals(result: TargetResult): Map<SmtpStep, number> {
-  const totals = new Map<SmtpStep, number>();
-  for (const s of result.steps) totals.set(s.step, (totals.get(s.step) ?? 0) + s.ms);
-  return totals;
-}
-
-function statusCard(t: ReportTarget, o: RenderOptions): string {
-  const lang = o.language;
-  const last = t.rounds.at(-1);
-  const health = t.health?.state ?? 'ok';
-  const healthTone = health === 'failing' ? 'critical' : health;
-  const good = t.rounds.filter((r) => r.status === 'ok' || r.status === 'warning').length;
-  const rate = t.rounds.length ? `${Math.round((good / t.rounds.length) * 100)}% (${good}/${t.rounds.length})` : '–';
-  const incident = t.health?.incident;
-  return `<article class="card" data-target="${esc(t.name)}">
-<h3>${esc(t.name)}</h3>
-<dl>
-<dt>${esc(T.health[lang])}</dt><dd>${badge(healthTone, HEALTH_LABEL[health][lang])}${incident ? ` <span class="muted">${esc(T.since[lang])} ${esc(reportTime(incident.startedAt, lang, o.timeZone))}</span>` : ''}</dd>
-<dt>${esc(T.lastRound[lang])}</dt><dd>${last ? `${badge(last.status, STATUS_LABEL[last.status][lang])} <span class="muted">${esc(reportTime(last.startedAt, lang, o.timeZone))}</span>` : '–'}</dd>
-<dt>${esc(T.successRate[lang])}</dt><dd>${esc(rate)}</dd>
-<dt>${esc(T.canary[lang])}</dt><dd><code>${esc(last?.canaryId ?? '–')}</code></dd>
-</dl>
-</article>`;
-}
-
-function timeline(t: ReportTarget, o: RenderOptions): string {
-  const cells = t.rounds.map((r) => ({ tone: r.status, title: `${reportTime(r.startedAt, o.language, o.timeZone)} ${STATUS_LABEL[r.status][o.language]}` }));
-  return `<div class="row"><h3>${esc(t.name)}</h3>${timelineSvg(cells, `${t.name}: ${T.timelineHeading[o.language]}`)}</div>`;
-}
-
-function latency(t: ReportTarget, o: RenderOptions): string {
-  const totals = t.rounds.map(stepTotals);
-  const present = SMTP_STEPS.filter((step) => totals.some((m) => m.has(step)));
-  const series: Series[] = present.map((step) => ({ name: step, colour: STEP_COLOURS[step], values: totals.map((m) => m.get(step) ?? null) }));
-  const labels = t.rounds.map((r) => shortTime(r.startedAt, o.language, o.timeZone));
-  const legend = present.map((step) => `<li><span class="swatch" style="background:${STEP_COLOURS[step]}"></span>${esc(step)}</li>`).join('');
-  return `<div class="row"><h3>${esc(t.name)}</h3>${lineChartSvg(series, labels, T.ms[o.language], `${t.name}: ${T.latencyHeading[o.language]}`)}<ul class="legend">${legend}</ul></div>`;
-}
 
 function rawCell(b: BounceRecord, data: ReportData, lang: Language): string {
   const source = b.source;
@@ -273,45 +149,6 @@ function bounceSection(data: ReportData, o: RenderOptions): string {
 <div class="row" id="own-bounces"><h3>${esc(T.ownBouncesHeading[lang])}</h3><p class="muted">${esc(T.ownBouncesHelp[lang])}</p>${own.length ? bounceTable(own, data, o, T.ownBouncesHeading[lang]) : `<p class="muted">${esc(T.noOwnBounces[lang])}</p>`}</div>`;
 }
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function roundTrip(t: ReportTarget, data: ReportData, o: RenderOptions): string {
-  const lang = o.language;
-  const expected = t.canaries.filter((c) => c.recipients.length > 0);
-  if (expected.length === 0) return `<div class="row"><h3>${esc(t.name)}</h3><p class="muted">${esc(T.noRoundTrip[lang])}</p></div>`;
-  const timeoutMs = (data.deliveryTimeoutMinutes ?? 15) * 60_000;
-  const now = Date.parse(data.generatedAt);
-  const secondsOf = (c: (typeof expected)[number]) => (c.deliveredAt === null ? null : Math.max(0, (Date.parse(c.deliveredAt) - Date.parse(c.sentAt)) / 1000));
-  const arrived = expected.filter((c) => c.deliveredAt !== null);
-  const late = expected.filter((c) => c.deliveredAt === null && now - Date.parse(c.sentAt) > timeoutMs);
-  const onTheWay = expected.length - arrived.length - late.length;
-  const values = arrived.map((c) => secondsOf(c)!);
-  const unit = T.seconds[lang];
-  const show = (v: number | null) => (v === null ? '–' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${unit}`);
-  const latest = arrived.length ? secondsOf(arrived[arrived.length - 1]!) : null;
-  const facts = fillText(T.roundTripFacts[lang], expected.length, arrived.length, show(median(values)), show(latest), late.length, onTheWay);
-  const series: Series[] = [{ name: t.name, colour: '#1f77b4', values: expected.map(secondsOf) }];
-  const labels = expected.map((c) => shortTime(c.sentAt, lang, o.timeZone));
-  const lateRows = late
-    .slice(-10)
-    .reverse()
-    .map((c) => `<tr><td>${esc(reportTime(c.sentAt, lang, o.timeZone))}</td><td><code>${esc(c.id)}</code></td><td>${esc(c.recipients.join(', '))}</td><td>${badge('critical', 'CANARY_NOT_DELIVERED')}</td></tr>`);
-  const table = lateRows.length
-    ? `<div class="scroll"><table><thead><tr><th>${esc(T.sent[lang])}</th><th>${esc(T.canary[lang])}</th><th>${esc(T.recipient[lang])}</th><th>${esc(T.finding[lang])}</th></tr></thead><tbody>${lateRows.join('')}</tbody></table></div>`
-    : '';
-  return `<div class="row" data-target="${esc(t.name)}"><h3>${esc(t.name)}</h3><p class="facts">${esc(facts)}</p>${lineChartSvg(series, labels, unit, `${t.name}: ${T.roundTripHeading[lang]}`)}${table}</div>`;
-}
-
-function fillText(template: string, ...values: (string | number)[]): string {
-  let i = 0;
-  return template.replace(/%[ds]/g, () => String(values[i++] ?? ''));
-}
-
 function retentionSection(data: ReportData, o: RenderOptions): string {
   const lang = o.language;
   const r = data.retention;
@@ -344,43 +181,14 @@ function retentionSection(data: ReportData, o: RenderOptions): string {
   return `<p>${esc(keeps)}</p>${list}`;
 }
 
-function findingItem(f: Finding, lang: Language): string {
-  const where = [f.step, f.recipient].filter((x): x is string => Boolean(x)).join(' · ');
-  return `<li class="finding sev-${esc(f.severity)}">
-<div>${badge(f.severity === 'info' ? 'unknown' : f.severity, SEVERITY_LABEL[f.severity][lang])} <code class="code">${esc(f.code)}</code>${where ? ` <span class="muted">${esc(where)}</span>` : ''}</div>
-<p>${esc(f.message[lang])}</p>
-${f.reply ? `<p class="mono">${esc(f.reply)}</p>` : ''}
-<p class="remedy"><strong>${esc(T.remedy[lang])}:</strong> ${esc(f.remedy[lang])}</p>
-</li>`;
-}
-
-function findingsOf(t: ReportTarget, o: RenderOptions): string {
-  const lang = o.language;
-  const last = t.rounds.at(-1);
-  const findings = last ? worstFirst(last.findings) : [];
-  // The latest bounce of each kind and recipient: what came back, not only what the session saw.
-  const seen = new Set<string>();
-  const bounceFindings: Finding[] = [];
-  for (const b of t.bounces) {
-    if (!b.finding) continue;
-    const key = `${b.finding.code}|${b.recipient.recipient.toLowerCase()}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    bounceFindings.push(b.finding);
-  }
-  const all = [...findings, ...worstFirst(bounceFindings).slice(0, 10)];
-  const body = all.length ? `<ul class="findings">${all.map((f) => findingItem(f, lang)).join('')}</ul>` : `<p class="muted">${esc(T.noFindings[lang])}</p>`;
-  const when = last ? ` <span class="muted">${esc(reportTime(last.startedAt, lang, o.timeZone))}</span>` : '';
-  return `<div class="row"><h3>${esc(t.name)}${when}</h3>${body}</div>`;
-}
-
 function alertRows(records: readonly AlertRecord[], o: RenderOptions): string {
   const lang = o.language;
   if (records.length === 0) return `<p class="muted">${esc(T.noAlerts[lang])}</p>`;
   const rows = records.slice(0, 30).map((a) => {
     const view = alertView(a.event, lang, o.timeZone ? { timeZone: o.timeZone } : {});
     const outcomes = a.outcomes.length
-      ? a.outcomes.map((x) => (x.ok ? `${x.channel} ✓` : `${x.channel} ✗ ${x.error}`)).join(', ')
+      ? // The destination names the route (`slack@shop-owner`); records from before routes only have the channel.
+        a.outcomes.map((x) => (x.ok ? `${x.destination ?? x.channel} ✓` : `${x.destination ?? x.channel} ✗ ${x.error}`)).join(', ')
       : T.noChannel[lang];
     const tone = a.event.kind === 'recovered' ? 'ok' : a.event.status;
     return `<tr><td>${esc(reportTime(a.at, lang, o.timeZone))}</td><td>${badge(tone, KIND_LABEL[a.event.kind]?.[lang] ?? a.event.kind)}</td><td>${esc(a.event.target ?? T.unmatched[lang])}</td><td>${esc(view.title)}</td><td>${esc(outcomes)}</td></tr>`;
@@ -399,9 +207,17 @@ h2{font-size:19px;margin:0 0 12px;border-bottom:1px solid #dde;padding-bottom:6p
 h3{font-size:15px;margin:12px 0 6px}
 section{background:#fff;border-radius:10px;padding:16px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .muted{color:#666;font-size:13px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
-.card{border:1px solid #e3e4e8;border-radius:8px;padding:10px 14px}
-.card h3{margin-top:0;font-size:17px}
+.controls{display:flex;flex-wrap:wrap;gap:8px 14px;align-items:center;margin:0 0 8px}
+.controls[hidden],[hidden]{display:none}
+#fleet-search{font:inherit;padding:4px 8px;min-width:260px;border:1px solid #ccd;border-radius:6px}
+.filter label{margin-right:10px;white-space:nowrap;font-size:13px}
+#fleet-table td{white-space:nowrap}
+details.target{border:1px solid #e3e4e8;border-radius:8px;margin:0 0 8px;background:#fff}
+details.target>summary{cursor:pointer;padding:6px 12px;list-style-position:inside}
+details.target[open]>summary{border-bottom:1px solid #eee}
+details.target:target{outline:2px solid #174a7c}
+.chart-slot.tl{min-height:26px}.chart-slot.lat,.chart-slot.rt{min-height:120px}
+.detail{padding:6px 14px 10px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
 dt{color:#555;font-size:13px}
 dd{margin:0;overflow-wrap:anywhere}
@@ -442,14 +258,12 @@ export function renderReportHtml(data: ReportData, o: RenderOptions): string {
         .join('')}</tbody></table></div></section>`
     : '';
   const body = empty
-    ? `<section id="status"><h2>${esc(T.statusHeading[lang])}</h2><p>${esc(T.noData[lang])}</p></section>${kept}`
-    : `<section id="status"><h2>${esc(T.statusHeading[lang])}</h2><div class="cards">${data.targets.map((t) => statusCard(t, o)).join('')}</div></section>
-<section id="timeline"><h2>${esc(T.timelineHeading[lang])}</h2><p class="muted">${esc(T.timelineHelp[lang])}</p>${data.targets.map((t) => timeline(t, o)).join('')}</section>
-<section id="latency"><h2>${esc(T.latencyHeading[lang])}</h2>${data.targets.map((t) => latency(t, o)).join('')}</section>
-<section id="roundtrip"><h2>${esc(T.roundTripHeading[lang])}</h2><p class="muted">${esc(T.roundTripHelp[lang])}</p>${data.targets.map((t) => roundTrip(t, data, o)).join('')}</section>
+    ? `<section id="fleet"><h2>${esc(T.noDataHeading[lang])}</h2><p>${esc(T.noData[lang])}</p></section>${kept}`
+    : `${fleetSection(data, o)}
+${targetsSection(data.targets, data.generatedAt, o)}
 <section id="bounces"><h2>${esc(T.bouncesHeading[lang])}</h2>${bounceSection(data, o)}</section>
 ${authenticationSection(data.targets, lang, (iso) => reportTime(iso, lang, o.timeZone))}
-<section id="findings"><h2>${esc(T.findingsHeading[lang])}</h2>${data.targets.map((t) => findingsOf(t, o)).join('')}</section>
+${dmarcSection(data.dmarc ?? [], lang)}
 <section id="alerts"><h2>${esc(T.alertsHeading[lang])}</h2>${data.outboxPending ? `<p>${esc(fillText(T.outboxPending[lang], data.outboxPending))}</p>` : ''}${alertRows(alerts, o)}</section>
 ${kept}
 <section id="retention"><h2>${esc(T.retentionHeading[lang])}</h2>${retentionSection(data, o)}</section>`;
@@ -458,7 +272,7 @@ ${kept}
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src ${PAGE_SCRIPT_SOURCE}">
 <title>${esc(T.title[lang])}</title>
 <style>${CSS}</style>
 </head>
@@ -468,6 +282,7 @@ ${kept}
 ${body}
 </main>
 <footer>${esc(T.footer[lang])}</footer>
+${empty ? '' : `<script>${PAGE_SCRIPT}</script>`}
 </body>
 </html>
 `;

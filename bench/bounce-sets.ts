@@ -222,6 +222,33 @@ export function scoreReasons(title: string, rows: readonly ReasonRow[], results:
   };
 }
 
+/** A label line of a message that is not a bounce (the own set): no recipient, the kind it is. */
+export interface NotBounceRow {
+  readonly file: string;
+  readonly expectedRecipient: null;
+  readonly expectedIsBounce: false;
+  /** `receipt` (a read receipt that reports no failure) or `challenge` (challenge-response). */
+  readonly expectedKind: string;
+  readonly family?: string;
+}
+
+/**
+ * A reason table with the messages labelled "not a bounce" added: each right when it is read as
+ * that kind, with no recipient (a read receipt or a challenge taken for a bounce is a false alert).
+ */
+export function withNotBounces(score: SetScore, rows: readonly NotBounceRow[], results: ReadonlyMap<string, FileResult>, options: { readonly misses: boolean }): SetScore {
+  if (!rows.length) return score;
+  const wrong = rows.filter((r) => {
+    const got = results.get(r.file)!;
+    return got.recipients.length > 0 || !got.kinds.every((k) => k === r.expectedKind);
+  });
+  const ok = rows.length - wrong.length;
+  const lines = [...score.lines];
+  lines.splice(score.lines.indexOf(''), 0, `not bounces          ${fmt(pct(ok, rows.length))} %  (${ok}/${rows.length} read receipts and challenge-response requests read as such, no recipient)`);
+  if (options.misses) for (const r of wrong) lines.push(`  ${r.file}  want ${r.expectedKind}  got ${results.get(r.file)!.kinds.join(',')} [${results.get(r.file)!.recipients.map((x) => `${x.recipient} ${x.reason}`).join(', ')}]`);
+  return { ...score, lines, summary: { ...score.summary, notBounces: `${ok}/${rows.length}` } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recipients only (set B)
 

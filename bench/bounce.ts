@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createMailParser } from '#adapters/mail-parser.ts';
 import { splitMailbox } from '#core/bounce/mbox.ts';
-import { analyzeFile, readJsonLines, scorePasted, scoreReasons, scoreRecipientSets, titleOf, type FileResult, type ReasonRow, type RecipientRow, type SetScore } from './bounce-sets.ts';
+import { analyzeFile, readJsonLines, scorePasted, scoreReasons, scoreRecipientSets, titleOf, withNotBounces, type FileResult, type NotBounceRow, type ReasonRow, type RecipientRow, type SetScore } from './bounce-sets.ts';
 import { runProcessBench, wantsProcessBench } from './bounce-process.ts';
 
 // The whole-process modes (--vs-sisimai, --copies, --mbox-copies) live in bench/bounce-process.ts.
@@ -124,10 +124,12 @@ if (fluflDir) {
   scores.push({ key: 'pasted', score: await scorePasted('The same messages without headers (a notice pasted from a mail program)', rows, raws, parse, view), dir: fluflDir, files: files.length });
 }
 if (wildDir) {
-  const rows = readJsonLines<ReasonRow>(join(wildDir, 'labels.jsonl'));
-  const files = [...new Set(rows.map((r) => r.file))];
+  // Rows naming no recipient label messages that are not bounces (read receipts, challenge-response).
+  const labelled = readJsonLines<ReasonRow | NotBounceRow>(join(wildDir, 'labels.jsonl'));
+  const rows = labelled.filter((r): r is ReasonRow => r.expectedRecipient !== null);
+  const files = [...new Set(labelled.map((r) => r.file))];
   const { raws, results } = await readSet(wildDir, files);
-  scores.push({ key: 'wild', score: scoreReasons(titleOf(wildDir), rows, results, view), dir: wildDir, files: files.length });
+  scores.push({ key: 'wild', score: withNotBounces(scoreReasons(titleOf(wildDir), rows, results, view), labelled.filter((r): r is NotBounceRow => r.expectedRecipient === null), results, view), dir: wildDir, files: files.length });
   if (!throughputSet.length) throughputSet = [...raws.values()];
 }
 

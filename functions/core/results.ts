@@ -79,6 +79,12 @@ export interface BouncedRecipient {
    * subject. The reason is then what the report says about its one failure.
    */
   readonly recipientInferred?: boolean;
+  /**
+   * Present (true) when the recipient's domain is not a host name mail can be routed to (an
+   * underscore in a label, a one-letter or numeric top label, a single label): the recipient is
+   * kept as the report wrote it, with the cause the report gives.
+   */
+  readonly recipientDomainInvalid?: boolean;
 }
 
 /** The bounce reasons (docs/REFERENCE.md): Sisimai's vocabulary, lower case. */

@@ -211,6 +211,8 @@ export function receivedAtOfName(name: string): string | null {
 /** Why a message is kept instead of recorded, or null when it was understood. */
 function keptReason(kind: BounceKind, recipients: number, deliveredCanaryId: string | null): string | null {
   if (deliveredCanaryId) return null;
+  if (kind === 'receipt') return 'a read receipt (the message was displayed or processed), not a bounce';
+  if (kind === 'challenge') return 'a challenge-response request (the recipient\'s system holds the message until the sender confirms), not a bounce';
   if (kind === 'none') return 'neither a bounce nor a canary: not understood';
   if (recipients === 0) return 'a bounce that names no recipient';
   return null;

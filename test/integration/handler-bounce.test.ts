@@ -4,6 +4,7 @@
  * the table, an SNS endpoint as the alert topic.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbAlertOutbox, createDynamoDbStore } from '#adapters/dynamodb-store.ts';
 import { decodeAlertMessage } from '#core/alert/sns.ts';
@@ -239,6 +240,31 @@ describe('bounce handler', () => {
     expect(sns.published.length).toBe(before);
     expect(out.logs().find((l) => l.message === 'message read')).toMatchObject({ messageId, spam: 'PASS', virus: 'PASS', kind: 'vacation', recipients: 1 });
     expect(out.metrics().filter((m) => m.name === 'Bounces').map((m) => m.dimensions.Reason)).toEqual(['vacation']);
+  });
+
+  it('reads a read receipt and a challenge-response request as no bounce: logged with their kind and canary, no alert, no bounce recorded', async () => {
+    // Prepare: both about a canary of ours
+    const { id } = await sentCanary(60, 4);
+    const wild = join(import.meta.dirname, '..', 'fixtures', 'bounces-wild');
+    const before = sns.published.length;
+    const bouncesBefore = (await store.listBounces('shop', 50)).length;
+    for (const [file, kind] of [
+      ['mdn-displayed.eml', 'receipt'],
+      ['challenge-tmda.eml', 'challenge'],
+    ] as const) {
+      const messageId = sesMessageId();
+      const raw = readFileSync(join(wild, file), 'utf8').replace(/<2025040109\d+\.\d+@shop\.example\.jp>/g, `<${id}@mail-health>`);
+      await s3.put(BUCKET, `${PREFIX}${messageId}`, asReceived(raw, 'hanako@example.net'));
+
+      // Act
+      await bounce.handler(sesEvent(messageId, { from: 'hanako@example.net', to: `bounce+${id}@${BOUNCE_DOMAIN}`, subject: 'Read: Your order 1024 has shipped' }));
+
+      // Assess
+      expect(out.logs().find((l) => l.message === 'message read' && l.messageId === messageId)).toMatchObject({ kind, recipients: 0, canaryId: id });
+    }
+    expect(sns.published.length).toBe(before);
+    expect((await store.listBounces('shop', 50)).length).toBe(bouncesBefore);
+    expect(out.metrics().filter((m) => m.name === 'Bounces')).toEqual([]);
   });
 
   it('fails naming the object key when the raw message is not in the bucket', async () => {

@@ -26,6 +26,8 @@ import { authWorld, DNSBL, IPS } from '../helpers/auth-zone.ts';
 import { HOST, PASSWORD, SERVERNAME, USER, closeAll, makePki, smtpError, startSmtpServer, type TestPki } from '../helpers/smtp.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'bounces');
+// The project's own set: notices in many formats, some naming a recipient whose domain is no host name.
+const WILD = join(import.meta.dirname, '..', 'fixtures', 'bounces-wild');
 
 class Capture extends Writable {
   text = '';
@@ -81,6 +83,13 @@ describe('the output contracts, on real output', () => {
     const lines = jsonl.stdout.trim().split('\n');
     expect(lines.length).toBeGreaterThan(20);
     for (const line of lines) expectContract('bounce', '--jsonl', JSON.parse(line));
+  });
+
+  it('bounce --json over the own set: read receipts, challenges and recipients with no host-name domain', async () => {
+    const { stdout } = await run(bounceCommand, [WILD, '--json'], dir);
+    const doc = JSON.parse(stdout);
+    expectContract('bounce', '--json', doc);
+    expect(doc.messages.some((m: { recipients: { recipientDomainInvalid?: true }[] }) => m.recipients.some((r) => r.recipientDomainInvalid))).toBe(true);
   });
 
   it('dns --json: domains with DKIM keys and findings, and addresses with reverse DNS and blocklists', async () => {

@@ -56,6 +56,28 @@ describe('bounceCommand', () => {
     expect(doc.messages[0]!.recipients[1]).toMatchObject({ recipient: 'jiro@qmail.example.com', reason: 'mailboxfull', status: '5.2.2', replyCode: 552, hard: false });
   });
 
+  it('keeps a recipient whose domain is no host name, flagged, and reports a read receipt as no bounce', async () => {
+    // Prepare
+    const wild = join(import.meta.dirname, '..', 'fixtures', 'bounces-wild');
+    const own = mkdtempSync(join(tmpdir(), 'mailhealth-bounce-'));
+    copyFileSync(join(wild, 'postfix-underscore-domain.eml'), join(own, 'a.eml'));
+    copyFileSync(join(wild, 'mdn-displayed.eml'), join(own, 'b.eml'));
+    const { io, out } = capture({}, own);
+    try {
+      // Act
+      const code = await bounceCommand(['.', '--json'], io);
+      // Assess
+      expect(code).toBe(2);
+      const doc = JSON.parse(out()) as { messages: { file: string; isBounce: boolean; recipients: Record<string, unknown>[] }[] };
+      expect(doc.messages).toEqual([
+        { file: 'a.eml', isBounce: true, recipients: [expect.objectContaining({ recipient: 'sato@mail_gw.example.org', reason: 'hostunknown', status: '5.4.4', hard: true, recipientDomainInvalid: true })] },
+        { file: 'b.eml', isBounce: false, recipients: [] },
+      ]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('prints a table of file, recipient, reason, status and diagnostic for people', async () => {
     const { io, out } = capture({ LANG: 'C' }, dir);
     const code = await bounceCommand(['a.eml', 'b.eml'], io);

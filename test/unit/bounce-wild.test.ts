@@ -7,8 +7,10 @@ import { analyzeBounce, type BounceAnalysis } from '#core/bounce/analyze.ts';
 /**
  * The project's own bounce set (test/fixtures/bounces-wild, see its README): notice formats and
  * languages the Sisimai set has few or none of. Every message must give its labelled recipients
- * (inferred ones marked) and, for the causes a shop acts on, its labelled reason; the other
- * reasons are scored by `npm run bench:bounce` against its floor.
+ * (inferred ones marked, and those whose domain is not a host name flagged) and, for the causes a
+ * shop acts on, its labelled reason; the other reasons are scored by `npm run bench:bounce`
+ * against its floor. A message labelled as no bounce (a read receipt, a challenge-response
+ * request) must be read as that kind, naming nobody.
  */
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'bounces-wild');
 interface Label {
@@ -16,17 +18,22 @@ interface Label {
   family: string;
   language: string;
   charset: string;
-  expectedRecipient: string;
-  expectedReason: string;
+  /** Null for a message that is not a bounce (see expectedKind). */
+  expectedRecipient: string | null;
+  expectedReason: string | null;
   expectedStatus: string | null;
   expectedHardBounce: boolean;
   expectedInferred?: boolean;
+  expectedDomainInvalid?: boolean;
+  expectedIsBounce?: boolean;
+  expectedKind?: string;
 }
 const labels = readFileSync(join(DIR, 'labels.jsonl'), 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as Label);
-const files = [...new Set(labels.map((l) => l.file))];
+const files = [...new Set(labels.filter((l) => l.expectedRecipient !== null).map((l) => l.file))];
+const notBounces = labels.filter((l) => l.expectedRecipient === null);
 const HEADLINE = new Set(['mailboxfull', 'userunknown', 'hostunknown', 'mesgtoobig', 'exceedlimit']);
 const parse = createMailParser();
 const results = new Map<string, Promise<BounceAnalysis>>();
@@ -58,14 +65,23 @@ describe('the own bounce set (bounces-wild)', () => {
     // Act
     const analysis = await analysisOf(file);
     // Assess
-    expect(analysis.recipients.map((r) => r.recipient.toLowerCase()).sort()).toEqual(mine.map((l) => l.expectedRecipient.toLowerCase()).sort());
+    expect(analysis.isBounce).toBe(true);
+    expect(analysis.recipients.map((r) => r.recipient.toLowerCase()).sort()).toEqual(mine.map((l) => l.expectedRecipient!.toLowerCase()).sort());
     for (const label of mine) {
-      const got = analysis.recipients.find((r) => r.recipient.toLowerCase() === label.expectedRecipient.toLowerCase())!;
+      const got = analysis.recipients.find((r) => r.recipient.toLowerCase() === label.expectedRecipient!.toLowerCase())!;
       expect(got.recipientInferred ?? false, `${label.expectedRecipient} inferred`).toBe(label.expectedInferred ?? false);
-      if (HEADLINE.has(label.expectedReason)) {
+      expect(got.recipientDomainInvalid ?? false, `${label.expectedRecipient} domain flagged`).toBe(label.expectedDomainInvalid ?? false);
+      if (label.expectedReason !== null && HEADLINE.has(label.expectedReason)) {
         expect(got.reason, `${label.expectedRecipient}: ${got.diagnostic ?? ''}`).toBe(label.expectedReason);
         expect(got.hard).toBe(label.expectedHardBounce);
       }
     }
+  });
+
+  it.each(notBounces.map((l) => [l.file, l.expectedKind!] as const))('%s is no bounce (%s), and names nobody', async (file, kind) => {
+    // Act
+    const analysis = await analysisOf(file);
+    // Assess
+    expect(analysis).toMatchObject({ isBounce: false, kind, recipients: [] });
   });
 });

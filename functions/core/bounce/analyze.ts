@@ -12,7 +12,8 @@ import { addressOfTyped, cleanAddress, parseFieldBlocks, valueOf, valuesOf } fro
 import { headerlessEnvelope, looksHeaderless } from './headerless.ts';
 import { headerValue, type ParsedMessage } from './message.ts';
 import { dsnRecipients, draft, textRecipients, unique, type Draft } from './recipients.ts';
-import { locateReport, type BounceKind, type Report } from './report.ts';
+import { isChallenge, readReceipt } from './receipts.ts';
+import { locateReport, NOT_BOUNCE_KINDS, type BounceKind, type Report } from './report.ts';
 import { addressesIn } from './scrape.ts';
 import { readSesNotification } from './ses.ts';
 import { AUTO_REPLY_SUBJECTS, FEEDBACK_SUBJECTS, LIST_MANAGER_NOTICES, UNSUBSCRIBE_SUBJECTS } from './tables.ts';
@@ -24,7 +25,11 @@ export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 /** The result of reading one message. */
 export interface BounceAnalysis {
-  /** True when the message reports on mail sent earlier (every kind but `none`). */
+  /**
+   * True when the message reports on mail sent earlier: a failure or delay, a delivery, a
+   * complaint, an automatic reply. False for `none`, a read receipt (`receipt`) and a
+   * challenge-response request (`challenge`).
+   */
   readonly isBounce: boolean;
   readonly kind: BounceKind;
   /** One entry per recipient the report is about. */
@@ -174,7 +179,7 @@ export function readBounce(message: ParsedMessage, options: ReadOptions = {}): B
     // 3. The verdict for each recipient.
     const evidence = reportEvidence(report);
     return {
-      isBounce: kind !== 'none',
+      isBounce: !NOT_BOUNCE_KINDS.has(kind),
       kind,
       recipients: drafts.map((d) => weighEvidence(d, drafts, evidence)),
       canaryId: kind === 'none' ? null : report.canaryId,
@@ -188,6 +193,10 @@ export function readBounce(message: ParsedMessage, options: ReadOptions = {}): B
   // Reports of other kinds than a delivery failure (complaints, SES notifications, list managers).
   const other = otherReport(report);
   if (other) return result(other.kind, other.drafts, { feedbackType: other.feedbackType ?? null, notes: other.notes ?? [] });
+  // Read receipts (a deleted or failed one is a bounce) and challenge-response requests.
+  const receipt = readReceipt(report);
+  if (receipt) return receipt.kind === 'receipt' ? result('receipt', [], { notes: ['a read receipt (disposition notification), not a bounce'] }) : result('bounce', receipt.drafts);
+  if (isChallenge(report)) return result('challenge', [], { notes: ['a challenge-response request (the message is held until the sender confirms), not a bounce'] });
 
   // 2. The recipients: an RFC 3464 report's fields; else an automatic reply's sender; else what
   // the explanation names, or what can be inferred.

@@ -40,6 +40,25 @@ const AFTER_DATA_STATUS: ReadonlySet<string> = new Set(['X.2.1', 'X.7.1']);
 // any kind or of the mail system): under a bare "temporary failure" they leave it undecided (onhold).
 const UNCLASSIFIED_STATUS: ReadonlySet<string> = new Set(['X.0.0', 'X.3.0']);
 
+// Statuses of another subject than the recipient that decide nothing about it (protocol X.5.x,
+// security "other" and "not authorized"): a weak statement that the recipient address was
+// refused ("Recipient address rejected") says more than they do.
+const NOT_ABOUT_RECIPIENT_STATUS = /^X\.(?:5\.\d+|7\.[01])$/;
+
+// Causes that name no more than a system, a security or policy rule or the protocol being
+// involved: a statement in the same reply that the recipient does not exist is more specific.
+const YIELDS_TO_RECIPIENT: ReadonlySet<BounceReason> = new Set(['systemerror', 'securityerror', 'policyviolation', 'syntaxerror', 'onhold']);
+
+// The rows that state the recipient does not exist (not the weak wrappers), in table order.
+const RECIPIENT_ROWS: readonly PhraseRow[] = REASON_PHRASES.filter((r) => r.reason === 'userunknown' && !r.weak);
+
+// The first row of RECIPIENT_ROWS that matches a (raw) text.
+function recipientRowFor(text: string | null | undefined): PhraseRow | undefined {
+  if (!text) return undefined;
+  const normalized = normalizeText(text);
+  return RECIPIENT_ROWS.find((r) => r.pattern.test(normalized));
+}
+
 const STATUS_INDEX = new Map(STATUS_REASONS.map((r) => [r.status, r]));
 
 // A status this precise names the cause; a phrase only overrides it with a reason of the same family.
@@ -279,6 +298,10 @@ export function classifyReason(input: ClassifyInput): Classification {
   const byStatus = statusRow && gaveUp && statusRow.whenFinal ? statusRow.whenFinal : statusRow?.reason;
   const reply = serverReplyIn(input.diagnostic);
   let row = (reply ? phraseRowFor(reply) : undefined) ?? phraseRowFor(input.diagnostic);
+  // A vague cause (a word about the system, security, policy or the protocol) yields to a plain
+  // statement in the same final reply that the recipient does not exist: "550 User not found
+  // (LDAP lookup)" is about the recipient, whatever the server consulted to say so.
+  if (row && !row.weak && YIELDS_TO_RECIPIENT.has(row.reason) && !temporary && !delayed) row = recipientRowFor(input.diagnostic) ?? row;
   let vague = row?.weak === true;
   if (row?.weak) {
     // A generic wrapper yields to a precise phrase elsewhere in the report, then to the status.
@@ -286,7 +309,7 @@ export function classifyReason(input: ClassifyInput): Classification {
     if (better && !better.weak) {
       row = better;
       vague = false;
-    } else if (byStatus && !(row.reason === 'onhold' && UNCLASSIFIED_STATUS.has(key))) row = undefined;
+    } else if (byStatus && !(row.reason === 'onhold' && UNCLASSIFIED_STATUS.has(key)) && !(row.aboutRecipient && NOT_ABOUT_RECIPIENT_STATUS.test(key))) row = undefined;
   }
   let reason: BounceReason | undefined;
   let basis: Classification['basis'] = 'none';
@@ -352,7 +375,7 @@ function replyCodeWords(replyCode: number, diagnostic: string | null | undefined
 }
 
 function rowReason(row: PhraseRow, when: { gaveUp: boolean; temporary: boolean; command: SmtpCommand | null; statusKey: string }): BounceReason {
-  if (row.afterData && (when.command === 'DATA' || (AFTER_DATA_STATUS.has(when.statusKey) && when.command !== 'RCPT'))) return row.afterData;
+  if (row.afterData && (when.command === 'DATA' || (AFTER_DATA_STATUS.has(when.statusKey) && when.command !== 'RCPT' && !row.aboutRecipient))) return row.afterData;
   if (when.temporary && row.ifTemporary) return row.ifTemporary;
   if (when.gaveUp && row.whenFinal) return row.whenFinal;
   return row.reason;

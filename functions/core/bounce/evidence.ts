@@ -13,6 +13,7 @@
  */
 import type { BouncedRecipient, BounceReason } from '../results.ts';
 import { classifyReason, commandIn, isHard, normalizeText, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
+import { isHostNameDomain } from './fields.ts';
 import type { MessageHeader } from './message.ts';
 import { MAX_DIAGNOSTIC_CHARS, type Draft } from './recipients.ts';
 import { MAX_EXPLANATION_CHARS, type Report } from './report.ts';
@@ -104,6 +105,7 @@ export function weighEvidence(d: Draft, all: readonly Draft[], evidence: ReportE
     remoteMta: d.remoteMta,
     canaryId: evidence.report.canaryId,
     ...(d.inferred ? { recipientInferred: true } : {}),
+    ...(isHostNameDomain(d.recipient) ? {} : { recipientDomainInvalid: true }),
   };
 }
 
@@ -117,12 +119,12 @@ export function weighEvidence(d: Draft, all: readonly Draft[], evidence: ReportE
 const MAX_CONTEXT_RECIPIENTS = 100;
 
 function contextFor(d: Draft, all: readonly Draft[], report: Report): string {
-  if (all.length <= 1 || d.inferred) return report.head;
+  if (all.length <= 1 || d.inferred) return report.context();
   if (d.diagnostic || d.status) return '';
   // Taking every other recipient's lines out costs a pass over the text per recipient: beyond
   // this many, the shared text is no context for one of them.
   if (all.length > MAX_CONTEXT_RECIPIENTS) return '';
-  let text = normalizeText(report.head);
+  let text = normalizeText(report.context());
   for (const o of all) {
     if (o === d) continue;
     const own = o.own ? normalizeText(o.own) : '';

@@ -60,6 +60,36 @@ export function parseHeaderFields(text: string): Field[] {
 export const ADDRESS = /(?:"[^"\r\n<>@]{1,64}"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@\[[0-9.:A-Fa-f]+\]/;
 const ADDRESS_G = new RegExp(ADDRESS.source, 'g');
 
+/**
+ * An address as written, also when its domain is not a valid host name (an underscore in a
+ * label, a one-letter top label as anonymised samples have, a single label). Read only where the
+ * report's structure says the text is the recipient (a DSN recipient field, `RCPT TO:<…>`, an
+ * address in angle brackets or alone on a line, X-Failed-Recipients): a report about such a
+ * recipient still says what happened to it. {@link isHostNameDomain} tells the two apart.
+ */
+export const LOOSE_ADDRESS = /(?:"[^"\r\n<>@]{1,64}"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*/;
+const LOOSE_ADDRESS_G = new RegExp(LOOSE_ADDRESS.source, 'g');
+
+// An RFC 1123 label: letters, digits and inner hyphens, at most 63 characters.
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+// A top label names a top-level domain: alphabetic (or an IDNA A-label), never one letter.
+const TOP_LABEL = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
+
+/**
+ * Whether the domain of an address is a host name mail can be routed to (RFC 1123 §2.1, RFC
+ * 5321 §4.1.2): two labels or more of letters, digits and inner hyphens, a top label that
+ * names a top-level domain; or an address literal (`[192.0.2.1]`).
+ * @example isHostNameDomain('taro@example.jp') // true
+ * @example isHostNameDomain('taro@mail_gw.example.jp') // false
+ */
+export function isHostNameDomain(address: string): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).replace(/\.$/, '');
+  if (/^\[[0-9a-f.:]+\]$/i.test(domain)) return true;
+  if (domain.length > 253) return false;
+  const labels = domain.split('.');
+  return labels.length >= 2 && labels.every((l) => HOST_LABEL.test(l)) && TOP_LABEL.test(labels[labels.length - 1]!);
+}
+
 /** All addresses in a text, in order. */
 export function findAddresses(text: string): string[] {
   return text.match(ADDRESS_G) ?? [];
@@ -83,11 +113,19 @@ export function cleanAddress(a: string): string {
     .trim();
 }
 
-/** The address in a typed field value (`rfc822; a@b`, `<a@b>`, `a@b`); null when none. */
-export function addressOfTyped(value: string): string | null {
+/**
+ * The address in a typed field value (`rfc822; a@b`, `<a@b>`, `a@b`); null when none. With
+ * `asWritten`, also one whose domain is not a valid host name (the field names an address).
+ */
+export function addressOfTyped(value: string, asWritten = false): string | null {
   const untyped = value.replace(/^\s*[A-Za-z0-9-]+\s*;\s*/, '');
-  const m = ADDRESS.exec(untyped);
+  const m = ADDRESS.exec(untyped) ?? (asWritten ? LOOSE_ADDRESS.exec(untyped) : null);
   return m ? cleanAddress(m[0]) : null;
+}
+
+/** All addresses of a header that lists recipients (X-Failed-Recipients), as written. */
+export function listedAddresses(text: string): string[] {
+  return (text.match(LOOSE_ADDRESS_G) ?? []).map(cleanAddress);
 }
 
 /** A typed field value without its type (`smtp; 550 …` → `550 …`, `dns; mx.example` → `mx.example`). */

@@ -7,7 +7,7 @@
  */
 import type { BounceReason } from '../results.ts';
 import { commandIn, reasonFromPhrase, replyCodeIn, serverReplyIn, statusIn } from './classify.ts';
-import { addressOfTyped, parseFieldBlocks, splitLines, untyped, valueOf, type Field } from './fields.ts';
+import { addressOfTyped, listedAddresses, parseFieldBlocks, splitLines, untyped, valueOf, type Field } from './fields.ts';
 import { headerValue } from './message.ts';
 import type { Report } from './report.ts';
 import { addressesIn, bareLocalPartsIn, mentionedAddresses, scrapeRecipients, type ScrapedRecipient } from './scrape.ts';
@@ -88,7 +88,7 @@ export function textRecipients(report: Report, canaryRecipients: readonly string
   // (b) the addresses the explanation anchors, (c) the reporting MTA's X-Failed-Recipients
   // (Exim, Gmail) when the text anchors none or only the sender.
   const named = scraped.filter((s) => !s.excluded);
-  const failed = unique(addressesIn(failedHeader));
+  const failed = unique(failedHeader ? listedAddresses(failedHeader) : []);
   let drafts: Draft[] = named.length ? named.map((s) => draft(s.recipient, { own: s.diagnostic })) : failed.map((r) => draft(r, { own: ownOf(r) }));
   // An address given only as its local part under a "following recipients" heading (AOL,
   // GroupWise, IMail): the returned message's address with that local part, else the reporting
@@ -178,7 +178,7 @@ export function enrich(drafts: Draft[], scraped: readonly ScrapedRecipient[], re
     if (d.diagnostic && /^[245]\d\d-/.test(d.diagnostic) && report.global().includes(d.diagnostic.slice(0, 40))) d.diagnostic = report.global();
     d.diagnostic = pickDiagnostic(d.diagnostic, d.own ?? '', global);
     // Prose bounces (Domino, BIGLOBE) put the reason on a line of its own: show that line.
-    if (!d.diagnostic && (single || d.inferred)) d.diagnostic = reasonLine(explanation);
+    if (!d.diagnostic && (single || d.inferred)) d.diagnostic = reasonLine(report.context());
     if (d.diagnostic && d.diagnostic.length > MAX_DIAGNOSTIC_CHARS) d.diagnostic = d.diagnostic.slice(0, MAX_DIAGNOSTIC_CHARS);
     if (d.own && d.own.length > MAX_DIAGNOSTIC_CHARS) d.own = d.own.slice(0, MAX_DIAGNOSTIC_CHARS);
     refineCodes(d);
@@ -251,7 +251,11 @@ export function dsnDrafts(text: string): Draft[] {
   }
   const drafts: Draft[] = [];
   for (const g of groups) {
-    const recipient = addressOfTyped(valueOf(g, 'final-recipient') ?? '') ?? addressOfTyped(valueOf(g, 'original-recipient') ?? '');
+    // An address a host name can route first: a Final-Recipient naming an internal channel
+    // (Sun Messaging Server's "user@ims-ms-daemon") gives way to the Original-Recipient.
+    const finalField = valueOf(g, 'final-recipient') ?? '';
+    const originalField = valueOf(g, 'original-recipient') ?? '';
+    const recipient = addressOfTyped(finalField) ?? addressOfTyped(originalField) ?? addressOfTyped(finalField, true) ?? addressOfTyped(originalField, true);
     if (!recipient) continue;
     const diag = valueOf(g, 'diagnostic-code');
     const remote = valueOf(g, 'remote-mta');

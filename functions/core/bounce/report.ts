@@ -6,7 +6,7 @@
 import { canaryIdFromEnvelope, canaryIdFromText, canaryIdFromTexts } from './canary.ts';
 import { parseHeaderFields, valueOf, type Field } from './fields.ts';
 import { headerValue, type MessageHeader, type ParsedMessage } from './message.ts';
-import { addressesIn, globalDiagnostic, splitAtOriginal } from './scrape.ts';
+import { addressesIn, globalDiagnostic, isHeaderBlock, splitAtOriginal, withoutHeaderLines } from './scrape.ts';
 import { BOUNCE_SENDERS, BOUNCE_SUBJECTS } from './tables.ts';
 
 // How much explanation text the phrase tables and the SMTP-stage search read: a bounce explains
@@ -19,9 +19,17 @@ export const MAX_EXPLANATION_CHARS = 20_000;
  * - `delivered`: a DSN reporting successful delivery;
  * - `feedback`: an ARF complaint report;
  * - `vacation`: an automatic reply;
+ * - `receipt`: a read receipt (RFC 8098 disposition notification) saying the message arrived
+ *   ("displayed", "dispatched", "processed"): not a bounce;
+ * - `challenge`: a challenge-response request holding the message until the sender confirms
+ *   being a person: not a bounce;
  * - `none`: not a report at all (e.g. a delivered canary).
+ * A receipt that says the message was deleted unread or failed is a `bounce`.
  */
-export type BounceKind = 'bounce' | 'delivered' | 'feedback' | 'vacation' | 'none';
+export type BounceKind = 'bounce' | 'delivered' | 'feedback' | 'vacation' | 'receipt' | 'challenge' | 'none';
+
+/** The kinds that do not report on mail sent earlier as a failure, delivery, complaint or reply. */
+export const NOT_BOUNCE_KINDS: ReadonlySet<BounceKind> = new Set<BounceKind>(['none', 'receipt', 'challenge']);
 
 /** A message laid out as a report. */
 export interface Report {
@@ -32,6 +40,8 @@ export interface Report {
   readonly dsnParts: readonly string[];
   /** `message/feedback-report` parts (RFC 5965). */
   readonly feedbackParts: readonly string[];
+  /** `message/disposition-notification` parts (RFC 8098 read receipts). */
+  readonly mdnParts: readonly string[];
   /** The text written for people, without the returned original. */
   readonly explanation: string;
   /** The start of the explanation, where phrase tables look (at most MAX_EXPLANATION_CHARS). */
@@ -55,6 +65,12 @@ export interface Report {
   readonly bounceSubject: boolean;
   /** The explanation's lines that read like an SMTP error or a stated reason. */
   global(): string;
+  /**
+   * The start of the explanation as evidence (the context of a recipient's own words): without
+   * the header fields it echoes (the original's subject, date, authentication results), which
+   * say nothing about the failure whatever words they hold.
+   */
+  context(): string;
 }
 
 /**
@@ -67,27 +83,33 @@ export function locateReport(message: ParsedMessage, headerless: boolean): Repor
   const textParts: string[] = [];
   const dsnParts: string[] = [];
   const feedbackParts: string[] = [];
+  const mdnParts: string[] = [];
   const originals: string[] = [];
   for (const part of message.parts) {
     const t = part.type;
     if (t === 'message/delivery-status' || t === 'message/global-delivery-status') dsnParts.push(part.text);
     else if (t === 'message/feedback-report') feedbackParts.push(part.text);
+    else if (t === 'message/disposition-notification' || t === 'message/global-disposition-notification') mdnParts.push(part.text);
     else if (t === 'message/rfc822' || t === 'message/global' || t === 'text/rfc822-headers' || t === 'message/global-headers' || t === 'message/partial') originals.push(part.text);
-    else if (t.startsWith('text/') || t.startsWith('message/')) textParts.push(part.text);
+    // A text part after the first that is a header block is the returned original sent as text
+    // (an attachment of the original's headers): never the explanation.
+    else if (t.startsWith('text/') || t.startsWith('message/')) (textParts.length && isHeaderBlock(part.text) ? originals : textParts).push(part.text);
   }
   const split = splitAtOriginal(textParts.join('\n'));
   const explanation = split.explanation;
   const head = explanation.length > MAX_EXPLANATION_CHARS ? explanation.slice(0, MAX_EXPLANATION_CHARS) : explanation;
   const original = originals[0] ?? split.original ?? '';
   const originalHeaders = parseHeaderFields(original);
-  const canaryId = canaryIdFromEnvelope(message.headers) ?? canaryIdFromText(original) ?? canaryIdFromTexts([explanation, ...dsnParts, ...feedbackParts]);
+  const canaryId = canaryIdFromEnvelope(message.headers) ?? canaryIdFromText(original) ?? canaryIdFromTexts([explanation, ...dsnParts, ...feedbackParts, ...mdnParts]);
   let global: string | undefined;
+  let context: string | undefined;
   return {
     message,
     subject,
     from,
     dsnParts,
     feedbackParts,
+    mdnParts,
     explanation,
     head,
     original,
@@ -100,6 +122,7 @@ export function locateReport(message: ParsedMessage, headerless: boolean): Repor
     bounceSender: isBounceSender(from),
     bounceSubject: BOUNCE_SUBJECTS.test(subject),
     global: () => (global ??= globalDiagnostic(head)),
+    context: () => (context ??= withoutHeaderLines(head)),
   };
 }
 

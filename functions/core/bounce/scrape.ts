@@ -4,8 +4,8 @@
  * found where the text anchors them (an address opening a line, an SMTP transcript, "delivered
  * to <addr>"), and each one gets the lines that follow it as its diagnostic.
  */
-import { ORIGINAL_MARKERS } from './tables.ts';
-import { ADDRESS, cleanAddress, findAddresses, splitLines } from './fields.ts';
+import { MESSAGE_HEADER_NAMES, ORIGINAL_MARKERS, TRACE_HEADER_NAMES } from './tables.ts';
+import { ADDRESS, cleanAddress, findAddresses, LOOSE_ADDRESS, splitLines } from './fields.ts';
 
 // All markers as one test (each opens its line; which one matched does not matter).
 const ANY_ORIGINAL_MARKER = new RegExp(ORIGINAL_MARKERS.map((re) => `(?:${re.source})`).join('|'), 'i');
@@ -24,22 +24,83 @@ export interface SplitText {
   readonly original: string | null;
 }
 
-/** Splits a bounce text at the first line that starts the returned original. */
+/**
+ * Splits a bounce text at the first line that starts the returned original: a marker line
+ * ("----- Original message -----"), or, without one, the start of a paragraph that has the
+ * shape of a message's header block (see {@link startsHeaderBlock}). Nothing after it is the
+ * bounce's explanation.
+ */
 export function splitAtOriginal(text: string): SplitText {
   const lines = splitLines(text);
+  const crlf = text.includes('\r');
+  let said = false;
   // `start`: where line i starts in the text.
   for (let i = 0, start = 0; i < lines.length; start += lines[i]!.length + 1, i++) {
+    const raw = lines[i]!;
+    // A header block opening a paragraph, after some explanation: the original without a marker.
+    if (said && raw.length > 0 && lines[i - 1]!.trim() === '' && FIELD_START.test(raw) && startsHeaderBlock(lines, i)) {
+      if (!crlf) return { explanation: text.slice(0, Math.max(0, start - 1)), original: text.slice(start) };
+      return { explanation: lines.slice(0, i).join('\n'), original: lines.slice(i).join('\n') };
+    }
     // A line shorter than 8 is shorter trimmed: no need to trim it.
-    if (lines[i]!.length < 8) continue;
-    const line = lines[i]!.trim();
+    if (raw.length < 8) {
+      said ||= raw.trim() !== '';
+      continue;
+    }
+    said = true;
+    const line = raw.trim();
     if (line.length > 160 || line.length < 8) continue;
     if (ANY_ORIGINAL_MARKER.test(line)) {
       // Without CRs the lines are the text's own: slices of it are their joins, without a copy.
-      if (!text.includes('\r')) return { explanation: text.slice(0, Math.max(0, start - 1)), original: text.slice(start + lines[i]!.length + 1).replace(/^\s*\n/, '') };
+      if (!crlf) return { explanation: text.slice(0, Math.max(0, start - 1)), original: text.slice(start + raw.length + 1).replace(/^\s*\n/, '') };
       return { explanation: lines.slice(0, i).join('\n'), original: lines.slice(i + 1).join('\n').replace(/^\s*\n/, '') };
     }
   }
   return { explanation: text, original: null };
+}
+
+/** Whether a text (a part) opens with a message's header block (see {@link startsHeaderBlock}). */
+export function isHeaderBlock(text: string): boolean {
+  const start = text.search(/\S/);
+  if (start < 0 || !FIELD_START.test(text.slice(start, start + 42))) return false;
+  const lineStart = text.lastIndexOf('\n', start) + 1;
+  return startsHeaderBlock(splitLines(text.slice(lineStart, lineStart + 8000), HEADER_BLOCK_LINES + 1), 0);
+}
+
+// A line that opens with a field name and its colon.
+const FIELD_START = /^[A-Za-z][A-Za-z0-9-]{1,40}:/;
+const FIELD_NAME = /^([A-Za-z][A-Za-z0-9-]{1,40}):/;
+// How far a header block is read to tell it from an echo of a few header lines in a notice.
+const HEADER_BLOCK_LINES = 40;
+
+/**
+ * Whether the lines from `at` have the shape of a returned message's header block: nothing but
+ * header fields (and their folded continuations) up to an empty line, at least three of them
+ * named as a message's header fields, one of them a field only a message that travelled carries
+ * (Received, Return-Path, DKIM-Signature, Authentication-Results, …). A notice's echo of the
+ * original's subject and date has none of those; delivery-status fields are not message fields.
+ */
+export function startsHeaderBlock(lines: readonly string[], at: number): boolean {
+  let fields = 0;
+  let trace = false;
+  for (let j = at; j < lines.length && j < at + HEADER_BLOCK_LINES; j++) {
+    const line = lines[j]!;
+    if (line.trim() === '') break;
+    if (line[0] === ' ' || line[0] === '\t') {
+      if (j === at) return false;
+      continue;
+    }
+    const m = FIELD_NAME.exec(line);
+    if (!m || !MESSAGE_HEADER_NAMES.test(m[1]!)) {
+      // An unknown field among known ones is still a header (X- fields and the like); a line
+      // that is no field at all is not.
+      if (!m || j === at) return false;
+      continue;
+    }
+    fields++;
+    trace ||= TRACE_HEADER_NAMES.test(m[1]!);
+  }
+  return fields >= 3 && trace;
 }
 
 // Labels of echoed header lines: an address after them is the sender's or the original's, not an anchor.
@@ -64,6 +125,12 @@ const LEADING = new RegExp(
 const BRACKETED_ADDRESS = new RegExp(String.raw`^\s*<(${ADDR})>`);
 // "RCPT TO:<addr>" in a session transcript.
 const TRANSCRIPT = new RegExp(String.raw`rcpt to:\s*<?(${ADDR})>?`, 'i');
+// The same places for an address whose domain is not a valid host name, taken only where the
+// layout marks it as an address: in angle brackets opening a line (after an optional label or
+// reply code), alone on its line, or in "RCPT TO:<…>".
+const LOOSE = LOOSE_ADDRESS.source;
+const LOOSE_LEADING = new RegExp(String.raw`^[\s*>•·\-]*(?:(?<label>[^@:：<>\n]{1,48}?)[:：]\s*)?(?<code>[245]\d\d[ -](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?)?(?:<(?<bracketed>${LOOSE})>|(?<alone>${LOOSE})(?=\s*:?\s*$))(?<rest>.*)$`, 'i');
+const LOOSE_TRANSCRIPT = new RegExp(String.raw`rcpt to:\s*<(${LOOSE})>`, 'i');
 // Sentences that name the recipient: "delivered to <addr>", "your message to addr couldn't be
 // delivered", "rejected recipient <addr>", "Address: <addr>", "undeliverable to addr".
 const INLINE: readonly RegExp[] = [
@@ -116,6 +183,20 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
       anchors.push({ line: i, address: cleanAddress(rcpt[1]!), kind: 'transcript', rest: '' });
       continue;
     }
+    // No address a host name could route: one as written, where the layout marks it as one.
+    if (!lead) {
+      const loose = LOOSE_LEADING.exec(line)?.groups;
+      if (loose && !(loose.label && (NOT_A_RECIPIENT_LABEL.test(loose.label) || ECHO_LABEL.test(loose.label.trim())))) {
+        const meaningful = loose.code || (loose.label && !/^(?:final-|original-)?recipient|address|rcpt|addressed to/i.test(loose.label.trim()));
+        anchors.push({ line: i, address: cleanAddress(loose.bracketed ?? loose.alone!), kind: 'leading', rest: meaningful ? line.trim() : (loose.rest ?? '') });
+        continue;
+      }
+      const looseRcpt = LOOSE_TRANSCRIPT.exec(line);
+      if (looseRcpt) {
+        anchors.push({ line: i, address: cleanAddress(looseRcpt[1]!), kind: 'transcript', rest: '' });
+        continue;
+      }
+    }
     if (/^\s*(?:received|for|by|with|from|to|cc|message-id|return-path):?\s/i.test(line)) continue;
     for (const re of INLINE) {
       const inline = re.exec(line);
@@ -154,6 +235,8 @@ export function scrapeRecipients(explanation: string, exclude: ReadonlySet<strin
         break;
       }
       if (a.kind === 'transcript' && /^\s*(?:>>>|sent\s*<<<)/i.test(next)) break;
+      // Echoed header fields (the original's, or a block of them) end the recipient's story.
+      if (isMessageHeaderLine(next)) break;
       diag.push(next.trim());
     }
     for (const d of diag) if (!entry.parts.includes(d)) entry.parts.push(d);
@@ -194,6 +277,8 @@ export function globalDiagnostic(explanation: string): string {
       continue;
     }
     if (!line || line.length > 1000) continue;
+    // A header field of the returned message (or an echo of one) is never evidence of the cause.
+    if (isMessageHeaderLine(line)) continue;
     if (/(?:^|\s|<<<|[:(#])[245]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}\b|\b(?:reason|said|error|diagnostic|response|status)\b\s*:/i.test(line)) {
       if (!out.includes(line)) out.push(line);
       // A label on its own line ("The error that the other server returned was:") explains the next lines.
@@ -206,6 +291,36 @@ export function globalDiagnostic(explanation: string): string {
     }
   }
   return out.join(' ').slice(0, 4000);
+}
+
+/**
+ * Whether a (trimmed) line is a message header field or an echo of one ("Subject: …",
+ * "> Authentication-Results: …"): never evidence of a cause, whatever words it holds.
+ */
+export function isMessageHeaderLine(line: string): boolean {
+  const m = ECHOED_FIELD.exec(line);
+  return m !== null && MESSAGE_HEADER_NAMES.test(m[1]!);
+}
+const ECHOED_FIELD = /^[>\s]*([A-Za-z][A-Za-z0-9-]{1,40})\s*:/;
+// A line that may be a header field (cheap first test).
+const MAYBE_FIELD = /^[>\s]*[A-Za-z][A-Za-z0-9-]{1,40}\s*:/m;
+
+/** A text without the lines that are message header fields or echoes of them (see {@link isMessageHeaderLine}). */
+export function withoutHeaderLines(text: string): string {
+  if (!MAYBE_FIELD.test(text)) return text;
+  const lines = splitLines(text);
+  let dropped = false;
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (isMessageHeaderLine(lines[i]!)) {
+      dropped = true;
+      // Its folded continuation lines go with it.
+      while (i + 1 < lines.length && /^[ \t]+\S/.test(lines[i + 1]!) && !/^[ \t]*[A-Za-z][A-Za-z0-9-]{1,40}\s*:/.test(lines[i + 1]!)) i++;
+      continue;
+    }
+    kept.push(lines[i]!);
+  }
+  return dropped ? kept.join('\n') : text;
 }
 
 // Lines that echo header fields (of the sender's message, or the report's own): their addresses

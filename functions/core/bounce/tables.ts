@@ -24,6 +24,19 @@ export interface PhraseRow {
    * recipient at RCPT TO: a terse "user unknown" then covers for the recipient's filter.
    */
   readonly afterData?: BounceReason;
+  /**
+   * The phrase states that the recipient address itself is bad: it does not exist ("no such
+   * user", "mailbox not found", "invalid mailbox") or was refused ("recipient address
+   * rejected"). Such a statement is the most specific thing a reply says about the recipient:
+   * - a mailbox-disabled or not-authorized status (X.2.1, X.7.1) does not turn it into the
+   *   recipient's filter (only the DATA stage does, see `afterData`; the terse stock "user
+   *   unknown" that filters and access tables borrow is not such a row);
+   * - a vaguer cause in the same permanent reply (a system, security, policy or protocol word)
+   *   yields to it;
+   * - a weak one is not overridden by a status class of another subject that decides nothing
+   *   about the recipient (protocol X.5.x, security X.7.0 and X.7.1).
+   */
+  readonly aboutRecipient?: boolean;
   /** What the phrase means when the status or reply code is temporary (4.x.x / 4xx). */
   readonly ifTemporary?: BounceReason;
   /**
@@ -139,13 +152,13 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'blocked', pattern: /too many (?:bad|invalid|unknown) (?:recipients|commands)|unusual (?:rate|amount) of unsolicited|blocked using|has been blocked|is blocked|messages from \S+ weren't sent/ }, // Gmail "unusual rate of unsolicited mail", Outlook SC-004
 
   // ---- spam, viruses
-  { reason: 'virusdetected', pattern: /virus|malware|infected|trojan|worm|malicious (?:content|attachment|payload)/ }, // content scanners
+  { reason: 'virusdetected', pattern: /virus|malware|infected|trojan|(?<![\w.+-])worms?(?![\w@.-])|malicious (?:content|attachment|payload)/ }, // content scanners
   { reason: 'spamdetected', pattern: /\bspam\b|spamm|junk mail|\bub?ce\b|unsolicited|bulk (?:e-?mail|mail)|content rejected|scored as|message (?:looks|seems|appears) (?:like|to be)|suspicious|phishing/ }, // "message looks like spam", "content rejected, UBE"
   { reason: 'policyviolation', pattern: /prohibited (?:attachment|file|content)|attachment (?:type )?(?:is )?(?:not allowed|prohibited|blocked)/ }, // attachment policies
 
   // ---- the recipient's domain
   { reason: 'networkerror', pattern: /malformed or unexpected name server reply|host not found, try again|temporary (?:dns|lookup) failure|(?:name server|nameserver) (?:\S+ )?(?:failure|timeout|lookup failed|query failed)|dns (?:timeout|query failed|servfail)|host name lookup failure/ }, // DNS trouble, not a missing domain (Postfix TRY_AGAIN)
-  { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /host (?:\S+ )?(?:or domain name )?(?:not found|unknown)|unknown (?:host|domain)|domain (?:name )?(?:not found|does not exist|doesn't exist|is not known|not known|unknown|invalid|is not reachable)|no such (?:domain|host)|name service error|nxdomain|unrouteable (?:mail )?(?:domain|address)|no (?:mx|dns|a) (?:or a )?(?:records?|entry) (?:for|found)|invalid domain|domain (?:could not|cannot) be (?:found|resolved)|unroutable domain|non-existent (?:host|domain)|[a-z0-9-]\.[a-z0-9.-]+ does not exist/ }, // Postfix "Host or domain name not found", Exim "Unrouteable address"
+  { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /host (?:\S+ )?(?:or domain name )?(?:not found|unknown)|unknown (?:host|domain)|domain (?:name )?(?:not found|does not exist|doesn't exist|is not known|not known|unknown|invalid|is not reachable)|no such (?:domain|host)|name service error|nxdomain|unrouteable (?:mail )?(?:domain|address)|no (?:mx|dns|a) (?:or a )?(?:records?|entry) (?:for|found)|invalid domain|domain (?:could not|cannot) be (?:found|resolved)|unroutable domain|non-existent (?:host|domain)|(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist/ }, // Postfix "Host or domain name not found", Exim "Unrouteable address"; "example.jp does not exist" (a host name, not the domain of an address: "taro@example.jp does not exist" is about the mailbox)
   { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /recipient domain (?:\S+ )?(?:not found|does not exist|unknown)|the domain (?:\S+ )?(?:you|your) (?:\S+ )?(?:does not|doesn't) exist|couldn't find the domain|domain isn't found|domain name lookup failed/ }, // Gmail "The domain … couldn't be found"
   { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /couldn'?t find any host (?:named|by that name)|no (?:host|domain) (?:named|by that name)|dns lookup failed:? the domain/ }, // qmail "Sorry, I couldn't find any host named …"
   { reason: 'hostunknown', ifTemporary: 'networkerror', pattern: /name or service not known|no address associated with (?:host ?name|name)|bad destination system address/ }, // glibc getaddrinfo EAI_NONAME / EAI_NODATA texts quoted by MTAs; RFC 3463 X.1.2 description
@@ -158,9 +171,12 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
   { reason: 'filtered', pattern: /(?:^|\s): user unknown/ }, // au/KDDI answer "550 : User unknown", naming no address, when the reception filter refuses after DATA (an unknown address is "550 <addr>: User unknown" at RCPT)
   { reason: 'userunknown', pattern: /(?:user|account) (?:\S+ )?doesn't have an? (?:\S+ )?account|(?:does not|doesn't) have an? (?:\S+ )?account/ }, // Yahoo "This user doesn't have a yahoo.com account"
   { reason: 'userunknown', weak: true, pattern: /\b5\.1\.0 - unknown address error\b/ }, // Amazon SES titles a relayed reply with its own label for the status class ("5.1.0 - Unknown address error"): the remote reply after it says what happened
-  { reason: 'userunknown', afterData: 'filtered', pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?(?:unknown|not (?:found|known|listed|recogni[sz]ed|valid|exist)|does ?n[o']t exist|non-?existent|no longer exists?|not present)/ }, // "user unknown", "mailbox not found"
+  { reason: 'userunknown', afterData: 'filtered', aboutRecipient: true, pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?(?:not (?:found|known|listed|recogni[sz]ed|valid|exist)|does ?n[o']t exist|non-?existent|no longer exists?|not present)/ }, // "mailbox not found"
+  { reason: 'userunknown', afterData: 'filtered', pattern: /(?:user|recipient|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail address|destination|userid)(?: \S+)? (?:is )?unknown/ }, // "user unknown"
+  { reason: 'userunknown', afterData: 'filtered', aboutRecipient: true, pattern: /(?:user|recipient|mail ?box|account|addressee|address)(?: (?!(?:domain|host|server|sender|system)\b)[^\s.;:,]+){1,5} (?:(?:does|did) not|doesn't|didn't) exist|(?:user|recipient|mail ?box|account|addressee|address)(?: (?!(?:domain|host|server|sender|system)\b)[^\s.;:,]+){0,5} (?:was not|wasn't|could not|couldn't|can ?not|can't) (?:be )?found/ }, // "The user you are trying to reach does not exist", "User taro was not found", "the mailbox could not be found"
   { reason: 'userunknown', pattern: /(?:^|[\s.])invalid recipient\b/ }, // "Invalid recipient" judges the address itself, at whatever stage: filters hide behind the terse "user unknown", not this
-  { reason: 'userunknown', afterData: 'filtered', pattern: /(?:unknown|invalid|bad|non-?existent|nonexistent|no such|illegal|no valid) (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "unknown user", "no such mailbox", "invalid recipient"
+  { reason: 'userunknown', afterData: 'filtered', aboutRecipient: true, pattern: /(?:invalid|bad|non-?existent|nonexistent|no such|illegal|no valid) (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "no such mailbox", "invalid recipient"
+  { reason: 'userunknown', afterData: 'filtered', pattern: /unknown (?:local |final delivery )?(?:users?|recipients?|mail ?box|address|account|addressee|alias|local[- ]part|e-?mail|userid)/ }, // "unknown user"
   { reason: 'userunknown', pattern: /no mailbox here by that name|not listed in (?:the )?(?:public name & address book|domino directory|address book)|recip(?:ient)?notfound|recipient (?:address )?rejected: (?:user unknown|undeliverable|unknown|not found)/ }, // qmail chkuser, Domino, Exchange RESOLVER.ADR.RecipNotFound, Postfix
   { reason: 'userunknown', pattern: /email account that you tried to reach does not exist|address couldn't be found|(?:is not|isn't) a (?:valid|known|registered) (?:\S+ )?(?:user|recipient|mailbox)|(?:no|not a) (?:valid )?(?:user|recipient|mailbox) (?:here|by that name|on this (?:server|system))|user (?:\S+ )?doesn't exist|check if (?:the )?address is correct/ }, // Gmail, generic
   { reason: 'userunknown', pattern: /(?:ユーザー?|宛先|アドレス).{0,60}(?:見つかりません|存在しません|不明)|存在しない(?:ユーザ|アドレス|宛先)|ディレクトリ(?:の(?:リスト|一覧))?に(?:ありません|見つかりません)/ }, // Japanese: "user … not found", Domino/Notes "not in the directory"
@@ -208,7 +224,8 @@ export const REASON_PHRASES: readonly PhraseRow[] = [
 
   // ---- weak signals for a missing recipient, after everything more precise
   { reason: 'securityerror', weak: true, pattern: /access denied/ }, // generic X.7.1 wording: the status and the SMTP stage say more
-  { reason: 'userunknown', weak: true, pattern: /address rejected|mailbox unavailable|user not local|not our customer|no account by that name|no such person|(?:delivery|recipient) (?:address )?(?:is )?not allowed|user doesn't have a|unknown recipient|requested action not taken: mailbox|^\S+@\S+ rejected\.?$/ }, // "Recipient address rejected.", RFC 5321 550 "mailbox unavailable"
+  { reason: 'userunknown', weak: true, aboutRecipient: true, pattern: /address rejected|unknown recipient|^\S+@\S+ rejected\.?$/ }, // "Recipient address rejected.": the address was refused, with nothing more precise said
+  { reason: 'userunknown', weak: true, pattern: /mailbox unavailable|user not local|not our customer|no account by that name|no such person|(?:delivery|recipient) (?:address )?(?:is )?not allowed|user doesn't have a|requested action not taken: mailbox/ }, // RFC 5321 550 "mailbox unavailable"
 ];
 
 /** A status-code row: an enhanced status (RFC 3463 `class.subject.detail`) and its reason. */
@@ -399,7 +416,33 @@ export const ORIGINAL_MARKERS: readonly RegExp[] = [
   /^-*\s*(?:the )?original message(?: follows)?\s*:\s*-*$/i, // a heading "The original message:" / "Original message follows:" above the quoted message
   /^-*\s*-+\s*original message headers\s*-+\s*$/i, // gateways returning the headers only
   /^-*\s*(?:start of )?returned (?:mail|message)(?: follows)?\s*-*$/i, // USA.NET "--------RETURNED MAIL FOLLOWS--------", Demon "---- START OF RETURNED MESSAGE ----"
+  // A heading line, alone on its line (perhaps between separators), that announces the returned
+  // message or its headers: "----- Message header follows -----" (Sendmail with RET=HDRS, old
+  // Gmail), "------ This is a copy of the message's headers. ------" (Exim), "--- Enclosed is a
+  // copy of the message." (qmail forks), "|---- Message text follows: ----|" (Sun, Oracle),
+  // "Intestazioni originali del messaggio:" (Exchange in Italian). Never a sentence that goes on
+  // ("The original message was received at …", "… the attached returned message.").
+  /^[-=*_#~|<>\s]*(?:(?:this is |here is |below (?:this line )?is |enclosed is |attached is |included is )?an? ?copy of (?:the |your )?(?:original |returned |undelivered )?(?:message|mail|e-?mail)(?:'s)?(?: headers?| body| text)?(?:,[^.]{0,60})?|(?:the )?(?:original|returned|unsent|undelivered|non-?delivered) (?:message|mail|e-?mail)(?:'s)?(?: headers?| header lines| text| body| content)?(?: (?:follows?|below|is (?:below|attached|included|enclosed)|as follows))?|(?:the )?message (?:headers?|text|body) (?:follows?|below)|(?:the )?headers? of (?:the |your )?(?:original|returned|undelivered|source) (?:message|mail)(?: (?:follows?|below|attached|included))?)[\s.:!]*[-=*_#~|<>\s]*$/i,
+  // The same headings in the languages notices arrive in (alone on their line).
+  /^[-=*_#~|<>\s]*(?:(?:message|courriel|mail) (?:d'origine|original|initial)|(?:en-t[êe]tes?|ent[êe]tes?) (?:du message )?(?:d'origine|original)|mensaje original|(?:ursprüngliche|original) ?nachricht|originalnachricht|(?:kopfzeilen|header) der (?:ursprünglichen|original)nachricht|messaggio originale|intestazioni originali(?: del messaggio)?|mensagem original|исходное сообщение|оригинальное сообщение|исходное письмо|原始邮件|原邮件|原始郵件|原郵件|原始信件|元のメール|元のメッセージのヘッダ)[\s.:!]*[-=*_#~|<>\s]*$/i,
 ];
+
+/**
+ * Field names of a message's header block, as a returned original (or an echo of it) writes
+ * them: the trace fields, the authentication results and signatures, the originator and
+ * destination fields, MIME fields, the common extensions. Delivery-status fields (Final-
+ * Recipient, Status, Diagnostic-Code, …) are not among them: they are a report's evidence.
+ */
+export const MESSAGE_HEADER_NAMES: RegExp =
+  /^(?:received|return-path|dkim-signature|domainkey-signature|x-google-dkim-signature|authentication-results|arc-seal|arc-message-signature|arc-authentication-results|received-spf|message-id|mime-version|content-type|content-transfer-encoding|content-disposition|content-language|subject|from|to|cc|bcc|date|sent|reply-to|sender|references|in-reply-to|delivered-to|x-original-to|envelope-to|list-[a-z-]+|thread-topic|thread-index|importance|priority|x-priority|user-agent|x-mailer|organization|disposition-notification-to|x-received|x-gm-message-state|x-google-smtp-source|x-ms-[a-z0-9-]+|x-microsoft-[a-z0-9-]+|x-forefront-[a-z0-9-]+|x-originating-ip|x-spam-[a-z0-9-]+|x-virus-[a-z0-9-]+|x-originalarrivaltime|feedback-id|precedence|auto-submitted)$/i;
+
+/**
+ * The fields that only a message that travelled carries (trace, signatures, authentication
+ * results): a block of header lines with one of them is a returned original, not an echo of
+ * its subject and date in a notice.
+ */
+export const TRACE_HEADER_NAMES: RegExp =
+  /^(?:received|return-path|dkim-signature|domainkey-signature|x-google-dkim-signature|authentication-results|arc-seal|arc-message-signature|arc-authentication-results|received-spf|x-received|x-gm-message-state|x-google-smtp-source|delivered-to|x-originalarrivaltime)$/i;
 
 /** Amazon SES `bounceSubType` values that name a reason (used when no SMTP reply came with them). */
 export const SES_BOUNCE_SUBTYPES: Readonly<Record<string, BounceReason>> = {
@@ -538,6 +581,26 @@ export const LIST_MANAGER_NOTICES: readonly { readonly pattern: RegExp; readonly
   { pattern: /not a member of this mailing list <([^<>\s]+@[^<>\s]+)>/i, reason: 'rejected' }, // the list takes posts from members only: the sender was refused
   { pattern: /duplicated message-id in <([^<>\s]+@[^<>\s]+)>/i, reason: 'systemerror' }, // loop alert: the list saw this Message-ID before and stopped the mail
 ];
+
+/**
+ * Subjects of read receipts sent without an RFC 8098 report (some clients write only a text):
+ * the message was displayed. Tested against the whole subject.
+ */
+export const READ_SUBJECTS: RegExp = /^\s*(?:read|read receipt|return receipt|gelesen|lu|le[ií]do|letto|lido|l[äa]st|gelezen|прочитано|已读|已讀|開封済み|開封確認)\s*:|^\s*return receipt\b/i;
+
+/** Subjects of receipts that say the message was deleted without being read. */
+export const NOT_READ_SUBJECTS: RegExp = /^\s*(?:not read|nicht gelesen|non lu|no le[ií]do|non letto|n[ãa]o lido|не прочитано|未読|未開封)\s*:/i;
+
+/**
+ * Sentences of challenge-response requests: the recipient's system holds the message until the
+ * sender confirms being a person (TMDA, Spam Arrest, Boxbe, Mailinblack, ChoiceMail, EarthLink
+ * spamBlocker and the like). Tested against the explanation (not the returned message).
+ */
+export const CHALLENGE_TEXT: RegExp =
+  /\b(?:confirm|verify|prove[dn]?|show)\b[^.]{0,40}?\b(?:you|they|the sender)(?:'re| are| is)? (?:a |an )?(?:real |live |genuine |actual )*(?:person|people|human(?: beings?)?|humans)\b|\b(?:confirm|verify|prove[dn]?|show)\b[^.]{0,60}?\bnot (?:a )?(?:spam ?)?(?:robots?|bots?|spammers?|machines?)\b|\b(?:held|kept|quarantined|parked)\b[^.]{0,80}?\b(?:until you (?:confirm|verify|reply|respond|click|prove|complete)|(?:pending|awaiting) (?:your|the sender'?s?) (?:confirmation|verification|reply|response)|because (?:your|the sender'?s?) (?:e-?mail )?address\b[^.]{0,60}?\bnot (?:yet )?(?:been )?(?:verified|confirmed|recogni[sz]ed))|to release (?:your|the|this) (?:message|e-?mail|mail)(?: for delivery)?,? (?:please )?(?:reply|click|send|visit|confirm|verify|follow|go to|answer)|list of (?:approved|authori[sz]ed|allowed|accepted|known|trusted) senders|approved senders? list|challenge[- ]response|\bspam ?arrest\b|\btmda\b|\bboxbe\b|mailinblack|choicemail|spamblocker|vous n'[êe]tes pas un robot|(?:message|courriel|e-?mail) (?:est )?en attente (?:de|d'une) (?:validation|confirmation)|best[äa]tigen sie,? dass sie (?:ein mensch|kein roboter)/i;
+
+/** Subjects of challenge-response requests (from a sender that is not a mail system). */
+export const CHALLENGE_SUBJECTS: RegExp = /^\s*(?:\[[^\]]{1,40}\]\s*)?(?:please )?(?:confirm|verify) (?:your (?:message|e-?mail|mail)\b(?! address)|that you are|you are (?:a )?(?:person|human))|(?:sender|e-?mail) verification (?:required|request|needed)|(?:awaiting|pending|requires?) (?:your )?(?:verification|confirmation)|guest ?list (?:request|approval)|approved senders/i;
 
 /** Subjects of complaint reports that come without an RFC 5965 feedback-report part. */
 export const FEEDBACK_SUBJECTS: RegExp = /^(?:complaint about message from|abuse report|spam report|feedback loop|fbl report)/i;

@@ -362,7 +362,7 @@ function contractMessage(m: MessageResult) {
   return { file: m.file, isBounce: m.isBounce, recipients: m.recipients.map(contractRecipient) };
 }
 
-function contractRecipient(r: BouncedRecipient & { readonly recipientInferred?: boolean }) {
+function contractRecipient(r: BouncedRecipient) {
   return {
     recipient: r.recipient,
     reason: r.reason,
@@ -373,6 +373,7 @@ function contractRecipient(r: BouncedRecipient & { readonly recipientInferred?: 
     remoteMta: r.remoteMta,
     canaryId: r.canaryId,
     ...(r.recipientInferred === true ? { recipientInferred: true } : {}),
+    ...(r.recipientDomainInvalid === true ? { recipientDomainInvalid: true } : {}),
   };
 }
 

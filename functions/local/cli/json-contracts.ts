@@ -100,7 +100,7 @@ const checkJson = z
 const bounceMessage = z
   .object({
     file: z.string().describe('the input it came from (`-` for stdin)'),
-    isBounce: z.boolean().describe('false for mail that is no bounce (a delivered canary, an auto-reply read as such, anything else)'),
+    isBounce: z.boolean().describe('false for mail that is no bounce (a delivered canary; an auto-reply, a read receipt or a challenge-response request read as such; anything else)'),
     recipients: z.array(
       z
         .object({
@@ -113,6 +113,7 @@ const bounceMessage = z
           remoteMta: z.string().nullable(),
           canaryId: z.string().nullable().describe('the canary it returns, from VERP, X-Mail-Health-Canary or Message-ID'),
           recipientInferred: z.literal(true).optional().describe('the report did not name the recipient: taken from the canary record or the returned message'),
+          recipientDomainInvalid: z.literal(true).optional().describe("the recipient's domain is no host name mail can be routed to (an underscore, a one-letter or numeric top label, a single label): kept as the report wrote it, with its cause"),
         })
         .strict(),
     ),

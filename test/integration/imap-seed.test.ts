@@ -198,7 +198,7 @@ describe('createAccessTokenSource and seedCredentials', () => {
 
   it('turns a revoked refresh token into a token failure without quoting it, and a missing one into a secret failure', async () => {
     const { url } = await tokenEndpoint(() => ({ status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } }));
-    const seed = seedSchema.parse({ name: 'gmail', address: 's@gmail.com', imap: { host: 'imap.gmail.com', auth: { user: 's@gmail.com', oauth2: { tokenUrl: url, clientId: 'app', refreshTokenEnv: 'SEED_REFRESH' } } } });
+    const seed = seedSchema.parse({ name: 'gmail', address: 's@gmail.com', imap: { host: '127.0.0.1', auth: { user: 's@gmail.com', oauth2: { tokenUrl: url, clientId: 'app', refreshTokenEnv: 'SEED_REFRESH' } } } });
     const credentials = seedCredentials({ secrets: createSecretReader({ env: { SEED_REFRESH: 'refresh-secret-value' } }) });
     const err = await credentials(seed).catch((e: unknown) => e as Error & { failure?: string });
     expect(err).toMatchObject({ failure: 'token', message: expect.stringContaining('invalid_grant: Token has been expired or revoked.') });

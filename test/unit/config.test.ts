@@ -109,7 +109,7 @@ describe('mailhealth.config.schema.json', () => {
 });
 
 describe('seeds (inbox placement)', () => {
-  const seed = (name: string, address: string, auth: Record<string, unknown> = { user: address, passwordEnv: 'SEED_PASSWORD' }) => ({ name, address, imap: { host: 'imap.gmail.com', auth } });
+  const seed = (name: string, address: string, auth: Record<string, unknown> = { user: address, passwordEnv: 'SEED_PASSWORD' }) => ({ name, address, imap: { host: '127.0.0.1', auth } });
   const withSeeds = (seeds: unknown[], targetSeeds?: string[]) => ({
     bounceDomain: 'bounces.example.jp',
     targets: [{ name: 'shop', host: 'smtp.example.jp', from: 'shop@example.jp', to: ['ok@bounces.example.jp'], ...(targetSeeds ? { seeds: targetSeeds } : {}) }],
@@ -119,7 +119,7 @@ describe('seeds (inbox placement)', () => {
   it('fills in IMAP over implicit TLS on 993 and sends every target to every seed by default', async () => {
     const { seedsOf } = await import('#core/config.ts');
     const config = parseConfig(withSeeds([seed('gmail', 'shop.seed@gmail.com'), seed('yahoo', 'shop.seed@yahoo.com')]));
-    expect(config.seeds?.[0]?.imap).toMatchObject({ host: 'imap.gmail.com', port: 993, tls: 'implicit', timeoutMs: 20_000 });
+    expect(config.seeds?.[0]?.imap).toMatchObject({ host: '127.0.0.1', port: 993, tls: 'implicit', timeoutMs: 20_000 });
     expect(config.seeds?.[0]?.slowSeconds).toBe(300);
     expect(seedsOf(config, config.targets[0]!).map((s) => s.name)).toEqual(['gmail', 'yahoo']);
     const picked = parseConfig(withSeeds([seed('gmail', 'shop.seed@gmail.com'), seed('yahoo', 'shop.seed@yahoo.com')], ['yahoo']));
@@ -137,7 +137,7 @@ describe('seeds (inbox placement)', () => {
   });
 
   it('takes OAuth 2.0 with a refresh token, and refuses it mixed with a password or without a refresh token', () => {
-    const oauth2 = { tokenUrl: 'https://login.microsoftonline.com/consumers/oauth2/v2.0/token', clientId: 'app', refreshTokenEnv: 'OUTLOOK_REFRESH_TOKEN' };
+    const oauth2 = { tokenUrl: 'https://127.0.0.1/oauth2/v2.0/token', clientId: 'app', refreshTokenEnv: 'OUTLOOK_REFRESH_TOKEN' };
     const ok = parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'shop.seed@outlook.com', oauth2 })]));
     expect(ok.seeds?.[0]?.imap.auth.oauth2?.clientId).toBe('app');
     expect(() => parseConfig(withSeeds([seed('outlook', 'shop.seed@outlook.com', { user: 'u', passwordEnv: 'P', oauth2 })]))).toThrow(/oauth2 logs in with a token/);

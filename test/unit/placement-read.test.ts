@@ -15,8 +15,8 @@ const config = parseConfig({
     { name: 'clinic', host: 'smtp.example.jp', from: 'clinic@example.jp', to: ['ok@bounces.example.jp'], seeds: ['gmail'] },
   ],
   seeds: [
-    { name: 'gmail', address: 'seed@gmail.com', imap: { host: 'imap.gmail.com', auth: { user: 'seed@gmail.com', passwordEnv: 'G' } } },
-    { name: 'yahoo', address: 'seed@yahoo.com', imap: { host: 'imap.mail.yahoo.com', auth: { user: 'seed@yahoo.com', passwordEnv: 'Y' } } },
+    { name: 'gmail', address: 'seed@gmail.com', imap: { host: '127.0.0.1', auth: { user: 'seed@gmail.com', passwordEnv: 'G' } } },
+    { name: 'yahoo', address: 'seed@yahoo.com', imap: { host: '127.0.0.1', auth: { user: 'seed@yahoo.com', passwordEnv: 'Y' } } },
   ],
 });
 const record = (canaryId: string, target: string, seed: 'gmail' | 'yahoo'): PlacementRecord => ({

@@ -95,7 +95,7 @@ export interface StreamedRecords {
  * Reads a DMARC aggregate report from its XML element tree; its records from the tree, or as
  * they were read while parsing (`streamed`).
  * @example
- * const read = readDmarcReport(tree, { now: new Date() });
+ * const read = readDmarcReport(tree, { now: clock() });
  * if (read.ok) read.report.rows.length; else read.problem.code // e.g. 'DATES_INVALID'
  */
 export function readDmarcReport(root: XmlElement, options: ReadOptions, streamed?: StreamedRecords): ReadResult<DmarcAggregateReport> {
@@ -189,7 +189,7 @@ function policyOf(p: unknown, max: number): TlsPolicy | null {
 
 /**
  * Reads an SMTP TLS report from its parsed JSON.
- * @example readTlsReport(JSON.parse(text), { now: new Date() })
+ * @example readTlsReport(JSON.parse(text), { now: clock() })
  */
 export function readTlsReport(doc: unknown, options: ReadOptions): ReadResult<TlsReport> {
   if (!isObject(doc) || !('policies' in doc || 'organization-name' in doc || 'report-id' in doc)) {

@@ -71,7 +71,7 @@ const STATUS_RANK: Record<Status, number> = { critical: 0, unknown: 1, warning: 
 /**
  * The row of one target.
  * @param options.now the time the view is made (a canary is late once `deliveryTimeoutMinutes` passed)
- * @example fleetRowOf({ name: 'shop', health, lastRound, canaries }, { now: new Date(), deliveryTimeoutMinutes: 15 })
+ * @example fleetRowOf({ name: 'shop', health, lastRound, canaries }, { now: clock(), deliveryTimeoutMinutes: 15 })
  */
 export function fleetRowOf(input: FleetRowInput, options: { readonly now: Date; readonly deliveryTimeoutMinutes: number }): FleetRow {
   const h = input.health;

@@ -74,7 +74,7 @@ function everyField(): Record<string, unknown> {
         name: 'docomo',
         address: 'shop-seed@docomo.ne.jp',
         imap: {
-          host: 'imap.spmode.ne.jp',
+          host: '127.0.0.1',
           port: 143,
           tls: 'starttls',
           ca: caFile,
@@ -90,10 +90,10 @@ function everyField(): Record<string, unknown> {
         name: 'gmail',
         address: 'shop.seed@gmail.com',
         imap: {
-          host: 'imap.gmail.com',
+          host: '127.0.0.1',
           auth: {
             user: 'shop.seed@gmail.com',
-            oauth2: { tokenUrl: 'https://oauth2.googleapis.com/token', clientId: 'client-id', scope: 'https://mail.google.com/', refreshTokenEnv: 'GMAIL_REFRESH_TOKEN', clientSecretEnv: 'GMAIL_CLIENT_SECRET', secretName: 'mail-health/seed-gmail' },
+            oauth2: { tokenUrl: 'https://oauth2.example/token', clientId: 'client-id', scope: 'https://mail.google.com/', refreshTokenEnv: 'GMAIL_REFRESH_TOKEN', clientSecretEnv: 'GMAIL_CLIENT_SECRET', secretName: 'mail-health/seed-gmail' },
           },
         },
       },

@@ -26,14 +26,14 @@ function withSeeds(ca?: string): Config {
   const doc = {
     ...example,
     seeds: [
-      { name: 'gmail', address: 'shop.seed@gmail.com', imap: { host: 'imap.gmail.com', auth: { user: 'shop.seed@gmail.com', passwordEnv: 'GMAIL_SEED', secretName: 'mail-health/seed-gmail' } } },
+      { name: 'gmail', address: 'shop.seed@gmail.com', imap: { host: '127.0.0.1', auth: { user: 'shop.seed@gmail.com', passwordEnv: 'GMAIL_SEED', secretName: 'mail-health/seed-gmail' } } },
       {
         name: 'outlook',
         address: 'shop.seed@outlook.com',
         imap: {
           host: 'outlook.office365.com',
           ...(ca ? { ca } : {}),
-          auth: { user: 'shop.seed@outlook.com', oauth2: { tokenUrl: 'https://login.microsoftonline.com/consumers/oauth2/v2.0/token', clientId: 'app', refreshTokenEnv: 'OUTLOOK_REFRESH', secretName: 'mail-health/seed-outlook' } },
+          auth: { user: 'shop.seed@outlook.com', oauth2: { tokenUrl: 'https://127.0.0.1/oauth2/v2.0/token', clientId: 'app', refreshTokenEnv: 'OUTLOOK_REFRESH', secretName: 'mail-health/seed-outlook' } },
         },
       },
     ],
@@ -80,7 +80,7 @@ describe('inbox placement in AWS', { timeout: 120_000 }, () => {
     const deployed = JSON.parse(readFileSync(join(bundle, 'mailhealth.config.json'), 'utf8')) as Config;
     expect(deployed.seeds?.map((s) => s.imap.auth)).toEqual([
       { user: 'shop.seed@gmail.com', secretName: 'mail-health/seed-gmail' },
-      { user: 'shop.seed@outlook.com', oauth2: { tokenUrl: 'https://login.microsoftonline.com/consumers/oauth2/v2.0/token', clientId: 'app', secretName: 'mail-health/seed-outlook' } },
+      { user: 'shop.seed@outlook.com', oauth2: { tokenUrl: 'https://127.0.0.1/oauth2/v2.0/token', clientId: 'app', secretName: 'mail-health/seed-outlook' } },
     ]);
     expect(deployed.seeds?.[1]?.imap.ca).toBe('ca/seed-outlook.pem');
     expect(readFileSync(join(bundle, 'ca', 'seed-outlook.pem'), 'utf8')).toBe(readFileSync(caFile, 'utf8'));
@@ -96,7 +96,7 @@ describe('inbox placement in AWS', { timeout: 120_000 }, () => {
   });
 
   it('refuses a seed that names no secret for AWS, naming the field', () => {
-    const local = parseConfig({ ...example, seeds: [{ name: 'gmail', address: 'a@gmail.com', imap: { host: 'imap.gmail.com', auth: { user: 'a@gmail.com', passwordEnv: 'P' } } }] }, { locale: 'en' });
+    const local = parseConfig({ ...example, seeds: [{ name: 'gmail', address: 'a@gmail.com', imap: { host: '127.0.0.1', auth: { user: 'a@gmail.com', passwordEnv: 'P' } } }] }, { locale: 'en' });
     expect(() => deployedConfig(local)).toThrow(ConfigError);
     expect(() => deployedConfig(local)).toThrow(/seeds\[0\]\.imap\.auth\.secretName: required for the AWS deployment/);
   });

@@ -149,8 +149,8 @@ describe('placementOfTarget', () => {
     bounceDomain: 'bounces.example.jp',
     targets: [{ name: 'shop', host: 'smtp.example.jp', from: 'shop@example.jp', to: ['ok@bounces.example.jp'], seeds: ['gmail', 'yahoo'] }],
     seeds: [
-      { name: 'gmail', address: 'shop.seed@gmail.com', imap: { host: 'imap.gmail.com', auth: { user: 'shop.seed@gmail.com', passwordEnv: 'G' } } },
-      { name: 'yahoo', address: 'shop.seed@yahoo.com', imap: { host: 'imap.mail.yahoo.com', auth: { user: 'shop.seed@yahoo.com', passwordEnv: 'Y' } } },
+      { name: 'gmail', address: 'shop.seed@gmail.com', imap: { host: '127.0.0.1', auth: { user: 'shop.seed@gmail.com', passwordEnv: 'G' } } },
+      { name: 'yahoo', address: 'shop.seed@yahoo.com', imap: { host: '127.0.0.1', auth: { user: 'shop.seed@yahoo.com', passwordEnv: 'Y' } } },
       { name: 'unused', address: 'x@example.org', imap: { host: 'imap.example.org', auth: { user: 'x', passwordEnv: 'U' } } },
     ],
   });

@@ -76,8 +76,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Bad configuration and usage are UNKNOWN (3) with a one-line reason; anything else is a bug.
-    if (mailHealthErrorCode(err)) process.stderr.write(`mailhealth: ${(err as Error).message}\n`);
-    else process.stderr.write(`mailhealth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 3;
+    if (mailHealthErrorCode(err)) process.stderr.write(`mailhealth: ${(err as Error).message}\n`);
+    // A bug may leave servers or sockets open that would keep the process alive: it ends here, once the message is out.
+    else process.stderr.write(`mailhealth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`, () => process.exit(3));
   },
 );

@@ -96,6 +96,26 @@ function vendorPlugin(found: Map<string, Set<string>>): Plugin {
   };
 }
 
+/**
+ * hoodiecrow-imap (the demo's seed mailbox) loads its plugins and commands by a computed
+ * `require("./plugins/" + name)`. esbuild bundles every file of such a folder, but keys them
+ * with their `.js`, so a name without it is "not found in bundle" at run time: the extension
+ * is added where the name is computed.
+ */
+const computedRequirePlugin: Plugin = {
+  name: 'mailhealth-computed-require',
+  setup(b) {
+    b.onLoad({ filter: /hoodiecrow-imap[\\/]lib[\\/]server\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const fixed = source
+        .replace('require("./plugins/" + plugin.toLowerCase())', 'require("./plugins/" + plugin.toLowerCase() + ".js")')
+        .replace('require("./commands/" + command.toLowerCase())', 'require("./commands/" + command.toLowerCase() + ".js")');
+      if (fixed === source) throw new Error(`${args.path}: the computed requires changed; see computedRequirePlugin in scripts/build-cli.ts`);
+      return { contents: fixed, loader: 'js' };
+    });
+  },
+};
+
 /** One vendor file: every package of the group as a property named after it. */
 function vendorEntry(packages: ReadonlySet<string>): string {
   return [...packages].map((name, i) => `import * as p${i} from ${JSON.stringify(name)};\nexports[${JSON.stringify(name)}] = p${i};`).join('\n');
@@ -164,7 +184,7 @@ export async function buildCli(outdir = join(ROOT, 'dist'), options: { external?
           }));
         },
       },
-      ...(external ? [] : [vendorPlugin(vendors)]),
+      ...(external ? [] : [vendorPlugin(vendors), computedRequirePlugin]),
     ],
   });
   if (vendors.size) {

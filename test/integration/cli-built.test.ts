@@ -74,6 +74,24 @@ describe('mailhealth (built)', () => {
     expect(run.stdout).toMatch(/--state DIR +state, history and report \(the demo keeps its own in DIR\/demo, started afresh each time\) \(default: \.mailhealth\)/);
   });
 
+  it('runs a round of the demo as built: every embedded server starts, the seed mailbox (IMAP) included', async () => {
+    // Prepare: the demo's own state under a fresh directory.
+    const state = join(dir, 'demo-round');
+
+    // Act: `npm start` is this command; one round, no waiting for what it sent.
+    const run = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, [BUILT_CLI, 'run', '--rounds', '1', '--drain', '0', '--state', state], { timeout: 120_000, env: { ...process.env, LANG: 'C' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+
+    // Assess: the round ran and wrote its report; nothing of the bundle was missing.
+    expect(run.stderr + run.stdout).not.toMatch(/unexpected error|not found in bundle/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('a mailbox read over IMAP');
+    expect(existsSync(join(state, 'demo', 'report.html'))).toBe(true);
+  }, 150_000);
+
   it('serves help without loading the command (its file removed, help still answers)', async () => {
     // Prepare: a copy of the build without the bounce command's own file.
     const copy = join(dir, 'dist-without-bounce');

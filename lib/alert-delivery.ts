@@ -18,6 +18,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { receivesSpanning, RETRY_SPAN_SECONDS } from '../functions/core/alert/retry.ts';
+import { MAX_GROUP } from '../functions/core/alert/group.ts';
 
 /** The alert Lambda's environment variable naming its queue (it sets a failed message's retry wait there). */
 export const ALERT_QUEUE_ENV = 'ALERT_QUEUE_URL';
@@ -25,8 +26,13 @@ export const ALERT_QUEUE_ENV = 'ALERT_QUEUE_URL';
 /** What the event source mapping does on the queue, and what the alert Lambda itself calls. */
 export const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'] as const;
 
-/** Messages per invocation: each destination's pace makes a batch take about a second per alert. */
-export const ALERT_BATCH_SIZE = 5;
+/**
+ * Messages per invocation, and how long the queue gathers them: the health alerts of a batch
+ * that go to one destination share a post (up to MAX_GROUP of them), so targets failing together
+ * (a provider down) are a few posts; other alerts take about a second each at a webhook's pace.
+ */
+export const ALERT_BATCH_SIZE = MAX_GROUP;
+const ALERT_BATCH_WINDOW_SECONDS = 5;
 /** An alert older than this in the queue alarms: one hour of a channel refusing it. */
 const STUCK_AFTER_SECONDS = 3600;
 
@@ -93,7 +99,7 @@ export class AlertDelivery extends Construct {
       target: props.alertFunction,
       eventSourceArn: this.queue.queueArn,
       batchSize: ALERT_BATCH_SIZE,
-      maxBatchingWindow: Duration.seconds(1),
+      maxBatchingWindow: Duration.seconds(ALERT_BATCH_WINDOW_SECONDS),
       reportBatchItemFailures: true,
       maxConcurrency: ALERT_MAX_CONCURRENCY,
     });

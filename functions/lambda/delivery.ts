@@ -1,21 +1,26 @@
 /**
- * Delivering one alert in AWS: to each destination of its route (functions/core/alert/routes.ts),
- * in the route's language, each destination on its own.
+ * Delivering alerts in AWS: to each destination of their route (functions/core/alert/routes.ts),
+ * in the route's language, each destination on its own. Health alerts that arrive together (one
+ * batch of the alert queue) and go to one destination share a post (functions/core/alert/group.ts:
+ * a provider down for many targets is a few posts, not one per target); the rest go one by one.
  *
  * - Delivery state per destination: `delivered#<alert key>#<destination id>` is claimed once the
  *   destination took the alert, so a retry (of the queue, or a message delivered twice) sends
  *   only to the destinations still missing it: a Slack outage never re-sends the email, an SES
  *   throttle never re-posts Slack, one route's outage never touches another route.
  * - One sender at a time per destination and alert: a lease `sending#<key>#<id>` keeps two
- *   Lambdas given the same message from posting it twice.
+ *   Lambdas given the same message from posting it twice. A grouped post carries the alerts
+ *   whose lease it took; each is marked delivered to that destination when the post went out.
  * - Each channel keeps its pace across every Lambda: a send first takes a slot of its pace key
  *   in the table (`pace#<key>#<slot>`, one slot per second for a Slack webhook, 1/maxPerSecond
  *   for the SES account) and starts at the slot's beginning.
  */
 import type { AlertEvent, DeliveryOutcome } from '#core/alert/event.ts';
-import { formatEmail } from '#core/alert/email.ts';
+import { formatEmailPost } from '#core/alert/email.ts';
+import { planPosts } from '#core/alert/group.ts';
 import type { AlertDestination, AlertRoute } from '#core/alert/routes.ts';
-import { formatSlack } from '#core/alert/slack.ts';
+import { formatSlackPost } from '#core/alert/slack.ts';
+import type { Language } from '#core/findings.ts';
 import { DeliveryError } from '#core/errors.ts';
 import { CLAIM_TTL_SECONDS } from '#core/health/record.ts';
 import type { Clock, Notifier, Store } from '#core/ports.ts';
@@ -70,51 +75,92 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function deliverTo(event: AlertEvent, route: AlertRoute, dest: AlertDestination, deps: DeliveryDeps): Promise<DestinationOutcome> {
+/**
+ * Sends one post (one alert, or a group of health alerts) to one destination: the alerts it
+ * already has are left out, each of the others is leased, the post waits for a free slot of
+ * the destination's pace and goes out once. One outcome per alert, by its key.
+ */
+async function deliverPost(events: readonly AlertEvent[], language: Language, dest: AlertDestination, deps: DeliveryDeps): Promise<Map<string, DestinationOutcome>> {
   const { store } = deps;
-  const id = dest.id;
-  const channel = dest.channel;
-  const done = `delivered#${event.key}#${id}`;
-  if ((await store.claimedUntil(done)) !== null) return { id, channel, state: 'already' };
-  const lease = `sending#${event.key}#${id}`;
-  if (!(await store.claim(lease, LEASE_SECONDS))) return { id, channel, state: 'busy', error: 'another delivery of this alert is sending to it', retryAfterMs: null };
+  const { id, channel } = dest;
+  const outcomes = new Map<string, DestinationOutcome>();
+  const leased: AlertEvent[] = [];
+  const doneKey = (e: AlertEvent) => `delivered#${e.key}#${id}`;
+  const leaseKey = (e: AlertEvent) => `sending#${e.key}#${id}`;
   try {
-    // Taken between our look and our lease by the sender that just let go.
-    if ((await store.claimedUntil(done)) !== null) return { id, channel, state: 'already' };
+    for (const e of events) {
+      if ((await store.claimedUntil(doneKey(e))) !== null) outcomes.set(e.key, { id, channel, state: 'already' });
+      else if (!(await store.claim(leaseKey(e), LEASE_SECONDS))) outcomes.set(e.key, { id, channel, state: 'busy', error: 'another delivery of this alert is sending to it', retryAfterMs: null });
+      // Taken between our look and our lease by the sender that just let go.
+      else if ((await store.claimedUntil(doneKey(e))) !== null) {
+        await store.release(leaseKey(e));
+        outcomes.set(e.key, { id, channel, state: 'already' });
+      } else leased.push(e);
+    }
+    if (leased.length === 0) return outcomes;
+    const failAll = (error: string, retryAfterMs: number | null) => {
+      for (const e of leased) outcomes.set(e.key, { id, channel, state: 'failed', error, retryAfterMs });
+    };
     let notifier: Notifier;
     try {
       notifier = await deps.notifierOf(dest);
     } catch (err) {
-      return { id, channel, state: 'failed', error: reasonOf(err), retryAfterMs: null };
+      failAll(reasonOf(err), null);
+      return outcomes;
     }
     const paceMs = channel === 'slack' ? SLACK_PACE_MS : deps.emailPaceMs;
     if (!(await takePaceSlot(store, dest.paceKey, paceMs, deps.clock, deps.sleep ?? realSleep))) {
-      return { id, channel, state: 'busy', error: `no free send slot of ${dest.paceKey} within ${MAX_PACE_WAIT_MS / 1000} s`, retryAfterMs: null };
+      for (const e of leased) outcomes.set(e.key, { id, channel, state: 'busy', error: `no free send slot of ${dest.paceKey} within ${MAX_PACE_WAIT_MS / 1000} s`, retryAfterMs: null });
+      return outcomes;
     }
     try {
-      if (notifier.channel === 'slack') await notifier.send(formatSlack(event, route.language));
-      else await notifier.send(formatEmail(event, route.language));
+      if (notifier.channel === 'slack') await notifier.send(formatSlackPost(leased, language));
+      else await notifier.send(formatEmailPost(leased, language));
     } catch (err) {
-      return { id, channel, state: 'failed', error: reasonOf(err), retryAfterMs: err instanceof DeliveryError ? err.retryAfterMs : null };
+      failAll(reasonOf(err), err instanceof DeliveryError ? err.retryAfterMs : null);
+      return outcomes;
     }
-    await store.claim(done, CLAIM_TTL_SECONDS);
-    return { id, channel, state: 'sent' };
+    for (const e of leased) {
+      await store.claim(doneKey(e), CLAIM_TTL_SECONDS);
+      outcomes.set(e.key, { id, channel, state: 'sent' });
+    }
+    return outcomes;
   } finally {
-    await store.release(lease);
+    await Promise.all(leased.map((e) => store.release(leaseKey(e))));
   }
 }
 
 /**
- * Delivers an alert to every destination of its route that does not have it yet, side by side.
- * Resolves with one outcome per destination; never rejects because a destination failed.
- * When every destination has it, the alert and its outcomes go into the history once.
- * @example const outcomes = await deliverToRoute(alert, routeOf(alert, config), { store, clock, notifierOf, emailPaceMs: 1000 });
+ * Delivers alerts to every destination of their routes that does not have them yet: health
+ * alerts for one destination (and language) grouped into posts of at most MAX_GROUP, the rest
+ * alone; different destinations side by side, one destination's posts one after the other.
+ * Resolves with the outcomes of each alert (by key), one per destination of its route; never
+ * rejects because a destination failed. An alert every destination now has goes into the
+ * history once.
+ * @example const outcomes = await deliverAlerts(alerts, (a) => routeOf(a, config), { store, clock, notifierOf, emailPaceMs: 1000 });
  */
-export async function deliverToRoute(event: AlertEvent, route: AlertRoute, deps: DeliveryDeps): Promise<DestinationOutcome[]> {
-  const outcomes = await Promise.all(route.destinations.map((d) => deliverTo(event, route, d, deps)));
-  if (outcomes.length > 0 && outcomes.some((o) => o.state === 'sent') && outcomes.every((o) => o.state === 'sent' || o.state === 'already')) {
-    const record: DeliveryOutcome[] = outcomes.map((o) => ({ channel: o.channel, ok: true }));
-    await deps.store.appendAlert({ at: deps.clock().toISOString(), event, outcomes: record });
+export async function deliverAlerts(events: readonly AlertEvent[], routeOf: (event: AlertEvent) => AlertRoute, deps: DeliveryDeps): Promise<Map<string, DestinationOutcome[]>> {
+  // A message the queue handed over twice in one batch is one alert.
+  const unique = [...new Map(events.map((e) => [e.key, e])).values()];
+  const posts = planPosts(unique, routeOf);
+  const byDestination = new Map<string, typeof posts>();
+  for (const post of posts) byDestination.set(post.destination.id, [...(byDestination.get(post.destination.id) ?? []), post]);
+  const outcomes = new Map<string, DestinationOutcome[]>(unique.map((e) => [e.key, []]));
+  await Promise.all(
+    [...byDestination.values()].map(async (queue) => {
+      for (const post of queue) {
+        for (const [key, outcome] of await deliverPost(post.events, post.language, post.destination, deps)) outcomes.get(key)!.push(outcome);
+      }
+    }),
+  );
+  for (const event of unique) {
+    // In the order of the route's destinations, whatever order the posts ended in.
+    const order = routeOf(event).destinations.map((d) => d.id);
+    const mine = outcomes.get(event.key)!.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    if (mine.length > 0 && mine.some((o) => o.state === 'sent') && mine.every((o) => o.state === 'sent' || o.state === 'already')) {
+      const record: DeliveryOutcome[] = mine.map((o) => ({ channel: o.channel, ok: true }));
+      await deps.store.appendAlert({ at: deps.clock().toISOString(), event, outcomes: record });
+    }
   }
   return outcomes;
 }

@@ -396,7 +396,9 @@ describe('MailHealthStack', { timeout: 120_000 }, () => {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
         FunctionName: { Ref: logicalId(stack.alerting.alertFunction.function) },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        BatchSize: 5,
+        // The health alerts of a batch share a post per destination: a whole group's worth, gathered for 5 s.
+        BatchSize: 25,
+        MaximumBatchingWindowInSeconds: 5,
         ScalingConfig: { MaximumConcurrency: 2 },
       });
       // 30 tries span 24 hours (a minute doubling to an hour), then the dead-letter queue for 14 days.

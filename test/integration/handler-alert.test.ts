@@ -226,6 +226,29 @@ describe('alert handler', () => {
     expect(emails[0]!.subject).not.toMatch(/[\u3040-\u30ff]/);
   });
 
+  it('puts the health alerts of one batch that go to one destination into one post, a bounce alert apart, and records each alert', async () => {
+    // Prepare: four targets on the default channels fail at once (a provider down), and a bounce.
+    const targets = ['shop', 'shop-outlet', 'shop-blog', 'shop-news'];
+    const failing = targets.map((t) => failingAlert(t));
+    const slackBefore = slack.requests.length;
+
+    // Act: the queue hands them over in one batch.
+    const answer = await alert.handler(sqsEvent(QUEUE, [...failing, bounceAlert()].map((e) => ({ body: alertMessageBody(e) }))));
+
+    // Assess: two posts (the group, then the bounce), two emails; every alert is in the history.
+    expect(answer).toEqual({ batchItemFailures: [] });
+    const sent = posts(WEBHOOK_PATH, slackBefore).map((r) => JSON.stringify(r.json()));
+    expect(sent).toHaveLength(2);
+    for (const t of targets) expect(sent[0]).toContain(t);
+    const emails = await ses.emails();
+    expect(emails).toHaveLength(2);
+    for (const t of targets) expect(emails[0]!.body.text).toContain(t);
+    for (const [i, t] of targets.entries()) {
+      const history = await store.listAlerts(t, 10);
+      expect(history.map((h) => h.event.key)).toContain(failing[i]!.key);
+    }
+  });
+
   it('delivers a message the queue gives twice only once', async () => {
     // Prepare
     const message = alertMessageBody(bounceAlert());

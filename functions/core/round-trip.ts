@@ -5,6 +5,7 @@
  * check runs on `schedule`. Pure: the decision depends on the round's scheduled time only, so a
  * retried invocation decides the same way and no state is kept.
  */
+import { fnv1a } from './fingerprint.ts';
 
 const UNIT_MS: Readonly<Record<string, number>> = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
 
@@ -17,14 +18,9 @@ export function rateMs(expression: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
 }
 
-// FNV-1a over the name: a stable offset per target, the same on every run and machine.
+// A stable offset per target, the same on every run and machine.
 function offsetOf(target: string, modulo: number): number {
-  let h = 0x811c9dc5;
-  for (const ch of target) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % modulo;
+  return fnv1a(target) % modulo;
 }
 
 /**

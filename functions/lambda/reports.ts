@@ -13,27 +13,17 @@ import { createDmarcDynamoDbStore } from '#adapters/dmarc-dynamodb-store.ts';
 import { readReportMail } from '#adapters/report-reader.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { reportDay, reportDomains } from '#core/dmarc/model.ts';
-import { reverseNames } from '#core/dmarc/ptr.ts';
-import { recordReport } from '#core/dmarc/record.ts';
-import { targetOfDomain } from '#core/dmarc/targets.ts';
-import type { Clock, DmarcStore, DnsLookup, RandomSource, Store } from '#core/ports.ts';
+import { recordMailReports, type ReportMailDeps } from '#core/dmarc/record-mail.ts';
+import type { DmarcStore } from '#core/ports.ts';
 import { once } from './lazy.ts';
 import { REPORT_LOG_MESSAGE } from './report-log.ts';
 
 // Reverse names asked per message at most: the function's minute is shared with the rest of the work.
 const PTR_LOOKUPS_PER_MESSAGE = 300;
 
-
-/** What reading a report mail needs. */
-export interface ReportMailDeps {
+/** What reading a report mail needs: the bounce domain, what recording needs, the logger. */
+export interface ReportMailLambdaDeps extends ReportMailDeps {
   readonly bounceDomain: string;
-  readonly targets: readonly { readonly name: string; readonly from: string }[];
-  readonly store: Store;
-  readonly reports: DmarcStore;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  /** DNS for the sources' reverse names; null: not looked up. */
-  readonly lookup: DnsLookup | null;
   readonly logger: Logger;
 }
 
@@ -44,22 +34,21 @@ export interface ReportMailDeps {
  * const events = await recordReportMail(raw, { source: key, receivedAt: mail.timestamp }, deps);
  * if (events) return publishAll(topic, events, logger, outbox());
  */
-export async function recordReportMail(raw: Uint8Array, message: { readonly source: string; readonly receivedAt: string }, deps: ReportMailDeps): Promise<AlertEvent[] | null> {
+export async function recordReportMail(raw: Uint8Array, message: { readonly source: string; readonly receivedAt: string }, deps: ReportMailLambdaDeps): Promise<AlertEvent[] | null> {
   const read = await readReportMail(raw, { now: deps.clock(), bounceDomain: deps.bounceDomain, name: message.source });
   if (read === null) return null;
   for (const p of read.problems) deps.logger.warn('report not readable', { source: message.source, file: p.name, code: p.problem.code, problem: p.problem.message });
-  const ips = read.reports.flatMap((r) => (r.report.kind === 'dmarc' ? r.report.rows.map((x) => x.sourceIp) : []));
-  const names = deps.lookup && ips.length > 0 ? await reverseNames(ips, { lookup: deps.lookup }, { max: PTR_LOOKUPS_PER_MESSAGE }) : new Map<string, string | null>();
-  const targetOf = (domain: string) => targetOfDomain(deps.targets, domain);
-  const events: AlertEvent[] = [];
-  for (const { report } of read.reports) {
-    const recorded = await recordReport(report, { store: deps.store, reports: deps.reports, clock: deps.clock, random: deps.random, ptrOf: (ip) => names.get(ip) ?? null, targetOf, source: message.source, receivedAt: message.receivedAt });
-    events.push(...recorded.events);
-    if (!recorded.first) {
+  const { events, recorded } = await recordMailReports(
+    read.reports.map((r) => r.report),
+    message,
+    { ...deps, maxPtrLookups: PTR_LOOKUPS_PER_MESSAGE },
+  );
+  for (const { report, recorded: r } of recorded) {
+    if (!r.first) {
       deps.logger.info('report read before', { source: message.source, kind: report.kind, org: report.org, reportId: report.reportId, domains: reportDomains(report) });
       continue;
     }
-    for (const s of recorded.summaries) {
+    for (const s of r.summaries) {
       const worst = s.findings[0];
       deps.logger.info(REPORT_LOG_MESSAGE, {
         source: message.source,

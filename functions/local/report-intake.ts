@@ -11,11 +11,9 @@ import { readReportMail } from '#adapters/report-reader.ts';
 import type { AlertEvent } from '#core/alert/event.ts';
 import { reportDay, reportDomains } from '#core/dmarc/model.ts';
 import type { ReportProblem } from '#core/dmarc/problems.ts';
-import { reverseNames } from '#core/dmarc/ptr.ts';
-import { recordReport } from '#core/dmarc/record.ts';
+import { recordMailReports, type ReportMailDeps } from '#core/dmarc/record-mail.ts';
 import { targetOfDomain } from '#core/dmarc/targets.ts';
 import type { Finding, Language } from '#core/findings.ts';
-import type { Clock, DmarcStore, DnsLookup, RandomSource, Store } from '#core/ports.ts';
 
 /** One report of a report mail, as the intake tells it. */
 export interface IntakeReport {
@@ -43,16 +41,9 @@ export interface ReportIntakeResult {
 /** Reads a message as a report mail; null when it is not one. Rejects only on a store failure (the message is then tried again). */
 export type ReportReader = (raw: Uint8Array, message: { readonly source: string; readonly rawRef: string; readonly receivedAt: string }) => Promise<ReportIntakeResult | null>;
 
-/** What the report intake needs. */
-export interface ReportIntakeOptions {
+/** What the report intake needs: the bounce domain (report mail is addressed there) and what recording needs. */
+export interface ReportIntakeOptions extends ReportMailDeps {
   readonly bounceDomain: string;
-  readonly targets: readonly { readonly name: string; readonly from: string }[];
-  readonly store: Store;
-  readonly reports: DmarcStore;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  /** DNS for the sources' reverse names; null: not looked up (the demo, tests). */
-  readonly lookup: DnsLookup | null;
 }
 
 /**
@@ -63,36 +54,25 @@ export function createReportReader(options: ReportIntakeOptions): ReportReader {
   return async (raw, message) => {
     const read = await readReportMail(raw, { now: options.clock(), bounceDomain: options.bounceDomain, name: message.source });
     if (read === null) return null;
-    const ips = read.reports.flatMap((r) => (r.report.kind === 'dmarc' ? r.report.rows.map((x) => x.sourceIp) : []));
-    const names = options.lookup && ips.length > 0 ? await reverseNames(ips, { lookup: options.lookup }) : new Map<string, string | null>();
-    const targetOf = (domain: string) => targetOfDomain(options.targets, domain);
-    const reports: IntakeReport[] = [];
-    const events: AlertEvent[] = [];
-    for (const { report } of read.reports) {
-      const recorded = await recordReport(report, {
-        store: options.store,
-        reports: options.reports,
-        clock: options.clock,
-        random: options.random,
-        ptrOf: (ip) => names.get(ip) ?? null,
-        targetOf,
-        source: message.rawRef,
-        receivedAt: message.receivedAt,
-      });
-      events.push(...recorded.events);
+    const { events, recorded } = await recordMailReports(
+      read.reports.map((r) => r.report),
+      { source: message.rawRef, receivedAt: message.receivedAt },
+      options,
+    );
+    const reports: IntakeReport[] = recorded.map(({ report, recorded: r }) => {
       const domains = reportDomains(report);
-      reports.push({
+      return {
         kind: report.kind,
         org: report.org,
         reportId: report.reportId,
         domains,
         day: reportDay(report),
-        target: domains.map(targetOf).find((t) => t !== null) ?? null,
-        first: recorded.first,
-        messages: recorded.summaries.reduce((n, s) => n + (report.kind === 'dmarc' ? s.messages : (s.tls?.successful ?? 0) + (s.tls?.failed ?? 0)), 0),
-        findings: recorded.summaries.flatMap((s) => s.findings),
-      });
-    }
+        target: domains.map((d) => targetOfDomain(options.targets, d)).find((t) => t !== null) ?? null,
+        first: r.first,
+        messages: r.summaries.reduce((n, x) => n + (report.kind === 'dmarc' ? x.messages : (x.tls?.successful ?? 0) + (x.tls?.failed ?? 0)), 0),
+        findings: r.summaries.flatMap((x) => x.findings),
+      };
+    });
     return { reports, problems: read.problems, events };
   };
 }

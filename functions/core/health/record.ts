@@ -13,6 +13,7 @@ import { closeWindow, digestAlert, emptyTally, groupBounce, tallyOfRecords, type
 import type { AlarmAlert, AlertEvent, BounceAlert, DigestAlert, DigestSeeAlso, UndeliveredAlert } from '../alert/event.ts';
 import { newCanaryId } from '../canary-id.ts';
 import { StateError } from '../errors.ts';
+import { fingerprint } from '../fingerprint.ts';
 import type { Finding } from '../findings.ts';
 import type { Clock, RandomSource, Store } from '../ports.ts';
 import type { BouncedRecipient, TargetResult } from '../results.ts';
@@ -100,16 +101,6 @@ export async function recordRound(
     if (out.written) return out.raised;
   }
   throw new StateError(`the health state of target ${result.name} changed under every one of ${MAX_STATE_ATTEMPTS} attempts`);
-}
-
-// FNV-1a: a short stable fingerprint for a bounce that names no canary and no source.
-function fingerprint(s: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of s) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
 }
 
 /** The once-only key of a bounced recipient: its canary and recipient. */
